@@ -1,0 +1,25 @@
+//! netsnoop-core: the data model and every piece of NetSnoop logic that needs no OS.
+//!
+//! No I/O and no threads live here. Time is always passed in as an argument ([`Ts`]), so
+//! every detector can be driven by scripted events at fixed times, and a pcap replay gives
+//! the same alerts as the live run.
+
+pub mod alert;
+pub mod detect;
+pub mod episodes;
+pub mod event;
+pub mod net;
+pub mod process;
+pub mod resource;
+pub mod severity;
+pub mod time;
+
+pub use alert::{Alert, AlertState, Subject};
+pub use detect::Detector;
+pub use episodes::Episodes;
+pub use event::{
+    Event, FlowRecord, Loss, PacketMeta, ProcEventKind, ProcSample, ProcessEvent, Protocol, Record,
+    ResourceSample, SystemSample, TrafficSecond,
+};
+pub use severity::Severity;
+pub use time::Ts;

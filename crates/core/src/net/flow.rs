@@ -1,0 +1,26 @@
+//! A finished bidirectional flow, as the flow table hands it to sinks.
+
+use super::packet::Protocol;
+use crate::Ts;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+/// The originator is the side that sent the first packet seen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct FlowRecord {
+    pub first_seen: Ts,
+    pub last_seen: Ts,
+    pub protocol: Protocol,
+    pub orig_ip: Option<IpAddr>,
+    pub orig_port: u16,
+    pub resp_ip: Option<IpAddr>,
+    pub resp_port: u16,
+    pub orig_packets: u64,
+    pub orig_bytes: u64,
+    pub resp_packets: u64,
+    pub resp_bytes: u64,
+    /// Zeek-style connection state (S0, S1, SF, REJ, RSTO, RSTR, SH, OTH, …).
+    pub state: String,
+    /// Why the flow was closed: `fin`, `rst`, `idle`, `active`, `evicted`, `shutdown`.
+    pub end_reason: String,
+}

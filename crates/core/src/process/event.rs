@@ -1,0 +1,57 @@
+//! A process lifecycle event (fork, exec, exit), enriched with what could be read about it.
+
+use crate::Ts;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ProcEventKind {
+    Fork,
+    #[default]
+    Exec,
+    Exit,
+    Comm,
+    Uid,
+}
+
+/// One link of an ancestry chain, nearest parent first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ancestor {
+    pub pid: u32,
+    pub comm: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct ProcessEvent {
+    pub time: Ts,
+    pub kind: ProcEventKind,
+    pub pid: u32,
+    pub ppid: u32,
+    /// Start time in clock ticks since boot (field 22 of /proc/PID/stat); with `pid` it
+    /// identifies a process even when the pid is reused. 0 when unknown.
+    #[serde(default)]
+    pub start_ticks: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    pub comm: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exe: Option<String>,
+    #[serde(default)]
+    pub argv: Vec<String>,
+    /// False when the process was gone (or the read failed) before argv could be read.
+    #[serde(default)]
+    pub argv_complete: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// Container id or cgroup path, when the process runs in one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup: Option<String>,
+    /// Exit code, for exit events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// Parent first, up to pid 1.
+    #[serde(default)]
+    pub ancestry: Vec<Ancestor>,
+}

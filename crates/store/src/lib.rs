@@ -1,0 +1,1 @@
+//! netsnoop-store: persistence behind one `Store` trait, SQLite by default.

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what building and testing NetSnoop needs on Debian 12, skipping what is present.
+# Usage: scripts/setup.sh [build|test]   (test also installs the peers and tools the tests use)
+set -euo pipefail
+mode=${1:-build}
+
+need=()
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+want() { for p in "$@"; do have_pkg "$p" || need+=("$p"); done; }
+
+want libpcap-dev pkg-config gcc
+if [ "$mode" = test ]; then
+  want tcpdump iproute2 procps
+fi
+
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing Debian packages: ${need[*]}; run as root or: sudo apt-get install ${need[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: cargo not found. Install the Rust toolchain (rustup) first." >&2
+  exit 1
+fi

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Quick start 2: the whole test suite (format, lints, unit, integration, end-to-end and
+# browser tests). Installs what it needs first. Root is expected: capture and proc
+# connector tests need it, and they fail rather than skip without it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh test
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
