@@ -15,7 +15,7 @@ pub mod severity;
 pub mod time;
 
 pub use alert::{Alert, AlertState, Subject};
-pub use detect::Detector;
+pub use detect::Stage;
 pub use episodes::Episodes;
 pub use event::{
     Event, FlowRecord, Loss, PacketMeta, ProcEventKind, ProcSample, ProcessEvent, Protocol, Record,
