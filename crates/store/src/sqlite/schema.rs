@@ -188,12 +188,6 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path, target: i64) -> Result
             supported: CURRENT_VERSION,
         });
     }
-    if found == 0 {
-        // Only possible before the first table exists; lets retention hand freed pages
-        // back to the file system without a full VACUUM.
-        conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")
-            .map_err(StoreError::sql("setting auto_vacuum"))?;
-    }
     for step in found..target {
         let sql = MIGRATIONS[step as usize];
         let tx = conn
@@ -208,4 +202,81 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path, target: i64) -> Result
         tracing::info!(version = step + 1, "database schema migrated");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{AlertFilter, OpenOptions, SqliteStore, Store, TimeRange};
+    use netsnoop_core::{Alert, AlertState, Event, Record, Severity, Subject, TrafficSecond, Ts};
+
+    fn old_alert() -> Alert {
+        Alert {
+            id: "process.burst/1/5".into(),
+            kind: "process.burst".into(),
+            severity: Severity::High,
+            label: None,
+            state: AlertState::Active,
+            first_seen: Ts::from_secs(5),
+            last_seen: Ts::from_secs(6),
+            subject: Subject::process(1, "bash"),
+            message: "9 new processes under bash".into(),
+            details: serde_json::json!({ "count": 9 }),
+        }
+    }
+
+    #[test]
+    fn a_database_from_an_older_version_is_migrated_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let old = SqliteStore::open_at_version(&path, OpenOptions::default(), 1).unwrap();
+        assert_eq!(old.schema_version().unwrap(), 1);
+        old.write_batch(&[Record::Alert(old_alert())]).unwrap();
+        drop(old);
+
+        let store = SqliteStore::open(&path, OpenOptions::default()).unwrap();
+        assert_eq!(store.schema_version().unwrap(), CURRENT_VERSION);
+        assert_eq!(
+            store.alerts(&AlertFilter::default()).unwrap(),
+            vec![old_alert()]
+        );
+        // The tables added by later steps work.
+        let second = TrafficSecond {
+            second: 7,
+            ..TrafficSecond::default()
+        };
+        store
+            .write_batch(&[Record::Event(Event::Traffic(second))])
+            .unwrap();
+        assert_eq!(store.summary(TimeRange::ALL).unwrap().total_packets, 0);
+        assert_eq!(store.stats().unwrap().rows["traffic_seconds"], 1);
+    }
+
+    #[test]
+    fn a_database_from_a_newer_version_is_refused_with_a_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        drop(SqliteStore::open(&path, OpenOptions::default()).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", CURRENT_VERSION + 1)
+            .unwrap();
+        drop(conn);
+
+        let err = SqliteStore::open(&path, OpenOptions::default())
+            .err()
+            .expect("a newer schema must be refused");
+        assert!(
+            matches!(err, StoreError::SchemaTooNew { found, .. } if found == CURRENT_VERSION + 1)
+        );
+        assert!(err.to_string().contains("upgrade netsnoop"), "{err}");
+    }
+
+    #[test]
+    fn opening_twice_applies_no_step_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("n.db");
+        drop(SqliteStore::open(&path, OpenOptions::default()).unwrap());
+        let again = SqliteStore::open(&path, OpenOptions::default()).unwrap();
+        assert_eq!(again.schema_version().unwrap(), CURRENT_VERSION);
+    }
 }
