@@ -171,11 +171,12 @@ fn quoted_header(inner: &[u8]) -> Option<QuotedHeader> {
         src_port: 0,
         dst_port: 0,
     };
-    if matches!(protocol, Protocol::Tcp | Protocol::Udp) && view.has_l4_header {
-        if let Some(p) = view.payload.get(..4) {
-            q.src_port = u16::from_be_bytes([p[0], p[1]]);
-            q.dst_port = u16::from_be_bytes([p[2], p[3]]);
-        }
+    if matches!(protocol, Protocol::Tcp | Protocol::Udp)
+        && view.has_l4_header
+        && let Some(p) = view.payload.get(..4)
+    {
+        q.src_port = u16::from_be_bytes([p[0], p[1]]);
+        q.dst_port = u16::from_be_bytes([p[2], p[3]]);
     }
     Some(q)
 }
