@@ -14,11 +14,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// The `source` of this source's [`Loss`] events.
-pub const LOSS_SOURCE: &str = "ebpf_exec";
+/// The `source` of this source's [`Loss`] events; the process monitor counts losses of
+/// sources named `proc*` towards `process.events_lost`.
+pub const LOSS_SOURCE: &str = "proc_ebpf";
 
-/// How long one wait for records lasts; bounds how late a stop request is noticed.
-const WAIT: Duration = Duration::from_millis(100);
+/// How long one wait for records lasts. The kernel side wakes us only when 64 KiB are
+/// waiting, so this bounds the delivery delay of a quiet stream (and of a stop request).
+const WAIT: Duration = Duration::from_millis(25);
 /// How often the kernel's drop counter and the boot-clock offset are re-read.
 const HOUSEKEEPING: Duration = Duration::from_secs(1);
 

@@ -110,9 +110,16 @@ static __always_inline struct event *scratch(__u8 kind)
 	return e;
 }
 
+// User space is woken only once this much is waiting; otherwise it picks records up on its
+// own short timer. In a storm that turns one wakeup per event into a few hundred a second.
+#define WAKEUP_BYTES (64 * 1024)
+
 static __always_inline void submit(struct event *e, __u64 len)
 {
-	if (bpf_ringbuf_output(&EVENTS, e, len, 0) != 0) {
+	__u64 flags = bpf_ringbuf_query(&EVENTS, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES
+			      ? BPF_RB_FORCE_WAKEUP
+			      : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&EVENTS, e, len, flags) != 0) {
 		__u32 zero = 0;
 		__u64 *lost = bpf_map_lookup_elem(&LOST, &zero);
 		if (lost)
