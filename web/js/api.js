@@ -169,7 +169,8 @@ export function normHealth(j) {
     version: str(j.version),
     uptime: num(j.uptime_secs, j.uptime),
     degraded,
-    drops: j.drops ?? j.drop_counters ?? {},
+    // source → {count, reason}, or source → count
+    drops: j.losses ?? j.drops ?? {},
     sources: j.sources ?? {},
   };
 }

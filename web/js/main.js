@@ -73,7 +73,12 @@ function loadNetwork() {
   return Promise.all([
     load('summary', () => api.summary(r), (s) => {
       p.summary.network(s);
-      if (!firstData) { firstData = true; performance.mark('netsnoop:first-data'); }
+      if (!firstData) {
+        firstData = true;
+        // The frame after real numbers land is the first meaningful paint (bench/dashboard).
+        performance.mark('netsnoop:first-data');
+        requestAnimationFrame(() => setTimeout(() => performance.mark('netsnoop:first-data-painted'), 0));
+      }
     }),
     loadTalkers(),
     load('protocols', () => api.protocols(r), p.protocols.set),
@@ -106,10 +111,15 @@ function loadHost() {
   ]);
 }
 
+// Once system ticks carry the top processes, they keep those tables live; /processes then
+// only feeds the tree.
+let liveTops = false;
 function loadProcesses() {
-  return load('top-cpu', api.processes, (procs) => {
-    p.topCpu.set(procs.topCpu);
-    p.topMem.set(procs.topMem);
+  return load('proc-tree', api.processes, (procs) => {
+    if (!liveTops) {
+      p.topCpu.set(procs.topCpu);
+      p.topMem.set(procs.topMem);
+    }
     p.tree.set(procs.tree, [...procs.topCpu, ...procs.topMem]);
   });
 }
@@ -149,7 +159,10 @@ stream.addEventListener('alert', (e) => {
 });
 stream.addEventListener('process', (e) => p.feed.add(e.detail));
 stream.addEventListener('system', (e) => {
-  if (samples.push(e.detail)) renderHost();
+  const { sample, topCpu, topMem } = e.detail;
+  if (samples.push(sample)) renderHost();
+  if (topCpu) { liveTops = true; p.topCpu.set(topCpu); }
+  if (topMem) p.topMem.set(topMem);
 });
 // New traffic refreshes the network aggregates: at once, then at most every 2 s.
 const refreshNetwork = throttle(() => visible() && loadNetwork(), 2000);

@@ -1,6 +1,6 @@
 //! The live stream: one EventSource on /stream, reconnected when it drops, fanned out by topic.
 
-import { normAlert, normProcEvent, normSample } from './api.js';
+import { normAlert, normProc, normProcEvent, normSample } from './api.js';
 import { toMillis } from './format.js';
 
 // SSE event name (or a payload's `type`) → [topic, normalizer]. Renames go here only.
@@ -12,9 +12,13 @@ const TOPICS = {
   tick: ['tick', normTick],
 };
 
-/** One resource sampling round: the system figures (top processes ride along, unused here). */
+/** One resource sampling round: the system figures and the current top processes. */
 function normSystemTick(j) {
-  return normSample(j.system ?? j.sample ?? j);
+  return {
+    sample: normSample(j.system ?? j.sample ?? j),
+    topCpu: Array.isArray(j.top_cpu) ? j.top_cpu.map(normProc) : null,
+    topMem: Array.isArray(j.top_memory) ? j.top_memory.map(normProc) : null,
+  };
 }
 
 /** One closed second of traffic counters. */

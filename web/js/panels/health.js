@@ -19,7 +19,10 @@ export function describe(d) {
 
 function dropTotal(drops) {
   let total = 0;
-  for (const v of Object.values(drops || {})) if (Number.isFinite(Number(v))) total += Number(v);
+  for (const v of Object.values(drops || {})) {
+    const n = Number(typeof v === 'object' && v !== null ? v.count : v);
+    if (Number.isFinite(n)) total += n;
+  }
   return total;
 }
 

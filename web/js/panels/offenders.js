@@ -29,10 +29,11 @@ export function createOffenders(root) {
       show: (r) => {
         const b = h('span', { class: 'badge small', text: (r.worst.label || r.worst.severity).toUpperCase() });
         b.style.setProperty('--sev', alertColor(r.worst));
+        if (r.worst.severity === 'medium' && r.worst.label.toLowerCase() !== 'extreme') b.classList.add('dark-text');
         return b;
       },
     },
-    { key: 'pids', label: 'PIDs', value: (r) => r.pids.size, show: (r) => [...r.pids].slice(0, 3).join(', ') + (r.pids.size > 3 ? ' …' : ''), cls: 'mono' },
+    { key: 'pids', label: 'PIDs', value: (r) => r.pids.size, show: (r) => [...r.pids].slice(0, 2).join(', ') + (r.pids.size > 2 ? ` +${r.pids.size - 2}` : ''), cls: 'mono' },
     { key: 'last', label: 'Last', show: (r) => formatAgo(r.last), numeric: true },
   ], { sortKey: 'count', emptyText: 'No process has raised an alert' });
   return { set: (alerts) => table.set(offenders(alerts).slice(0, 15)) };
