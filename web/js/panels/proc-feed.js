@@ -3,7 +3,7 @@
 import { h, fill, slot, empty } from '../dom.js';
 import { formatClock, formatDateTime } from '../format.js';
 
-const MAX_ITEMS = 80;
+const MAX_ITEMS = 150;
 
 function ancestry(e) {
   if (!e.ancestry.length) return h('p', { class: 'muted', text: 'ancestry unknown' });
