@@ -57,11 +57,18 @@ pub struct Loaded {
     pub lost: PerCpuArray<MapData, u64>,
 }
 
+/// Why this binary has no eBPF exec program (built without clang), if it has none.
+pub fn unavailable_at_build() -> Option<EbpfUnavailable> {
+    OBJECT
+        .is_empty()
+        .then(|| EbpfUnavailable::NotBuilt(BUILD_NOTE.to_string()))
+}
+
 /// Checks what can be checked cheaply first, so the reason given is the real one, then
 /// loads (where the verifier has its say) and attaches.
 pub fn load(ring_buffer_bytes: u32) -> Result<Loaded, EbpfUnavailable> {
-    if OBJECT.is_empty() {
-        return Err(EbpfUnavailable::NotBuilt(BUILD_NOTE.to_string()));
+    if let Some(reason) = unavailable_at_build() {
+        return Err(reason);
     }
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     if kernel_older_than(release.trim(), MIN_KERNEL) {

@@ -9,7 +9,7 @@ mod source;
 mod wire;
 
 pub use convert::exit_code_from_status;
-pub use loader::EbpfUnavailable;
+pub use loader::{EbpfUnavailable, unavailable_at_build};
 pub use select::{
     ExecSourceChoice, ExecSourceKind, PassedOver, SelectError, Selected, select_exec_source,
 };
