@@ -12,6 +12,9 @@ pub enum ProcEventKind {
     Exit,
     Comm,
     Uid,
+    /// Already running when a /proc scan saw it (the start-up seed, or a resync after
+    /// lost events): fills the process table, never counts as a new process.
+    Existing,
 }
 
 /// One link of an ancestry chain, nearest parent first.
