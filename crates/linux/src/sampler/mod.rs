@@ -75,6 +75,7 @@ pub struct Sampler {
     psi: bool,
     degraded: Vec<Degraded>,
     text: String,
+    last_round: RoundCounts,
 }
 
 impl Sampler {
@@ -128,12 +129,18 @@ impl Sampler {
             psi,
             degraded,
             text: String::with_capacity(8192),
+            last_round: RoundCounts::default(),
         })
     }
 
     /// What this sampler cannot report, and why.
     pub fn degraded(&self) -> &[Degraded] {
         &self.degraded
+    }
+
+    /// What the last round skipped: processes that vanished mid-read, and unreadable ones.
+    pub fn last_round(&self) -> RoundCounts {
+        self.last_round
     }
 
     /// One round, stamped `now`, with CPU figures since the previous round.
@@ -166,6 +173,7 @@ impl Sampler {
             })
             .collect();
         let (processes, counts) = self.procs.scan(uptime, self.prev_uptime);
+        self.last_round = counts;
         self.prev_total = Some(stat.total);
         self.prev_cores = stat.cores;
         self.prev_uptime = Some(uptime);
@@ -189,7 +197,6 @@ impl Sampler {
                 procs_running: stat.procs_running,
             },
             processes,
-            vanished: counts.vanished,
         })
     }
 

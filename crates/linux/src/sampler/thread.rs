@@ -5,39 +5,70 @@ use super::Sampler;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded};
 use netsnoop_core::{Event, Loss, Ts};
 use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// What the thread did, returned when it stops.
+/// What the thread has done so far (live, for `/health` and the exit summary).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SamplerStats {
     pub rounds: u64,
-    /// Processes that exited mid-read, summed over all rounds.
+    /// Processes that exited mid-read (skipped), summed over all rounds.
     pub vanished: u64,
+    /// Processes skipped because their files could not be read or parsed.
+    pub unreadable: u64,
     /// Rounds that failed to read a system file.
     pub errors: u64,
     /// Rounds dropped because the pipeline's channel was full.
     pub dropped: u64,
 }
 
+#[derive(Default)]
+struct Counters {
+    rounds: AtomicU64,
+    vanished: AtomicU64,
+    unreadable: AtomicU64,
+    errors: AtomicU64,
+    dropped: AtomicU64,
+}
+
+impl Counters {
+    fn snapshot(&self) -> SamplerStats {
+        SamplerStats {
+            rounds: self.rounds.load(Relaxed),
+            vanished: self.vanished.load(Relaxed),
+            unreadable: self.unreadable.load(Relaxed),
+            errors: self.errors.load(Relaxed),
+            dropped: self.dropped.load(Relaxed),
+        }
+    }
+}
+
 /// Stops the sampler thread when dropped (or with [`SamplerHandle::stop`]).
 pub struct SamplerHandle {
     stop: Option<Sender<()>>,
-    thread: Option<JoinHandle<SamplerStats>>,
+    thread: Option<JoinHandle<()>>,
+    counters: Arc<Counters>,
 }
 
 impl SamplerHandle {
-    /// Stops the thread and returns its counters.
-    pub fn stop(mut self) -> SamplerStats {
-        self.shutdown()
+    /// The counters so far.
+    pub fn stats(&self) -> SamplerStats {
+        self.counters.snapshot()
     }
 
-    fn shutdown(&mut self) -> SamplerStats {
+    /// Stops the thread and returns its final counters.
+    pub fn stop(mut self) -> SamplerStats {
+        self.shutdown();
+        self.stats()
+    }
+
+    fn shutdown(&mut self) {
         self.stop.take();
-        self.thread
-            .take()
-            .and_then(|t| t.join().ok())
-            .unwrap_or_default()
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 
@@ -64,12 +95,15 @@ pub fn spawn(
     tx: Sender<Vec<Event>>,
 ) -> io::Result<SamplerHandle> {
     let (stop_tx, stop_rx) = bounded::<()>(0);
+    let counters = Arc::new(Counters::default());
+    let shared = Arc::clone(&counters);
     let thread = std::thread::Builder::new()
         .name("resource-sampler".into())
-        .spawn(move || run(sampler, interval, tx, stop_rx))?;
+        .spawn(move || run(sampler, interval, tx, stop_rx, &shared))?;
     Ok(SamplerHandle {
         stop: Some(stop_tx),
         thread: Some(thread),
+        counters,
     })
 }
 
@@ -78,8 +112,8 @@ fn run(
     interval: Duration,
     tx: Sender<Vec<Event>>,
     stop: Receiver<()>,
-) -> SamplerStats {
-    let mut stats = SamplerStats::default();
+    counters: &Counters,
+) {
     let mut lost: u64 = 0;
     let mut next = Instant::now();
     loop {
@@ -97,15 +131,17 @@ fn run(
         let sample = match sampler.sample(now) {
             Ok(s) => s,
             Err(e) => {
-                stats.errors += 1;
-                if stats.errors == 1 || stats.errors % 60 == 0 {
-                    tracing::warn!(error = %e, failures = stats.errors, "resource sample failed");
+                let n = counters.errors.fetch_add(1, Relaxed) + 1;
+                if n == 1 || n.is_multiple_of(60) {
+                    tracing::warn!(error = %e, failures = n, "resource sample failed");
                 }
                 continue;
             }
         };
-        stats.rounds += 1;
-        stats.vanished += sample.vanished;
+        let skipped = sampler.last_round();
+        counters.rounds.fetch_add(1, Relaxed);
+        counters.vanished.fetch_add(skipped.vanished, Relaxed);
+        counters.unreadable.fetch_add(skipped.unreadable, Relaxed);
         let mut batch = Vec::with_capacity(2);
         if lost > 0 {
             batch.push(Event::Loss(Loss {
@@ -120,10 +156,9 @@ fn run(
             Ok(()) => lost = 0,
             Err(TrySendError::Full(_)) => {
                 lost += 1;
-                stats.dropped += 1;
+                counters.dropped.fetch_add(1, Relaxed);
             }
             Err(TrySendError::Disconnected(_)) => break,
         }
     }
-    stats
 }
