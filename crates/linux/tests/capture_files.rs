@@ -42,12 +42,12 @@ fn pcap_bytes(frames: &[Vec<u8>]) -> Vec<u8> {
     w.into_inner()
 }
 
-fn read_all(
-    bytes: &[u8],
-) -> (
+type ReadBack = (
     Vec<(Ts, u16, Vec<u8>)>,
     Option<netsnoop_linux::capture::Damage>,
-) {
+);
+
+fn read_all(bytes: &[u8]) -> ReadBack {
     let mut f = CaptureFile::new(bytes).expect("header");
     let mut got = Vec::new();
     loop {
