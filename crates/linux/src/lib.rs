@@ -2,4 +2,6 @@
 //! [`netsnoop_core::Event`] to the pipeline, each on its own thread.
 
 pub mod capture;
+pub mod exec;
+pub mod proc_pid;
 pub mod sampler;
