@@ -4,12 +4,12 @@
 # capture the same storm side by side. Per run and source: execs reported, execs with
 # complete argv, events lost, and CPU as % of one core over the storm. RUNS runs, medians.
 #
-# Usage (root): bench/exec_storm_ebpf/run.sh            COUNT=20000 THREADS=2 RUNS=3
+# Usage (root): bench/exec_storm_ebpf/run.sh            COUNT=20000 THREADS=4 RUNS=3
 #               SOURCES="ebpf netlink poll" to choose the NetSnoop sources measured.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 COUNT=${COUNT:-20000}
-THREADS=${THREADS:-2}
+THREADS=${THREADS:-4}
 RUNS=${RUNS:-3}
 SOURCES=${SOURCES:-"ebpf netlink poll"}
 [ "$(id -u)" -eq 0 ] || { echo "exec_storm_ebpf: needs root (eBPF, proc connector)" >&2; exit 1; }

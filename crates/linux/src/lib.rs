@@ -3,4 +3,6 @@
 
 pub mod capture;
 pub mod ebpf;
+pub mod exec;
+pub mod proc_pid;
 pub mod sampler;
