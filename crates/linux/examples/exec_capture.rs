@@ -23,7 +23,7 @@ fn main() {
     let _handle = match source.as_str() {
         "ebpf" => EbpfExecSource::load(&EbpfConfig::default())
             .unwrap_or_else(|e| fail(&e.to_string()))
-            .spawn(tx)
+            .spawn(&Default::default(), tx)
             .unwrap_or_else(|e| fail(&e.to_string())),
         other => fail(&format!("unknown source {other}")),
     };

@@ -13,5 +13,5 @@ pub use loader::{EbpfUnavailable, unavailable_at_build};
 pub use select::{
     ExecSourceChoice, ExecSourceKind, PassedOver, SelectError, Selected, select_exec_source,
 };
-pub use source::{EbpfConfig, EbpfExecSource, LOSS_SOURCE, SourceHandle};
+pub use source::{Captured, EbpfConfig, EbpfExecSource, LOSS_SOURCE, SourceHandle};
 pub use wire::ARGV_BYTES_MAX;

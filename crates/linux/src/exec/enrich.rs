@@ -182,6 +182,27 @@ impl Enricher {
                 self.batch.push(Event::Process(ev));
             }
             RawEvent::Ack { .. } | RawEvent::Ignored => {}
+            RawEvent::Captured(c) => self.on_captured(*c.0),
+        }
+    }
+
+    /// An eBPF event already carries argv, exe, user and parent from exec time; only the
+    /// ancestry (from the table) is added.
+    fn on_captured(&mut self, ev: ProcessEvent) {
+        let counter = match ev.kind {
+            ProcEventKind::Fork => &self.stats.forks,
+            ProcEventKind::Exec => &self.stats.execs,
+            _ => &self.stats.exits,
+        };
+        counter.fetch_add(1, Relaxed);
+        if ev.kind == ProcEventKind::Exec {
+            if !ev.argv_complete {
+                self.stats.argv_incomplete.fetch_add(1, Relaxed);
+            }
+            self.push_with_ancestry(ev);
+        } else {
+            self.table.apply(&ev);
+            self.batch.push(Event::Process(ev));
         }
     }
 

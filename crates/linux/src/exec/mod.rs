@@ -2,7 +2,7 @@
 //! a lean thread and enriched by a second one, with a /proc polling fallback.
 
 mod clock;
-mod enrich;
+pub(crate) mod enrich;
 pub mod message;
 pub mod netlink;
 mod poll;
