@@ -1,0 +1,96 @@
+//! Starts the exec source the user chose (or the best that works): the one call the binary
+//! makes, returning the running source with the reasons better ones were passed over.
+
+use super::loader::EbpfUnavailable;
+use super::select::{ExecSourceChoice, ExecSourceKind, SelectError, Selected, select_exec_source};
+use super::source::{EbpfConfig, EbpfExecSource, SourceHandle};
+use crate::exec::{ExecCounters, ExecMode, ExecSource, ExecStats};
+use crossbeam_channel::Sender;
+use netsnoop_core::Event;
+use netsnoop_core::process::config::{SourceConfig, TableConfig};
+use std::sync::Arc;
+
+/// Whichever exec source runs; dropping it stops it.
+pub enum RunningExecSource {
+    Ebpf(SourceHandle),
+    /// The proc connector, or the /proc poller.
+    Proc(ExecSource),
+}
+
+impl RunningExecSource {
+    pub fn counters(&self) -> ExecCounters {
+        match self {
+            Self::Ebpf(h) => h.counters(),
+            Self::Proc(s) => s.counters(),
+        }
+    }
+
+    /// The live counters, for a metrics endpoint.
+    pub fn stats(&self) -> Arc<ExecStats> {
+        match self {
+            Self::Ebpf(h) => h.stats(),
+            Self::Proc(s) => s.stats(),
+        }
+    }
+}
+
+/// Everything the exec sources are configured with.
+#[derive(Clone, Debug, Default)]
+pub struct ExecSourceConfig {
+    pub choice: ExecSourceChoice,
+    pub ebpf: EbpfConfig,
+    pub source: SourceConfig,
+    pub table: TableConfig,
+}
+
+/// Starts the chosen exec source, or in `auto` the first of eBPF, proc connector and /proc
+/// polling that starts. Events go to `out` as each source documents.
+pub fn start_exec_source(
+    config: &ExecSourceConfig,
+    out: &Sender<Vec<Event>>,
+) -> Result<Selected<RunningExecSource>, SelectError> {
+    // The connector source falls back to polling by itself; that poller is kept for the
+    // polling attempt rather than started twice.
+    let mut fallen_back: Option<ExecSource> = None;
+    select_exec_source(config.choice, |kind| match kind {
+        ExecSourceKind::Ebpf => {
+            let source = EbpfExecSource::load(&config.ebpf).map_err(|e| reason(&e))?;
+            source
+                .spawn(&config.table, out.clone())
+                .map(RunningExecSource::Ebpf)
+                .map_err(|e| format!("could not start its threads: {e}"))
+        }
+        ExecSourceKind::Netlink => {
+            let source = ExecSource::start(&config.source, &config.table, out.clone())
+                .map_err(|e| format!("could not start: {e}"))?;
+            match source.mode() {
+                ExecMode::Connector { .. } => Ok(RunningExecSource::Proc(source)),
+                ExecMode::Polling { reason } => {
+                    let why = reason.to_string();
+                    fallen_back = Some(source);
+                    Err(why)
+                }
+            }
+        }
+        ExecSourceKind::Poll => match fallen_back.take() {
+            Some(poller) => Ok(RunningExecSource::Proc(poller)),
+            None => {
+                let polling = SourceConfig {
+                    force_polling: true,
+                    ..config.source.clone()
+                };
+                ExecSource::start(&polling, &config.table, out.clone())
+                    .map(RunningExecSource::Proc)
+                    .map_err(|e| format!("could not start: {e}"))
+            }
+        },
+    })
+}
+
+/// The reason without the "eBPF unavailable:" prefix, which the display adds by source.
+fn reason(e: &EbpfUnavailable) -> String {
+    let text = e.to_string();
+    text.strip_prefix("eBPF unavailable: ")
+        .map(str::to_string)
+        .unwrap_or(text)
+}
