@@ -32,15 +32,15 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
     let mut w = Wiring::default();
 
     // Sources. Each reports what it could not do as a Degraded reason, not an error.
-    if cfg.capture.enabled {
+    if cfg.network.capture.enabled {
         return Err(NotBuiltYet(
-            "packet capture (run with --no-capture, or set capture.enabled = false)".into(),
+            "packet capture (run with --no-capture, or set network.capture.enabled = false)".into(),
         )
         .into());
     }
     w.notes.push((
         "capture",
-        "off (--no-capture or capture.enabled = false)".into(),
+        "off (--no-capture or network.capture.enabled = false)".into(),
     ));
 
     // Stages (detectors, flow table, rollups) go here, built from their config sections.

@@ -3,8 +3,8 @@
 //!
 //! Adding a section: add one field to [`Config`] (its type derives `Deserialize`,
 //! `Serialize`, `Default`, `PartialEq`, with `#[serde(default, deny_unknown_fields)]`),
-//! add its commented block to `template::SECTIONS`, and, if some values are out of range,
-//! check them in [`Config::problems`].
+//! add its block to `template::sections`, and, if some values can be out of range, check
+//! them in [`Config::problems`].
 
 mod load;
 pub mod locate;
@@ -13,8 +13,12 @@ pub mod template;
 mod validate;
 
 pub use load::{ConfigError, Loaded, load, parse};
-pub use sections::{Capture, DurationSetting, General, Logs, Paths, Server, Store};
+pub use sections::{Age, DurationSetting, General, Keep, Logs, Paths, Server, Store};
 
+use netsnoop_core::net::config::NetworkConfig;
+use netsnoop_core::process::config::ProcessConfig;
+use netsnoop_core::resource::ResourceConfig;
+use netsnoop_core::resource::config::ConfigError as ResourceConfigError;
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -27,7 +31,12 @@ pub struct Config {
     pub logs: Logs,
     pub store: Store,
     pub server: Server,
-    pub capture: Capture,
+    /// `[process]`: exec events, process table, bursts, instigators (netsnoop-core).
+    pub process: ProcessConfig,
+    /// `[resources]`: sampling and CPU, memory and load alerts (netsnoop-core).
+    pub resources: ResourceConfig,
+    /// `[network]`: capture, flows, rollups, scans (netsnoop-core).
+    pub network: NetworkConfig,
 }
 
 /// Command-line values that take precedence over the file.
@@ -35,7 +44,7 @@ pub struct Config {
 pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub listen: Option<SocketAddr>,
-    /// Replaces `capture.interfaces` when not empty.
+    /// Replaces `network.capture.interfaces` when not empty.
     pub interfaces: Vec<String>,
     pub filter: Option<String>,
     pub no_capture: bool,
@@ -49,14 +58,15 @@ impl Config {
         if let Some(listen) = o.listen {
             self.server.listen = listen;
         }
+        let capture = &mut self.network.capture;
         if !o.interfaces.is_empty() {
-            self.capture.interfaces = o.interfaces.clone();
+            capture.interfaces = o.interfaces.clone();
         }
         if let Some(filter) = &o.filter {
-            self.capture.filter = filter.clone();
+            capture.filter = Some(filter.clone()).filter(|f| !f.trim().is_empty());
         }
         if o.no_capture {
-            self.capture.enabled = false;
+            capture.enabled = false;
         }
     }
 
@@ -68,7 +78,18 @@ impl Config {
         self.logs.check(&mut p);
         self.store.check(&mut p);
         self.server.check(&mut p);
-        self.capture.check(&mut p);
+        if let Err(ResourceConfigError::OutOfRange { field, value, fix }) =
+            self.resources.validate()
+        {
+            p.add(
+                &format!("resources.{field}"),
+                format!("{value} is out of range: {fix}"),
+            );
+        }
+        if let Err(e) = self.network.validate() {
+            p.add(&format!("network.{}", e.key), e.problem);
+        }
+        sections::check_interfaces(&self.network.capture.interfaces, &mut p);
         p.into_vec()
     }
 }

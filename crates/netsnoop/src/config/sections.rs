@@ -127,23 +127,101 @@ impl From<DurationSetting> for String {
     }
 }
 
+/// How long a kind of data is kept: a duration, or `"forever"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Age {
+    text: String,
+    value: Option<Duration>,
+}
+
+impl Age {
+    /// `None` means no age limit.
+    pub fn get(&self) -> Option<Duration> {
+        self.value
+    }
+
+    fn days(d: u64) -> Age {
+        Age::try_from(format!("{d}d")).expect("valid default")
+    }
+}
+
+impl TryFrom<String> for Age {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        if text.trim() == "forever" {
+            return Ok(Age { text, value: None });
+        }
+        let value =
+            crate::time::parse_duration(&text).map_err(|e| format!("{e:#}, or \"forever\""))?;
+        if value < Duration::from_secs(60) {
+            return Err(format!("{text:?} is under a minute: keep data at least 1m"));
+        }
+        Ok(Age {
+            text,
+            value: Some(value),
+        })
+    }
+}
+
+impl From<Age> for String {
+    fn from(a: Age) -> String {
+        a.text
+    }
+}
+
+/// `[store.keep]`: how long each kind of data is kept.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Keep {
+    pub packets: Age,
+    pub traffic: Age,
+    pub flows: Age,
+    pub process_events: Age,
+    pub system_samples: Age,
+    pub process_samples: Age,
+    pub alerts: Age,
+    pub losses: Age,
+}
+
+impl Default for Keep {
+    fn default() -> Self {
+        // The store's own defaults: packets are the bulk, alerts what users come back for.
+        Keep {
+            packets: Age::days(1),
+            traffic: Age::days(30),
+            flows: Age::days(7),
+            process_events: Age::days(7),
+            system_samples: Age::days(7),
+            process_samples: Age::days(2),
+            alerts: Age::days(90),
+            losses: Age::days(90),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Store {
     /// `sqlite` (netsnoop.db in the data dir), `sqlite:PATH`, or `postgres://…`.
     pub database: String,
-    /// Data older than this is deleted.
-    pub max_age: DurationSetting,
-    /// The oldest data is deleted while the database is larger than this.
+    /// The oldest data is deleted while the database is larger than this (0 = no limit).
     pub max_size_mb: u64,
+    /// Most packet rows kept, oldest deleted first (0 = no limit).
+    pub max_packet_rows: u64,
+    /// How often retention runs.
+    pub retention_every: DurationSetting,
+    pub keep: Keep,
 }
 
 impl Default for Store {
     fn default() -> Self {
         Store {
             database: "sqlite".into(),
-            max_age: DurationSetting::try_from("7d".to_string()).expect("valid default"),
-            max_size_mb: 1024,
+            max_size_mb: 2048,
+            max_packet_rows: 1_000_000,
+            retention_every: DurationSetting::try_from("5m".to_string()).expect("valid default"),
+            keep: Keep::default(),
         }
     }
 }
@@ -161,10 +239,29 @@ impl Store {
                 format!("unknown database {db:?}: use \"sqlite\", \"sqlite:/path/file.db\" or \"postgres://user@host/db\""),
             );
         }
-        if self.max_age.get() < Duration::from_secs(60) {
-            p.add("store.max_age", "must be at least 1m");
+        if self.max_size_mb != 0 && self.max_size_mb < 10 {
+            p.add(
+                "store.max_size_mb",
+                format!(
+                    "must be 0 (no limit) or at least 10, got {}",
+                    self.max_size_mb
+                ),
+            );
         }
-        p.range("store.max_size_mb", self.max_size_mb, 10, 10_000_000);
+        let every = self.retention_every.get();
+        if every < Duration::from_secs(10) || every > Duration::from_secs(86_400) {
+            p.add("store.retention_every", "must be between 10s and 1d");
+        }
+    }
+
+    /// The database spec for `netsnoop_store::open`: `sqlite` means netsnoop.db in the
+    /// data dir.
+    pub fn database_spec(&self, data_dir: &std::path::Path) -> String {
+        if self.database == "sqlite" {
+            format!("sqlite:{}", data_dir.join("netsnoop.db").display())
+        } else {
+            self.database.clone()
+        }
     }
 }
 
@@ -200,46 +297,21 @@ impl Server {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Capture {
-    /// Whether `run` and `watch` capture packets (`--no-capture` turns it off).
-    pub enabled: bool,
-    /// Interfaces to capture on; empty means every interface that is up.
-    pub interfaces: Vec<String>,
-    /// BPF filter expression (tcpdump syntax); empty captures everything.
-    pub filter: String,
-    /// Bytes kept of each packet: headers are all NetSnoop reads.
-    pub snaplen: u32,
-}
-
-impl Default for Capture {
-    fn default() -> Self {
-        Capture {
-            enabled: true,
-            interfaces: Vec::new(),
-            filter: String::new(),
-            snaplen: 256,
-        }
-    }
-}
-
-impl Capture {
-    pub(super) fn check(&self, p: &mut Problems) {
-        p.range("capture.snaplen", self.snaplen, 64, 65_535);
-        for name in &self.interfaces {
-            // Linux interface names are at most 15 bytes (IFNAMSIZ - 1), no '/' or spaces.
-            let bad = name.is_empty()
-                || name.len() > 15
-                || name
-                    .chars()
-                    .any(|c| c == '/' || c.is_whitespace() || c.is_control());
-            if bad {
-                p.add(
-                    "capture.interfaces",
-                    format!("{name:?} is not an interface name (see `ip -br link`)"),
-                );
-            }
+/// Interface names in `network.capture.interfaces` must be names Linux could have, so a
+/// typo is refused at start rather than by libpcap later.
+pub(super) fn check_interfaces(names: &[String], p: &mut Problems) {
+    for name in names {
+        // Linux interface names are at most 15 bytes (IFNAMSIZ - 1), no '/' or spaces.
+        let bad = name.is_empty()
+            || name.len() > 15
+            || name
+                .chars()
+                .any(|c| c == '/' || c.is_whitespace() || c.is_control());
+        if bad {
+            p.add(
+                "network.capture.interfaces",
+                format!("{name:?} is not an interface name (see `ip -br link`)"),
+            );
         }
     }
 }

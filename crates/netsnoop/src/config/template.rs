@@ -1,6 +1,10 @@
 //! The commented default config `netsnoop init` writes. A test proves it parses to exactly
 //! `Config::default()`, so the comments cannot drift from the code.
 
+use netsnoop_core::net::config::NetworkConfig;
+use netsnoop_core::process::config::ProcessConfig;
+use netsnoop_core::resource::ResourceConfig;
+use serde::Serialize;
 use std::path::Path;
 
 const HEADER: &str = "\
@@ -8,6 +12,7 @@ const HEADER: &str = "\
 # Every key is optional: a missing key (or a missing file) means the default shown here.
 # Unknown keys and out-of-range values are refused at start, naming the key.
 # Flags override the file: --data-dir, --listen, --interface, --filter, --no-capture.
+# Times are written like 30s, 10m, 2h, 7d.
 ";
 
 const GENERAL: &str = r#"
@@ -44,10 +49,23 @@ const STORE: &str = r#"
 # "sqlite" keeps netsnoop.db in the data dir; "sqlite:/path/to/file.db" puts it elsewhere;
 # "postgres://user@host/dbname" uses PostgreSQL (for a central `netsnoop serve`).
 database = "sqlite"
-# Retention: data older than max_age is deleted (30m, 12h, 7d, 2w), and the oldest data
-# goes first while the database is larger than max_size_mb.
-max_age = "7d"
-max_size_mb = 1024
+# The oldest data is deleted while the database is larger than this (0 = no limit).
+max_size_mb = 2048
+# Most packet rows kept, oldest first out (0 = no limit). Statistics come from rollups.
+max_packet_rows = 1000000
+# How often retention runs.
+retention_every = "5m"
+
+[store.keep]
+# How long each kind of data is kept (30m, 12h, 7d, 2w, or "forever").
+packets = "1d"
+traffic = "30d"
+flows = "7d"
+process_events = "7d"
+system_samples = "7d"
+process_samples = "2d"
+alerts = "90d"
+losses = "90d"
 "#;
 
 const SERVER: &str = r#"
@@ -58,26 +76,62 @@ listen = "127.0.0.1:8000"
 # token = "change-me-to-a-long-random-string"
 "#;
 
-const CAPTURE: &str = r#"
-[capture]
-# Packet capture for `run` and `watch` (--no-capture turns it off for one run).
-enabled = true
-# Interfaces to capture on (repeat --interface on the command line); empty = all that are up.
-interfaces = []
-# BPF filter in tcpdump syntax, e.g. "tcp or udp"; empty = everything.
-filter = ""
-# Bytes kept per packet (64-65535): NetSnoop reads headers only.
-snaplen = 256
-"#;
+const PROCESS: &str = "
+# Process monitoring: exec events (proc connector, else /proc polling), the process table,
+# spawn bursts (more than 8 new processes under one parent within 3 s), instigator tracing
+# and spawn-rate alerts. Every key with its default:
+";
+
+const RESOURCES: &str = "
+# Resource monitoring: sampling every second; per-process CPU (100 = one core), system
+# CPU, memory and load alerts with the original tools' levels. Every key with its default:
+";
+
+const NETWORK: &str = "
+# Network monitoring: packet capture (--interface, --filter and --no-capture override
+# [network.capture]), flows, per-second rollups, scan and traffic-spike detection.
+# Every key with its default:
+";
 
 /// One block per config section, in file order. A new section adds its block here.
-pub const SECTIONS: &[&str] = &[GENERAL, PATHS, LOGS, STORE, SERVER, CAPTURE];
+pub fn sections() -> Vec<String> {
+    let mut out: Vec<String> = [GENERAL, PATHS, LOGS, STORE, SERVER]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    out.push(defaults_block(
+        PROCESS,
+        "process",
+        &ProcessConfig::default(),
+    ));
+    out.push(defaults_block(
+        RESOURCES,
+        "resources",
+        &ResourceConfig::default(),
+    ));
+    out.push(defaults_block(
+        NETWORK,
+        "network",
+        &NetworkConfig::default(),
+    ));
+    out
+}
+
+/// A section whose keys are documented next to their code in netsnoop-core: a comment,
+/// then its defaults rendered from the code itself, so the file can never disagree.
+fn defaults_block<T: Serialize>(comment: &str, name: &str, defaults: &T) -> String {
+    let mut root = toml::Table::new();
+    let value = toml::Value::try_from(defaults).expect("config defaults serialize to TOML");
+    root.insert(name.to_string(), value);
+    let body = toml::to_string(&root).expect("a TOML table renders");
+    format!("{comment}{body}")
+}
 
 /// The template, with `paths.data_dir` set when `data_dir` is given.
 pub fn render(data_dir: Option<&Path>) -> String {
     let mut out = String::from(HEADER);
-    for section in SECTIONS {
-        out.push_str(section);
+    for section in sections() {
+        out.push_str(&section);
     }
     if let Some(dir) = data_dir {
         let value = toml::Value::String(dir.display().to_string());

@@ -79,20 +79,32 @@ fn a_wrong_type_is_refused_with_the_key_and_the_expected_type() {
 
 #[test]
 fn out_of_range_values_are_refused_and_all_reported_at_once() {
-    let msg = refuse("[logs]\nkeep = 500\n\n[capture]\nsnaplen = 10\n");
-    assert!(msg.contains("2 problems"), "{msg}");
+    let msg = refuse(
+        "[logs]\nkeep = 500\n\n[network.capture]\nsnaplen = 10\n\n[resources]\ninterval_ms = 5\n",
+    );
+    assert!(msg.contains("3 problems"), "{msg}");
     assert!(
         msg.contains("key `logs.keep`: must be between 0 and 100, got 500 (line 2, column 1)"),
         "{msg}"
     );
-    assert!(msg.contains("key `capture.snaplen`"), "{msg}");
+    assert!(msg.contains("key `network.capture.snaplen`"), "{msg}");
+    assert!(
+        msg.contains("key `resources.interval_ms`: 5 is out of range"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn a_bad_duration_names_the_key_and_the_accepted_forms() {
-    let msg = refuse("[store]\nmax_age = \"forever\"\n");
-    assert!(msg.contains("key `store.max_age`"), "{msg}");
-    assert!(msg.contains("10m"), "{msg}");
+    let msg = refuse("[store.keep]\nflows = \"a while\"\n");
+    assert!(msg.contains("key `store.keep.flows`"), "{msg}");
+    assert!(msg.contains("10m") && msg.contains("forever"), "{msg}");
+    let c = parse("[store.keep]\nalerts = \"forever\"\n", Path::new(FILE)).unwrap();
+    assert_eq!(c.store.keep.alerts.get(), None);
+    assert_eq!(
+        c.store.keep.flows.get(),
+        Some(std::time::Duration::from_secs(7 * 86_400))
+    );
 }
 
 #[test]
@@ -127,7 +139,7 @@ fn a_relative_data_dir_and_a_short_token_are_refused() {
 #[test]
 fn flags_override_the_file() {
     let mut c = parse(
-        "[capture]\ninterfaces = [\"eth0\"]\nfilter = \"tcp\"\n[server]\nlisten = \"127.0.0.1:9000\"\n",
+        "[network.capture]\ninterfaces = [\"eth0\"]\nfilter = \"tcp\"\n[server]\nlisten = \"127.0.0.1:9000\"\n",
         Path::new(FILE),
     )
     .unwrap();
@@ -140,15 +152,33 @@ fn flags_override_the_file() {
     });
     assert_eq!(c.paths.data_dir.as_deref(), Some(Path::new("/tmp/d")));
     assert_eq!(c.server.listen.port(), 9100);
-    assert_eq!(c.capture.interfaces, vec!["lo".to_string()]);
-    assert_eq!(c.capture.filter, "udp");
-    assert!(!c.capture.enabled);
+    assert_eq!(c.network.capture.interfaces, vec!["lo".to_string()]);
+    assert_eq!(c.network.capture.filter.as_deref(), Some("udp"));
+    assert!(!c.network.capture.enabled);
 }
 
 #[test]
 fn absent_flags_leave_the_file_alone() {
-    let mut c = parse("[capture]\ninterfaces = [\"eth0\"]\n", Path::new(FILE)).unwrap();
+    let mut c = parse(
+        "[network.capture]\ninterfaces = [\"eth0\"]\n",
+        Path::new(FILE),
+    )
+    .unwrap();
     c.apply(&Overrides::default());
-    assert_eq!(c.capture.interfaces, vec!["eth0".to_string()]);
-    assert!(c.capture.enabled);
+    assert_eq!(c.network.capture.interfaces, vec!["eth0".to_string()]);
+    assert!(c.network.capture.enabled);
+}
+
+#[test]
+fn an_impossible_interface_name_is_refused() {
+    let msg = refuse("[network.capture]\ninterfaces = [\"eth0 eth1\"]\n");
+    assert!(msg.contains("key `network.capture.interfaces`"), "{msg}");
+}
+
+#[test]
+fn a_detector_section_takes_partial_settings() {
+    let c = parse("[process.burst]\n", Path::new(FILE)).unwrap();
+    assert_eq!(c.process, Default::default());
+    let msg = refuse("[process.burst]\nthreshold_typo = 3\n");
+    assert!(msg.contains("key `process.burst.threshold_typo`"), "{msg}");
 }
