@@ -59,7 +59,13 @@ fn stops_cleanly_on(signal: Signal, command: &str) {
         "{banner}"
     );
     assert!(banner.contains("capture:  off"), "{banner}");
-    assert!(banner.contains("sinks:    log files, terminal"), "{banner}");
+    let sinks = if command == "run" {
+        "sinks:    log files, store (sqlite), terminal"
+    } else {
+        "sinks:    log files, terminal"
+    };
+    assert!(banner.contains(sinks), "{banner}");
+    assert!(banner.contains("stages:   process"), "{banner}");
 
     let sent = Instant::now();
     kill(Pid::from_raw(child.id() as i32), signal).unwrap();

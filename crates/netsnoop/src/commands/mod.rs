@@ -1,6 +1,7 @@
 //! The subcommands, and what they share: resolving config, data dir and time zone from the
 //! flags, the file and the defaults.
 
+mod alerts;
 mod banner;
 mod init;
 mod monitor;
@@ -75,7 +76,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Watch(a) => monitor::watch(&a),
         Command::Analyze(a) => not_yet::analyze(&a),
         Command::Serve(a) => not_yet::serve(&a),
-        Command::Alerts(a) => not_yet::alerts(&a),
+        Command::Alerts(a) => alerts::run(&a),
         Command::Agent(a) => not_yet::agent(&a),
     }
 }

@@ -2,7 +2,7 @@
 //! their config like every command, then say plainly what is missing.
 
 use super::{NotBuiltYet, setup};
-use crate::cli::{AgentArgs, AlertsArgs, AnalyzeArgs, ServeArgs};
+use crate::cli::{AgentArgs, AnalyzeArgs, ServeArgs};
 use crate::config::Overrides;
 
 pub fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
@@ -27,11 +27,6 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         s.config.server.listen
     ))
     .into())
-}
-
-pub fn alerts(args: &AlertsArgs) -> anyhow::Result<()> {
-    setup(&args.common, Overrides::default())?;
-    Err(NotBuiltYet("reading alerts from the store".into()).into())
 }
 
 pub fn agent(_args: &AgentArgs) -> anyhow::Result<()> {

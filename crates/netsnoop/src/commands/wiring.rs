@@ -3,10 +3,14 @@
 
 use super::{NotBuiltYet, Setup};
 use crate::logs::LogFiles;
+use crate::sinks::store::{self, StoreSink};
 use crate::sinks::terminal::{Format, Terminal};
 use crate::sinks::{SessionStart, Sink};
 use crate::sources::Source;
+use netsnoop_core::process::stage::ProcessMonitor;
 use netsnoop_core::{Degraded, Stage};
+use netsnoop_store::{Store, WriterHandle};
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -25,6 +29,9 @@ pub struct Wiring {
     pub degraded: Vec<Degraded>,
     /// Extra banner lines: (topic, what is going on), e.g. ("capture", "off").
     pub notes: Vec<(&'static str, String)>,
+    /// The open store and a handle on its writer, for the API server (run only).
+    pub store: Option<Arc<dyn Store>>,
+    pub writer: Option<WriterHandle>,
 }
 
 pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Result<Wiring> {
@@ -43,7 +50,15 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
         "off (--no-capture or network.capture.enabled = false)".into(),
     ));
 
-    // Stages (detectors, flow table, rollups) go here, built from their config sections.
+    // Stages: pure state machines from netsnoop-core, each built from its config section.
+    // They sit idle until their source delivers events.
+    w.stages
+        .push(Box::new(ProcessMonitor::new(cfg.process.clone())));
+    if cfg.resources.enabled {
+        w.stages
+            .extend(netsnoop_core::resource::detectors(&cfg.resources));
+    }
+    // The flow table and scan detector join when packet capture does.
 
     // Sinks, in the order they receive records: files first, so a stuck terminal never
     // delays what is recorded.
@@ -62,10 +77,23 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
         setup.tf.clone(),
         cfg.logs.events.clone(),
     )));
-    w.notes.push((
-        "store",
-        "not built yet (alerts go to the terminal and log files)".into(),
-    ));
+    if mode == Mode::Run {
+        match store::open(&cfg.store, &setup.data_dir)
+            .and_then(|st| StoreSink::start(st, cfg.store.retention_every.get()))
+        {
+            Ok(sink) => {
+                w.store = Some(sink.store());
+                w.writer = sink.writer_handle();
+                // Before the terminal: what is recorded must not wait for a slow tty.
+                let at = w.sinks.len() - 1;
+                w.sinks.insert(at, Box::new(sink));
+            }
+            Err(e) => {
+                w.degraded.push(Degraded::NoStore);
+                w.notes.push(("store", format!("{e:#}")));
+            }
+        }
+    }
 
     if mode == Mode::Run {
         w.notes.push((

@@ -2,6 +2,7 @@
 //! terminal output and (in `logs`) the log files. The store writer plugs in the same way.
 
 mod changes;
+pub mod store;
 pub mod terminal;
 
 pub use changes::{Change, Changes};
