@@ -75,8 +75,13 @@ impl Outlet {
     /// source stops so its last losses are not themselves lost.
     pub fn close(self, now: Ts, timeout: std::time::Duration) {
         let losses = self.loss_events(now);
-        if !losses.is_empty() {
-            let _ = self.tx.send_timeout(losses, timeout);
+        if !losses.is_empty() && self.tx.send_timeout(losses, timeout).is_err() {
+            // Still counted in `dropped_counter`; say so, since no Loss event will.
+            let lost: u64 = self.pending.iter().map(|(_, n)| n).sum();
+            tracing::warn!(
+                "source {}: could not report its last {lost} lost events: the pipeline did not take them",
+                self.source
+            );
         }
     }
 

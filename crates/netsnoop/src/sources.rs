@@ -84,3 +84,67 @@ impl Running {
         (errors, stuck)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netsnoop_core::{PacketMeta, Ts};
+
+    /// Sends `n` one-packet batches as fast as it can, says so, then stops.
+    struct Burst(usize, crossbeam_channel::Sender<()>);
+
+    impl Source for Burst {
+        fn name(&self) -> String {
+            "burst".into()
+        }
+        fn run(self: Box<Self>, out: &mut Outlet, stop: &StopFlag) -> anyhow::Result<()> {
+            for i in 0..self.0 {
+                if stop.is_stopped() {
+                    break;
+                }
+                let p = Event::Packet(PacketMeta {
+                    time: Ts::from_secs(i as i64),
+                    ..PacketMeta::default()
+                });
+                out.send(vec![p], Ts::from_secs(i as i64))?;
+            }
+            let _ = self.1.send(());
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_source_that_outruns_the_pipeline_reports_every_dropped_event() {
+        let (tx, rx) = crossbeam_channel::bounded(2);
+        let stop = StopFlag::new();
+        let (sent_tx, sent_rx) = crossbeam_channel::bounded(1);
+        let running = spawn(vec![Box::new(Burst(50, sent_tx))], &tx, &stop).unwrap();
+        drop(tx);
+        // Nobody reads until the source has sent everything: the channel fills after two
+        // batches and the rest must come back as a loss report when the source closes.
+        sent_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        let mut packets = 0;
+        let mut lost = 0;
+        // `close` waits for room for the final loss report, so keep reading until it hangs up.
+        for batch in rx.iter() {
+            for e in batch {
+                match e {
+                    Event::Packet(_) => packets += 1,
+                    Event::Loss(l) => lost += l.count,
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+        }
+        assert_eq!(
+            packets + lost,
+            50,
+            "{packets} delivered + {lost} reported lost"
+        );
+        assert_eq!(lost, 48);
+        let (errors, stuck) = running.join(Duration::from_secs(10));
+        assert!(
+            errors.is_empty() && stuck.is_empty(),
+            "{errors:?} {stuck:?}"
+        );
+    }
+}
