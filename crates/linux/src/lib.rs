@@ -3,5 +3,6 @@
 
 pub mod capture;
 pub mod exec;
+pub mod outlet;
 pub mod proc_pid;
 pub mod sampler;
