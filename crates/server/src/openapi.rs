@@ -1,6 +1,6 @@
 //! The OpenAPI description: every route and schema, plus the bearer-token scheme.
 
-use crate::routes::{host, ingest, stream};
+use crate::routes::{alerts, flows, host, ingest, stats, stream};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -16,6 +16,14 @@ Errors are JSON: `{\"error\": code, \"detail\": what to fix}`."
     ),
     paths(
         ingest::post_packets,
+        stats::summary,
+        stats::top_talkers,
+        stats::protocol_distribution,
+        stats::traffic_over_time,
+        stats::recent_packets,
+        alerts::alerts,
+        alerts::history,
+        flows::flows,
         host::system,
         host::processes,
         host::process,

@@ -2,8 +2,10 @@
 //! the config.
 
 use crate::config::ServerConfig;
+use crate::error::{ApiError, ApiResult};
 use crate::live::LiveHub;
 use netsnoop_core::{Event, PacketMeta};
+use netsnoop_store::{Store, StoreError, WriterHandle};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,6 +62,10 @@ pub struct AppState {
     pub hub: LiveHub,
     /// None when this server takes no packets (POST /packets then answers 503).
     pub ingest: Option<Arc<dyn PacketIngest>>,
+    /// None when no store could be opened (degraded mode): statistics then answer 503.
+    pub store: Option<Arc<dyn Store>>,
+    /// The store writer's counters, shown by /health.
+    pub writer: Option<WriterHandle>,
     pub config: Arc<ServerConfig>,
     /// Flipped to true when the server shuts down, so endless SSE streams end and the
     /// graceful shutdown can finish.
@@ -71,6 +77,8 @@ impl AppState {
         AppState {
             hub,
             ingest: None,
+            store: None,
+            writer: None,
             config: Arc::new(config),
             closing: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
@@ -79,5 +87,30 @@ impl AppState {
     pub fn with_ingest(mut self, ingest: impl PacketIngest) -> AppState {
         self.ingest = Some(Arc::new(ingest));
         self
+    }
+
+    pub fn with_store(mut self, store: Arc<dyn Store>) -> AppState {
+        self.store = Some(store);
+        self
+    }
+
+    pub fn with_writer(mut self, writer: WriterHandle) -> AppState {
+        self.writer = Some(writer);
+        self
+    }
+
+    /// Runs a store query off the async threads (SQLite calls block).
+    pub async fn query<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.store.clone().ok_or_else(|| {
+            ApiError::Store("no store is open (see /health for why); statistics need one: check store.database in the config and that the data dir is writable".into())
+        })?;
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|e| ApiError::Internal(format!("store query task failed: {e}")))?
+            .map_err(|e| ApiError::Store(e.to_string()))
     }
 }

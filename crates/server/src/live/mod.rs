@@ -141,7 +141,7 @@ impl LiveHub {
             Event::Process(pe) => {
                 m.process_events
                     .get_or_create(&crate::metrics::ProcessKindLabel {
-                        kind: proc_kind(pe.kind),
+                        kind: pe.kind.as_str(),
                     })
                     .inc();
                 st.see(pe.time);
@@ -266,16 +266,6 @@ impl LiveHub {
     /// The snapshot, locked. Keep the guard short: the pipeline waits on it.
     pub fn state(&self) -> MutexGuard<'_, LiveState> {
         self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-fn proc_kind(k: ProcEventKind) -> &'static str {
-    match k {
-        ProcEventKind::Fork => "fork",
-        ProcEventKind::Exec => "exec",
-        ProcEventKind::Exit => "exit",
-        ProcEventKind::Comm => "comm",
-        ProcEventKind::Uid => "uid",
     }
 }
 

@@ -258,6 +258,11 @@ pub struct Health {
     pub alerts_active_evicted: u64,
     /// Live stream clients dropped for falling behind.
     pub stream_clients_dropped: u64,
+    /// `sqlite`, `postgres`, or null when no store is open.
+    pub store: Option<&'static str>,
+    /// The store writer's counters: records written, dropped (queue full) and failed.
+    #[schema(value_type = Option<Object>)]
+    pub writer: Option<netsnoop_store::WriterStats>,
 }
 
 /// Version, uptime, sources, degraded modes, drops and losses
@@ -266,7 +271,9 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
     let hub = &state.hub;
     let tz = hub.timezone().clone();
     let st = hub.state();
-    let degraded = !st.degraded.is_empty() || st.sources.iter().any(|s| !s.running);
+    let writer = state.writer.as_ref().map(|w| w.stats());
+    let degraded =
+        !st.degraded.is_empty() || st.sources.iter().any(|s| !s.running) || state.store.is_none();
     Json(Health {
         status: if degraded { "degraded" } else { "ok" },
         version: env!("CARGO_PKG_VERSION"),
@@ -280,5 +287,7 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
         alerts_active: st.active_alerts.len(),
         alerts_active_evicted: st.active_alerts_evicted,
         stream_clients_dropped: hub.metrics().sse_clients_dropped.get(),
+        store: state.store.as_ref().map(|s| s.backend()),
+        writer,
     })
 }

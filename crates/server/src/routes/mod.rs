@@ -1,11 +1,14 @@
 //! The router: which path goes to which handler, and which layers (auth, body limit,
 //! CORS) wrap them.
 
+pub mod alerts;
 pub mod dashboard;
 pub mod docs;
+pub mod flows;
 pub mod host;
 pub mod ingest;
 pub mod params;
+pub mod stats;
 pub mod stream;
 
 use crate::auth::{AuthPolicy, require_token};
@@ -25,6 +28,17 @@ pub fn router(state: AppState) -> Router {
     let policy = AuthPolicy::new(config.token.as_deref(), config.token_required_for_reads());
     let api = Router::new()
         .route("/packets", post(ingest::post_packets))
+        .route("/packets/recent", get(stats::recent_packets))
+        .route("/stats/summary", get(stats::summary))
+        .route("/stats/top-talkers", get(stats::top_talkers))
+        .route(
+            "/stats/protocol-distribution",
+            get(stats::protocol_distribution),
+        )
+        .route("/stats/traffic-over-time", get(stats::traffic_over_time))
+        .route("/alerts", get(alerts::alerts))
+        .route("/alerts/history", get(alerts::history))
+        .route("/flows", get(flows::flows))
         .route("/system", get(host::system))
         .route("/processes", get(host::processes))
         .route("/processes/{pid}", get(host::process))
