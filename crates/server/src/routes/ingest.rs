@@ -7,6 +7,7 @@ use crate::timefmt::{parse_time, secs_to_ts};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use jiff::tz::TimeZone;
 use netsnoop_core::{PacketMeta, Protocol, Ts};
 use serde::{Deserialize, Serialize};
@@ -65,7 +66,20 @@ pub struct Stored {
         (status = 503, description = "pipeline busy; nothing was taken, retry", body = crate::error::ErrorBody),
     ),
     security((), ("bearer" = [])))]
-pub async fn post_packets(State(state): State<AppState>, body: Bytes) -> ApiResult<Json<Stored>> {
+pub async fn post_packets(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Stored>> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(format!(
+                "the body is larger than the limit of {} bytes: send smaller batches (a few thousand packets each)",
+                state.config.body_limit
+            ))
+        } else {
+            ApiError::BadJson(format!("could not read the body: {}", rejection.body_text()))
+        }
+    })?;
     let tz = state.config.timezone.clone();
     let now = Ts(jiff::Timestamp::now().as_microsecond());
     let packets = parse_body(&body, &tz, now)?;
