@@ -89,7 +89,7 @@ export const normAlert = (j) => ({
   pid: j.pid ?? null,
   process: str(j.process_name),
   user: str(j.user),
-  command: str(j.command),
+  command: str(j.command, j.details?.instigator?.command),
   srcIp: str(j.src_ip),
   dstIp: str(j.dst_ip),
   details: j.details ?? null,
