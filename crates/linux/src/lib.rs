@@ -4,5 +4,6 @@
 pub mod capture;
 pub mod ebpf;
 pub mod exec;
+pub mod outlet;
 pub mod proc_pid;
 pub mod sampler;
