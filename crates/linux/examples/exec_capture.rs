@@ -5,8 +5,9 @@
 //! stops when stdin closes, after the stream has been quiet for 500 ms.
 
 use crossbeam_channel::bounded;
+use netsnoop_core::process::config::{SourceConfig, TableConfig};
 use netsnoop_core::{Event, ProcEventKind};
-use netsnoop_linux::ebpf::{ExecSourceChoice, ExecSourceConfig, start_exec_source};
+use netsnoop_linux::ebpf::{ExecSourceChoice, start_exec_source};
 use std::collections::HashSet;
 use std::io::Read;
 use std::sync::Arc;
@@ -26,11 +27,12 @@ fn main() {
         "poll" => ExecSourceChoice::Poll,
         other => fail(&format!("unknown source {other}")),
     };
-    let config = ExecSourceConfig {
-        choice,
-        ..ExecSourceConfig::default()
+    let config = SourceConfig {
+        exec_source: choice,
+        ..SourceConfig::default()
     };
-    let _running = start_exec_source(&config, &tx).unwrap_or_else(|e| fail(&e.to_string()));
+    let _running = start_exec_source(&config, &TableConfig::default(), &tx)
+        .unwrap_or_else(|e| fail(&e.to_string()));
     drop(tx);
     // The start-up seed of running processes is not part of the storm.
     let settle = Instant::now() + Duration::from_millis(500);

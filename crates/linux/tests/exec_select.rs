@@ -3,11 +3,11 @@
 //! Needs root (proc connector, eBPF); fails, never skips, without it.
 
 use crossbeam_channel::{Receiver, bounded};
-use netsnoop_core::process::config::SourceConfig;
+use netsnoop_core::process::config::{SourceConfig, TableConfig};
 use netsnoop_core::{Event, ProcEventKind};
 use netsnoop_linux::ebpf::{
-    ExecSourceChoice, ExecSourceConfig, ExecSourceKind, RunningExecSource, Selected,
-    start_exec_source, unavailable_at_build,
+    ExecSourceChoice, ExecSourceKind, RunningExecSource, Selected, start_exec_source,
+    unavailable_at_build,
 };
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -21,12 +21,12 @@ fn start(
         "this test needs root (proc connector, eBPF): run it as root, as CI does"
     );
     let (tx, rx) = bounded(4096);
-    let config = ExecSourceConfig {
-        choice,
-        source,
-        ..ExecSourceConfig::default()
+    let source = SourceConfig {
+        exec_source: choice,
+        ..source
     };
-    let selected = start_exec_source(&config, &tx).unwrap_or_else(|e| panic!("{e}"));
+    let selected =
+        start_exec_source(&source, &TableConfig::default(), &tx).unwrap_or_else(|e| panic!("{e}"));
     (selected, rx)
 }
 
@@ -39,8 +39,8 @@ fn lingering(tag: &str) -> Child {
         .expect("run sh")
 }
 
-/// Waits for the exec (or, when polling, the first sighting) of `pid` and returns its argv.
-fn argv_of(rx: &Receiver<Vec<Event>>, pid: u32) -> Vec<String> {
+/// Waits for the exec of `pid` (or, with `polling`, its first sighting) and returns its argv.
+fn argv_of(rx: &Receiver<Vec<Event>>, pid: u32, polling: bool) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         let Ok(batch) = rx.recv_timeout(Duration::from_millis(50)) else {
@@ -48,7 +48,7 @@ fn argv_of(rx: &Receiver<Vec<Event>>, pid: u32) -> Vec<String> {
         };
         for ev in batch {
             // A poller that starts after the child sees it in its start-up scan.
-            let seen = |k| k == ProcEventKind::Exec || k == ProcEventKind::Existing;
+            let seen = |k| k == ProcEventKind::Exec || (polling && k == ProcEventKind::Existing);
             match ev {
                 Event::Process(p) if p.pid == pid && seen(p.kind) && !p.argv.is_empty() => {
                     return p.argv;
@@ -70,7 +70,7 @@ fn forcing_netlink_runs_the_proc_connector_and_says_ebpf_was_not_tried() {
     let tag = format!("netsnoop-select-netlink-{}", std::process::id());
     let mut child = lingering(&tag);
     assert_eq!(
-        argv_of(&rx, child.id()),
+        argv_of(&rx, child.id(), false),
         ["/bin/sh", "-c", "sleep 2; true", tag.as_str()]
     );
     child.kill().ok();
@@ -96,7 +96,7 @@ fn forcing_poll_runs_the_proc_poller_and_finds_a_running_process() {
     let tag = format!("netsnoop-select-poll-{}", std::process::id());
     let mut child = lingering(&tag);
     assert_eq!(
-        argv_of(&rx, child.id()),
+        argv_of(&rx, child.id(), true),
         ["/bin/sh", "-c", "sleep 2; true", tag.as_str()]
     );
     child.kill().ok();
@@ -126,7 +126,7 @@ fn auto_takes_ebpf_when_built_with_it_and_otherwise_says_why_not() {
     let tag = format!("netsnoop-select-auto-{}", std::process::id());
     let mut child = lingering(&tag);
     assert_eq!(
-        argv_of(&rx, child.id()),
+        argv_of(&rx, child.id(), false),
         ["/bin/sh", "-c", "sleep 2; true", tag.as_str()]
     );
     child.kill().ok();

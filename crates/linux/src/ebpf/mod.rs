@@ -15,5 +15,5 @@ pub use select::{
     ExecSourceChoice, ExecSourceKind, PassedOver, SelectError, Selected, select_exec_source,
 };
 pub use source::{Captured, EbpfConfig, EbpfExecSource, LOSS_SOURCE, SourceHandle};
-pub use start::{ExecSourceConfig, RunningExecSource, start_exec_source};
+pub use start::{RunningExecSource, start_exec_source};
 pub use wire::ARGV_BYTES_MAX;

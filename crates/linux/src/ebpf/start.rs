@@ -34,40 +34,45 @@ impl RunningExecSource {
     }
 }
 
-/// Everything the exec sources are configured with.
-#[derive(Clone, Debug, Default)]
-pub struct ExecSourceConfig {
-    pub choice: ExecSourceChoice,
-    pub ebpf: EbpfConfig,
-    pub source: SourceConfig,
-    pub table: TableConfig,
-}
-
-/// Starts the chosen exec source, or in `auto` the first of eBPF, proc connector and /proc
-/// polling that starts. Events go to `out` as each source documents.
+/// Starts the exec source `[process.source]` asks for (`exec_source`), or in `auto` the
+/// first of eBPF, proc connector and /proc polling that starts; `force_polling = true`
+/// means `poll`. Events go to `out` as each source documents.
 pub fn start_exec_source(
-    config: &ExecSourceConfig,
+    source: &SourceConfig,
+    table: &TableConfig,
     out: &Sender<Vec<Event>>,
 ) -> Result<Selected<RunningExecSource>, SelectError> {
+    let choice = match source.exec_source {
+        ExecSourceChoice::Auto if source.force_polling => ExecSourceChoice::Poll,
+        other => other,
+    };
+    let ebpf = EbpfConfig {
+        ring_buffer_bytes: source.ebpf_ring_buffer_bytes,
+        queue_capacity: source.queue_capacity,
+    };
     // The connector source falls back to polling by itself; that poller is kept for the
     // polling attempt rather than started twice.
     let mut fallen_back: Option<ExecSource> = None;
-    select_exec_source(config.choice, |kind| match kind {
+    select_exec_source(choice, |kind| match kind {
         ExecSourceKind::Ebpf => {
-            let source = EbpfExecSource::load(&config.ebpf).map_err(|e| reason(&e))?;
-            source
-                .spawn(&config.table, out.clone())
+            let loaded = EbpfExecSource::load(&ebpf).map_err(|e| reason(&e))?;
+            loaded
+                .spawn(table, out.clone())
                 .map(RunningExecSource::Ebpf)
                 .map_err(|e| format!("could not start its threads: {e}"))
         }
         ExecSourceKind::Netlink => {
-            let source = ExecSource::start(&config.source, &config.table, out.clone())
+            let connector = SourceConfig {
+                force_polling: false,
+                ..source.clone()
+            };
+            let started = ExecSource::start(&connector, table, out.clone())
                 .map_err(|e| format!("could not start: {e}"))?;
-            match source.mode() {
-                ExecMode::Connector { .. } => Ok(RunningExecSource::Proc(source)),
+            match started.mode() {
+                ExecMode::Connector { .. } => Ok(RunningExecSource::Proc(started)),
                 ExecMode::Polling { reason } => {
                     let why = reason.to_string();
-                    fallen_back = Some(source);
+                    fallen_back = Some(started);
                     Err(why)
                 }
             }
@@ -77,9 +82,9 @@ pub fn start_exec_source(
             None => {
                 let polling = SourceConfig {
                     force_polling: true,
-                    ..config.source.clone()
+                    ..source.clone()
                 };
-                ExecSource::start(&polling, &config.table, out.clone())
+                ExecSource::start(&polling, table, out.clone())
                     .map(RunningExecSource::Proc)
                     .map_err(|e| format!("could not start: {e}"))
             }
