@@ -71,6 +71,8 @@ impl ExecSource {
     /// Starts the proc connector, or the /proc poller when the connector is unavailable
     /// (see [`ExecSource::mode`]). Events go to `out` in batches: first the processes
     /// already running (`Existing`), then fork/exec/exit/uid/comm events and losses.
+    /// Returns once the running processes have been sent, so `out` must have room for
+    /// them or be read from another thread.
     pub fn start(
         source: &SourceConfig,
         table: &TableConfig,
@@ -84,6 +86,7 @@ impl ExecSource {
             open_connector(source.receive_buffer_bytes)
         };
         let mut threads = Vec::new();
+        let (seeded_tx, seeded_rx) = crossbeam_channel::bounded(1);
         let mode = match connector {
             Ok((socket, buffer)) => {
                 let (raw_tx, raw_rx) = crossbeam_channel::bounded(source.queue_capacity.max(16));
@@ -109,7 +112,7 @@ impl ExecSource {
                 threads.push(
                     std::thread::Builder::new()
                         .name("exec-enrich".into())
-                        .spawn(move || enr.run(raw_rx, st))?,
+                        .spawn(move || enr.run(raw_rx, st, seeded_tx))?,
                 );
                 ExecMode::Connector { buffer }
             }
@@ -121,11 +124,14 @@ impl ExecSource {
                 threads.push(
                     std::thread::Builder::new()
                         .name("exec-poll".into())
-                        .spawn(move || poll::run(enr, interval, st))?,
+                        .spawn(move || poll::run(enr, interval, st, seeded_tx))?,
                 );
                 ExecMode::Polling { reason }
             }
         };
+        // Returning after the seed means every process started from here on is reported
+        // as new, and enrichment is not running behind the seed scan.
+        let _ = seeded_rx.recv_timeout(Duration::from_secs(30));
         Ok(ExecSource {
             mode,
             stats,
