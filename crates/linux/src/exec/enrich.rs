@@ -315,3 +315,14 @@ impl Enricher {
         self.out.send(batch).is_ok()
     }
 }
+
+/// Every process running now, as `Existing` events: the seed for sources that do not scan
+/// /proc themselves (eBPF).
+pub fn running_processes(table: &TableConfig) -> Vec<Event> {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let mut enr = Enricher::new(ProcFs::default(), table, tx, Arc::default(), "proc_seed");
+    enr.scan(ProcEventKind::Existing);
+    enr.flush();
+    drop(enr);
+    rx.iter().flatten().collect()
+}
