@@ -81,8 +81,8 @@ impl EbpfExecSource {
         })
     }
 
-    /// Starts delivering batches to `out`: first the processes already running
-    /// (`Existing`), then fork, exec and exit events and `Event::Loss` (source
+    /// Starts delivering batches to `out` and returns once the processes already running
+    /// (`Existing`) are sent; then fork, exec and exit events and `Event::Loss` (source
     /// [`LOSS_SOURCE`]) for anything the kernel could not deliver.
     pub fn spawn(
         self,
@@ -95,10 +95,11 @@ impl EbpfExecSource {
         let enricher = Enricher::new(ProcFs::default(), table, out, stats.clone(), LOSS_SOURCE);
         let mut threads = Vec::new();
         let st = stop.clone();
+        let (seeded_tx, seeded_rx) = crossbeam_channel::bounded(1);
         threads.push(
             std::thread::Builder::new()
                 .name("exec-enrich".into())
-                .spawn(move || enricher.run(raw_rx, st))?,
+                .spawn(move || enricher.run(raw_rx, st, seeded_tx))?,
         );
         let (st, counters) = (stop.clone(), stats.clone());
         threads.push(
@@ -106,6 +107,9 @@ impl EbpfExecSource {
                 .name("exec-ebpf".into())
                 .spawn(move || read(self.loaded, &raw_tx, &counters, &st))?,
         );
+        // Like the proc connector source: return once the running processes are sent, so
+        // the pipeline knows every parent before the first new child arrives.
+        let _ = seeded_rx.recv_timeout(Duration::from_secs(30));
         Ok(SourceHandle {
             stop,
             stats,

@@ -4,7 +4,7 @@
 use super::loader::EbpfUnavailable;
 use super::select::{ExecSourceChoice, ExecSourceKind, SelectError, Selected, select_exec_source};
 use super::source::{EbpfConfig, EbpfExecSource, SourceHandle};
-use crate::exec::{ExecCounters, ExecMode, ExecSource, ExecStats};
+use crate::exec::{ConnectorUnavailable, ExecCounters, ExecSource, ExecStats};
 use crossbeam_channel::Sender;
 use netsnoop_core::Event;
 use netsnoop_core::process::config::{SourceConfig, TableConfig};
@@ -50,9 +50,8 @@ pub fn start_exec_source(
         ring_buffer_bytes: source.ebpf_ring_buffer_bytes,
         queue_capacity: source.queue_capacity,
     };
-    // The connector source falls back to polling by itself; that poller is kept for the
-    // polling attempt rather than started twice.
-    let mut fallen_back: Option<ExecSource> = None;
+    // Why the connector did not start, for the poller to report as its reason.
+    let mut no_connector = ConnectorUnavailable::Forced;
     select_exec_source(choice, |kind| match kind {
         ExecSourceKind::Ebpf => {
             let loaded = EbpfExecSource::load(&ebpf).map_err(|e| reason(&e))?;
@@ -61,34 +60,19 @@ pub fn start_exec_source(
                 .map(RunningExecSource::Ebpf)
                 .map_err(|e| format!("could not start its threads: {e}"))
         }
-        ExecSourceKind::Netlink => {
-            let connector = SourceConfig {
-                force_polling: false,
-                ..source.clone()
-            };
-            let started = ExecSource::start(&connector, table, out.clone())
-                .map_err(|e| format!("could not start: {e}"))?;
-            match started.mode() {
-                ExecMode::Connector { .. } => Ok(RunningExecSource::Proc(started)),
-                ExecMode::Polling { reason } => {
-                    let why = reason.to_string();
-                    fallen_back = Some(started);
-                    Err(why)
-                }
-            }
+        ExecSourceKind::Netlink => ExecSource::connector(source, table, out.clone())
+            .map(RunningExecSource::Proc)
+            .map_err(|e| {
+                let text = e.to_string();
+                no_connector = e;
+                text
+            }),
+        ExecSourceKind::Poll => {
+            let why = std::mem::replace(&mut no_connector, ConnectorUnavailable::Forced);
+            ExecSource::polling(source, table, out.clone(), why)
+                .map(RunningExecSource::Proc)
+                .map_err(|e| format!("could not start: {e}"))
         }
-        ExecSourceKind::Poll => match fallen_back.take() {
-            Some(poller) => Ok(RunningExecSource::Proc(poller)),
-            None => {
-                let polling = SourceConfig {
-                    force_polling: true,
-                    ..source.clone()
-                };
-                ExecSource::start(&polling, table, out.clone())
-                    .map(RunningExecSource::Proc)
-                    .map_err(|e| format!("could not start: {e}"))
-            }
-        },
     })
 }
 
