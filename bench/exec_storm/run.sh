@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Exec storm: COUNT execs of `/bin/true MARKER id=N tail-N` (unique arguments), THREADS at a
 # time, as fast as the machine allows, watched side by side in the same run by NetSnoop's
-# proc connector source, its /proc polling fallback (both with the core process monitor
-# stage fed every event) and forkstat. Per source: share of execs reported, share with
+# eBPF source, proc connector source and /proc polling fallback (each with the core process
+# monitor stage fed every event) and forkstat. Per source: share of execs reported, share with
 # complete argv, events counted as lost, CPU as % of one core over the storm. RUNS runs,
 # medians.
 #
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 COUNT=${COUNT:-20000}
 THREADS=${THREADS:-4}
 RUNS=${RUNS:-3}
-SOURCES="netlink poll"
+SOURCES=${SOURCES:-"ebpf netlink poll"}
 [ "$(id -u)" -eq 0 ] || { echo "exec_storm: needs root (proc connector)" >&2; exit 1; }
 command -v forkstat >/dev/null || { echo "exec_storm: apt-get install forkstat" >&2; exit 1; }
 

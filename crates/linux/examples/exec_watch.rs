@@ -1,16 +1,18 @@
-//! Bench helper for bench/exec_storm: runs the proc connector source or the /proc poller and
+//! Bench helper for bench/exec_storm: runs the eBPF source, the proc connector source or the
+//! /proc poller and
 //! reports, as one JSON line, the storm's execs it saw, how many with complete argv, what it
 //! counted as lost and the CPU it used from `ready` to the end — the source's threads plus
 //! the core process monitor stage (table, bursts, instigators) fed every event.
 //!
-//! Usage: exec_watch netlink|poll MARKER   Prints `ready` once seeded; stops when stdin
+//! Usage: exec_watch ebpf|netlink|poll MARKER   Prints `ready` once seeded; stops when stdin
 //! closes and the stream has been quiet for 500 ms.
 
 use crossbeam_channel::bounded;
 use netsnoop_core::process::config::{SourceConfig, TableConfig};
+use netsnoop_core::process::exec_source::ExecSourceChoice;
 use netsnoop_core::process::{ProcessConfig, ProcessMonitor};
 use netsnoop_core::{Event, ProcEventKind, Record, Stage};
-use netsnoop_linux::exec::{ConnectorUnavailable, ExecSource};
+use netsnoop_linux::ebpf::start_exec_source;
 use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,20 +21,25 @@ use std::time::{Duration, Instant};
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(source), Some(marker)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: exec_watch netlink|poll MARKER");
+        eprintln!("usage: exec_watch ebpf|netlink|poll MARKER");
         std::process::exit(2);
     };
     let (tx, rx) = bounded(1 << 16);
-    let cfg = SourceConfig::default();
     let table = TableConfig::default();
-    let src = match source.as_str() {
-        "netlink" => {
-            ExecSource::connector(&cfg, &table, tx).unwrap_or_else(|e| fail(&e.to_string()))
-        }
-        "poll" => ExecSource::polling(&cfg, &table, tx, ConnectorUnavailable::Forced)
-            .unwrap_or_else(|e| fail(&e.to_string())),
+    let choice = match source.as_str() {
+        "ebpf" => ExecSourceChoice::Ebpf,
+        "netlink" => ExecSourceChoice::Netlink,
+        "poll" => ExecSourceChoice::Poll,
         other => fail(&format!("unknown source {other}")),
     };
+    let cfg = SourceConfig {
+        exec_source: choice,
+        ..SourceConfig::default()
+    };
+    let src = start_exec_source(&cfg, &table, &tx)
+        .unwrap_or_else(|e| fail(&e.to_string()))
+        .source;
+    drop(tx);
     let mut monitor =
         ProcessMonitor::new(ProcessConfig::default()).with_self_pid(std::process::id());
     let mut alerts = 0u64;
@@ -98,7 +105,7 @@ fn main() {
         "{{\"source\":\"{source}\",\"execs\":{execs},\"complete\":{complete},\"lost\":{lost},\"cpu_s\":{cpu:.3},\"overruns\":{},\"lost_seq\":{},\"lost_queue\":{},\"missed_by_polling\":{},\"resyncs\":{},\"alert_records\":{alerts}}}",
         c.overruns, c.lost_seq, c.lost_queue, c.missed_by_polling, c.resyncs
     );
-    src.stop();
+    drop(src);
 }
 
 fn time_of(ev: &Event) -> netsnoop_core::Ts {
