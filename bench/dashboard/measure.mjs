@@ -1,6 +1,7 @@
 // Measures the dashboard's page weight and first meaningful paint against a real
 // `netsnoop run` on loopback, over N cold loads in fresh browser contexts.
 // Usage: node bench/dashboard/measure.mjs [runs]   (needs web/node_modules: cd web && npm ci)
+// Env: BENCH_ARGS='--interface lo' extra `netsnoop run` flags; BENCH_URL=http://… an existing server.
 
 import { launch } from '../../web/tests/support/browser.mjs';
 import { startNetsnoop, waitFor } from '../../web/tests/support/netsnoop.mjs';
@@ -48,7 +49,10 @@ async function oneLoad(url) {
   }
 }
 
-const server = await startNetsnoop(process.env.BENCH_ARGS ? process.env.BENCH_ARGS.split(' ') : []);
+// BENCH_URL measures an already running server instead of starting `netsnoop run`.
+const server = process.env.BENCH_URL
+  ? { url: process.env.BENCH_URL, stop: async () => {} }
+  : await startNetsnoop(process.env.BENCH_ARGS ? process.env.BENCH_ARGS.split(' ') : []);
 try {
   await oneLoad(server.url); // warm the server's embedded assets and the OS page cache
   const runs = [];

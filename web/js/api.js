@@ -186,8 +186,9 @@ export const api = {
   flows: () => getJSON('flows', { limit: 20 }).then((j) => list(j, 'top', 'items', 'flows').map(normFlow)),
   // Active alerts of every kind (/alerts alone lists only network ones, as NetWatch did).
   activeAlerts: () => getJSON('alerts/history', { state: 'active', limit: 500 }).then((j) => list(j, 'items', 'alerts').map(normAlert)),
-  alertHistory: (range, limit = 1000) => getJSON('alerts/history', { ...rangeParams(range), limit }).then((j) => list(j, 'items', 'alerts').map(normAlert)),
-  system: () => getJSON('system').then(normSystem),
+  alertHistory: (range, limit = 500) => getJSON('alerts/history', { ...rangeParams(range), limit }).then((j) => list(j, 'items', 'alerts').map(normAlert)),
+  // 5 minutes of 1 s history is plenty for the live charts and keeps the page light.
+  system: () => getJSON('system', { limit: 300 }).then(normSystem),
   processes: () => getJSON('processes').then(normProcesses),
   procEvents: (limit = 50) => getJSON('events/process', { limit }).then((j) => list(j, 'items', 'events').map(normProcEvent)),
   health: () => getJSON('health').then(normHealth),
