@@ -1,6 +1,6 @@
 //! Boots the dashboard: creates the panels, loads them for the chosen range, and keeps them live.
 
-import { api } from './api.js';
+import { api, HISTORY_LIMIT } from './api.js';
 import { LiveStream } from './stream.js';
 import { retheme, loadChartLib } from './charts.js';
 import { createSummary } from './panels/summary.js';
@@ -34,6 +34,7 @@ const visible = () => document.visibilityState === 'visible';
 performance.mark('netsnoop:main-start');
 const samples = new SampleWindow();
 const history = new Map(); // alert id → alert, for the history panels
+const capped = document.getElementById('history-capped');
 const p = {
   summary: createSummary($('summary')),
   health: createHealth($('degraded'), $('foot')),
@@ -150,6 +151,7 @@ function loadAlerts() {
     load('recent-alerts', () => api.alertHistory(controls.range), (list) => {
       history.clear();
       for (const a of list) history.set(a.id || `${a.kind}|${a.first}`, a);
+      capped.textContent = list.length >= HISTORY_LIMIT ? `newest ${HISTORY_LIMIT} alerts of this range` : '';
       renderHistory();
     }),
   ]);
