@@ -24,9 +24,17 @@ async function oneLoad(url, baseline = false) {
     await cdp.send('Network.enable');
     await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
     const requests = new Map();
+    const urls = new Map();
+    const sizes = {};
     let bytes = 0;
+    cdp.on('Network.requestWillBeSent', (e) => urls.set(e.requestId, new URL(e.request.url).pathname));
     cdp.on('Network.responseReceived', (e) => requests.set(e.requestId, e.response.mimeType));
-    cdp.on('Network.loadingFinished', (e) => { bytes += e.encodedDataLength; });
+    cdp.on('Network.loadingFinished', (e) => {
+      bytes += e.encodedDataLength;
+      const path = urls.get(e.requestId) || '?';
+      const key = path.startsWith('/js/') ? '/js/*.js' : path;
+      sizes[key] = (sizes[key] || 0) + e.encodedDataLength;
+    });
     // The SSE stream never finishes; count what it has sent so far separately.
     let streamBytes = 0;
     cdp.on('Network.dataReceived', (e) => {
@@ -48,7 +56,7 @@ async function oneLoad(url, baseline = false) {
       all: performance.getEntriesByName('netsnoop:all-loaded')[0].startTime,
       dcl: performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd,
     }));
-    return { ...t, bytes, streamBytes, requests: requests.size };
+    return { ...t, bytes, streamBytes, requests: requests.size, sizes };
   } finally {
     await browser.close();
   }
@@ -89,6 +97,9 @@ try {
   console.log(`| baseline: first paint of /health (JSON, same server and browser) | ${ms(bf)} | ${ms(Math.min(...base.map((r) => r.fcp)))} | ${ms(Math.max(...base.map((r) => r.fcp)))} |`);
   console.log(`\nratio first meaningful paint / baseline first paint: ${(mf / bf).toFixed(2)}`);
   console.log(`load average at the end: ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);
+  const last = runs[runs.length - 1].sizes;
+  console.log('\nwhere the bytes go (last run):');
+  for (const [k, v] of Object.entries(last).sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`  ${kb(v).padStart(9)}  ${k}`);
   console.log(`\nbudget: transfer ${kb(mb)} / ${kb(BUDGET_BYTES)} = ${(mb / BUDGET_BYTES).toFixed(2)} of budget; ` +
     `first meaningful paint ${ms(mf)} / ${ms(BUDGET_FMP_MS)} = ${(mf / BUDGET_FMP_MS).toFixed(2)} of budget`);
   const ok = mb < BUDGET_BYTES && mf < BUDGET_FMP_MS;

@@ -29,7 +29,7 @@ before(async () => {
   assert.equal(process.getuid?.(), 0, 'the dashboard end-to-end test needs root (packet capture on lo and the proc connector): run it as root');
   fs.mkdirSync(RESULTS, { recursive: true });
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'netsnoop-e2e-'));
-  server = await startNetsnoop();
+  server = await startNetsnoop(['--interface', 'lo']);
   browser = await launch();
   foreign = await guardOrigin(browser.context, new URL(server.url).origin);
   page = await browser.context.newPage();
