@@ -221,7 +221,13 @@ impl Worker {
             };
             match msg {
                 Ok(Msg::Records(records)) => {
-                    self.pending.extend(records);
+                    if self.pending.is_empty() {
+                        // Take the sender's Vec as is: records are large (an alert is a
+                        // few hundred bytes), and copying them showed in the benchmark.
+                        self.pending = records;
+                    } else {
+                        self.pending.extend(records);
+                    }
                     if self.pending.len() >= self.opts.max_batch_records {
                         self.commit();
                         deadline = None;
