@@ -170,14 +170,7 @@ fn insert_process_event(conn: &Connection, e: &ProcessEvent) -> Result<u64, Fail
 }
 
 pub(crate) fn proc_kind(kind: netsnoop_core::ProcEventKind) -> &'static str {
-    use netsnoop_core::ProcEventKind::*;
-    match kind {
-        Fork => "fork",
-        Exec => "exec",
-        Exit => "exit",
-        Comm => "comm",
-        Uid => "uid",
-    }
+    kind.as_str()
 }
 
 fn insert_resources(

@@ -1,0 +1,315 @@
+//! The `[network]` configuration: capture settings and the tuning of every network stage,
+//! with documented defaults. Unknown keys are refused so a typo never silently does nothing.
+
+use crate::Severity;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+/// Everything under `[network]`. Each sub-table is optional; missing keys take defaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct NetworkConfig {
+    pub capture: CaptureConfig,
+    pub flows: FlowConfig,
+    pub rollups: RollupConfig,
+    /// How many packets per second go on to the store's recent-packets table.
+    pub packets: SamplerConfig,
+    pub scan: ScanConfig,
+    pub traffic_spike: SpikeConfig,
+}
+
+/// `[network.capture]`: live capture with libpcap.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CaptureConfig {
+    /// Capture at all. `--no-capture` turns it off for one run.
+    pub enabled: bool,
+    /// Interfaces to capture on; `any` is every interface (Linux cooked capture).
+    pub interfaces: Vec<String>,
+    /// A BPF filter in tcpdump syntax, e.g. `not port 22`. Empty or absent: everything.
+    pub filter: Option<String>,
+    /// Bytes kept of each packet. Headers are all NetSnoop reads, so the default keeps
+    /// Ethernet + VLAN + IPv6 with options + a full TCP header and no payload.
+    pub snaplen: u32,
+    /// Kernel ring buffer in MiB. A large buffer rides out bursts without kernel drops.
+    pub buffer_mib: u32,
+    /// Put the interfaces in promiscuous mode (see traffic not addressed to this host).
+    pub promiscuous: bool,
+    /// Leave NetSnoop's own API/dashboard traffic (its listen port) out of the figures.
+    pub exclude_own_traffic: bool,
+    /// Packets per batch handed to the pipeline.
+    pub batch_size: usize,
+    /// A partial batch is sent after this long, so a quiet link is still reported promptly.
+    pub batch_timeout_ms: u64,
+}
+
+impl Default for CaptureConfig {
+    fn default() -> Self {
+        CaptureConfig {
+            enabled: true,
+            interfaces: vec!["any".to_string()],
+            filter: None,
+            snaplen: 160,
+            buffer_mib: 32,
+            promiscuous: false,
+            exclude_own_traffic: true,
+            batch_size: 512,
+            batch_timeout_ms: 50,
+        }
+    }
+}
+
+/// `[network.flows]`: the bidirectional flow table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FlowConfig {
+    /// Most flows tracked at once; beyond it the oldest flow is closed as `evicted`
+    /// (and counted), so a scan or flood cannot exhaust memory.
+    pub max_flows: usize,
+    /// An established TCP flow with no packet for this long ends (Zeek's 5 minutes).
+    pub tcp_idle_secs: u64,
+    /// A TCP flow that never completed its handshake ends sooner: scans leave many.
+    pub tcp_attempt_idle_secs: u64,
+    pub udp_idle_secs: u64,
+    /// ICMP and other IP protocols.
+    pub other_idle_secs: u64,
+    /// A flow still going after this long is reported (`active`) and counted afresh, so
+    /// long transfers show up before they end.
+    pub active_timeout_secs: u64,
+    /// After FIN from both sides or a RST, late packets are still attributed to the flow
+    /// for this long before it is reported.
+    pub close_linger_secs: u64,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            max_flows: 262_144,
+            tcp_idle_secs: 300,
+            tcp_attempt_idle_secs: 30,
+            udp_idle_secs: 60,
+            other_idle_secs: 30,
+            active_timeout_secs: 1800,
+            close_linger_secs: 2,
+        }
+    }
+}
+
+/// `[network.rollups]`: per-second traffic counters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RollupConfig {
+    /// Most distinct sources (and destinations) listed for one second; the rest are summed
+    /// into an `other` row so totals stay exact during a sweep or flood.
+    pub max_hosts_per_second: usize,
+}
+
+impl Default for RollupConfig {
+    fn default() -> Self {
+        RollupConfig {
+            max_hosts_per_second: 4096,
+        }
+    }
+}
+
+/// `[network.packets]`: the rate limit on packets stored individually.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SamplerConfig {
+    /// Packets per second kept for the recent-packets table; above it an even sample is
+    /// kept. Counts and statistics always use every packet.
+    pub max_per_second: u32,
+}
+
+impl Default for SamplerConfig {
+    fn default() -> Self {
+        SamplerConfig {
+            max_per_second: 1000,
+        }
+    }
+}
+
+/// `[network.scan]`: port-scan and sweep detection (the rule is in [`crate::net::scan`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScanConfig {
+    pub enabled: bool,
+    /// Failed first contacts are remembered this long. Zeek uses 5 minutes; a slow scan
+    /// at one probe every few seconds still reaches the thresholds inside it.
+    pub window_secs: u64,
+    /// A probe with no answer after this long counts as failed (unanswered).
+    pub probe_timeout_secs: u64,
+    /// Distinct failed ports on one host that make a vertical scan (`net.portscan`).
+    pub vertical_ports: u32,
+    /// Distinct hosts failed on one port that make a horizontal sweep (`net.sweep`).
+    pub horizontal_hosts: u32,
+    /// Distinct hosts that left an echo request unanswered: a ping sweep (`net.pingsweep`).
+    pub ping_hosts: u32,
+    /// Threshold Random Walk: chance that a benign host's first contact succeeds (θ0).
+    pub trw_benign_success: f64,
+    /// Chance that a scanner's first contact succeeds (θ1).
+    pub trw_scanner_success: f64,
+    /// Wanted detection probability (P_D) and false-positive probability (P_F); they set
+    /// the walk's thresholds: about 4 failures in a row mark a scanner at the defaults.
+    pub trw_detection: f64,
+    pub trw_false_positive: f64,
+    /// An open scan alert is re-emitted with fresh counts at most this often.
+    pub update_interval_secs: u64,
+    /// A scan episode with no new failed probe for this long is resolved.
+    pub resolve_after_secs: u64,
+    /// Most sources tracked at once (oldest evicted, counted).
+    pub max_sources: usize,
+    /// Most distinct failed contacts remembered per source (oldest dropped, counted).
+    pub max_contacts_per_source: usize,
+    /// Most probes awaiting an answer (oldest counted as unanswered early).
+    pub max_pending_probes: usize,
+    /// Sources never reported (e.g. your own vulnerability scanner).
+    pub ignore_sources: Vec<IpAddr>,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        ScanConfig {
+            enabled: true,
+            window_secs: 300,
+            probe_timeout_secs: 5,
+            vertical_ports: 15,
+            horizontal_hosts: 25,
+            ping_hosts: 25,
+            trw_benign_success: 0.8,
+            trw_scanner_success: 0.2,
+            trw_detection: 0.99,
+            trw_false_positive: 0.01,
+            update_interval_secs: 10,
+            resolve_after_secs: 120,
+            max_sources: 65_536,
+            max_contacts_per_source: 8192,
+            max_pending_probes: 262_144,
+            ignore_sources: Vec::new(),
+        }
+    }
+}
+
+/// `[network.traffic_spike]`: NetWatch's old "port scan" rule, kept under its real name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SpikeConfig {
+    /// Off by default: a busy host trips it all the time, so it says little on its own.
+    pub enabled: bool,
+    /// More than this many packets from one source…
+    pub packets: u32,
+    /// …within this many seconds.
+    pub window_secs: u64,
+    pub severity: Severity,
+    /// Most sources tracked at once.
+    pub max_sources: usize,
+}
+
+impl Default for SpikeConfig {
+    fn default() -> Self {
+        SpikeConfig {
+            enabled: false,
+            packets: 50,
+            window_secs: 10,
+            severity: Severity::Low,
+            max_sources: 65_536,
+        }
+    }
+}
+
+/// A setting that cannot work, with the key to fix.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("network.{key}: {problem}")]
+pub struct ConfigError {
+    pub key: &'static str,
+    pub problem: String,
+}
+
+impl NetworkConfig {
+    /// Checks values serde cannot: ranges and relations between fields.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key, problem: &str| {
+            Err(ConfigError {
+                key,
+                problem: problem.to_string(),
+            })
+        };
+        let s = &self.scan;
+        let prob = |p: f64| p > 0.0 && p < 1.0;
+        if !(prob(s.trw_benign_success) && prob(s.trw_scanner_success)) {
+            return bad("scan.trw_*_success", "must be between 0 and 1 (exclusive)");
+        }
+        if s.trw_scanner_success >= s.trw_benign_success {
+            return bad(
+                "scan.trw_scanner_success",
+                "must be below trw_benign_success",
+            );
+        }
+        if !(prob(s.trw_detection) && prob(s.trw_false_positive))
+            || s.trw_false_positive >= s.trw_detection
+        {
+            return bad(
+                "scan.trw_detection",
+                "needs 0 < trw_false_positive < trw_detection < 1",
+            );
+        }
+        if s.vertical_ports == 0 || s.horizontal_hosts == 0 || s.ping_hosts == 0 {
+            return bad("scan", "thresholds must be at least 1");
+        }
+        if s.window_secs == 0 || s.probe_timeout_secs == 0 {
+            return bad("scan.window_secs", "must be at least 1 second");
+        }
+        if self.flows.max_flows == 0 {
+            return bad("flows.max_flows", "must be at least 1");
+        }
+        if self.capture.snaplen < 64 {
+            return bad("capture.snaplen", "below 64 bytes headers are cut; use 160");
+        }
+        if self.traffic_spike.window_secs == 0 {
+            return bad("traffic_spike.window_secs", "must be at least 1 second");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_match_the_documented_values() {
+        let c = NetworkConfig::default();
+        assert_eq!(c.validate(), Ok(()));
+        assert_eq!(c.scan.vertical_ports, 15);
+        assert_eq!(c.scan.horizontal_hosts, 25);
+        assert_eq!(c.scan.window_secs, 300);
+        assert_eq!(
+            (c.traffic_spike.packets, c.traffic_spike.window_secs),
+            (50, 10)
+        );
+        assert!(!c.traffic_spike.enabled);
+    }
+
+    #[test]
+    fn a_partial_section_takes_defaults_for_the_rest() {
+        let c: NetworkConfig = serde_json::from_str(r#"{"scan": {"vertical_ports": 30}}"#).unwrap();
+        assert_eq!(c.scan.vertical_ports, 30);
+        assert_eq!(c.scan.horizontal_hosts, 25);
+        assert_eq!(c.capture.interfaces, vec!["any".to_string()]);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let e =
+            serde_json::from_str::<NetworkConfig>(r#"{"scan": {"vertical_port": 3}}"#).unwrap_err();
+        assert!(e.to_string().contains("vertical_port"), "{e}");
+    }
+
+    #[test]
+    fn impossible_probabilities_name_the_key() {
+        let mut c = NetworkConfig::default();
+        c.scan.trw_scanner_success = 0.9;
+        let e = c.validate().unwrap_err();
+        assert_eq!(e.key, "scan.trw_scanner_success");
+    }
+}

@@ -1,0 +1,426 @@
+//! The scan detector stage: packets to probe outcomes, outcomes to scan episodes.
+
+use super::probes::{ProbeKey, ProbeKind, Probes};
+use super::sources::{Contact, Source};
+use crate::alert::Alert;
+use crate::episodes::{Episodes, Raise};
+use crate::net::addr::{self, AddrKey};
+use crate::net::config::ScanConfig;
+use crate::net::packet::tcp_flags::{ACK, FIN, PSH, RST, SYN, URG};
+use crate::net::packet::{PacketMeta, Protocol};
+use crate::time::Span;
+use crate::{Event, Record, Stage, Ts};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
+
+/// The three alert kinds, one episode of each per source at most.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(super) enum ScanKind {
+    PortScan,
+    Sweep,
+    PingSweep,
+}
+
+impl ScanKind {
+    pub(super) fn kind(self) -> &'static str {
+        match self {
+            ScanKind::PortScan => "net.portscan",
+            ScanKind::Sweep => "net.sweep",
+            ScanKind::PingSweep => "net.pingsweep",
+        }
+    }
+}
+
+struct OpenEpisode {
+    last_emit: Ts,
+    dirty: bool,
+}
+
+/// Counters for the binary to show (bounded tables, what they dropped).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ScanStats {
+    pub pending_probes: usize,
+    pub pending_dropped: u64,
+    pub sources: usize,
+    pub sources_evicted: u64,
+    pub contacts_dropped: u64,
+}
+
+pub struct ScanDetector {
+    pub(super) cfg: ScanConfig,
+    probes: Probes,
+    pub(super) sources: FxHashMap<AddrKey, Source>,
+    order: VecDeque<(AddrKey, u64)>,
+    next_seq: u64,
+    episodes: Episodes,
+    open: FxHashMap<(AddrKey, ScanKind), OpenEpisode>,
+    fail_step: f64,
+    success_step: f64,
+    llr_hi: f64,
+    llr_lo: f64,
+    window: Span,
+    update_interval: Span,
+    resolve_after: Span,
+    ignore: Vec<AddrKey>,
+    sources_evicted: u64,
+    /// Outcomes found while expiring probes, applied after the borrow ends.
+    expired: Vec<(ProbeKey, ProbeKind)>,
+}
+
+impl ScanDetector {
+    pub fn new(cfg: ScanConfig) -> ScanDetector {
+        let (t0, t1) = (cfg.trw_benign_success, cfg.trw_scanner_success);
+        let (pd, pf) = (cfg.trw_detection, cfg.trw_false_positive);
+        let secs = |s: u64| Span::secs(s as i64);
+        ScanDetector {
+            probes: Probes::new(secs(cfg.probe_timeout_secs), cfg.max_pending_probes),
+            sources: FxHashMap::default(),
+            order: VecDeque::new(),
+            next_seq: 0,
+            episodes: Episodes::new(),
+            open: FxHashMap::default(),
+            fail_step: ((1.0 - t1) / (1.0 - t0)).ln(),
+            success_step: (t1 / t0).ln(),
+            llr_hi: (pd / pf).ln(),
+            llr_lo: ((1.0 - pd) / (1.0 - pf)).ln(),
+            window: secs(cfg.window_secs),
+            update_interval: secs(cfg.update_interval_secs),
+            resolve_after: secs(cfg.resolve_after_secs),
+            ignore: cfg.ignore_sources.iter().map(|ip| addr::key(*ip)).collect(),
+            sources_evicted: 0,
+            expired: Vec::new(),
+            cfg,
+        }
+    }
+
+    pub fn stats(&self) -> ScanStats {
+        ScanStats {
+            pending_probes: self.probes.len(),
+            pending_dropped: self.probes.dropped,
+            sources: self.sources.len(),
+            sources_evicted: self.sources_evicted,
+            contacts_dropped: self.sources.values().map(|s| s.dropped).sum(),
+        }
+    }
+
+    /// Feeds one packet; appends alerts opened or updated by it.
+    pub fn packet(&mut self, m: &PacketMeta, now: Ts, out: &mut Vec<Record>) {
+        if !self.cfg.enabled {
+            return;
+        }
+        self.expire_probes(now, out);
+        let (Some(src), Some(dst)) = (m.src_ip, m.dst_ip) else {
+            return;
+        };
+        let key = ProbeKey {
+            scanner: addr::key(src),
+            target: addr::key(dst),
+            sport: m.src_port,
+            dport: m.dst_port,
+            proto: m.protocol,
+        };
+        match m.protocol {
+            Protocol::Tcp => self.tcp(
+                key,
+                m.tcp_flags,
+                addr::is_group_or_unspecified(dst),
+                now,
+                out,
+            ),
+            Protocol::Udp => {
+                if self.probes.remove(&key.reversed()).is_some() {
+                    self.success(key.target, now);
+                } else if !addr::is_group_or_unspecified(dst) {
+                    self.probes.insert(key, ProbeKind::Udp, now);
+                }
+            }
+            Protocol::Icmp | Protocol::Icmpv6 => self.icmp(m, key, now, out),
+            _ => {}
+        }
+    }
+
+    fn tcp(&mut self, key: ProbeKey, flags: u8, group: bool, now: Ts, out: &mut Vec<Record>) {
+        let probe_kind = match flags & (SYN | ACK | RST) {
+            SYN => Some(ProbeKind::Syn),
+            0 => Some(match flags & (FIN | PSH | URG) {
+                0 => ProbeKind::Null,
+                FIN => ProbeKind::Fin,
+                x if x == FIN | PSH | URG => ProbeKind::Xmas,
+                _ => ProbeKind::OddFlags,
+            }),
+            _ => None,
+        };
+        if let Some(kind) = probe_kind {
+            if !group {
+                self.probes.insert(key, kind, now);
+            }
+            return;
+        }
+        if flags & (SYN | ACK) == SYN | ACK {
+            let rev = key.reversed();
+            if let Some(p) = self.probes.get_mut(&rev)
+                && !p.synacked
+            {
+                p.synacked = true;
+                self.success(rev.scanner, now);
+            }
+            return;
+        }
+        if flags & RST == 0 {
+            return;
+        }
+        // RST from the scanner closing a probe the target accepted: half-open or not.
+        if let Some(p) = self.probes.get_mut(&key) {
+            if p.synacked && p.kind == ProbeKind::Syn {
+                p.kind = ProbeKind::OddFlags; // count each probe's close once
+                let s = self.source(key.scanner, now);
+                if flags & ACK == 0 {
+                    s.half_open += 1;
+                } else {
+                    s.completed += 1;
+                }
+            }
+            return;
+        }
+        // RST from the target: the probe failed (closed port).
+        let rev = key.reversed();
+        if let Some(p) = self.probes.get_mut(&rev) {
+            if !p.synacked {
+                let kind = p.kind;
+                self.probes.remove(&rev);
+                self.failure(rev, kind, now, out);
+            }
+            return;
+        }
+        // A bare RST no probe explains answers an ACK probe from its receiver.
+        if flags & ACK == 0 {
+            self.failure(rev, ProbeKind::Ack, now, out);
+        }
+    }
+
+    fn icmp(&mut self, m: &PacketMeta, key: ProbeKey, now: Ts, out: &mut Vec<Record>) {
+        let Some(info) = &m.icmp else {
+            return;
+        };
+        let v6 = m.protocol == Protocol::Icmpv6;
+        let (request, reply) = if v6 { (128, 129) } else { (8, 0) };
+        if info.icmp_type == request {
+            if !addr::is_group_or_unspecified(m.dst_ip.expect("checked")) {
+                self.probes.insert(key, ProbeKind::Echo, now);
+            }
+        } else if info.icmp_type == reply {
+            if self.probes.remove(&key.reversed()).is_some() {
+                self.success(key.target, now);
+            }
+        } else if let Some(q) = &info.quoted {
+            // An error about a probe: unreachable port, host or prohibited.
+            let probe = ProbeKey {
+                scanner: addr::key(q.src_ip),
+                target: addr::key(q.dst_ip),
+                sport: q.src_port,
+                dport: q.dst_port,
+                proto: q.protocol,
+            };
+            let kind = match self.probes.remove(&probe) {
+                Some(p) if p.synacked => return,
+                Some(p) => p.kind,
+                None if q.protocol == Protocol::Udp => ProbeKind::Udp,
+                None if q.protocol == Protocol::Tcp => ProbeKind::Syn,
+                None => return,
+            };
+            self.failure(probe, kind, now, out);
+        }
+    }
+
+    fn expire_probes(&mut self, now: Ts, out: &mut Vec<Record>) {
+        let mut expired = std::mem::take(&mut self.expired);
+        self.probes.expire(now, |k, kind| expired.push((k, kind)));
+        for (key, kind) in expired.drain(..) {
+            self.failure(key, kind, now, out);
+        }
+        self.expired = expired;
+    }
+
+    fn source(&mut self, scanner: AddrKey, now: Ts) -> &mut Source {
+        if !self.sources.contains_key(&scanner) {
+            while self.sources.len() >= self.cfg.max_sources.max(1) {
+                let Some((k, seq)) = self.order.pop_front() else {
+                    break;
+                };
+                if self.sources.get(&k).is_some_and(|s| s.seq == seq) {
+                    self.sources.remove(&k);
+                    self.sources_evicted += 1;
+                }
+            }
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            self.order.push_back((scanner, seq));
+            self.sources.insert(scanner, Source::new(now, 0.0, seq));
+        }
+        self.sources.get_mut(&scanner).expect("inserted")
+    }
+
+    fn success(&mut self, scanner: AddrKey, now: Ts) {
+        if self.ignore.contains(&scanner) {
+            return;
+        }
+        let (step, lo) = (self.success_step, self.llr_lo);
+        let s = self.source(scanner, now);
+        s.successes += 1;
+        s.llr = (s.llr + step).max(lo);
+    }
+
+    fn failure(&mut self, probe: ProbeKey, kind: ProbeKind, now: Ts, out: &mut Vec<Record>) {
+        if self.ignore.contains(&probe.scanner) {
+            return;
+        }
+        let contact = Contact {
+            target: probe.target,
+            port: if kind == ProbeKind::Echo {
+                0
+            } else {
+                probe.dport
+            },
+            proto: probe.proto,
+        };
+        let (window, cap) = (self.window, self.cfg.max_contacts_per_source);
+        let (step, hi) = (self.fail_step, self.llr_hi);
+        let s = self.source(probe.scanner, now);
+        s.expire(now, window);
+        if !s.add_failure(contact, kind, now, cap) {
+            return;
+        }
+        s.llr = (s.llr + step).min(hi);
+        if kind == ProbeKind::Syn {
+            s.syn_probes += 1;
+            if s.last_syn_sport == Some(probe.sport) {
+                s.sport_repeats += 1;
+            }
+            s.last_syn_sport = Some(probe.sport);
+        }
+        let scanner_now = s.llr >= hi - 1e-9;
+        let hits = self.breadth_hits(probe.scanner, &contact);
+        for kind in [ScanKind::PortScan, ScanKind::Sweep, ScanKind::PingSweep] {
+            let ep_key = (probe.scanner, kind);
+            if let Some(ep) = self.open.get_mut(&ep_key) {
+                ep.dirty = true;
+                if now - ep.last_emit >= self.update_interval {
+                    self.emit(probe.scanner, kind, now, out);
+                }
+            } else if scanner_now && hits.contains(&kind) {
+                self.emit(probe.scanner, kind, now, out);
+            }
+        }
+    }
+
+    /// Which breadth thresholds this new failure makes true for its source.
+    fn breadth_hits(&self, scanner: AddrKey, c: &Contact) -> Vec<ScanKind> {
+        let s = &self.sources[&scanner];
+        let mut hits = Vec::new();
+        if matches!(c.proto, Protocol::Icmp | Protocol::Icmpv6) {
+            let hosts = s
+                .hosts_per_port
+                .get(&(Protocol::Icmp, 0))
+                .copied()
+                .unwrap_or(0)
+                + s.hosts_per_port
+                    .get(&(Protocol::Icmpv6, 0))
+                    .copied()
+                    .unwrap_or(0);
+            if hosts >= self.cfg.ping_hosts {
+                hits.push(ScanKind::PingSweep);
+            }
+            return hits;
+        }
+        if s.ports_per_host.get(&c.target).copied().unwrap_or(0) >= self.cfg.vertical_ports {
+            hits.push(ScanKind::PortScan);
+        }
+        let on_port = s
+            .hosts_per_port
+            .get(&(c.proto, c.port))
+            .copied()
+            .unwrap_or(0);
+        if on_port >= self.cfg.horizontal_hosts {
+            hits.push(ScanKind::Sweep);
+        }
+        hits
+    }
+
+    fn emit(&mut self, scanner: AddrKey, kind: ScanKind, now: Ts, out: &mut Vec<Record>) {
+        let alert = self.raise(scanner, kind, now);
+        self.open.insert(
+            (scanner, kind),
+            OpenEpisode {
+                last_emit: now,
+                dirty: false,
+            },
+        );
+        out.push(Record::Alert(alert));
+    }
+
+    fn raise(&mut self, scanner: AddrKey, kind: ScanKind, now: Ts) -> Alert {
+        let raise: Raise = super::report::describe(self, scanner, kind);
+        let key = addr::ip(scanner).to_string();
+        self.episodes.raise(&key_for(kind, &key), now, raise)
+    }
+
+    /// Expires windows and probes, re-emits changed episodes, resolves finished ones.
+    pub fn sweep(&mut self, now: Ts, out: &mut Vec<Record>) {
+        if !self.cfg.enabled {
+            return;
+        }
+        self.expire_probes(now, out);
+        let mut keys: Vec<(AddrKey, ScanKind)> = self.open.keys().copied().collect();
+        keys.sort();
+        for (scanner, kind) in keys {
+            let last_failure = self.sources.get(&scanner).map(|s| s.last_failure);
+            let ep = &self.open[&(scanner, kind)];
+            let (dirty, last_emit) = (ep.dirty, ep.last_emit);
+            let done = last_failure.is_none_or(|t| now - t >= self.resolve_after);
+            if done {
+                if dirty && last_failure.is_some() {
+                    self.raise(scanner, kind, now);
+                }
+                let key = key_for(kind, &addr::ip(scanner).to_string());
+                self.open.remove(&(scanner, kind));
+                if let Some(a) = self.episodes.resolve(&key, now) {
+                    out.push(Record::Alert(a));
+                }
+            } else if dirty && now - last_emit >= self.update_interval {
+                self.emit(scanner, kind, now, out);
+            }
+        }
+        let (window, open) = (self.window, &self.open);
+        self.sources.retain(|k, s| {
+            s.expire(now, window);
+            let busy = !s.is_empty() || now - s.last_failure < window;
+            busy || open.contains_key(&(*k, ScanKind::PortScan))
+                || open.contains_key(&(*k, ScanKind::Sweep))
+                || open.contains_key(&(*k, ScanKind::PingSweep))
+        });
+    }
+}
+
+fn key_for(kind: ScanKind, scanner: &str) -> String {
+    format!("{}/{}", kind.kind(), scanner)
+}
+
+impl Stage for ScanDetector {
+    fn name(&self) -> &'static str {
+        "scan"
+    }
+
+    fn ingest(&mut self, event: &Event, now: Ts) -> Vec<Record> {
+        let mut out = Vec::new();
+        if let Event::Packet(m) = event {
+            self.packet(m, now, &mut out);
+        }
+        out
+    }
+
+    fn tick(&mut self, now: Ts) -> Vec<Record> {
+        let mut out = Vec::new();
+        self.sweep(now, &mut out);
+        out
+    }
+}

@@ -1,0 +1,170 @@
+//! Probes awaiting an answer: first contacts keyed by their 5-tuple, expiring in order.
+
+use crate::Ts;
+use crate::net::addr::AddrKey;
+use crate::net::packet::Protocol;
+use crate::time::Span;
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
+
+/// What kind of first contact a probe was, which names the scan type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProbeKind {
+    Syn,
+    Fin,
+    Null,
+    Xmas,
+    /// A bare TCP segment with other odd flags and no ACK.
+    OddFlags,
+    Ack,
+    Udp,
+    Echo,
+}
+
+impl ProbeKind {
+    pub const COUNT: usize = 8;
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn from_index(i: usize) -> ProbeKind {
+        [
+            ProbeKind::Syn,
+            ProbeKind::Fin,
+            ProbeKind::Null,
+            ProbeKind::Xmas,
+            ProbeKind::OddFlags,
+            ProbeKind::Ack,
+            ProbeKind::Udp,
+            ProbeKind::Echo,
+        ][i.min(Self::COUNT - 1)]
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ProbeKind::Syn => "syn",
+            ProbeKind::Fin => "fin",
+            ProbeKind::Null => "null",
+            ProbeKind::Xmas => "xmas",
+            ProbeKind::OddFlags => "odd-flags",
+            ProbeKind::Ack => "ack",
+            ProbeKind::Udp => "udp",
+            ProbeKind::Echo => "icmp-echo",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ProbeKey {
+    pub scanner: AddrKey,
+    pub target: AddrKey,
+    pub sport: u16,
+    pub dport: u16,
+    pub proto: Protocol,
+}
+
+impl ProbeKey {
+    /// The key of the probe this packet (travelling target → scanner) would answer.
+    pub fn reversed(self) -> ProbeKey {
+        ProbeKey {
+            scanner: self.target,
+            target: self.scanner,
+            sport: self.dport,
+            dport: self.sport,
+            proto: self.proto,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Pending {
+    pub kind: ProbeKind,
+    /// The target answered SYN-ACK; the entry stays to see how the scanner closes.
+    pub synacked: bool,
+    seq: u64,
+}
+
+/// The pending-probe table, bounded; the oldest probe is dropped (counted) when full.
+pub struct Probes {
+    map: FxHashMap<ProbeKey, Pending>,
+    expiry: VecDeque<(Ts, ProbeKey, u64)>,
+    timeout: Span,
+    max: usize,
+    next_seq: u64,
+    pub dropped: u64,
+}
+
+impl Probes {
+    pub fn new(timeout: Span, max: usize) -> Probes {
+        Probes {
+            map: FxHashMap::default(),
+            expiry: VecDeque::new(),
+            timeout,
+            max: max.max(1),
+            next_seq: 0,
+            dropped: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn get_mut(&mut self, key: &ProbeKey) -> Option<&mut Pending> {
+        self.map.get_mut(key)
+    }
+
+    pub fn remove(&mut self, key: &ProbeKey) -> Option<Pending> {
+        self.map.remove(key)
+    }
+
+    /// Starts tracking a probe unless one is already pending on that 5-tuple
+    /// (retransmissions are the same first contact).
+    pub fn insert(&mut self, key: ProbeKey, kind: ProbeKind, now: Ts) {
+        if self.map.contains_key(&key) {
+            return;
+        }
+        while self.map.len() >= self.max {
+            match self.expiry.pop_front() {
+                Some((_, k, seq)) => {
+                    if self.map.get(&k).is_some_and(|p| p.seq == seq) {
+                        self.map.remove(&k);
+                        self.dropped += 1;
+                    }
+                }
+                None => break,
+            }
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.map.insert(
+            key,
+            Pending {
+                kind,
+                synacked: false,
+                seq,
+            },
+        );
+        self.expiry.push_back((now + self.timeout, key, seq));
+    }
+
+    /// Removes probes whose time is up; calls `unanswered` for each that never got a
+    /// SYN-ACK (those are failures).
+    pub fn expire(&mut self, now: Ts, mut unanswered: impl FnMut(ProbeKey, ProbeKind)) {
+        while let Some(&(deadline, key, seq)) = self.expiry.front() {
+            if deadline > now {
+                break;
+            }
+            self.expiry.pop_front();
+            if let Some(p) = self.map.get(&key)
+                && p.seq == seq
+            {
+                let p = self.map.remove(&key).expect("present");
+                if !p.synacked {
+                    unanswered(key, p.kind);
+                }
+            }
+        }
+    }
+}

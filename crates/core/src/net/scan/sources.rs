@@ -1,0 +1,135 @@
+//! What each source's first contacts came to: the random walk and the distinct failures
+//! of the window, counted per target host and per target port.
+
+use super::probes::ProbeKind;
+use crate::Ts;
+use crate::net::addr::AddrKey;
+use crate::net::packet::Protocol;
+use crate::time::Span;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::VecDeque;
+
+/// One distinct failed contact: target host, port (0 for ICMP) and protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Contact {
+    pub target: AddrKey,
+    pub port: u16,
+    pub proto: Protocol,
+}
+
+#[derive(Debug)]
+pub struct Source {
+    /// Threshold Random Walk log-likelihood ratio, clamped to [ln η0, ln η1].
+    pub llr: f64,
+    window: VecDeque<(Ts, Contact, ProbeKind)>,
+    contacts: FxHashSet<Contact>,
+    /// Distinct failed TCP/UDP ports per target host.
+    pub ports_per_host: FxHashMap<AddrKey, u32>,
+    /// Distinct failed hosts per (protocol, port); ICMP echo is (Icmp, 0).
+    pub hosts_per_port: FxHashMap<(Protocol, u16), u32>,
+    /// Failures in the window by probe kind.
+    pub kinds: [u32; ProbeKind::COUNT],
+    pub successes: u64,
+    pub failures: u64,
+    /// Scanner closed a SYN-ACKed probe with a bare RST (half-open) / completed it.
+    pub half_open: u32,
+    pub completed: u32,
+    pub syn_probes: u32,
+    pub sport_repeats: u32,
+    pub last_syn_sport: Option<u16>,
+    pub last_failure: Ts,
+    pub seq: u64,
+    pub dropped: u64,
+}
+
+impl Source {
+    pub fn new(now: Ts, llr: f64, seq: u64) -> Source {
+        Source {
+            llr,
+            window: VecDeque::new(),
+            contacts: FxHashSet::default(),
+            ports_per_host: FxHashMap::default(),
+            hosts_per_port: FxHashMap::default(),
+            kinds: [0; ProbeKind::COUNT],
+            successes: 0,
+            failures: 0,
+            half_open: 0,
+            completed: 0,
+            syn_probes: 0,
+            sport_repeats: 0,
+            last_syn_sport: None,
+            last_failure: now,
+            seq,
+            dropped: 0,
+        }
+    }
+
+    /// Adds a failed contact; returns false when it was already counted in the window.
+    pub fn add_failure(&mut self, c: Contact, kind: ProbeKind, now: Ts, cap: usize) -> bool {
+        if !self.contacts.insert(c) {
+            return false;
+        }
+        if self.window.len() >= cap {
+            self.pop_oldest();
+            self.dropped += 1;
+        }
+        self.window.push_back((now, c, kind));
+        if c.proto != Protocol::Icmp && c.proto != Protocol::Icmpv6 {
+            *self.ports_per_host.entry(c.target).or_default() += 1;
+        }
+        *self.hosts_per_port.entry((c.proto, c.port)).or_default() += 1;
+        self.kinds[kind.index()] += 1;
+        self.failures += 1;
+        self.last_failure = now;
+        true
+    }
+
+    fn pop_oldest(&mut self) {
+        let Some((_, c, kind)) = self.window.pop_front() else {
+            return;
+        };
+        self.contacts.remove(&c);
+        if let Some(n) = self.ports_per_host.get_mut(&c.target) {
+            *n -= 1;
+            if *n == 0 {
+                self.ports_per_host.remove(&c.target);
+            }
+        }
+        let pk = (c.proto, c.port);
+        if let Some(n) = self.hosts_per_port.get_mut(&pk) {
+            *n -= 1;
+            if *n == 0 {
+                self.hosts_per_port.remove(&pk);
+            }
+        }
+        self.kinds[kind.index()] -= 1;
+    }
+
+    /// Forgets failures older than the window.
+    pub fn expire(&mut self, now: Ts, window: Span) {
+        while self
+            .window
+            .front()
+            .is_some_and(|(t, _, _)| now - *t >= window)
+        {
+            self.pop_oldest();
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.window.is_empty()
+    }
+
+    /// Distinct failed contacts in the window, oldest first.
+    pub fn contacts(&self) -> impl Iterator<Item = &Contact> {
+        self.window.iter().map(|(_, c, _)| c)
+    }
+
+    /// Most common failing probe kind among those `keep` accepts.
+    pub fn dominant_kind(&self, keep: impl Fn(ProbeKind) -> bool) -> Option<ProbeKind> {
+        (0..ProbeKind::COUNT)
+            .map(ProbeKind::from_index)
+            .filter(|k| keep(*k) && self.kinds[k.index()] > 0)
+            .max_by_key(|k| (self.kinds[k.index()], std::cmp::Reverse(k.index())))
+    }
+}
