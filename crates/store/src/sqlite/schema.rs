@@ -166,6 +166,16 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX losses_time ON losses(time);
     ",
+    // 3: what the rollup stage knows beyond its per-second row cap: exact distinct
+    // counts per second, and the traffic of hosts that did not get a row of their own.
+    "
+    ALTER TABLE traffic_seconds ADD COLUMN unique_src INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE traffic_seconds ADD COLUMN unique_dst INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE traffic_seconds ADD COLUMN src_other_packets INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE traffic_seconds ADD COLUMN src_other_bytes INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE traffic_seconds ADD COLUMN dst_other_packets INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE traffic_seconds ADD COLUMN dst_other_bytes INTEGER NOT NULL DEFAULT 0;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -258,12 +258,32 @@ fn insert_flow(conn: &Connection, f: &FlowRecord) -> Result<u64, Failure> {
 /// Adds to what is stored for the second rather than replacing it, so a second reported
 /// in two parts (two capture threads, a late flush) loses no counts.
 fn add_traffic(conn: &Connection, t: &TrafficSecond) -> Result<u64, Failure> {
+    // Distinct counts of two parts of one second cannot be added (the parts may share
+    // hosts); the larger is a lower bound of the truth.
     let mut total = conn.prepare_cached(
-        "INSERT INTO traffic_seconds (second, packets, bytes) VALUES (?1, ?2, ?3)
+        "INSERT INTO traffic_seconds (second, packets, bytes, unique_src, unique_dst,
+             src_other_packets, src_other_bytes, dst_other_packets, dst_other_bytes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (second) DO UPDATE SET
-             packets = packets + excluded.packets, bytes = bytes + excluded.bytes",
+             packets = packets + excluded.packets, bytes = bytes + excluded.bytes,
+             unique_src = max(unique_src, excluded.unique_src),
+             unique_dst = max(unique_dst, excluded.unique_dst),
+             src_other_packets = src_other_packets + excluded.src_other_packets,
+             src_other_bytes = src_other_bytes + excluded.src_other_bytes,
+             dst_other_packets = dst_other_packets + excluded.dst_other_packets,
+             dst_other_bytes = dst_other_bytes + excluded.dst_other_bytes",
     )?;
-    total.execute(params![t.second, t.total.packets, t.total.bytes])?;
+    total.execute(params![
+        t.second,
+        t.total.packets,
+        t.total.bytes,
+        t.unique_src,
+        t.unique_dst,
+        t.src_other.packets,
+        t.src_other.bytes,
+        t.dst_other.packets,
+        t.dst_other.bytes,
+    ])?;
     let mut rows = 1;
     let mut by_protocol = conn.prepare_cached(
         "INSERT INTO traffic_protocol (second, protocol, packets, bytes) VALUES (?1, ?2, ?3, ?4)
