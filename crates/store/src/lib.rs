@@ -5,6 +5,8 @@
 //! - Queries ([`Store`] methods) are served from rollups and indexes, on connections of
 //!   their own, so they never wait for the writer.
 
+#![warn(missing_docs)]
+
 mod error;
 mod model;
 mod retention;
