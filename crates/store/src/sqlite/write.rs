@@ -33,7 +33,14 @@ pub(super) fn write_batch(
     records: &[Record],
     opts: &OpenOptions,
 ) -> Result<WriteReport> {
-    let err = |e| StoreError::sql("writing a batch")(e);
+    let err = |e| match e {
+        // A value SQLite cannot hold (an integer above i64::MAX): the record is bad, not
+        // the database.
+        rusqlite::Error::ToSqlConversionFailure(cause) => StoreError::Unstorable {
+            reason: cause.to_string(),
+        },
+        e => StoreError::sql("writing a batch")(e),
+    };
     let tx = w
         .conn
         .transaction()
@@ -187,16 +194,22 @@ fn insert_resources(
     )?;
     stmt.execute(params![
         sys.time.micros(),
-        sys.cpu_pct,
-        json("system_samples.per_core_pct", &sys.per_core_pct)?,
+        real(sys.cpu_pct),
+        json(
+            "system_samples.per_core_pct",
+            &sys.per_core_pct
+                .iter()
+                .map(|&v| real(v))
+                .collect::<Vec<_>>()
+        )?,
         sys.mem_total,
         sys.mem_used,
         sys.mem_available,
         sys.swap_total,
         sys.swap_used,
-        sys.load1,
-        sys.load5,
-        sys.load15,
+        real(sys.load1),
+        real(sys.load5),
+        real(sys.load15),
         sys.psi_cpu,
         sys.psi_memory,
         sys.psi_io,
@@ -224,11 +237,17 @@ fn insert_resources(
             p.comm,
             p.user,
             p.cmdline,
-            p.cpu_pct,
+            real(p.cpu_pct),
             p.rss_bytes,
         ])?;
     }
     Ok(1 + top.len() as u64)
+}
+
+/// NaN as NULL, explicitly: SQLite would turn it into NULL anyway, and readers map NULL
+/// back to NaN.
+fn real(v: f64) -> Option<f64> {
+    (!v.is_nan()).then_some(v)
 }
 
 fn insert_flow(conn: &Connection, f: &FlowRecord) -> Result<u64, Failure> {
