@@ -6,9 +6,15 @@
 //! /proc file costs more than generating its text, so this more than halves the kernel
 //! time of a round. A held file belongs to one process for good: once that process is
 //! gone the read fails with ESRCH, even if its pid has been reused.
+//!
+//! Most processes sleep through most seconds. For a single-threaded process the kernel's
+//! `schedstat` (its run time in ns, three numbers, a third of the cost of `stat`) shows
+//! whether it ran at all; if not, nothing in `stat` that we use can have changed (an
+//! exec, a new thread or more memory all need it to run), so the last values stand.
+//! Multi-threaded processes are always read in full: `schedstat` covers one thread.
 
 use super::SamplerError;
-use super::parse::{parse_cmdline, parse_pid_stat, parse_status_uid};
+use super::parse::{parse_cmdline, parse_pid_stat, parse_schedstat_runtime, parse_status_uid};
 use super::users::UserCache;
 use netsnoop_core::ProcSample;
 use nix::dir::Dir;
@@ -51,8 +57,14 @@ struct Known {
     cmdline: String,
     user: Option<String>,
     round: u64,
-    /// The process's `stat`, kept open (within the file budget).
+    ppid: u32,
+    rss_pages: u64,
+    threads: u32,
+    /// Run time from `schedstat` when `stat` was last read, in ns.
+    runtime: Option<u64>,
+    /// The process's `stat` and `schedstat`, kept open (within the file budget).
     stat: Option<File>,
+    sched: Option<File>,
 }
 
 /// Outcome counters of one round.
@@ -140,12 +152,30 @@ impl ProcScanner {
         uptime: f64,
         prev_uptime: Option<f64>,
     ) -> io::Result<ProcSample> {
+        let runtime = self.held_runtime(pid);
+        if let (Some(rt), Some(k)) = (runtime, self.known.get_mut(&pid))
+            && k.threads == 1
+            && k.runtime == Some(rt)
+        {
+            k.round = self.round;
+            return Ok(ProcSample {
+                pid,
+                start_ticks: k.start,
+                ppid: k.ppid,
+                comm: k.comm.clone(),
+                user: k.user.clone(),
+                cmdline: k.cmdline.clone(),
+                cpu_pct: 0.0,
+                rss_bytes: k.rss_pages * self.page_size,
+            });
+        }
         let len = self.read_stat(pid)?;
         let text = String::from_utf8_lossy(&self.buf[..len]);
         let st = parse_pid_stat(&text).map_err(io::Error::other)?;
         let ticks = st.utime + st.stime;
         let start_secs = st.starttime as f64 / self.clk_tck;
-        let (ppid, start, rss_pages) = (st.ppid, st.starttime, st.rss_pages);
+        let (ppid, start, rss_pages, threads) =
+            (st.ppid, st.starttime, st.rss_pages, st.num_threads);
         let (prev, refresh) = match self.known.get(&pid) {
             // An exec changes the name: read command line and user again.
             Some(k) if k.start == start => (Some(k.ticks), k.comm != st.comm),
@@ -164,12 +194,12 @@ impl ProcScanner {
                 .ok()
                 .and_then(|s| parse_status_uid(s).ok())
                 .map(|uid| self.users.name(uid).to_string());
-            let held = self.opened.take().or_else(|| {
-                self.known
-                    .remove(&pid)
-                    .filter(|k| k.start == start)
-                    .and_then(|k| k.stat)
-            });
+            // After an exec the process is the same: keep its open files.
+            let (old_stat, old_sched) = match self.known.remove(&pid) {
+                Some(k) if k.start == start => (k.stat, k.sched),
+                _ => (None, None),
+            };
+            let held = self.opened.take().or(old_stat);
             self.known.insert(
                 pid,
                 Known {
@@ -179,7 +209,12 @@ impl ProcScanner {
                     cmdline,
                     user,
                     round: 0,
+                    ppid,
+                    rss_pages,
+                    threads,
+                    runtime: None,
                     stat: held,
+                    sched: old_sched,
                 },
             );
         }
@@ -190,12 +225,29 @@ impl ProcScanner {
             _ => 0.0,
         };
         let opened = self.opened.take();
+        // Within the file budget (its stat is held): hold its schedstat too.
+        let holds_stat = opened.is_some() || self.known.get(&pid).is_some_and(|k| k.stat.is_some());
+        let (runtime, sched) = match runtime {
+            Some(rt) => (Some(rt), None),
+            None if holds_stat => match self.open_sched(pid) {
+                Some((rt, f)) => (Some(rt), Some(f)),
+                None => (None, None),
+            },
+            None => (None, None),
+        };
         let k = self.known.get_mut(&pid).expect("inserted above");
         if k.stat.is_none() {
             k.stat = opened;
         }
+        if sched.is_some() {
+            k.sched = sched;
+        }
+        k.runtime = runtime;
         k.ticks = ticks;
         k.round = self.round;
+        k.ppid = ppid;
+        k.rss_pages = rss_pages;
+        k.threads = threads;
         Ok(ProcSample {
             pid,
             start_ticks: start,
@@ -206,6 +258,34 @@ impl ProcScanner {
             cpu_pct,
             rss_bytes: rss_pages * self.page_size,
         })
+    }
+
+    /// The run time from the process's held `schedstat`, if it has one. A process that
+    /// is gone is forgotten here, so its pid is read afresh.
+    fn held_runtime(&mut self, pid: u32) -> Option<u64> {
+        let f = self.known.get(&pid)?.sched.as_ref()?;
+        match pread_all(f, &mut self.buf) {
+            Ok(n) => std::str::from_utf8(&self.buf[..n])
+                .ok()
+                .and_then(|t| parse_schedstat_runtime(t).ok()),
+            Err(e) if vanished(&e) => {
+                self.known.remove(&pid);
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// Opens and reads a new process's `schedstat`, to be held with its `stat`.
+    /// (Kernels without SCHED_INFO have no `schedstat`: those processes are always
+    /// read in full.)
+    fn open_sched(&mut self, pid: u32) -> Option<(u64, File)> {
+        let mut f = self.open(pid, "schedstat").ok()?;
+        let n = read_all(&mut f, &mut self.buf).ok()?;
+        let rt = std::str::from_utf8(&self.buf[..n])
+            .ok()
+            .and_then(|t| parse_schedstat_runtime(t).ok())?;
+        Some((rt, f))
     }
 
     /// Reads the process's `stat` into the buffer: through its held file if there is
@@ -282,7 +362,7 @@ fn pread_all(f: &File, buf: &mut Vec<u8>) -> io::Result<usize> {
     }
 }
 
-/// How many `stat` files to keep open: half the open-file limit, after raising the soft
+/// How many processes may keep their files open: a quarter of the open-file limit, after raising the soft
 /// limit towards the hard one (a monitor of thousands of processes needs more than the
 /// traditional 1024, and the hard limit says what the system allows).
 fn fd_budget() -> usize {
@@ -296,7 +376,8 @@ fn fd_budget() -> usize {
     } else {
         soft
     };
-    (soft / 2) as usize
+    // Two files per process (stat and schedstat); leave half the limit for the rest.
+    (soft / 4) as usize
 }
 
 fn pid_of(name: &[u8]) -> Option<u32> {
