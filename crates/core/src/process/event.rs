@@ -17,6 +17,33 @@ pub enum ProcEventKind {
     Existing,
 }
 
+impl ProcEventKind {
+    pub const ALL: [ProcEventKind; 6] = [
+        ProcEventKind::Fork,
+        ProcEventKind::Exec,
+        ProcEventKind::Exit,
+        ProcEventKind::Comm,
+        ProcEventKind::Uid,
+        ProcEventKind::Existing,
+    ];
+
+    /// The lower-case name used in JSON and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProcEventKind::Fork => "fork",
+            ProcEventKind::Exec => "exec",
+            ProcEventKind::Exit => "exit",
+            ProcEventKind::Comm => "comm",
+            ProcEventKind::Uid => "uid",
+            ProcEventKind::Existing => "existing",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<ProcEventKind> {
+        ProcEventKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
 /// One link of an ancestry chain, nearest parent first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ancestor {

@@ -151,18 +151,11 @@ pub(super) const PROCESS_EVENT_COLUMNS: &str = "time, kind, pid, ppid, start_tic
 
 pub(super) fn process_event(row: &Row<'_>) -> Decoded<ProcessEvent> {
     let kind: String = row.get(1)?;
-    let kind = match kind.as_str() {
-        "fork" => ProcEventKind::Fork,
-        "exec" => ProcEventKind::Exec,
-        "exit" => ProcEventKind::Exit,
-        "comm" => ProcEventKind::Comm,
-        "uid" => ProcEventKind::Uid,
-        _ => {
-            return Err(Bad::Store(StoreError::BadValue {
-                column: "process_events.kind",
-                value: kind,
-            }));
-        }
+    let Some(kind) = ProcEventKind::from_name(&kind) else {
+        return Err(Bad::Store(StoreError::BadValue {
+            column: "process_events.kind",
+            value: kind,
+        }));
     };
     let argv: String = row.get(9)?;
     let ancestry: String = row.get(14)?;

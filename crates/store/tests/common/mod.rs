@@ -212,6 +212,7 @@ pub fn resources(time: i64, procs: usize) -> ResourceSample {
                 rss_bytes: (i as u64 + 1) << 20,
             })
             .collect(),
+        vanished: 0,
     }
 }
 
