@@ -19,7 +19,7 @@ pub use config::ResourceConfig;
 pub use cpu_process::ProcessCpuDetector;
 pub use cpu_system::SystemCpuDetector;
 pub use group::{AlertGroup, AlertGrouper, group_alerts};
-pub use history::ResourceHistory;
+pub use history::{HistoryRecorder, ResourceHistory, SharedHistory};
 pub use load::LoadDetector;
 pub use memory::MemoryDetector;
 pub use topn::{SampleThrottle, top_by_cpu, top_by_memory, trim_to_top_n};
