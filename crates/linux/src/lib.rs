@@ -1,4 +1,9 @@
 //! netsnoop-linux: the sources that talk to the kernel and send owned batches of
 //! [`netsnoop_core::Event`] to the pipeline, each on its own thread.
 
+pub mod capture;
+pub mod ebpf;
+pub mod exec;
 pub mod outlet;
+pub mod proc_pid;
+pub mod sampler;

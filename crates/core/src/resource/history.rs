@@ -17,8 +17,6 @@ pub struct ResourceHistory {
     top_memory: Vec<ProcSample>,
     /// Samples pushed out of the window since start (counted, never silent).
     evicted: u64,
-    /// Processes that vanished mid-read, summed over all samples.
-    vanished: u64,
 }
 
 impl ResourceHistory {
@@ -32,7 +30,6 @@ impl ResourceHistory {
             top_cpu: Vec::with_capacity(top_n),
             top_memory: Vec::with_capacity(top_n),
             evicted: 0,
-            vanished: 0,
         }
     }
 
@@ -59,7 +56,6 @@ impl ResourceHistory {
                 .into_iter()
                 .cloned(),
         );
-        self.vanished += sample.vanished;
     }
 
     pub fn latest(&self) -> Option<&SystemSample> {
@@ -100,10 +96,6 @@ impl ResourceHistory {
     pub fn evicted(&self) -> u64 {
         self.evicted
     }
-
-    pub fn vanished(&self) -> u64 {
-        self.vanished
-    }
 }
 
 #[cfg(test)]
@@ -126,7 +118,6 @@ mod tests {
                     ..ProcSample::default()
                 })
                 .collect(),
-            vanished: 1,
         }
     }
 
@@ -139,7 +130,6 @@ mod tests {
         let times: Vec<i64> = h.iter().map(|s| s.time.secs()).collect();
         assert_eq!(times, [2, 3, 4]);
         assert_eq!(h.evicted(), 2);
-        assert_eq!(h.vanished(), 5);
         assert_eq!(h.latest().map(|s| s.time), Some(Ts::from_secs(4)));
         let recent: Vec<i64> = h.since(Ts::from_secs(3)).map(|s| s.time.secs()).collect();
         assert_eq!(recent, [3, 4]);

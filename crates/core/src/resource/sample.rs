@@ -47,7 +47,4 @@ pub struct ProcSample {
 pub struct ResourceSample {
     pub system: SystemSample,
     pub processes: Vec<ProcSample>,
-    /// Processes that exited while this round read them: skipped, and counted here.
-    #[serde(default)]
-    pub vanished: u64,
 }

@@ -61,7 +61,6 @@ pub fn trim_to_top_n(sample: &ResourceSample, n: usize) -> ResourceSample {
     ResourceSample {
         system: sample.system.clone(),
         processes: keep.into_iter().cloned().collect(),
-        vanished: sample.vanished,
     }
 }
 

@@ -104,7 +104,7 @@ pub(super) fn traffic_over_time(
         let mut points = collect(
             conn,
             "SELECT time, wire_len FROM packets WHERE time >= ?1 AND time < ?2
-             ORDER BY time DESC LIMIT ?3",
+             ORDER BY time DESC, seq DESC LIMIT ?3",
             params![since, until, clamp_limit(u32::MAX)],
             "listing traffic over time",
             |r| {
@@ -140,7 +140,7 @@ pub(super) fn traffic_over_time(
 
 pub(super) fn recent_packets(conn: &Connection, limit: u32) -> Result<Vec<PacketMeta>> {
     let sql = format!(
-        "SELECT {} FROM packets ORDER BY time DESC, id DESC LIMIT ?1",
+        "SELECT {} FROM packets ORDER BY time DESC, seq DESC LIMIT ?1",
         read::PACKET_COLUMNS
     );
     collect(

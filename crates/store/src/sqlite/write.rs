@@ -1,6 +1,7 @@
 //! The SQLite write path: one transaction per batch, cached statements, multi-row packet
 //! inserts, alert upserts and additive rollups.
 
+use super::WriteConn;
 use crate::model::WriteReport;
 use crate::{OpenOptions, Result, StoreError};
 use netsnoop_core::event::ProcSample;
@@ -9,17 +10,17 @@ use netsnoop_core::{
     Alert, Event, FlowRecord, Loss, PacketMeta, ProcessEvent, Record, ResourceSample, Severity,
     TrafficSecond,
 };
-use rusqlite::{Connection, Statement, ToSql, params};
+use rusqlite::{Connection, OptionalExtension, Statement, ToSql, params};
 use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::sync::OnceLock;
 
-const PACKET_COLUMNS: &str = "time, iface, src_ip, dst_ip, src_port, dst_port, protocol, \
+const PACKET_COLUMNS: &str = "time, seq, iface, src_ip, dst_ip, src_port, dst_port, protocol, \
      tcp_flags, icmp_type, icmp_code, icmp_quoted, wire_len, ip_len";
-const PACKET_PARAMS: usize = 13;
+const PACKET_PARAMS: usize = 14;
 
 /// Rows per multi-row packet INSERT: one statement step per 64 rows instead of per row;
-/// 64 × 13 parameters stay far under SQLite's limit.
+/// 64 × 14 parameters stay far under SQLite's limit.
 pub(crate) const PACKET_ROWS_PER_INSERT: usize = 64;
 
 /// The severity as a sortable integer (0 info … 4 critical), so "min severity" is `>=`.
@@ -28,12 +29,13 @@ pub(crate) fn severity_rank(s: Severity) -> i64 {
 }
 
 pub(super) fn write_batch(
-    conn: &mut Connection,
+    w: &mut WriteConn,
     records: &[Record],
     opts: &OpenOptions,
 ) -> Result<WriteReport> {
     let err = |e| StoreError::sql("writing a batch")(e);
-    let tx = conn
+    let tx = w
+        .conn
         .transaction()
         .map_err(StoreError::sql("starting a write"))?;
     let mut report = WriteReport {
@@ -59,11 +61,23 @@ pub(super) fn write_batch(
             Failure::Store(e) => e,
         })?;
     }
-    report.rows += insert_packets(&tx, &packets, opts.packet_rows_per_insert).map_err(err)?;
-    if let (false, Some(cap)) = (packets.is_empty(), opts.retention.max_packet_rows) {
-        report.packets_capped = cap_packets(&tx, cap).map_err(err)?;
+    let first_seq = w.next_packet_seq;
+    let inserted =
+        insert_packets(&tx, &packets, first_seq, opts.packet_rows_per_insert).map_err(err)?;
+    report.rows += inserted;
+    let mut rows_after = w.packet_rows + inserted;
+    if let Some(cap) = opts
+        .retention
+        .max_packet_rows
+        .filter(|&cap| rows_after > cap)
+    {
+        report.packets_capped = delete_oldest_packets(&tx, rows_after - cap).map_err(err)?;
+        rows_after -= report.packets_capped;
     }
     tx.commit().map_err(StoreError::sql("committing a batch"))?;
+    // Only now: a failed transaction must not move the counters.
+    w.next_packet_seq = first_seq + inserted as i64;
+    w.packet_rows = rows_after;
     Ok(report)
 }
 
@@ -280,8 +294,7 @@ fn add_by_ip(
     ))?;
     let mut ip = String::new();
     for (addr, c) in list {
-        ip.clear();
-        let _ = write!(ip, "{addr}");
+        ip_into(&mut ip, *addr);
         stmt.execute(params![second, ip, c.packets, c.bytes])?;
     }
     Ok(list.len() as u64)
@@ -306,6 +319,7 @@ fn packet_insert_sql(rows: usize) -> String {
 fn insert_packets(
     conn: &Connection,
     packets: &[&PacketMeta],
+    first_seq: i64,
     per_insert: usize,
 ) -> rusqlite::Result<u64> {
     if packets.is_empty() {
@@ -323,12 +337,14 @@ fn insert_packets(
     };
     let single_sql = SINGLE_SQL.get_or_init(|| packet_insert_sql(1));
     let mut scratch = PacketScratch::default();
+    let mut seq = first_seq;
     let mut chunks = packets.chunks_exact(per_insert);
     if per_insert > 1 {
         let mut stmt = conn.prepare_cached(&multi_sql)?;
         for chunk in &mut chunks {
             for (i, p) in chunk.iter().enumerate() {
-                bind_packet(&mut stmt, i * PACKET_PARAMS, p, &mut scratch)?;
+                bind_packet(&mut stmt, i * PACKET_PARAMS, p, seq, &mut scratch)?;
+                seq += 1;
             }
             stmt.raw_execute()?;
         }
@@ -340,7 +356,8 @@ fn insert_packets(
     };
     let mut stmt = conn.prepare_cached(single_sql)?;
     for p in rest {
-        bind_packet(&mut stmt, 0, p, &mut scratch)?;
+        bind_packet(&mut stmt, 0, p, seq, &mut scratch)?;
+        seq += 1;
         stmt.raw_execute()?;
     }
     Ok(packets.len() as u64)
@@ -357,12 +374,11 @@ fn bind_packet(
     stmt: &mut Statement<'_>,
     base: usize,
     p: &PacketMeta,
+    seq: i64,
     scratch: &mut PacketScratch,
 ) -> rusqlite::Result<()> {
     fn ip(buf: &mut String, addr: Option<IpAddr>) -> Option<&str> {
-        let addr = addr?;
-        buf.clear();
-        let _ = write!(buf, "{addr}");
+        ip_into(buf, addr?);
         Some(buf.as_str())
     }
     let quoted = match p.icmp.as_ref().and_then(|i| i.quoted.as_ref()) {
@@ -374,6 +390,7 @@ fn bind_packet(
     };
     let values: [&dyn ToSql; PACKET_PARAMS] = [
         &p.time.micros(),
+        &seq,
         &p.iface,
         &ip(&mut scratch.src, p.src_ip),
         &ip(&mut scratch.dst, p.dst_ip),
@@ -393,12 +410,69 @@ fn bind_packet(
     Ok(())
 }
 
-/// Keeps only the newest `cap` packet rows. Ids grow with insertion and retention
-/// deletes from the low end, so "the last `cap` ids" is the newest `cap` rows and the
-/// delete is a range on the primary key.
-fn cap_packets(conn: &Connection, cap: u64) -> rusqlite::Result<u64> {
-    let cap = i64::try_from(cap).unwrap_or(i64::MAX);
-    let mut stmt =
-        conn.prepare_cached("DELETE FROM packets WHERE id <= (SELECT max(id) FROM packets) - ?1")?;
-    Ok(stmt.execute([cap])? as u64)
+/// Writes the address as text into `buf`. IPv4 is formatted by hand: `Display` goes
+/// through `fmt` machinery that cost several percent of the packet insert path.
+pub(crate) fn ip_into(buf: &mut String, addr: IpAddr) {
+    buf.clear();
+    match addr {
+        IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    buf.push('.');
+                }
+                if octet >= 100 {
+                    buf.push(char::from(b'0' + octet / 100));
+                }
+                if octet >= 10 {
+                    buf.push(char::from(b'0' + octet / 10 % 10));
+                }
+                buf.push(char::from(b'0' + octet % 10));
+            }
+        }
+        IpAddr::V6(_) => {
+            let _ = write!(buf, "{addr}");
+        }
+    }
+}
+
+/// Deletes the `n` oldest packets (by time, then insertion). The primary key is
+/// (time, seq), so finding the n-th oldest walks `n` keys from the start of the table
+/// and both deletes are key ranges.
+fn delete_oldest_packets(conn: &Connection, n: u64) -> rusqlite::Result<u64> {
+    let offset = i64::try_from(n).unwrap_or(i64::MAX) - 1;
+    let mut nth =
+        conn.prepare_cached("SELECT time, seq FROM packets ORDER BY time, seq LIMIT 1 OFFSET ?1")?;
+    let Some((time, seq)) = nth
+        .query_row([offset], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+        .optional()?
+    else {
+        return Ok(0);
+    };
+    let mut before = conn.prepare_cached("DELETE FROM packets WHERE time < ?1")?;
+    let mut at = conn.prepare_cached("DELETE FROM packets WHERE time = ?1 AND seq <= ?2")?;
+    Ok((before.execute([time])? + at.execute([time, seq])?) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hand_formatted_addresses_match_display() {
+        let mut buf = String::new();
+        for text in [
+            "0.0.0.0",
+            "1.2.3.4",
+            "10.0.99.100",
+            "255.255.255.255",
+            "192.168.1.10",
+            "::1",
+            "2001:db8::ff00:42:8329",
+            "::ffff:1.2.3.4",
+        ] {
+            let addr: IpAddr = text.parse().unwrap();
+            ip_into(&mut buf, addr);
+            assert_eq!(buf, addr.to_string());
+        }
+    }
 }

@@ -1,0 +1,18 @@
+//! Packet capture: live on interfaces with libpcap, and from pcap/pcapng files with our
+//! own reader; both produce batches of `Event::Packet` parsed by netsnoop-core.
+
+mod error;
+mod file;
+mod filter;
+mod live;
+mod pcapng;
+mod source;
+pub mod synth;
+mod writer;
+
+pub use error::CaptureError;
+pub use file::{CaptureFile, Damage, FileError, OpenError, RawPacket};
+pub use filter::effective_filter;
+pub use live::{CaptureStats, LiveCapture};
+pub use source::{FileOutcome, FileProgress, read_file};
+pub use writer::{PcapNgWriter, PcapWriter};
