@@ -50,10 +50,17 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
         "off (--no-capture or network.capture.enabled = false)".into(),
     ));
 
+    // Exec events: eBPF, the proc connector or /proc polling, whichever starts.
+    let exec = crate::exec_source::start(&cfg.process)?;
+    w.notes.push(("exec", exec.note));
+    w.degraded.extend(exec.degraded);
+    w.sources.push(Box::new(exec.source));
+
     // Stages: pure state machines from netsnoop-core, each built from its config section.
     // They sit idle until their source delivers events.
-    w.stages
-        .push(Box::new(ProcessMonitor::new(cfg.process.clone())));
+    w.stages.push(Box::new(
+        ProcessMonitor::new(cfg.process.clone()).with_self_pid(std::process::id()),
+    ));
     if cfg.resources.enabled {
         w.stages
             .extend(netsnoop_core::resource::detectors(&cfg.resources));
@@ -72,11 +79,11 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
         Mode::Run => Format::Text,
         Mode::Watch(f) => f,
     };
-    w.sinks.push(Box::new(Terminal::stdout(
-        format,
-        setup.tf.clone(),
-        cfg.logs.events.clone(),
-    )));
+    let terminal = Terminal::stdout(format, setup.tf.clone(), cfg.logs.events.clone());
+    w.sinks.push(Box::new(match mode {
+        Mode::Watch(_) => terminal.with_process_tree(cfg.process.burst.group_secs),
+        Mode::Run => terminal,
+    }));
     if mode == Mode::Run {
         match store::open(&cfg.store, &setup.data_dir)
             .and_then(|st| StoreSink::start(st, cfg.store.retention_every.get()))
