@@ -9,6 +9,7 @@ use netsnoop_core::net::config::CaptureConfig;
 use netsnoop_core::net::parse::{LinkType, parse};
 use netsnoop_core::{Event, Loss, Ts};
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
@@ -157,7 +158,8 @@ fn open(
                 detail: e.to_string(),
             })?;
     }
-    Ok(cap)
+    cap.setnonblock()
+        .map_err(|e| CaptureError::from_open(name, &e))
 }
 
 struct Worker {
@@ -205,7 +207,9 @@ impl Worker {
                     )));
                     self.counters.captured.fetch_add(1, Ordering::Relaxed);
                 }
-                Err(pcap::Error::TimeoutExpired) => {}
+                Err(pcap::Error::TimeoutExpired) => {
+                    super::wait::readable(self.cap.as_raw_fd(), self.batch_timeout);
+                }
                 Err(e) => {
                     tracing::error!(interface = %self.name, error = %e, "capture stopped");
                     break;

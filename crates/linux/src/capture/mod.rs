@@ -8,6 +8,7 @@ mod live;
 mod pcapng;
 mod source;
 pub mod synth;
+mod wait;
 mod writer;
 
 pub use error::CaptureError;
