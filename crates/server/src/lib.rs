@@ -1,1 +1,89 @@
-//! netsnoop-server: the axum HTTP API, SSE live stream, /metrics and the embedded dashboard.
+//! netsnoop-server: the axum HTTP API (NetWatch-compatible and host endpoints), the SSE
+//! live stream, Prometheus `/metrics`, OpenAPI with an offline Swagger UI, and the
+//! embedded dashboard, all on one port.
+//!
+//! The binary builds an [`AppState`] (live hub, ingest channel, store, config), then either
+//! awaits [`serve`] on its own runtime or starts a [`ServerHandle`] from synchronous code.
+//! The pipeline calls [`LiveHub::publish`] with every batch of records.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod live;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+pub mod timefmt;
+pub mod views;
+
+mod handle;
+
+pub use config::{DEFAULT_LISTEN, ServerConfig, StartError};
+pub use handle::ServerHandle;
+pub use live::LiveHub;
+pub use live::state::{DegradedMode, SourceStatus};
+pub use routes::router;
+pub use state::{AppState, IngestError, PacketIngest};
+
+use std::future::Future;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Serves the app on `listener` until `shutdown` completes, then lets open requests
+/// finish and ends live streams. Background tasks (the 1 s stream tick) stop when this
+/// returns, however it returns.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let _ticker = AbortOnDrop(tokio::spawn(tick_every_second(state.hub.clone())));
+    let closing = state.closing.clone();
+    let app = router(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            closing.send_replace(true);
+        })
+        .await
+        .map_err(StartError::Serve)
+}
+
+/// Checks the config (token rules), binds `config.listen` and serves until `shutdown`.
+pub async fn bind_and_serve(
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let listener = bind(&state.config).await?;
+    serve(listener, state, shutdown).await
+}
+
+/// Checks the token rules, then binds the listen address.
+pub async fn bind(config: &ServerConfig) -> Result<TcpListener, StartError> {
+    config.check()?;
+    TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: config.listen,
+            source,
+        })
+}
+
+async fn tick_every_second(hub: LiveHub) {
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        every.tick().await;
+        hub.tick();
+    }
+}
+
+/// Stops a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

@@ -1,1 +1,142 @@
 //! netsnoop-store: persistence behind one `Store` trait, SQLite by default.
+//!
+//! - [`open`] turns a `--database` value into an `Arc<dyn Store>`.
+//! - [`spawn_writer`] starts the one thread that batches records into transactions.
+//! - Queries ([`Store`] methods) are served from rollups and indexes, on connections of
+//!   their own, so they never wait for the writer.
+
+mod error;
+mod model;
+mod retention;
+mod sqlite;
+mod store;
+mod writer;
+
+pub use error::{Result, StoreError};
+pub use model::{
+    AlertFilter, FlowOrder, LossTotal, PacketPoint, ProcessSampleRow, ProtocolCount,
+    RetentionReport, StoreStats, Summary, Talker, TalkerOrder, TimeRange, TrafficBucket,
+    TrafficSeries, WriteReport,
+};
+pub use retention::RetentionConfig;
+pub use sqlite::SqliteStore;
+pub use store::{MAX_LIMIT, Store};
+pub use writer::{Writer, WriterHandle, WriterOptions, WriterStats, spawn_writer};
+
+use std::path::Path;
+use std::sync::Arc;
+
+/// How to open a store.
+#[derive(Clone, Debug)]
+pub struct OpenOptions {
+    /// What to keep and for how long.
+    pub retention: RetentionConfig,
+    /// Processes kept per resource-sampling round, highest CPU first (ties by RSS).
+    /// Default 20: enough for a "top" view without a row per process per second.
+    pub process_samples_top_n: usize,
+    /// Reader connections for queries. Default 2, one per expected concurrent handler
+    /// on a small host; more only help with more cores.
+    pub read_connections: usize,
+    /// Packet rows per multi-row INSERT statement (1 = one statement per row). Default
+    /// 64; a tuning knob measured by `bench/store_ingest`.
+    pub packet_rows_per_insert: usize,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            retention: RetentionConfig::default(),
+            process_samples_top_n: 20,
+            read_connections: 2,
+            packet_rows_per_insert: sqlite::PACKET_ROWS_PER_INSERT,
+        }
+    }
+}
+
+/// Opens the store a `--database` value names.
+///
+/// - `PATH` or `sqlite:PATH` (also `sqlite://PATH`): the embedded SQLite store, created
+///   (with its directory) if missing and migrated to the current schema.
+/// - `postgres://…` / `postgresql://…`: refused for now with an error saying so.
+pub fn open(spec: &str, opts: OpenOptions) -> Result<Arc<dyn Store>> {
+    let spec = spec.trim();
+    if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+        return Err(StoreError::PostgresNotBuilt {
+            url: redact_password(spec),
+        });
+    }
+    let path = spec
+        .strip_prefix("sqlite://")
+        .or_else(|| spec.strip_prefix("sqlite:"))
+        .unwrap_or(spec);
+    if path.is_empty() || (path.contains("://") && !spec.starts_with("sqlite")) {
+        return Err(StoreError::BadSpec {
+            spec: spec.to_string(),
+        });
+    }
+    Ok(Arc::new(SqliteStore::open(Path::new(path), opts)?))
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`, so errors never leak it.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_postgres_url_is_refused_without_showing_its_password() {
+        let err = open(
+            "postgres://ns:hunter2@db.example/netsnoop",
+            OpenOptions::default(),
+        )
+        .err()
+        .expect("postgres must be refused");
+        let msg = err.to_string();
+        assert!(msg.contains("PostgreSQL backend not built yet"), "{msg}");
+        assert!(!msg.contains("hunter2"), "{msg}");
+        assert!(msg.contains("ns:***@db.example"), "{msg}");
+    }
+
+    #[test]
+    fn an_unknown_url_scheme_is_refused_with_the_accepted_forms() {
+        let err = open("mysql://x/y", OpenOptions::default()).err().unwrap();
+        assert!(matches!(err, StoreError::BadSpec { .. }), "{err}");
+        assert!(err.to_string().contains("sqlite:PATH"));
+    }
+
+    #[test]
+    fn an_in_memory_database_is_refused_with_a_fix() {
+        let err = open("sqlite::memory:", OpenOptions::default())
+            .err()
+            .unwrap();
+        assert!(matches!(err, StoreError::InMemoryUnsupported), "{err}");
+    }
+
+    #[test]
+    fn a_plain_path_and_a_sqlite_prefix_open_the_same_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/dir/n.db");
+        let a = open(path.to_str().unwrap(), OpenOptions::default()).unwrap();
+        assert_eq!(a.backend(), "sqlite");
+        drop(a);
+        let b = open(
+            &format!("sqlite:{}", path.display()),
+            OpenOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(b.backend(), "sqlite");
+        assert!(path.exists());
+    }
+}

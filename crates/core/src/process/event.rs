@@ -12,6 +12,36 @@ pub enum ProcEventKind {
     Exit,
     Comm,
     Uid,
+    /// Already running when a /proc scan saw it (the start-up seed, or a resync after
+    /// lost events): fills the process table, never counts as a new process.
+    Existing,
+}
+
+impl ProcEventKind {
+    pub const ALL: [ProcEventKind; 6] = [
+        ProcEventKind::Fork,
+        ProcEventKind::Exec,
+        ProcEventKind::Exit,
+        ProcEventKind::Comm,
+        ProcEventKind::Uid,
+        ProcEventKind::Existing,
+    ];
+
+    /// The lower-case name used in JSON and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProcEventKind::Fork => "fork",
+            ProcEventKind::Exec => "exec",
+            ProcEventKind::Exit => "exit",
+            ProcEventKind::Comm => "comm",
+            ProcEventKind::Uid => "uid",
+            ProcEventKind::Existing => "existing",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<ProcEventKind> {
+        ProcEventKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
 }
 
 /// One link of an ancestry chain, nearest parent first.

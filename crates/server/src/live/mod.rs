@@ -1,0 +1,280 @@
+//! The live hub: the pipeline hands it every batch of records; it keeps the current
+//! snapshot for `/system`, `/processes` and `/health`, updates the metrics, and fans out
+//! the live stream to SSE clients without ever blocking the pipeline.
+//!
+//! Stream events (SSE `event:` names, `data:` is JSON):
+//! - `alert`: an alert opened, updated or resolved (same shape as `/alerts` items)
+//! - `process`: an exec event (pid, ppid, user, exe, argv, ancestry, …)
+//! - `system`: one resource sampling round (system figures, top 5 by CPU and by memory)
+//! - `traffic`: one closed second of traffic counters
+//! - `tick`: every second, counters and open alerts, even when nothing else happens
+
+pub mod state;
+
+use crate::metrics::Metrics;
+use crate::views::AlertView;
+use jiff::tz::TimeZone;
+use netsnoop_core::{Event, ProcEventKind, Protocol, Record, Ts};
+use serde::Serialize;
+use state::{DegradedMode, LiveState, SourceStatus};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+use tokio::sync::broadcast;
+
+/// Messages buffered per client before a slow one is dropped.
+pub const STREAM_BUFFER: usize = 1024;
+
+/// One server-sent event, serialized once for all clients.
+#[derive(Clone, Debug)]
+pub struct LiveMessage {
+    pub event: &'static str,
+    pub data: Arc<str>,
+}
+
+/// Cheap to clone; every clone shares the same snapshot, metrics and stream.
+#[derive(Clone)]
+pub struct LiveHub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    state: Mutex<LiveState>,
+    metrics: Metrics,
+    stream: broadcast::Sender<LiveMessage>,
+    started: Instant,
+    started_at: Ts,
+    timezone: TimeZone,
+}
+
+impl Default for LiveHub {
+    fn default() -> Self {
+        LiveHub::new(TimeZone::UTC)
+    }
+}
+
+impl LiveHub {
+    pub fn new(timezone: TimeZone) -> LiveHub {
+        let (stream, _) = broadcast::channel(STREAM_BUFFER);
+        let now = jiff::Timestamp::now().as_microsecond();
+        LiveHub {
+            inner: Arc::new(Inner {
+                state: Mutex::new(LiveState::default()),
+                metrics: Metrics::new(),
+                stream,
+                started: Instant::now(),
+                started_at: Ts(now),
+                timezone,
+            }),
+        }
+    }
+
+    /// Takes one batch of pipeline output. Never blocks on clients: the stream is a
+    /// broadcast ring, and a client that falls behind loses its place and is dropped.
+    pub fn publish(&self, records: &[Record]) {
+        let mut by_protocol = [(0u64, 0u64); Protocol::ALL.len()];
+        let live = self.inner.stream.receiver_count() > 0;
+        let mut messages = Vec::new();
+        {
+            let mut st = self.state();
+            for record in records {
+                match record {
+                    Record::Alert(a) => {
+                        st.track_alert(a);
+                        self.inner
+                            .metrics
+                            .alerts
+                            .get_or_create(&crate::metrics::AlertLabel {
+                                kind: a.kind.clone(),
+                                severity: a.severity.as_str(),
+                            })
+                            .inc();
+                        if live {
+                            messages.push(
+                                self.message("alert", &AlertView::new(a, &self.inner.timezone)),
+                            );
+                        }
+                    }
+                    Record::Event(e) => {
+                        self.take_event(&mut st, e, &mut by_protocol, live, &mut messages)
+                    }
+                }
+            }
+            self.inner
+                .metrics
+                .alerts_active
+                .set(st.active_alerts.len() as i64);
+        }
+        for (i, (packets, bytes)) in by_protocol.into_iter().enumerate() {
+            if packets > 0 {
+                self.inner
+                    .metrics
+                    .add_packets(Protocol::ALL[i], packets, bytes);
+            }
+        }
+        for m in messages.into_iter().flatten() {
+            // An error only means nobody is listening right now.
+            let _ = self.inner.stream.send(m);
+        }
+    }
+
+    fn take_event(
+        &self,
+        st: &mut LiveState,
+        event: &Event,
+        by_protocol: &mut [(u64, u64); Protocol::ALL.len()],
+        live: bool,
+        messages: &mut Vec<Option<LiveMessage>>,
+    ) {
+        let m = &self.inner.metrics;
+        match event {
+            Event::Packet(p) => {
+                let i = Protocol::ALL
+                    .iter()
+                    .position(|x| *x == p.protocol)
+                    .unwrap_or(Protocol::ALL.len() - 1);
+                by_protocol[i].0 += 1;
+                by_protocol[i].1 += u64::from(p.wire_len);
+                st.packets_seen += 1;
+                st.bytes_seen += u64::from(p.wire_len);
+                st.see(p.time);
+            }
+            Event::Process(pe) => {
+                m.process_events
+                    .get_or_create(&crate::metrics::ProcessKindLabel {
+                        kind: pe.kind.as_str(),
+                    })
+                    .inc();
+                st.see(pe.time);
+                if pe.kind == ProcEventKind::Exec {
+                    if live {
+                        messages.push(self.message("process", pe));
+                    }
+                    st.push_exec(pe.clone());
+                }
+            }
+            Event::Resources(r) => {
+                m.system_cpu.set(r.system.cpu_pct);
+                m.memory_used
+                    .set(i64::try_from(r.system.mem_used).unwrap_or(i64::MAX));
+                m.memory_total
+                    .set(i64::try_from(r.system.mem_total).unwrap_or(i64::MAX));
+                m.load1.set(r.system.load1);
+                st.see(r.system.time);
+                st.push_system(r.system.clone());
+                st.processes = r.processes.clone();
+                st.processes_time = Some(r.system.time);
+                if live {
+                    messages.push(self.message(
+                        "system",
+                        &crate::routes::host::SystemTick::new(r, &self.inner.timezone),
+                    ));
+                }
+            }
+            Event::Flow(_) => {
+                m.flows.inc();
+            }
+            Event::Traffic(t) => {
+                if live {
+                    messages.push(self.message("traffic", t));
+                }
+            }
+            Event::Loss(l) => {
+                let label = crate::metrics::SourceLabel {
+                    source: l.source.clone(),
+                };
+                if l.source.starts_with("capture") {
+                    m.capture_drops.get_or_create(&label).inc_by(l.count);
+                } else {
+                    m.lost_events.get_or_create(&label).inc_by(l.count);
+                }
+                st.add_loss(&l.source, l.count, &l.reason);
+            }
+        }
+    }
+
+    fn message<T: Serialize + ?Sized>(
+        &self,
+        event: &'static str,
+        value: &T,
+    ) -> Option<LiveMessage> {
+        match serde_json::to_string(value) {
+            Ok(json) => Some(LiveMessage {
+                event,
+                data: json.into(),
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, event, "could not serialize a live stream message");
+                None
+            }
+        }
+    }
+
+    /// Sends the 1 s heartbeat with counters; called by the server's ticker task.
+    pub fn tick(&self) {
+        if self.inner.stream.receiver_count() == 0 {
+            return;
+        }
+        let tick = {
+            let st = self.state();
+            Tick {
+                time: crate::timefmt::format_time(
+                    Ts(jiff::Timestamp::now().as_microsecond()),
+                    &self.inner.timezone,
+                ),
+                uptime_secs: self.uptime_secs(),
+                packets_seen: st.packets_seen,
+                bytes_seen: st.bytes_seen,
+                alerts_active: st.active_alerts.len(),
+                clients: self.inner.stream.receiver_count(),
+            }
+        };
+        if let Some(m) = self.message("tick", &tick) {
+            let _ = self.inner.stream.send(m);
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveMessage> {
+        self.inner.stream.subscribe()
+    }
+
+    /// Records which sources run (the binary calls this at start and when one stops).
+    pub fn set_sources(&self, sources: Vec<SourceStatus>) {
+        self.state().sources = sources;
+    }
+
+    /// Records the degraded modes NetSnoop runs in, with their fixes.
+    pub fn set_degraded(&self, degraded: Vec<DegradedMode>) {
+        self.state().degraded = degraded;
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    pub fn timezone(&self) -> &TimeZone {
+        &self.inner.timezone
+    }
+
+    pub fn uptime_secs(&self) -> u64 {
+        self.inner.started.elapsed().as_secs()
+    }
+
+    pub fn started_at(&self) -> Ts {
+        self.inner.started_at
+    }
+
+    /// The snapshot, locked. Keep the guard short: the pipeline waits on it.
+    pub fn state(&self) -> MutexGuard<'_, LiveState> {
+        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[derive(Serialize)]
+struct Tick {
+    time: String,
+    uptime_secs: u64,
+    packets_seen: u64,
+    bytes_seen: u64,
+    alerts_active: usize,
+    clients: usize,
+}

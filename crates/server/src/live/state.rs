@@ -1,0 +1,153 @@
+//! The live snapshot the hub keeps: recent system history, the latest process list, recent
+//! execs, open alerts, loss counters and health facts. Bounded everywhere.
+
+use netsnoop_core::{Alert, ProcSample, ProcessEvent, SystemSample, Ts};
+use serde::Serialize;
+use std::collections::{BTreeMap, VecDeque};
+use utoipa::ToSchema;
+
+/// Seconds of 1 s system history kept in memory (15 minutes).
+pub const SYSTEM_HISTORY: usize = 900;
+/// Exec events kept for `/events/process` and `/processes/{pid}`.
+pub const EXEC_HISTORY: usize = 1000;
+/// Open alerts kept; past this the oldest are forgotten (and counted).
+pub const MAX_ACTIVE_ALERTS: usize = 10_000;
+
+/// One source of events and whether it runs.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct SourceStatus {
+    /// e.g. `proc_connector`, `proc_sampler`, `capture:eth0`, `api`.
+    pub name: String,
+    pub running: bool,
+    /// Why it is not running, or how it runs (e.g. `/proc polling fallback`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// One degraded mode: what is missing and how to fix it.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+pub struct DegradedMode {
+    /// Stable name, e.g. `no_capture_permission`.
+    pub mode: String,
+    /// What is lost.
+    pub effect: String,
+    /// What the user can do.
+    pub fix: String,
+}
+
+/// Events lost by one source.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, ToSchema)]
+pub struct LossCount {
+    pub count: u64,
+    /// The reason given with the latest loss.
+    pub reason: String,
+}
+
+#[derive(Debug, Default)]
+pub struct LiveState {
+    pub system: VecDeque<SystemSample>,
+    pub processes: Vec<ProcSample>,
+    pub processes_time: Option<Ts>,
+    pub execs: VecDeque<ProcessEvent>,
+    pub active_alerts: BTreeMap<String, Alert>,
+    pub active_alerts_evicted: u64,
+    pub losses: BTreeMap<String, LossCount>,
+    pub sources: Vec<SourceStatus>,
+    pub degraded: Vec<DegradedMode>,
+    pub last_event: Option<Ts>,
+    pub packets_seen: u64,
+    pub bytes_seen: u64,
+}
+
+impl LiveState {
+    pub fn push_system(&mut self, s: SystemSample) {
+        if self.system.len() == SYSTEM_HISTORY {
+            self.system.pop_front();
+        }
+        self.system.push_back(s);
+    }
+
+    pub fn push_exec(&mut self, e: ProcessEvent) {
+        if self.execs.len() == EXEC_HISTORY {
+            self.execs.pop_front();
+        }
+        self.execs.push_back(e);
+    }
+
+    /// Keeps open episodes by id; a resolved record closes its episode.
+    pub fn track_alert(&mut self, a: &Alert) {
+        if a.is_active() {
+            if !self.active_alerts.contains_key(&a.id)
+                && self.active_alerts.len() >= MAX_ACTIVE_ALERTS
+            {
+                let oldest = self
+                    .active_alerts
+                    .iter()
+                    .min_by_key(|(_, a)| a.last_seen)
+                    .map(|(id, _)| id.clone());
+                if let Some(id) = oldest {
+                    self.active_alerts.remove(&id);
+                    self.active_alerts_evicted += 1;
+                }
+            }
+            self.active_alerts.insert(a.id.clone(), a.clone());
+        } else {
+            self.active_alerts.remove(&a.id);
+        }
+    }
+
+    pub fn add_loss(&mut self, source: &str, count: u64, reason: &str) {
+        let entry = self.losses.entry(source.to_string()).or_default();
+        entry.count += count;
+        entry.reason = reason.to_string();
+    }
+
+    pub fn see(&mut self, t: Ts) {
+        if self.last_event.is_none_or(|last| t > last) {
+            self.last_event = Some(t);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netsnoop_core::{AlertState, Severity, Subject};
+
+    fn alert(id: &str, state: AlertState) -> Alert {
+        Alert {
+            id: id.into(),
+            kind: "net.portscan".into(),
+            severity: Severity::High,
+            label: None,
+            state,
+            first_seen: Ts(1),
+            last_seen: Ts(2),
+            subject: Subject::default(),
+            message: "scan".into(),
+            details: serde_json::Value::Null,
+        }
+    }
+
+    #[test]
+    fn a_resolved_record_closes_the_open_episode() {
+        let mut s = LiveState::default();
+        s.track_alert(&alert("a", AlertState::Active));
+        s.track_alert(&alert("b", AlertState::Active));
+        s.track_alert(&alert("a", AlertState::Resolved));
+        assert_eq!(s.active_alerts.keys().collect::<Vec<_>>(), vec!["b"]);
+    }
+
+    #[test]
+    fn system_history_keeps_only_the_newest_samples() {
+        let mut s = LiveState::default();
+        for i in 0..(SYSTEM_HISTORY as i64 + 5) {
+            s.push_system(SystemSample {
+                time: Ts::from_secs(i),
+                ..SystemSample::default()
+            });
+        }
+        assert_eq!(s.system.len(), SYSTEM_HISTORY);
+        assert_eq!(s.system.front().unwrap().time, Ts::from_secs(5));
+    }
+}

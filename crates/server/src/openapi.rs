@@ -1,0 +1,55 @@
+//! The OpenAPI description: every route and schema, plus the bearer-token scheme.
+
+use crate::routes::{alerts, flows, host, ingest, stats, stream};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "NetSnoop API",
+        description = "NetWatch-compatible network statistics, host monitoring, live stream and metrics.\n\n\
+Times are RFC 3339 with an offset; `since`/`until` also take unix seconds. \
+A bearer token (NETSNOOP_TOKEN) is required for POST when set, and for every data endpoint when \
+the server listens beyond loopback (`?token=` works for GET, e.g. for EventSource). \
+Errors are JSON: `{\"error\": code, \"detail\": what to fix}`."
+    ),
+    paths(
+        ingest::post_packets,
+        stats::summary,
+        stats::top_talkers,
+        stats::protocol_distribution,
+        stats::traffic_over_time,
+        stats::recent_packets,
+        alerts::alerts,
+        alerts::history,
+        flows::flows,
+        host::system,
+        host::processes,
+        host::process,
+        host::process_events,
+        host::health,
+        stream::stream,
+        crate::routes::metrics,
+    ),
+    components(schemas(crate::error::ErrorBody, crate::views::PacketView, crate::views::AlertView)),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "netwatch", description = "NetWatch's endpoints: same paths and field names"),
+        (name = "host", description = "Processes, resources and NetSnoop's own health"),
+        (name = "live", description = "Server-Sent Events and Prometheus metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}

@@ -1,0 +1,293 @@
+//! Host endpoints served from the live snapshot: /system, /processes, /processes/{pid},
+//! /events/process and /health.
+
+use crate::error::{ApiError, ApiResult};
+use crate::live::state::{DegradedMode, LossCount, SourceStatus};
+use crate::routes::params::Limit;
+use crate::state::AppState;
+use crate::timefmt::format_time;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use jiff::tz::TimeZone;
+use netsnoop_core::{ProcSample, ProcessEvent, ResourceSample, SystemSample};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use utoipa::ToSchema;
+
+/// How many processes the top lists hold.
+const TOP: usize = 10;
+
+/// One system sample with its time as RFC 3339.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SystemView {
+    pub timestamp: String,
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub sample: SystemSample,
+}
+
+impl SystemView {
+    fn new(s: &SystemSample, tz: &TimeZone) -> SystemView {
+        SystemView {
+            timestamp: format_time(s.time, tz),
+            sample: s.clone(),
+        }
+    }
+}
+
+/// `/system`: the newest sample and up to 15 minutes of 1 s history, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SystemResponse {
+    pub current: Option<SystemView>,
+    pub history: Vec<SystemView>,
+}
+
+/// The `system` stream event: one sampling round, with the top processes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SystemTick {
+    #[serde(flatten)]
+    pub system: SystemView,
+    #[schema(value_type = Vec<Object>)]
+    pub top_cpu: Vec<ProcSample>,
+    #[schema(value_type = Vec<Object>)]
+    pub top_memory: Vec<ProcSample>,
+}
+
+impl SystemTick {
+    pub fn new(r: &ResourceSample, tz: &TimeZone) -> SystemTick {
+        SystemTick {
+            system: SystemView::new(&r.system, tz),
+            top_cpu: top_by(&r.processes, 5, |p| p.cpu_pct),
+            top_memory: top_by(&r.processes, 5, |p| p.rss_bytes as f64),
+        }
+    }
+}
+
+fn top_by(ps: &[ProcSample], n: usize, key: impl Fn(&ProcSample) -> f64) -> Vec<ProcSample> {
+    let mut v: Vec<&ProcSample> = ps.iter().collect();
+    v.sort_by(|a, b| key(b).total_cmp(&key(a)).then(a.pid.cmp(&b.pid)));
+    v.into_iter().take(n).cloned().collect()
+}
+
+/// Current system metrics and recent history at 1 s
+#[utoipa::path(get, path = "/system", tag = "host", responses((status = 200, body = SystemResponse)))]
+pub async fn system(State(state): State<AppState>) -> Json<SystemResponse> {
+    let tz = state.hub.timezone().clone();
+    let st = state.hub.state();
+    Json(SystemResponse {
+        current: st.system.back().map(|s| SystemView::new(s, &tz)),
+        history: st.system.iter().map(|s| SystemView::new(s, &tz)).collect(),
+    })
+}
+
+/// One node of the live process tree.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProcessNode {
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub process: ProcSample,
+    #[schema(no_recursion)]
+    pub children: Vec<ProcessNode>,
+}
+
+/// `/processes`: the tree of the newest sample, and the top processes by CPU and memory.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProcessesResponse {
+    pub timestamp: Option<String>,
+    pub count: usize,
+    pub tree: Vec<ProcessNode>,
+    #[schema(value_type = Vec<Object>)]
+    pub top_cpu: Vec<ProcSample>,
+    #[schema(value_type = Vec<Object>)]
+    pub top_memory: Vec<ProcSample>,
+}
+
+/// The live process tree, and the top processes by CPU and by memory
+#[utoipa::path(get, path = "/processes", tag = "host", responses((status = 200, body = ProcessesResponse)))]
+pub async fn processes(State(state): State<AppState>) -> Json<ProcessesResponse> {
+    let tz = state.hub.timezone().clone();
+    let (procs, time) = {
+        let st = state.hub.state();
+        (st.processes.clone(), st.processes_time)
+    };
+    Json(ProcessesResponse {
+        timestamp: time.map(|t| format_time(t, &tz)),
+        count: procs.len(),
+        top_cpu: top_by(&procs, TOP, |p| p.cpu_pct),
+        top_memory: top_by(&procs, TOP, |p| p.rss_bytes as f64),
+        tree: build_tree(procs),
+    })
+}
+
+/// Roots are processes whose parent is not in the sample (pid 1, kthreadd, orphans).
+fn build_tree(procs: Vec<ProcSample>) -> Vec<ProcessNode> {
+    let pids: std::collections::HashSet<u32> = procs.iter().map(|p| p.pid).collect();
+    let mut children: HashMap<u32, Vec<ProcSample>> = HashMap::new();
+    let mut roots = Vec::new();
+    for p in procs {
+        if p.ppid != p.pid && pids.contains(&p.ppid) {
+            children.entry(p.ppid).or_default().push(p);
+        } else {
+            roots.push(p);
+        }
+    }
+    // Iterative, so a very deep chain cannot overflow the stack while building.
+    fn attach(
+        p: ProcSample,
+        children: &mut HashMap<u32, Vec<ProcSample>>,
+        depth: usize,
+    ) -> ProcessNode {
+        let mut kids = children.remove(&p.pid).unwrap_or_default();
+        kids.sort_by_key(|k| k.pid);
+        let children_nodes = if depth > 256 {
+            Vec::new()
+        } else {
+            kids.into_iter()
+                .map(|k| attach(k, children, depth + 1))
+                .collect()
+        };
+        ProcessNode {
+            process: p,
+            children: children_nodes,
+        }
+    }
+    roots.sort_by_key(|r| r.pid);
+    roots
+        .into_iter()
+        .map(|r| attach(r, &mut children, 0))
+        .collect()
+}
+
+/// `/processes/{pid}`: the sampled process, its ancestry (parent first) and its last exec.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProcessDetail {
+    #[schema(value_type = Option<Object>)]
+    pub process: Option<ProcSample>,
+    /// Parent first, up to pid 1, from the newest sample (or the exec event's chain).
+    #[schema(value_type = Vec<Object>)]
+    pub ancestry: Vec<netsnoop_core::process::event::Ancestor>,
+    pub children: Vec<u32>,
+    /// The newest exec event seen for this pid, with argv, exe and user.
+    #[schema(value_type = Option<Object>)]
+    pub exec: Option<ProcessEvent>,
+}
+
+/// Details and ancestry of one process
+#[utoipa::path(get, path = "/processes/{pid}", tag = "host",
+    params(("pid" = u32, Path, description = "process id")),
+    responses((status = 200, body = ProcessDetail), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn process(
+    State(state): State<AppState>,
+    Path(pid): Path<String>,
+) -> ApiResult<Json<ProcessDetail>> {
+    let pid: u32 = pid.parse().map_err(|_| {
+        ApiError::BadQuery(format!(
+            "{pid:?} is not a process id: give a number such as 1234"
+        ))
+    })?;
+    let st = state.hub.state();
+    let by_pid: HashMap<u32, &ProcSample> = st.processes.iter().map(|p| (p.pid, p)).collect();
+    let process = by_pid.get(&pid).map(|p| (*p).clone());
+    let exec = st.execs.iter().rev().find(|e| e.pid == pid).cloned();
+    if process.is_none() && exec.is_none() {
+        return Err(ApiError::NotFound(format!(
+            "no process {pid} in the newest sample or the recent execs; list live ones at /processes"
+        )));
+    }
+    let mut ancestry = Vec::new();
+    let mut cur = process.as_ref().map(|p| p.ppid);
+    while let Some(ppid) = cur.filter(|p| *p != 0 && ancestry.len() < 256) {
+        match by_pid.get(&ppid) {
+            Some(parent) => {
+                ancestry.push(netsnoop_core::process::event::Ancestor {
+                    pid: parent.pid,
+                    comm: parent.comm.clone(),
+                });
+                cur = (parent.ppid != parent.pid).then_some(parent.ppid);
+            }
+            None => break,
+        }
+    }
+    if let (true, Some(e)) = (ancestry.is_empty(), &exec) {
+        ancestry = e.ancestry.clone();
+    }
+    let mut children: Vec<u32> = st
+        .processes
+        .iter()
+        .filter(|p| p.ppid == pid && p.pid != pid)
+        .map(|p| p.pid)
+        .collect();
+    children.sort_unstable();
+    Ok(Json(ProcessDetail {
+        process,
+        ancestry,
+        children,
+        exec,
+    }))
+}
+
+/// Recent exec events, newest first
+#[utoipa::path(get, path = "/events/process", tag = "host",
+    params(Limit),
+    responses((status = 200, body = Vec<Object>), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn process_events(
+    State(state): State<AppState>,
+    Query(q): Query<Limit>,
+) -> ApiResult<Json<Vec<ProcessEvent>>> {
+    let limit = q.resolve(50, crate::live::state::EXEC_HISTORY)?;
+    let st = state.hub.state();
+    Ok(Json(st.execs.iter().rev().take(limit).cloned().collect()))
+}
+
+/// `/health`: is everything running, and what is missing or lost.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`, or `degraded` when a degraded mode applies or a source is down.
+    pub status: &'static str,
+    pub version: &'static str,
+    pub started_at: String,
+    pub uptime_secs: u64,
+    pub sources: Vec<SourceStatus>,
+    pub degraded: Vec<DegradedMode>,
+    /// Events lost, by source (capture drops are sources named `capture:…`).
+    pub losses: BTreeMap<String, LossCount>,
+    pub last_event: Option<String>,
+    pub packets_seen: u64,
+    pub alerts_active: usize,
+    /// Open alerts forgotten because more than 10,000 were open at once.
+    pub alerts_active_evicted: u64,
+    /// Live stream clients dropped for falling behind.
+    pub stream_clients_dropped: u64,
+    /// `sqlite`, `postgres`, or null when no store is open.
+    pub store: Option<&'static str>,
+    /// The store writer's counters: records written, dropped (queue full) and failed.
+    #[schema(value_type = Option<Object>)]
+    pub writer: Option<netsnoop_store::WriterStats>,
+}
+
+/// Version, uptime, sources, degraded modes, drops and losses
+#[utoipa::path(get, path = "/health", tag = "host", responses((status = 200, body = Health)))]
+pub async fn health(State(state): State<AppState>) -> Json<Health> {
+    let hub = &state.hub;
+    let tz = hub.timezone().clone();
+    let st = hub.state();
+    let writer = state.writer.as_ref().map(|w| w.stats());
+    let degraded =
+        !st.degraded.is_empty() || st.sources.iter().any(|s| !s.running) || state.store.is_none();
+    Json(Health {
+        status: if degraded { "degraded" } else { "ok" },
+        version: env!("CARGO_PKG_VERSION"),
+        started_at: format_time(hub.started_at(), &tz),
+        uptime_secs: hub.uptime_secs(),
+        sources: st.sources.clone(),
+        degraded: st.degraded.clone(),
+        losses: st.losses.clone(),
+        last_event: st.last_event.map(|t| format_time(t, &tz)),
+        packets_seen: st.packets_seen,
+        alerts_active: st.active_alerts.len(),
+        alerts_active_evicted: st.active_alerts_evicted,
+        stream_clients_dropped: hub.metrics().sse_clients_dropped.get(),
+        store: state.store.as_ref().map(|s| s.backend()),
+        writer,
+    })
+}

@@ -1,0 +1,256 @@
+//! POST /packets: NetWatch agents' ingest, one packet or a JSON array of them, validated
+//! field by field and handed to the pipeline in one batch.
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::{AppState, IngestError};
+use crate::timefmt::{parse_time, secs_to_ts};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use jiff::tz::TimeZone;
+use netsnoop_core::{PacketMeta, Protocol, Ts};
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use std::time::Duration;
+use utoipa::ToSchema;
+
+/// Largest believable packet: 256 KiB covers GRO/TSO super-packets on loopback.
+pub const MAX_PACKET_SIZE: i64 = 262_144;
+/// Most packets one request may carry.
+pub const MAX_BATCH: usize = 100_000;
+/// How long a request waits for room in a full pipeline queue before answering 503.
+const QUEUE_WAIT: Duration = Duration::from_secs(5);
+
+/// One packet as NetWatch's agent posts it. Unknown extra fields are ignored.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PacketIn {
+    /// RFC 3339, naive ISO 8601 (taken in the server's zone) or unix seconds.
+    /// Missing means "now".
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "2026-11-21T12:00:00Z")]
+    pub timestamp: Option<serde_json::Value>,
+    #[schema(example = "192.168.1.10")]
+    pub src_ip: String,
+    #[schema(example = "10.0.0.1")]
+    pub dst_ip: String,
+    /// `TCP`, `UDP`, `ICMP`, `ICMPv6`, `ARP`; anything else is stored as `OTHER`.
+    #[schema(example = "TCP")]
+    pub protocol: String,
+    /// Bytes on the wire, 0 to 262144.
+    #[schema(example = 60)]
+    pub packet_size: i64,
+    #[serde(default)]
+    pub src_port: Option<u16>,
+    #[serde(default)]
+    pub dst_port: Option<u16>,
+}
+
+/// NetWatch's answer, plus how many packets were taken.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Stored {
+    /// Always `stored`.
+    pub status: &'static str,
+    pub count: usize,
+}
+
+/// Ingest one packet or a JSON array of packets
+#[utoipa::path(post, path = "/packets", tag = "netwatch",
+    request_body(content = Vec<PacketIn>, description = "one packet object, or an array of them"),
+    responses(
+        (status = 200, body = Stored),
+        (status = 400, description = "not JSON", body = crate::error::ErrorBody),
+        (status = 401, description = "token missing or wrong", body = crate::error::ErrorBody),
+        (status = 413, description = "body over the size limit", body = crate::error::ErrorBody),
+        (status = 422, description = "a field is missing, mistyped or impossible", body = crate::error::ErrorBody),
+        (status = 503, description = "pipeline busy; nothing was taken, retry", body = crate::error::ErrorBody),
+    ),
+    security((), ("bearer" = [])))]
+pub async fn post_packets(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Stored>> {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(format!(
+                "the body is larger than the limit of {} bytes: send smaller batches (a few thousand packets each)",
+                state.config.body_limit
+            ))
+        } else {
+            ApiError::BadJson(format!("could not read the body: {}", rejection.body_text()))
+        }
+    })?;
+    let tz = state.config.timezone.clone();
+    let now = Ts(jiff::Timestamp::now().as_microsecond());
+    let packets = parse_body(&body, &tz, now)?;
+    let count = packets.len();
+    let ingest = state.ingest.clone().ok_or_else(|| {
+        ApiError::Busy("this server takes no packets (no pipeline is attached); send them to `netsnoop run` or `netsnoop serve`".into())
+    })?;
+    match ingest.submit(packets, Duration::ZERO) {
+        Ok(()) => {}
+        Err(IngestError::Full(back)) => {
+            let waited = tokio::task::spawn_blocking(move || ingest.submit(back, QUEUE_WAIT))
+                .await
+                .map_err(|e| ApiError::Internal(format!("ingest task failed: {e}")))?;
+            waited.map_err(ingest_error)?;
+        }
+        Err(e) => return Err(ingest_error(e)),
+    }
+    state.hub.metrics().ingested_packets.inc_by(count as u64);
+    Ok(Json(Stored {
+        status: "stored",
+        count,
+    }))
+}
+
+fn ingest_error(e: IngestError) -> ApiError {
+    match e {
+        IngestError::Full(_) => ApiError::Busy(
+            "the pipeline queue stayed full for 5 s; nothing from this request was taken, retry shortly or send smaller batches".into(),
+        ),
+        IngestError::Closed => ApiError::Busy("the pipeline has stopped; nothing from this request was taken".into()),
+    }
+}
+
+/// Parses and validates the whole body before anything is handed over, so a bad packet
+/// anywhere refuses the request as a whole and nothing is half-stored.
+pub fn parse_body(body: &[u8], tz: &TimeZone, now: Ts) -> ApiResult<Vec<PacketMeta>> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    let (raw, is_batch): (Vec<PacketIn>, bool) = match first {
+        None => {
+            return Err(ApiError::BadJson(
+                "the body is empty: send a packet object or an array of them".into(),
+            ));
+        }
+        Some(b'[') => (from_json(body)?, true),
+        Some(_) => (vec![from_json(body)?], false),
+    };
+    if raw.is_empty() {
+        return Err(ApiError::InvalidField(
+            "the array is empty: send at least one packet".into(),
+        ));
+    }
+    if raw.len() > MAX_BATCH {
+        return Err(ApiError::InvalidField(format!(
+            "{} packets in one request; send at most {MAX_BATCH} per request",
+            raw.len()
+        )));
+    }
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let at = if is_batch {
+                format!("[{i}].")
+            } else {
+                String::new()
+            };
+            validate(p, tz, now).map_err(|msg| ApiError::InvalidField(format!("{at}{msg}")))
+        })
+        .collect()
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let at = if path == "." {
+            String::new()
+        } else {
+            format!("{path}: ")
+        };
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::BadJson(format!(
+                "the body is not valid JSON ({inner}); send a packet object or an array of them"
+            ))
+        } else {
+            ApiError::InvalidField(format!("{at}{inner}"))
+        }
+    })
+}
+
+fn validate(p: PacketIn, tz: &TimeZone, now: Ts) -> Result<PacketMeta, String> {
+    let ip = |field: &str, text: &str| -> Result<IpAddr, String> {
+        text.trim().parse().map_err(|_| {
+            format!("{field}: {text:?} is not an IP address (e.g. 192.168.1.10 or fe80::1)")
+        })
+    };
+    let src_ip = ip("src_ip", &p.src_ip)?;
+    let dst_ip = ip("dst_ip", &p.dst_ip)?;
+    if !(0..=MAX_PACKET_SIZE).contains(&p.packet_size) {
+        return Err(format!(
+            "packet_size: {} is impossible; give the bytes on the wire, 0 to {MAX_PACKET_SIZE}",
+            p.packet_size
+        ));
+    }
+    let time = match p.timestamp {
+        None | Some(serde_json::Value::Null) => now,
+        Some(serde_json::Value::Number(n)) => {
+            secs_to_ts(n.as_f64().unwrap_or(f64::NAN)).map_err(|e| format!("timestamp: {e}"))?
+        }
+        Some(serde_json::Value::String(s)) => {
+            parse_time(&s, tz).map_err(|e| format!("timestamp: {e}"))?
+        }
+        Some(other) => {
+            return Err(format!(
+                "timestamp: {other} is not a time; give RFC 3339 or unix seconds"
+            ));
+        }
+    };
+    Ok(PacketMeta {
+        time,
+        src_ip: Some(src_ip),
+        dst_ip: Some(dst_ip),
+        src_port: p.src_port.unwrap_or(0),
+        dst_port: p.dst_port.unwrap_or(0),
+        protocol: Protocol::from_label(p.protocol.trim()),
+        wire_len: p.packet_size as u32,
+        ..PacketMeta::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(body: &str) -> ApiResult<Vec<PacketMeta>> {
+        parse_body(body.as_bytes(), &TimeZone::UTC, Ts::from_secs(100))
+    }
+
+    #[test]
+    fn a_single_netwatch_packet_becomes_packet_meta() {
+        let p = parse(r#"{"timestamp":"2026-11-21T12:00:00","src_ip":"10.0.0.1","dst_ip":"10.0.0.2","protocol":"tcp","packet_size":60}"#).unwrap();
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].protocol, Protocol::Tcp);
+        assert_eq!(p[0].wire_len, 60);
+        assert_eq!(p[0].src_ip, Some("10.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn one_bad_packet_in_a_batch_is_named_by_its_index() {
+        let err = parse(r#"[{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","protocol":"UDP","packet_size":1},
+                           {"src_ip":"10.0.0.1","dst_ip":"nope","protocol":"UDP","packet_size":1}]"#)
+        .unwrap_err();
+        assert!(matches!(err, ApiError::InvalidField(_)));
+        assert!(err.to_string().starts_with("[1].dst_ip"), "{err}");
+    }
+
+    #[test]
+    fn wrong_types_and_impossible_sizes_are_invalid_fields_but_broken_json_is_bad_json() {
+        let wrong_type = parse(
+            r#"{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","protocol":"UDP","packet_size":"big"}"#,
+        )
+        .unwrap_err();
+        assert!(
+            wrong_type.to_string().contains("packet_size"),
+            "{wrong_type}"
+        );
+        let negative =
+            parse(r#"{"src_ip":"10.0.0.1","dst_ip":"10.0.0.2","protocol":"UDP","packet_size":-1}"#)
+                .unwrap_err();
+        assert!(negative.to_string().contains("impossible"), "{negative}");
+        assert!(matches!(parse("{\"src_ip\":"), Err(ApiError::BadJson(_))));
+        assert!(matches!(parse("[]"), Err(ApiError::InvalidField(_))));
+    }
+}

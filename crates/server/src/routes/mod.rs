@@ -1,0 +1,80 @@
+//! The router: which path goes to which handler, and which layers (auth, body limit,
+//! CORS) wrap them.
+
+pub mod alerts;
+pub mod dashboard;
+pub mod docs;
+pub mod flows;
+pub mod host;
+pub mod ingest;
+pub mod params;
+pub mod stats;
+pub mod stream;
+
+use crate::auth::{AuthPolicy, require_token};
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+/// Builds the whole app. Data endpoints sit behind the token check; the dashboard's static
+/// files and the API docs hold no data and stay reachable so a browser can load them.
+pub fn router(state: AppState) -> Router {
+    let config = state.config.clone();
+    let policy = AuthPolicy::new(config.token.as_deref(), config.token_required_for_reads());
+    let api = Router::new()
+        .route("/packets", post(ingest::post_packets))
+        .route("/packets/recent", get(stats::recent_packets))
+        .route("/stats/summary", get(stats::summary))
+        .route("/stats/top-talkers", get(stats::top_talkers))
+        .route(
+            "/stats/protocol-distribution",
+            get(stats::protocol_distribution),
+        )
+        .route("/stats/traffic-over-time", get(stats::traffic_over_time))
+        .route("/alerts", get(alerts::alerts))
+        .route("/alerts/history", get(alerts::history))
+        .route("/flows", get(flows::flows))
+        .route("/system", get(host::system))
+        .route("/processes", get(host::processes))
+        .route("/processes/{pid}", get(host::process))
+        .route("/events/process", get(host::process_events))
+        .route("/health", get(host::health))
+        .route("/stream", get(stream::stream))
+        .route("/metrics", get(metrics))
+        .route_layer(middleware::from_fn_with_state(policy, require_token));
+    let public = Router::new()
+        .route("/openapi.json", get(docs::openapi_json))
+        .route("/docs", get(docs::docs_page))
+        .route("/docs/{file}", get(docs::docs_asset))
+        .fallback(dashboard::serve_asset);
+    let mut app = api
+        .merge(public)
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .with_state(state);
+    if !config.cors_origins.is_empty() {
+        let origins: Vec<HeaderValue> = config
+            .cors_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        app = app.layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::list(origins))
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
+        );
+    }
+    app
+}
+
+/// Prometheus metrics in the text exposition format
+#[utoipa::path(get, path = "/metrics", tag = "live",
+    responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text")))]
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let body = state.hub.metrics().encode();
+    ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], body)
+}

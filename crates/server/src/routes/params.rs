@@ -1,0 +1,103 @@
+//! Query parameters shared by several endpoints (limits, time ranges), parsed leniently in
+//! form and strictly in value, with errors that say what to send.
+
+use crate::error::{ApiError, ApiResult};
+use crate::timefmt::parse_time;
+use jiff::tz::TimeZone;
+use netsnoop_core::Ts;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+/// `?limit=N`. Kept as text so a bad value gets our message, not serde's.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct Limit {
+    /// How many rows; values above the endpoint's cap are lowered to the cap.
+    #[param(value_type = Option<u32>)]
+    pub limit: Option<String>,
+}
+
+impl Limit {
+    pub fn resolve(&self, default: usize, cap: usize) -> ApiResult<usize> {
+        parse_limit(self.limit.as_deref(), default, cap)
+    }
+}
+
+/// Parses a limit: absent → `default`; above `cap` → `cap`; zero, negative, non-numeric
+/// or beyond any real size → 422.
+pub fn parse_limit(text: Option<&str>, default: usize, cap: usize) -> ApiResult<usize> {
+    let Some(text) = text else { return Ok(default) };
+    match text.trim().parse::<i64>() {
+        Ok(n) if n >= 1 && n <= u32::MAX as i64 => Ok((n as usize).min(cap)),
+        Ok(n) => Err(ApiError::InvalidField(format!(
+            "limit={n} is out of range: give a number from 1 to {cap}"
+        ))),
+        Err(_) => Err(ApiError::InvalidField(format!(
+            "limit={text:?} is not a number: give a number from 1 to {cap}"
+        ))),
+    }
+}
+
+/// `?since=&until=`: RFC 3339 or unix seconds.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct Range {
+    /// Start (inclusive), RFC 3339 or unix seconds.
+    pub since: Option<String>,
+    /// End (exclusive), RFC 3339 or unix seconds.
+    pub until: Option<String>,
+}
+
+/// A resolved `[since, until)`; `None` sides are open.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Window {
+    pub since: Option<Ts>,
+    pub until: Option<Ts>,
+}
+
+impl Range {
+    pub fn resolve(&self, tz: &TimeZone) -> ApiResult<Window> {
+        let one = |name: &str, v: &Option<String>| -> ApiResult<Option<Ts>> {
+            v.as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| {
+                    parse_time(s, tz).map_err(|e| ApiError::InvalidField(format!("{name}: {e}")))
+                })
+                .transpose()
+        };
+        let w = Window {
+            since: one("since", &self.since)?,
+            until: one("until", &self.until)?,
+        };
+        if let (Some(s), Some(u)) = (w.since, w.until)
+            && s > u
+        {
+            return Err(ApiError::InvalidField(
+                "since is after until: swap them, or leave one out".into(),
+            ));
+        }
+        Ok(w)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_default_cap_and_refuse_nonsense() {
+        assert_eq!(parse_limit(None, 20, 1000).unwrap(), 20);
+        assert_eq!(parse_limit(Some("5"), 20, 1000).unwrap(), 5);
+        assert_eq!(parse_limit(Some("5000"), 20, 1000).unwrap(), 1000);
+        for bad in ["0", "-3", "ten", "99999999999999999999"] {
+            assert!(parse_limit(Some(bad), 20, 1000).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_range_whose_start_is_after_its_end_is_refused() {
+        let r = Range {
+            since: Some("200".into()),
+            until: Some("100".into()),
+        };
+        assert!(r.resolve(&TimeZone::UTC).is_err());
+    }
+}

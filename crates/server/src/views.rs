@@ -1,0 +1,118 @@
+//! The JSON shapes the API returns for packets and alerts: NetWatch's field names first,
+//! our extra fields after, times as RFC 3339 with the configured offset.
+
+use crate::timefmt::format_time;
+use jiff::tz::TimeZone;
+use netsnoop_core::{Alert, PacketMeta};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One stored packet, as NetWatch's `/packets/recent` returned it (plus ports).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PacketView {
+    /// RFC 3339 with offset.
+    pub timestamp: String,
+    /// Null only for packets without an IP layer (ARP).
+    pub src_ip: Option<String>,
+    pub dst_ip: Option<String>,
+    /// `TCP`, `UDP`, `ICMP`, `ICMPv6`, `ARP` or `OTHER`.
+    pub protocol: String,
+    /// Bytes on the wire.
+    pub packet_size: u32,
+    /// 0 when the protocol has no ports.
+    pub src_port: u16,
+    pub dst_port: u16,
+}
+
+impl PacketView {
+    pub fn new(p: &PacketMeta, tz: &TimeZone) -> PacketView {
+        PacketView {
+            timestamp: format_time(p.time, tz),
+            src_ip: p.src_ip.map(|ip| ip.to_string()),
+            dst_ip: p.dst_ip.map(|ip| ip.to_string()),
+            protocol: p.protocol.as_str().to_string(),
+            packet_size: p.wire_len,
+            src_port: p.src_port,
+            dst_port: p.dst_port,
+        }
+    }
+}
+
+/// One alert: NetWatch's `{src_ip, packet_count, alert}` followed by NetSnoop's fields.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertView {
+    /// Source address for network alerts; null for host alerts.
+    pub src_ip: Option<String>,
+    /// Packets counted by the detector (0 when it does not count packets).
+    pub packet_count: u64,
+    /// NetWatch's alert text: the one-line message.
+    pub alert: String,
+    pub id: String,
+    /// Dotted kind, e.g. `net.portscan`, `net.traffic_spike`, `process.burst`.
+    pub kind: String,
+    /// `info`, `low`, `medium`, `high` or `critical`.
+    pub severity: String,
+    /// The original tools' word where it says more (`SUSPICIOUS`, `EXTREME`).
+    pub label: String,
+    /// `active` or `resolved`.
+    pub state: String,
+    pub first_seen: String,
+    pub last_seen: String,
+    /// Destination ports touched (port scans), when the detector reports them.
+    pub ports: Vec<u16>,
+    pub dst_ip: Option<String>,
+    pub pid: Option<u32>,
+    pub process_name: Option<String>,
+    pub user: Option<String>,
+    pub message: String,
+    /// Structured facts from the detector (counts, thresholds, chains).
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+impl AlertView {
+    pub fn new(a: &Alert, tz: &TimeZone) -> AlertView {
+        let count = ["packet_count", "packets", "count"]
+            .iter()
+            .find_map(|k| a.details.get(*k).and_then(serde_json::Value::as_u64))
+            .unwrap_or(0);
+        let ports = a
+            .details
+            .get("ports")
+            .and_then(serde_json::Value::as_array)
+            .map(|ps| {
+                ps.iter()
+                    .filter_map(|p| p.as_u64().and_then(|p| u16::try_from(p).ok()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        AlertView {
+            src_ip: a.subject.src_ip.map(|ip| ip.to_string()),
+            packet_count: count,
+            alert: a.message.clone(),
+            id: a.id.clone(),
+            kind: a.kind.clone(),
+            severity: a.severity.as_str().to_string(),
+            label: a.display_label().to_string(),
+            state: match a.state {
+                netsnoop_core::AlertState::Active => "active",
+                netsnoop_core::AlertState::Resolved => "resolved",
+            }
+            .to_string(),
+            first_seen: format_time(a.first_seen, tz),
+            last_seen: format_time(a.last_seen, tz),
+            ports,
+            dst_ip: a.subject.dst_ip.map(|ip| ip.to_string()),
+            pid: a.subject.pid,
+            process_name: a.subject.process_name.clone(),
+            user: a.subject.user.clone(),
+            message: a.message.clone(),
+            details: a.details.clone(),
+        }
+    }
+
+    /// Network alerts are the ones NetWatch's `/alerts` listed: about a source address.
+    pub fn is_network(a: &Alert) -> bool {
+        a.kind.starts_with("net.") || a.subject.src_ip.is_some()
+    }
+}

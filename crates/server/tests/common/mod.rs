@@ -1,0 +1,246 @@
+//! Test harness: a real server on 127.0.0.1 port 0, a real SQLite store in a temp dir, the
+//! real batching writer, and a small pipeline thread running the real network stages, so
+//! POSTed packets travel exactly as in `netsnoop run`: ingest channel → stages → writer and
+//! live hub.
+
+#![allow(dead_code)]
+
+use crossbeam_channel::{Receiver, Sender, bounded};
+use netsnoop_core::net::config::NetworkConfig;
+use netsnoop_core::net::stages::NetworkStages;
+use netsnoop_core::{Event, Record, Stage, Ts};
+use netsnoop_server::{AppState, LiveHub, ServerConfig};
+use netsnoop_store::{OpenOptions, Store, Writer, WriterOptions, spawn_writer};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+pub enum Control {
+    Batch(Vec<Event>),
+    /// Tick the stages at `max event time + secs`, commit the writer, then answer.
+    Settle(i64, Sender<()>),
+}
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub hub: LiveHub,
+    pub store: Arc<dyn Store>,
+    control: Option<Sender<Control>>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    pipeline: Option<JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Options {
+    pub token: Option<String>,
+    /// The address the token policy believes it listens on; the socket itself is always
+    /// 127.0.0.1:0 so no test is reachable from outside.
+    pub policy_listen: SocketAddr,
+    pub body_limit: usize,
+    pub network: NetworkConfig,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            token: None,
+            policy_listen: "127.0.0.1:0".parse().unwrap(),
+            body_limit: ServerConfig::default().body_limit,
+            network: NetworkConfig::default(),
+        }
+    }
+}
+
+/// Forwards POSTed batches into the pipeline's control channel.
+struct IngestInto(Sender<Control>);
+
+impl netsnoop_server::PacketIngest for IngestInto {
+    fn submit(
+        &self,
+        packets: Vec<netsnoop_core::PacketMeta>,
+        wait: Duration,
+    ) -> Result<(), netsnoop_server::IngestError> {
+        let batch = Control::Batch(packets.into_iter().map(Event::Packet).collect());
+        self.0
+            .send_timeout(batch, wait.max(Duration::from_millis(1)))
+            .map_err(|_| netsnoop_server::IngestError::Closed)
+    }
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(opts: Options) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let store = netsnoop_store::open(
+            dir.path().join("netsnoop.db").to_str().unwrap(),
+            OpenOptions::default(),
+        )
+        .unwrap();
+        let writer = spawn_writer(store.clone(), WriterOptions::default());
+        let hub = LiveHub::default();
+        let (control, rx) = bounded::<Control>(64);
+        let stages: Vec<Box<dyn Stage>> = vec![Box::new(NetworkStages::new(&opts.network))];
+        let pipeline = {
+            let hub = hub.clone();
+            std::thread::spawn(move || run_pipeline(rx, stages, writer, hub))
+        };
+        let config = ServerConfig {
+            listen: opts.policy_listen,
+            token: opts.token,
+            body_limit: opts.body_limit,
+            ..ServerConfig::default()
+        };
+        let state = AppState::new(config, hub.clone())
+            .with_ingest(IngestInto(control.clone()))
+            .with_store(store.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            netsnoop_server::serve(listener, state, async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        TestServer {
+            addr,
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            hub,
+            store,
+            control: Some(control),
+            stop: Some(stop),
+            server: Some(server),
+            pipeline: Some(pipeline),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Closes the seconds and probe windows `secs` after the newest packet and waits until
+    /// everything is committed to the store.
+    pub async fn settle(&self, secs: i64) {
+        let (tx, rx) = bounded(1);
+        self.control.as_ref().unwrap().send(Control::Settle(secs, tx)).unwrap();
+        tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(30)).unwrap())
+            .await
+            .unwrap();
+    }
+
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let resp = self.client.get(self.url(path)).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "GET {path}");
+        resp.json().await.unwrap()
+    }
+
+    pub async fn post(&self, body: &str) -> (u16, serde_json::Value) {
+        let resp = self
+            .client
+            .post(self.url("/packets"))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Stops the server, then the pipeline (which commits what the writer holds).
+    pub async fn shutdown(mut self) {
+        self.stop.take().unwrap().send(()).unwrap();
+        self.server.take().unwrap().await.unwrap();
+        self.control = None;
+        let pipeline = self.pipeline.take().unwrap();
+        tokio::task::spawn_blocking(move || pipeline.join().unwrap())
+            .await
+            .unwrap();
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        // A test that did not call shutdown (a failed assert): stop the server; the
+        // pipeline thread ends when the last ingest sender goes with the server state.
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+fn event_time(e: &Event) -> Ts {
+    match e {
+        Event::Packet(p) => p.time,
+        Event::Process(p) => p.time,
+        Event::Resources(r) => r.system.time,
+        Event::Flow(f) => f.last_seen,
+        Event::Traffic(t) => Ts::from_secs(t.second),
+        Event::Loss(l) => l.time,
+    }
+}
+
+fn run_pipeline(rx: Receiver<Control>, mut stages: Vec<Box<dyn Stage>>, writer: Writer, hub: LiveHub) {
+    let mut newest = Ts(0);
+    for msg in rx {
+        match msg {
+            Control::Batch(batch) => {
+                let mut records = Vec::new();
+                for event in batch {
+                    let now = event_time(&event);
+                    newest = newest.max(now);
+                    let mut derived = Vec::new();
+                    for s in &mut stages {
+                        derived.extend(s.ingest(&event, now));
+                    }
+                    records.push(Record::Event(event));
+                    records.extend(derived);
+                }
+                hub.publish(&records);
+                assert!(writer.send(records), "writer queue full in a test");
+            }
+            Control::Settle(secs, reply) => {
+                let now = Ts(newest.micros() + secs * 1_000_000);
+                let mut records = Vec::new();
+                for s in &mut stages {
+                    records.extend(s.tick(now));
+                }
+                hub.publish(&records);
+                writer.send(records);
+                writer.flush().unwrap();
+                let _ = reply.send(());
+            }
+        }
+    }
+    writer.shutdown();
+}
+
+/// A NetWatch packet body at unix second `t`.
+pub fn packet(t: f64, src: &str, dst: &str, proto: &str, size: i64) -> serde_json::Value {
+    serde_json::json!({"timestamp": t, "src_ip": src, "dst_ip": dst, "protocol": proto, "packet_size": size})
+}
+
+/// Replaces every RFC 3339 time in a JSON value with a placeholder (for snapshots).
+pub fn scrub_times(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) if looks_like_time(s) => *s = "[time]".into(),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(scrub_times),
+        serde_json::Value::Object(o) => o.values_mut().for_each(scrub_times),
+        _ => {}
+    }
+}
+
+fn looks_like_time(s: &str) -> bool {
+    s.len() >= 20 && s.as_bytes()[4] == b'-' && s.as_bytes()[10] == b'T' && s.parse::<jiff::Timestamp>().is_ok()
+}

@@ -1,0 +1,127 @@
+//! The one error type of the store, with messages that tell the user what to do.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong opening, writing or querying a store.
+///
+/// Each message names the fix, because these end up in front of users (CLI errors,
+/// `/health`, logs).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The `--database` value could not be understood.
+    #[error(
+        "unrecognised database {spec:?}: give a file path, `sqlite:PATH`, or `postgres://USER@HOST/DB`"
+    )]
+    BadSpec {
+        /// What the user passed.
+        spec: String,
+    },
+
+    /// A PostgreSQL URL was given, but that backend does not exist yet.
+    #[error(
+        "PostgreSQL backend not built yet ({url}): use the embedded SQLite store for now, e.g. `--database sqlite:/var/lib/netsnoop/netsnoop.db` or leave --database unset"
+    )]
+    PostgresNotBuilt {
+        /// The URL, with any password removed.
+        url: String,
+    },
+
+    /// `:memory:` cannot work with one writer plus separate reader connections.
+    #[error(
+        "an in-memory SQLite database cannot be shared between the writer and readers: give a file path (a temporary directory works for tests)"
+    )]
+    InMemoryUnsupported,
+
+    /// The database file was written by a newer NetSnoop.
+    #[error(
+        "database {path} has schema version {found}, newer than this netsnoop understands ({supported}): upgrade netsnoop, or point --data-dir/--database at another file"
+    )]
+    SchemaTooNew {
+        /// The database file.
+        path: PathBuf,
+        /// `PRAGMA user_version` found in the file.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
+
+    /// The file could not be opened or created.
+    #[error(
+        "cannot open database {path}: {source}. Check that the directory exists and is writable by this user, or choose another --data-dir"
+    )]
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite said.
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    /// The directory for the database could not be created.
+    #[error(
+        "cannot create directory {path} for the database: {source}. Create it by hand or choose another --data-dir"
+    )]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A statement failed while reading or writing.
+    #[error(
+        "database error while {doing}: {source}. If the disk is full, free space or lower the retention limits; if the file is corrupt, move it aside and restart"
+    )]
+    Sqlite {
+        /// What the store was doing, e.g. `writing a batch`.
+        doing: &'static str,
+        /// What SQLite said.
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    /// A stored JSON column could not be parsed back.
+    #[error(
+        "corrupt {column} value in the database: {source}. The row was written by another program; delete it or move the database aside"
+    )]
+    BadJson {
+        /// Table and column.
+        column: &'static str,
+        /// What serde_json said.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// A stored value does not fit the data model (unknown enum label, bad IP text).
+    #[error(
+        "unexpected {column} value {value:?} in the database. The row was written by another program; delete it or move the database aside"
+    )]
+    BadValue {
+        /// Table and column.
+        column: &'static str,
+        /// The offending text.
+        value: String,
+    },
+
+    /// A batch the writer thread committed failed; its records are counted as failed.
+    #[error("the store writer could not commit a batch: {message}")]
+    WriteFailed {
+        /// The error of the first failed batch since the last flush.
+        message: String,
+    },
+
+    /// The writer thread has stopped, so nothing more can be queued or flushed.
+    #[error("the store writer thread has stopped (see the log for why); restart netsnoop")]
+    WriterStopped,
+}
+
+impl StoreError {
+    /// Wraps a rusqlite error with what the store was doing.
+    pub(crate) fn sql(doing: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+        move |source| StoreError::Sqlite { doing, source }
+    }
+}
+
+/// Shorthand used throughout the crate.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

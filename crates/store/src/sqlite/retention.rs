@@ -1,0 +1,199 @@
+//! Retention for SQLite: delete by age per table kind, then oldest-first until the
+//! database is under its size limit, and hand the freed pages back to the file system.
+
+use super::query::sizes;
+use crate::model::RetentionReport;
+use crate::{Result, RetentionConfig, StoreError};
+use netsnoop_core::Ts;
+use rusqlite::{Connection, OptionalExtension, Transaction};
+use std::time::Duration;
+
+/// One kind of data and the tables that hold it, in the order they are sacrificed when
+/// the database is too big: bulky, re-derivable data first, alerts last.
+struct Kind {
+    name: &'static str,
+    tables: &'static [&'static str],
+    /// Time column; `second` columns hold Unix seconds, the others microseconds.
+    column: &'static str,
+    age: fn(&RetentionConfig) -> Option<Duration>,
+}
+
+const KINDS: &[Kind] = &[
+    Kind {
+        name: "packets",
+        tables: &["packets"],
+        column: "time",
+        age: |c| c.packets,
+    },
+    Kind {
+        name: "process_samples",
+        tables: &["process_samples"],
+        column: "time",
+        age: |c| c.process_samples,
+    },
+    Kind {
+        name: "system_samples",
+        tables: &["system_samples"],
+        column: "time",
+        age: |c| c.system_samples,
+    },
+    Kind {
+        name: "process_events",
+        tables: &["process_events"],
+        column: "time",
+        age: |c| c.process_events,
+    },
+    Kind {
+        name: "flows",
+        tables: &["flows"],
+        column: "last_seen",
+        age: |c| c.flows,
+    },
+    Kind {
+        name: "traffic",
+        tables: &[
+            "traffic_seconds",
+            "traffic_protocol",
+            "traffic_src",
+            "traffic_dst",
+        ],
+        column: "second",
+        age: |c| c.traffic,
+    },
+    Kind {
+        name: "losses",
+        tables: &["losses"],
+        column: "time",
+        age: |c| c.losses,
+    },
+    Kind {
+        name: "alerts",
+        tables: &["alerts"],
+        column: "last_seen",
+        age: |c| c.alerts,
+    },
+];
+
+impl Kind {
+    /// `now - age` in this kind's unit.
+    fn cutoff(&self, now: Ts, age: Duration) -> i64 {
+        let age_us = i64::try_from(age.as_micros()).unwrap_or(i64::MAX);
+        let cut = now.micros().saturating_sub(age_us);
+        if self.column == "second" {
+            cut.div_euclid(1_000_000)
+        } else {
+            cut
+        }
+    }
+
+    /// Deletes every row with a time before `cutoff` (or at or before, if `inclusive`).
+    fn delete_before(
+        &self,
+        tx: &Transaction<'_>,
+        cutoff: i64,
+        inclusive: bool,
+    ) -> rusqlite::Result<u64> {
+        let op = if inclusive { "<=" } else { "<" };
+        let mut n = 0;
+        for table in self.tables {
+            // Table and column names are constants above, never input.
+            let mut stmt = tx.prepare_cached(&format!(
+                "DELETE FROM {table} WHERE {} {op} ?1",
+                self.column
+            ))?;
+            n += stmt.execute([cutoff])? as u64;
+        }
+        Ok(n)
+    }
+
+    /// Deletes roughly `share` of this kind's oldest rows (at least 100). Returns rows
+    /// deleted; 0 means the kind is empty.
+    fn delete_oldest(&self, tx: &Transaction<'_>, share: f64) -> rusqlite::Result<u64> {
+        let first = self.tables[0];
+        let rows: i64 = tx.query_row(&format!("SELECT count(*) FROM {first}"), [], |r| r.get(0))?;
+        if rows == 0 {
+            return Ok(0);
+        }
+        let chunk = ((rows as f64 * share).ceil() as i64).max(100);
+        let nth: Option<i64> = tx
+            .query_row(
+                &format!(
+                    "SELECT {c} FROM {first} ORDER BY {c} LIMIT 1 OFFSET ?1",
+                    c = self.column
+                ),
+                [chunk - 1],
+                |r| r.get(0),
+            )
+            .optional()?;
+        self.delete_before(tx, nth.unwrap_or(i64::MAX), true)
+    }
+}
+
+pub(super) fn apply(
+    conn: &mut Connection,
+    now: Ts,
+    cfg: &RetentionConfig,
+) -> Result<RetentionReport> {
+    let doing = "applying retention";
+    let mut report = RetentionReport::default();
+    let tx = conn.transaction().map_err(StoreError::sql(doing))?;
+    (report.bytes_before, _) = sizes(&tx).map_err(StoreError::sql(doing))?;
+    for kind in KINDS {
+        if let Some(age) = (kind.age)(cfg) {
+            let n = kind
+                .delete_before(&tx, kind.cutoff(now, age), false)
+                .map_err(StoreError::sql(doing))?;
+            if n > 0 {
+                report.by_age.insert(kind.name.to_string(), n);
+            }
+        }
+    }
+    if let Some(max) = cfg.max_db_bytes {
+        report.size_limit_unreached =
+            !shrink_to(&tx, max, &mut report).map_err(StoreError::sql(doing))?;
+    }
+    tx.commit().map_err(StoreError::sql(doing))?;
+    if report.total_deleted() > 0 {
+        release_free_pages(conn)
+            .map_err(StoreError::sql("returning free space to the file system"))?;
+    }
+    (report.bytes_after, _) = sizes(conn).map_err(StoreError::sql(doing))?;
+    Ok(report)
+}
+
+/// Deletes oldest rows, kind by kind, until the pages in use fit in `max` bytes.
+/// Returns whether it got there.
+fn shrink_to(
+    tx: &Transaction<'_>,
+    max: u64,
+    report: &mut RetentionReport,
+) -> rusqlite::Result<bool> {
+    for kind in KINDS {
+        loop {
+            let (used, _) = sizes(tx)?;
+            if used <= max {
+                return Ok(true);
+            }
+            // Delete the share of rows we are over by (a little more, so index and
+            // half-empty pages do not make us creep up on the limit one chunk at a time).
+            let share = ((used - max) as f64 / used as f64 * 1.2).clamp(0.05, 1.0);
+            let n = kind.delete_oldest(tx, share)?;
+            if n == 0 {
+                break;
+            }
+            *report.by_size.entry(kind.name.to_string()).or_default() += n;
+        }
+    }
+    Ok(sizes(tx)?.0 <= max)
+}
+
+/// Truncates the file by the free pages (auto_vacuum = INCREMENTAL) and the WAL with it.
+fn release_free_pages(conn: &Connection) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare("PRAGMA incremental_vacuum")?;
+    let mut rows = stmt.query([])?;
+    while rows.next()?.is_some() {}
+    drop(rows);
+    // Blocks only for readers in the middle of a query; they are short.
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
+}

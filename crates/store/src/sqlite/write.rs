@@ -1,0 +1,478 @@
+//! The SQLite write path: one transaction per batch, cached statements, multi-row packet
+//! inserts, alert upserts and additive rollups.
+
+use super::WriteConn;
+use crate::model::WriteReport;
+use crate::{OpenOptions, Result, StoreError};
+use netsnoop_core::event::ProcSample;
+use netsnoop_core::net::rollup::Counts;
+use netsnoop_core::{
+    Alert, Event, FlowRecord, Loss, PacketMeta, ProcessEvent, Record, ResourceSample, Severity,
+    TrafficSecond,
+};
+use rusqlite::{Connection, OptionalExtension, Statement, ToSql, params};
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::sync::OnceLock;
+
+const PACKET_COLUMNS: &str = "time, seq, iface, src_ip, dst_ip, src_port, dst_port, protocol, \
+     tcp_flags, icmp_type, icmp_code, icmp_quoted, wire_len, ip_len";
+const PACKET_PARAMS: usize = 14;
+
+/// Rows per multi-row packet INSERT: one statement step per 64 rows instead of per row;
+/// 64 × 14 parameters stay far under SQLite's limit.
+pub(crate) const PACKET_ROWS_PER_INSERT: usize = 64;
+
+/// The severity as a sortable integer (0 info … 4 critical), so "min severity" is `>=`.
+pub(crate) fn severity_rank(s: Severity) -> i64 {
+    Severity::ALL.iter().position(|x| *x == s).unwrap_or(0) as i64
+}
+
+pub(super) fn write_batch(
+    w: &mut WriteConn,
+    records: &[Record],
+    opts: &OpenOptions,
+) -> Result<WriteReport> {
+    let err = |e| StoreError::sql("writing a batch")(e);
+    let tx = w
+        .conn
+        .transaction()
+        .map_err(StoreError::sql("starting a write"))?;
+    let mut report = WriteReport {
+        records: records.len() as u64,
+        ..WriteReport::default()
+    };
+    let mut packets: Vec<&PacketMeta> = Vec::new();
+    for record in records {
+        let rows = match record {
+            Record::Alert(alert) => upsert_alert(&tx, alert),
+            Record::Event(Event::Packet(p)) => {
+                packets.push(p);
+                Ok(0)
+            }
+            Record::Event(Event::Process(e)) => insert_process_event(&tx, e),
+            Record::Event(Event::Resources(s)) => insert_resources(&tx, s, opts),
+            Record::Event(Event::Flow(f)) => insert_flow(&tx, f),
+            Record::Event(Event::Traffic(t)) => add_traffic(&tx, t),
+            Record::Event(Event::Loss(l)) => insert_loss(&tx, l),
+        };
+        report.rows += rows.map_err(|e| match e {
+            Failure::Sql(e) => err(e),
+            Failure::Store(e) => e,
+        })?;
+    }
+    let first_seq = w.next_packet_seq;
+    let inserted =
+        insert_packets(&tx, &packets, first_seq, opts.packet_rows_per_insert).map_err(err)?;
+    report.rows += inserted;
+    let mut rows_after = w.packet_rows + inserted;
+    if let Some(cap) = opts
+        .retention
+        .max_packet_rows
+        .filter(|&cap| rows_after > cap)
+    {
+        report.packets_capped = delete_oldest_packets(&tx, rows_after - cap).map_err(err)?;
+        rows_after -= report.packets_capped;
+    }
+    tx.commit().map_err(StoreError::sql("committing a batch"))?;
+    // Only now: a failed transaction must not move the counters.
+    w.next_packet_seq = first_seq + inserted as i64;
+    w.packet_rows = rows_after;
+    Ok(report)
+}
+
+/// Lets row writers fail either in SQLite or while encoding JSON.
+enum Failure {
+    Sql(rusqlite::Error),
+    Store(StoreError),
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(e: rusqlite::Error) -> Self {
+        Failure::Sql(e)
+    }
+}
+
+fn json<T: serde::Serialize>(column: &'static str, value: &T) -> Result<String, Failure> {
+    serde_json::to_string(value)
+        .map_err(|source| Failure::Store(StoreError::BadJson { column, source }))
+}
+
+fn ip_text(ip: Option<IpAddr>) -> Option<String> {
+    ip.map(|ip| ip.to_string())
+}
+
+fn upsert_alert(conn: &Connection, a: &Alert) -> Result<u64, Failure> {
+    // The WHERE keeps an older update (arriving late, e.g. from an agent) from
+    // overwriting a newer one; first_seen keeps the episode's start.
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO alerts (id, kind, severity, label, state, first_seen, last_seen, pid,
+             process_name, user, command, src_ip, dst_ip, message, details)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+         ON CONFLICT (id) DO UPDATE SET
+             kind = excluded.kind, severity = excluded.severity, label = excluded.label,
+             state = excluded.state, first_seen = min(first_seen, excluded.first_seen),
+             last_seen = excluded.last_seen, pid = excluded.pid,
+             process_name = excluded.process_name, user = excluded.user,
+             command = excluded.command, src_ip = excluded.src_ip, dst_ip = excluded.dst_ip,
+             message = excluded.message, details = excluded.details
+         WHERE excluded.last_seen >= alerts.last_seen",
+    )?;
+    let state = match a.state {
+        netsnoop_core::AlertState::Active => "active",
+        netsnoop_core::AlertState::Resolved => "resolved",
+    };
+    let s = &a.subject;
+    let n = stmt.execute(params![
+        a.id,
+        a.kind,
+        severity_rank(a.severity),
+        a.label,
+        state,
+        a.first_seen.micros(),
+        a.last_seen.micros(),
+        s.pid,
+        s.process_name,
+        s.user,
+        s.command,
+        ip_text(s.src_ip),
+        ip_text(s.dst_ip),
+        a.message,
+        json("alerts.details", &a.details)?,
+    ])?;
+    Ok(n as u64)
+}
+
+fn insert_process_event(conn: &Connection, e: &ProcessEvent) -> Result<u64, Failure> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO process_events (time, kind, pid, ppid, start_ticks, uid, user, comm, exe,
+             argv, argv_complete, cwd, cgroup, exit_code, ancestry)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?;
+    stmt.execute(params![
+        e.time.micros(),
+        proc_kind(e.kind),
+        e.pid,
+        e.ppid,
+        e.start_ticks,
+        e.uid,
+        e.user,
+        e.comm,
+        e.exe,
+        json("process_events.argv", &e.argv)?,
+        e.argv_complete,
+        e.cwd,
+        e.cgroup,
+        e.exit_code,
+        json("process_events.ancestry", &e.ancestry)?,
+    ])?;
+    Ok(1)
+}
+
+pub(crate) fn proc_kind(kind: netsnoop_core::ProcEventKind) -> &'static str {
+    kind.as_str()
+}
+
+fn insert_resources(
+    conn: &Connection,
+    s: &ResourceSample,
+    opts: &OpenOptions,
+) -> Result<u64, Failure> {
+    let sys = &s.system;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO system_samples (time, cpu_pct, per_core_pct, mem_total, mem_used,
+             mem_available, swap_total, swap_used, load1, load5, load15, psi_cpu, psi_memory,
+             psi_io, forks_total, procs_running)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    )?;
+    stmt.execute(params![
+        sys.time.micros(),
+        sys.cpu_pct,
+        json("system_samples.per_core_pct", &sys.per_core_pct)?,
+        sys.mem_total,
+        sys.mem_used,
+        sys.mem_available,
+        sys.swap_total,
+        sys.swap_used,
+        sys.load1,
+        sys.load5,
+        sys.load15,
+        sys.psi_cpu,
+        sys.psi_memory,
+        sys.psi_io,
+        sys.forks_total,
+        sys.procs_running,
+    ])?;
+    let mut top: Vec<&ProcSample> = s.processes.iter().collect();
+    top.sort_by(|a, b| {
+        b.cpu_pct
+            .total_cmp(&a.cpu_pct)
+            .then(b.rss_bytes.cmp(&a.rss_bytes))
+    });
+    top.truncate(opts.process_samples_top_n);
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO process_samples (time, pid, start_ticks, ppid, comm, user, cmdline,
+             cpu_pct, rss_bytes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for p in &top {
+        stmt.execute(params![
+            sys.time.micros(),
+            p.pid,
+            p.start_ticks,
+            p.ppid,
+            p.comm,
+            p.user,
+            p.cmdline,
+            p.cpu_pct,
+            p.rss_bytes,
+        ])?;
+    }
+    Ok(1 + top.len() as u64)
+}
+
+fn insert_flow(conn: &Connection, f: &FlowRecord) -> Result<u64, Failure> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO flows (first_seen, last_seen, protocol, orig_ip, orig_port, resp_ip,
+             resp_port, orig_packets, orig_bytes, resp_packets, resp_bytes, state, end_reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?;
+    stmt.execute(params![
+        f.first_seen.micros(),
+        f.last_seen.micros(),
+        f.protocol.as_str(),
+        ip_text(f.orig_ip),
+        f.orig_port,
+        ip_text(f.resp_ip),
+        f.resp_port,
+        f.orig_packets,
+        f.orig_bytes,
+        f.resp_packets,
+        f.resp_bytes,
+        f.state,
+        f.end_reason,
+    ])?;
+    Ok(1)
+}
+
+/// Adds to what is stored for the second rather than replacing it, so a second reported
+/// in two parts (two capture threads, a late flush) loses no counts.
+fn add_traffic(conn: &Connection, t: &TrafficSecond) -> Result<u64, Failure> {
+    let mut total = conn.prepare_cached(
+        "INSERT INTO traffic_seconds (second, packets, bytes) VALUES (?1, ?2, ?3)
+         ON CONFLICT (second) DO UPDATE SET
+             packets = packets + excluded.packets, bytes = bytes + excluded.bytes",
+    )?;
+    total.execute(params![t.second, t.total.packets, t.total.bytes])?;
+    let mut rows = 1;
+    let mut by_protocol = conn.prepare_cached(
+        "INSERT INTO traffic_protocol (second, protocol, packets, bytes) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (second, protocol) DO UPDATE SET
+             packets = packets + excluded.packets, bytes = bytes + excluded.bytes",
+    )?;
+    for (proto, c) in &t.by_protocol {
+        by_protocol.execute(params![t.second, proto.as_str(), c.packets, c.bytes])?;
+        rows += 1;
+    }
+    for (table, list) in [("traffic_src", &t.by_src), ("traffic_dst", &t.by_dst)] {
+        rows += add_by_ip(conn, table, t.second, list)?;
+    }
+    Ok(rows)
+}
+
+fn add_by_ip(
+    conn: &Connection,
+    table: &str,
+    second: i64,
+    list: &[(IpAddr, Counts)],
+) -> Result<u64, Failure> {
+    // `table` is one of two constants above, never input.
+    let mut stmt = conn.prepare_cached(&format!(
+        "INSERT INTO {table} (second, ip, packets, bytes) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (second, ip) DO UPDATE SET
+             packets = packets + excluded.packets, bytes = bytes + excluded.bytes"
+    ))?;
+    let mut ip = String::new();
+    for (addr, c) in list {
+        ip_into(&mut ip, *addr);
+        stmt.execute(params![second, ip, c.packets, c.bytes])?;
+    }
+    Ok(list.len() as u64)
+}
+
+fn insert_loss(conn: &Connection, l: &Loss) -> Result<u64, Failure> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO losses (time, source, count, reason) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    stmt.execute(params![l.time.micros(), l.source, l.count, l.reason])?;
+    Ok(1)
+}
+
+fn packet_insert_sql(rows: usize) -> String {
+    let one = format!("({})", vec!["?"; PACKET_PARAMS].join(","));
+    format!(
+        "INSERT INTO packets ({PACKET_COLUMNS}) VALUES {}",
+        vec![one; rows].join(",")
+    )
+}
+
+fn insert_packets(
+    conn: &Connection,
+    packets: &[&PacketMeta],
+    first_seq: i64,
+    per_insert: usize,
+) -> rusqlite::Result<u64> {
+    if packets.is_empty() {
+        return Ok(0);
+    }
+    static DEFAULT_SQL: OnceLock<String> = OnceLock::new();
+    static SINGLE_SQL: OnceLock<String> = OnceLock::new();
+    let per_insert = per_insert.clamp(1, 500);
+    let multi_sql = if per_insert == PACKET_ROWS_PER_INSERT {
+        DEFAULT_SQL
+            .get_or_init(|| packet_insert_sql(PACKET_ROWS_PER_INSERT))
+            .clone()
+    } else {
+        packet_insert_sql(per_insert)
+    };
+    let single_sql = SINGLE_SQL.get_or_init(|| packet_insert_sql(1));
+    let mut scratch = PacketScratch::default();
+    let mut seq = first_seq;
+    let mut chunks = packets.chunks_exact(per_insert);
+    if per_insert > 1 {
+        let mut stmt = conn.prepare_cached(&multi_sql)?;
+        for chunk in &mut chunks {
+            for (i, p) in chunk.iter().enumerate() {
+                bind_packet(&mut stmt, i * PACKET_PARAMS, p, seq, &mut scratch)?;
+                seq += 1;
+            }
+            stmt.raw_execute()?;
+        }
+    }
+    let rest = if per_insert > 1 {
+        chunks.remainder()
+    } else {
+        packets
+    };
+    let mut stmt = conn.prepare_cached(single_sql)?;
+    for p in rest {
+        bind_packet(&mut stmt, 0, p, seq, &mut scratch)?;
+        seq += 1;
+        stmt.raw_execute()?;
+    }
+    Ok(packets.len() as u64)
+}
+
+/// Reused text buffers: SQLite copies bound text, so one buffer per column suffices.
+#[derive(Default)]
+struct PacketScratch {
+    src: String,
+    dst: String,
+}
+
+fn bind_packet(
+    stmt: &mut Statement<'_>,
+    base: usize,
+    p: &PacketMeta,
+    seq: i64,
+    scratch: &mut PacketScratch,
+) -> rusqlite::Result<()> {
+    fn ip(buf: &mut String, addr: Option<IpAddr>) -> Option<&str> {
+        ip_into(buf, addr?);
+        Some(buf.as_str())
+    }
+    let quoted = match p.icmp.as_ref().and_then(|i| i.quoted.as_ref()) {
+        Some(q) => Some(
+            serde_json::to_string(q)
+                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?,
+        ),
+        None => None,
+    };
+    let values: [&dyn ToSql; PACKET_PARAMS] = [
+        &p.time.micros(),
+        &seq,
+        &p.iface,
+        &ip(&mut scratch.src, p.src_ip),
+        &ip(&mut scratch.dst, p.dst_ip),
+        &p.src_port,
+        &p.dst_port,
+        &p.protocol.as_str(),
+        &p.tcp_flags,
+        &p.icmp.as_ref().map(|i| i.icmp_type),
+        &p.icmp.as_ref().map(|i| i.code),
+        &quoted,
+        &p.wire_len,
+        &p.ip_len,
+    ];
+    for (i, v) in values.iter().enumerate() {
+        stmt.raw_bind_parameter(base + i + 1, v)?;
+    }
+    Ok(())
+}
+
+/// Writes the address as text into `buf`. IPv4 is formatted by hand: `Display` goes
+/// through `fmt` machinery that cost several percent of the packet insert path.
+pub(crate) fn ip_into(buf: &mut String, addr: IpAddr) {
+    buf.clear();
+    match addr {
+        IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    buf.push('.');
+                }
+                if octet >= 100 {
+                    buf.push(char::from(b'0' + octet / 100));
+                }
+                if octet >= 10 {
+                    buf.push(char::from(b'0' + octet / 10 % 10));
+                }
+                buf.push(char::from(b'0' + octet % 10));
+            }
+        }
+        IpAddr::V6(_) => {
+            let _ = write!(buf, "{addr}");
+        }
+    }
+}
+
+/// Deletes the `n` oldest packets (by time, then insertion). The primary key is
+/// (time, seq), so finding the n-th oldest walks `n` keys from the start of the table
+/// and both deletes are key ranges.
+fn delete_oldest_packets(conn: &Connection, n: u64) -> rusqlite::Result<u64> {
+    let offset = i64::try_from(n).unwrap_or(i64::MAX) - 1;
+    let mut nth =
+        conn.prepare_cached("SELECT time, seq FROM packets ORDER BY time, seq LIMIT 1 OFFSET ?1")?;
+    let Some((time, seq)) = nth
+        .query_row([offset], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))
+        .optional()?
+    else {
+        return Ok(0);
+    };
+    let mut before = conn.prepare_cached("DELETE FROM packets WHERE time < ?1")?;
+    let mut at = conn.prepare_cached("DELETE FROM packets WHERE time = ?1 AND seq <= ?2")?;
+    Ok((before.execute([time])? + at.execute([time, seq])?) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hand_formatted_addresses_match_display() {
+        let mut buf = String::new();
+        for text in [
+            "0.0.0.0",
+            "1.2.3.4",
+            "10.0.99.100",
+            "255.255.255.255",
+            "192.168.1.10",
+            "::1",
+            "2001:db8::ff00:42:8329",
+            "::ffff:1.2.3.4",
+        ] {
+            let addr: IpAddr = text.parse().unwrap();
+            ip_into(&mut buf, addr);
+            assert_eq!(buf, addr.to_string());
+        }
+    }
+}

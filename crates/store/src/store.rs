@@ -1,0 +1,86 @@
+//! The `Store` trait: everything the pipeline and the HTTP API need from persistence.
+
+use crate::Result;
+use crate::model::{
+    AlertFilter, FlowOrder, LossTotal, ProcessSampleRow, ProtocolCount, RetentionReport,
+    StoreStats, Summary, Talker, TalkerOrder, TimeRange, TrafficSeries, WriteReport,
+};
+use netsnoop_core::{Alert, FlowRecord, Loss, PacketMeta, ProcessEvent, Record, SystemSample, Ts};
+
+/// A place where records are written and statistics are read back.
+///
+/// Shared as `Arc<dyn Store>`: one writer thread calls [`Store::write_batch`] while API
+/// handlers query concurrently. Implementations must never make a query wait for a
+/// write (SQLite: WAL mode and separate reader connections).
+///
+/// Every query is served from rollups or indexes, never a scan of all packets, and all
+/// limits are clamped to 10,000 rows.
+pub trait Store: Send + Sync {
+    /// Short backend name for logs and `/health`: `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Writes records in one transaction. Alerts are upserted by id (one row per
+    /// episode); a traffic second adds to any counts already stored for that second.
+    fn write_batch(&self, records: &[Record]) -> Result<WriteReport>;
+
+    /// Deletes what is older than the configured ages (relative to `now`, which is the
+    /// pipeline's time, so replays behave like live runs), then, if the database is
+    /// still over its size limit, the oldest rows until it is under.
+    fn apply_retention(&self, now: Ts) -> Result<RetentionReport>;
+
+    /// Totals over the range, from the per-second rollups.
+    fn summary(&self, range: TimeRange) -> Result<Summary>;
+
+    /// The sources that sent most, from the per-source rollups.
+    fn top_talkers(&self, range: TimeRange, limit: u32, by: TalkerOrder) -> Result<Vec<Talker>>;
+
+    /// Packets and bytes per protocol, most packets first.
+    fn protocol_distribution(&self, range: TimeRange) -> Result<Vec<ProtocolCount>>;
+
+    /// With `bucket_secs: None`, the raw stored packets in the range (at most 10,000,
+    /// the newest, returned oldest first); otherwise buckets of that many seconds from
+    /// the rollups.
+    fn traffic_over_time(
+        &self,
+        range: TimeRange,
+        bucket_secs: Option<u32>,
+    ) -> Result<TrafficSeries>;
+
+    /// The newest stored packets, newest first.
+    fn recent_packets(&self, limit: u32) -> Result<Vec<PacketMeta>>;
+
+    /// Alerts matching the filter, most recently seen first.
+    fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>>;
+
+    /// Alerts whose episode is still open, worst first, then most recent.
+    fn active_alerts(&self, limit: u32) -> Result<Vec<Alert>>;
+
+    /// Process events, newest first, optionally only those at or after `since`.
+    fn process_events(&self, limit: u32, since: Option<Ts>) -> Result<Vec<ProcessEvent>>;
+
+    /// Finished flows in the given order.
+    fn flows(&self, limit: u32, order: FlowOrder) -> Result<Vec<FlowRecord>>;
+
+    /// System samples in the range, oldest first (at most `limit`, the newest ones).
+    fn system_samples(&self, range: TimeRange, limit: u32) -> Result<Vec<SystemSample>>;
+
+    /// Per-process samples in the range, newest round first, highest CPU first within a
+    /// round.
+    fn process_samples(&self, range: TimeRange, limit: u32) -> Result<Vec<ProcessSampleRow>>;
+
+    /// Loss reports in the range, newest first.
+    fn losses(&self, range: TimeRange, limit: u32) -> Result<Vec<Loss>>;
+
+    /// Loss counts summed per source over the range.
+    fn loss_totals(&self, range: TimeRange) -> Result<Vec<LossTotal>>;
+
+    /// Row counts and sizes. Counting costs a pass over each table: call it rarely.
+    fn stats(&self) -> Result<StoreStats>;
+}
+
+/// Most rows any query returns, whatever limit the caller asks for.
+pub const MAX_LIMIT: u32 = 10_000;
+
+pub(crate) fn clamp_limit(limit: u32) -> i64 {
+    i64::from(limit.min(MAX_LIMIT))
+}

@@ -1,0 +1,265 @@
+//! Shared builders for the store's integration tests: real SQLite files in temp dirs and
+//! deterministic record generators.
+#![allow(dead_code)]
+
+use netsnoop_core::net::packet::{IcmpInfo, QuotedHeader};
+use netsnoop_core::net::rollup::Counts;
+use netsnoop_core::process::event::Ancestor;
+use netsnoop_core::{
+    Alert, AlertState, Event, FlowRecord, Loss, PacketMeta, ProcEventKind, ProcSample,
+    ProcessEvent, Protocol, Record, ResourceSample, Severity, Subject, SystemSample, TrafficSecond,
+    Ts,
+};
+use netsnoop_store::{OpenOptions, RetentionConfig, SqliteStore};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use tempfile::TempDir;
+
+/// A store in a fresh temp dir; keep the dir alive as long as the store.
+pub fn store_with(opts: OpenOptions) -> (TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("netsnoop.db"), opts).expect("open store");
+    (dir, store)
+}
+
+/// A store that keeps everything.
+pub fn store() -> (TempDir, SqliteStore) {
+    store_with(OpenOptions {
+        retention: RetentionConfig::keep_everything(),
+        ..OpenOptions::default()
+    })
+}
+
+/// A tiny deterministic generator, so failures reproduce.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+pub fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+pub fn packet(time: Ts, src: &str, dst: &str, protocol: Protocol, len: u32) -> PacketMeta {
+    PacketMeta {
+        time,
+        iface: 0,
+        src_ip: Some(ip(src)),
+        dst_ip: Some(ip(dst)),
+        src_port: 40000,
+        dst_port: 443,
+        protocol,
+        tcp_flags: 0x12,
+        icmp: None,
+        wire_len: len,
+        ip_len: len.saturating_sub(14),
+    }
+}
+
+/// `n` packets spread over `secs` seconds from `start`, from a handful of sources
+/// (IPv4 and IPv6) to a handful of destinations, with mixed protocols and sizes.
+pub fn random_packets(seed: u64, start: i64, secs: i64, n: usize) -> Vec<PacketMeta> {
+    let mut rng = Lcg(seed);
+    let srcs = [
+        "10.0.0.1",
+        "10.0.0.2",
+        "192.168.1.7",
+        "fe80::1",
+        "2001:db8::beef",
+    ];
+    let dsts = ["10.0.0.254", "8.8.8.8", "2001:db8::1"];
+    let mut out: Vec<PacketMeta> = (0..n)
+        .map(|_| {
+            let t = Ts::from_secs(start)
+                + netsnoop_core::time::Span(rng.below((secs * 1_000_000) as u64) as i64);
+            let proto = Protocol::ALL[rng.below(Protocol::ALL.len() as u64) as usize];
+            let src = srcs[rng.below(srcs.len() as u64) as usize];
+            let dst = dsts[rng.below(dsts.len() as u64) as usize];
+            packet(t, src, dst, proto, 60 + rng.below(1400) as u32)
+        })
+        .collect();
+    out.sort_by_key(|p| p.time);
+    out
+}
+
+/// What the rollup stage would emit for these packets: one `TrafficSecond` per second.
+pub fn rollups(packets: &[PacketMeta]) -> Vec<TrafficSecond> {
+    type Acc = (
+        Counts,
+        BTreeMap<Protocol, Counts>,
+        BTreeMap<IpAddr, Counts>,
+        BTreeMap<IpAddr, Counts>,
+    );
+    fn add(c: &mut Counts, len: u32) {
+        c.packets += 1;
+        c.bytes += u64::from(len);
+    }
+    let mut secs: BTreeMap<i64, Acc> = BTreeMap::new();
+    for p in packets {
+        let acc = secs.entry(p.time.secs()).or_default();
+        add(&mut acc.0, p.wire_len);
+        add(acc.1.entry(p.protocol).or_default(), p.wire_len);
+        if let Some(s) = p.src_ip {
+            add(acc.2.entry(s).or_default(), p.wire_len);
+        }
+        if let Some(d) = p.dst_ip {
+            add(acc.3.entry(d).or_default(), p.wire_len);
+        }
+    }
+    secs.into_iter()
+        .map(|(second, (total, proto, src, dst))| TrafficSecond {
+            second,
+            total,
+            by_protocol: proto.into_iter().collect(),
+            by_src: src.into_iter().collect(),
+            by_dst: dst.into_iter().collect(),
+        })
+        .collect()
+}
+
+pub fn packet_records(packets: &[PacketMeta]) -> Vec<Record> {
+    packets
+        .iter()
+        .cloned()
+        .map(|p| Record::Event(Event::Packet(p)))
+        .collect()
+}
+
+pub fn traffic_records(packets: &[PacketMeta]) -> Vec<Record> {
+    rollups(packets)
+        .into_iter()
+        .map(|t| Record::Event(Event::Traffic(t)))
+        .collect()
+}
+
+pub fn alert(id: &str, kind: &str, severity: Severity, first: i64, last: i64) -> Alert {
+    Alert {
+        id: id.to_string(),
+        kind: kind.to_string(),
+        severity,
+        label: None,
+        state: AlertState::Active,
+        first_seen: Ts::from_secs(first),
+        last_seen: Ts::from_secs(last),
+        subject: Subject::source_ip(ip("10.0.0.9")),
+        message: format!("{kind} from 10.0.0.9"),
+        details: serde_json::json!({"ports": [22, 80, 443], "count": 3}),
+    }
+}
+
+pub fn process_event(time: i64, pid: u32, comm: &str, argv: &[&str]) -> ProcessEvent {
+    ProcessEvent {
+        time: Ts::from_secs(time),
+        kind: ProcEventKind::Exec,
+        pid,
+        ppid: 1,
+        start_ticks: 123_456,
+        uid: Some(1000),
+        user: Some("alice".into()),
+        comm: comm.to_string(),
+        exe: Some(format!("/usr/bin/{comm}")),
+        argv: argv.iter().map(|s| s.to_string()).collect(),
+        argv_complete: true,
+        cwd: Some("/home/alice".into()),
+        cgroup: None,
+        exit_code: None,
+        ancestry: vec![Ancestor {
+            pid: 1,
+            comm: "systemd".into(),
+        }],
+    }
+}
+
+pub fn resources(time: i64, procs: usize) -> ResourceSample {
+    ResourceSample {
+        system: SystemSample {
+            time: Ts::from_secs(time),
+            cpu_pct: 42.5,
+            per_core_pct: vec![40.0, 45.0],
+            mem_total: 24 << 30,
+            mem_used: 3 << 30,
+            mem_available: 21 << 30,
+            swap_total: 0,
+            swap_used: 0,
+            load1: 0.5,
+            load5: 0.25,
+            load15: 0.125,
+            psi_cpu: Some(1.5),
+            psi_memory: None,
+            psi_io: Some(0.0),
+            forks_total: 987_654,
+            procs_running: 3,
+        },
+        processes: (0..procs)
+            .map(|i| ProcSample {
+                pid: 100 + i as u32,
+                start_ticks: 1000 + i as u64,
+                ppid: 1,
+                comm: format!("proc{i}"),
+                user: Some("root".into()),
+                cmdline: format!("/bin/proc{i} --flag"),
+                cpu_pct: (i * 7 % 13) as f64,
+                rss_bytes: (i as u64 + 1) << 20,
+            })
+            .collect(),
+        vanished: 0,
+    }
+}
+
+pub fn flow(first: i64, last: i64, bytes: u64) -> FlowRecord {
+    FlowRecord {
+        first_seen: Ts::from_secs(first),
+        last_seen: Ts::from_secs(last),
+        protocol: Protocol::Tcp,
+        orig_ip: Some(ip("10.0.0.1")),
+        orig_port: 51000,
+        resp_ip: Some(ip("2001:db8::1")),
+        resp_port: 443,
+        orig_packets: 10,
+        orig_bytes: bytes / 2,
+        resp_packets: 12,
+        resp_bytes: bytes - bytes / 2,
+        state: "SF".into(),
+        end_reason: "fin".into(),
+    }
+}
+
+pub fn loss(time: i64, source: &str, count: u64) -> Loss {
+    Loss {
+        time: Ts::from_secs(time),
+        source: source.into(),
+        count,
+        reason: "channel full".into(),
+    }
+}
+
+pub fn icmp_error_packet(time: Ts) -> PacketMeta {
+    PacketMeta {
+        protocol: Protocol::Icmp,
+        src_port: 0,
+        dst_port: 0,
+        tcp_flags: 0,
+        icmp: Some(IcmpInfo {
+            icmp_type: 3,
+            code: 3,
+            quoted: Some(QuotedHeader {
+                src_ip: ip("10.0.0.1"),
+                dst_ip: ip("10.0.0.2"),
+                protocol: Protocol::Udp,
+                src_port: 5353,
+                dst_port: 33434,
+            }),
+        }),
+        ..packet(time, "10.0.0.2", "10.0.0.1", Protocol::Icmp, 98)
+    }
+}

@@ -1,0 +1,182 @@
+//! Boots the dashboard: creates the panels, loads them for the chosen range, and keeps them live.
+
+import { api } from './api.js';
+import { LiveStream } from './stream.js';
+import { retheme } from './charts.js';
+import { createSummary } from './panels/summary.js';
+import { createTraffic } from './panels/traffic.js';
+import { createProtocols } from './panels/protocols.js';
+import { createTalkers } from './panels/talkers.js';
+import { createPackets } from './panels/packets.js';
+import { createFlows } from './panels/flows.js';
+import { createActiveAlerts } from './panels/active-alerts.js';
+import { createRecentAlerts } from './panels/recent-alerts.js';
+import { createAnomalyHistory } from './panels/anomaly-history.js';
+import { createAlertKinds } from './panels/alert-kinds.js';
+import { createOffenders } from './panels/offenders.js';
+import { SampleWindow } from './panels/series.js';
+import { createCpu } from './panels/cpu.js';
+import { createMemory } from './panels/memory.js';
+import { createLoad } from './panels/load.js';
+import { createTopProcs } from './panels/top-procs.js';
+import { createProcFeed } from './panels/proc-feed.js';
+import { createProcTree } from './panels/proc-tree.js';
+import { createHealth } from './panels/health.js';
+import { initControls } from './controls.js';
+import { debounce, every, throttle } from './timing.js';
+
+const $ = (id) => document.getElementById(id);
+const visible = () => document.visibilityState === 'visible';
+
+const samples = new SampleWindow();
+const history = new Map(); // alert id → alert, for the history panels
+const p = {
+  summary: createSummary($('summary')),
+  traffic: createTraffic($('traffic')),
+  protocols: createProtocols($('protocols')),
+  talkers: createTalkers($('talkers'), () => loadTalkers()),
+  packets: createPackets($('packets')),
+  flows: createFlows($('flows')),
+  active: createActiveAlerts($('active-alerts'), (n) => p.summary.alerts(n)),
+  recent: createRecentAlerts($('recent-alerts')),
+  anomaly: createAnomalyHistory($('anomaly-history')),
+  kinds: createAlertKinds($('alert-kinds')),
+  offenders: createOffenders($('offenders')),
+  cpu: createCpu($('cpu'), samples),
+  memory: createMemory($('memory'), samples),
+  load: createLoad($('load'), samples),
+  topCpu: createTopProcs($('top-cpu'), 'cpu'),
+  topMem: createTopProcs($('top-mem'), 'rss'),
+  feed: createProcFeed($('proc-feed')),
+  tree: createProcTree($('proc-tree')),
+  health: createHealth($('degraded'), $('foot')),
+};
+
+const controls = initControls({ onRange: () => { loadNetwork(); loadAlerts(); }, onTheme: retheme });
+
+/** Runs one load for one card; a failure marks that card instead of breaking the page. */
+async function load(cardId, fetcher, apply) {
+  const card = $(cardId);
+  try {
+    apply(await fetcher());
+    card?.classList.remove('failed');
+    return true;
+  } catch (err) {
+    if (card) { card.classList.add('failed'); card.dataset.error = String(err.message || err); }
+    return false;
+  }
+}
+
+let firstData = false;
+function loadNetwork() {
+  const r = controls.range;
+  return Promise.all([
+    load('summary', () => api.summary(r), (s) => {
+      p.summary.network(s);
+      if (!firstData) {
+        firstData = true;
+        // The frame after real numbers land is the first meaningful paint (bench/dashboard).
+        performance.mark('netsnoop:first-data');
+        requestAnimationFrame(() => setTimeout(() => performance.mark('netsnoop:first-data-painted'), 0));
+      }
+    }),
+    loadTalkers(),
+    load('protocols', () => api.protocols(r), p.protocols.set),
+    load('traffic', () => api.traffic(r), p.traffic.set),
+    load('packets', () => api.packets(50), p.packets.set),
+    load('flows', api.flows, p.flows.set),
+  ]);
+}
+
+function loadTalkers() {
+  return load('talkers', () => api.talkers(controls.range, p.talkers.by), p.talkers.set);
+}
+
+function renderHost() {
+  p.cpu.render();
+  p.memory.render();
+  p.load.render();
+  p.summary.host(samples.latest);
+}
+
+function loadHost() {
+  return Promise.all([
+    load('cpu', api.system, (sys) => {
+      samples.reset(sys.history.length ? sys.history : sys.current ? [sys.current] : []);
+      if (sys.current) samples.push(sys.current);
+      renderHost();
+    }),
+    loadProcesses(),
+    load('proc-feed', () => api.procEvents(50), p.feed.set),
+  ]);
+}
+
+// Once system ticks carry the top processes, they keep those tables live; /processes then
+// only feeds the tree.
+let liveTops = false;
+function loadProcesses() {
+  return load('proc-tree', api.processes, (procs) => {
+    if (!liveTops) {
+      p.topCpu.set(procs.topCpu);
+      p.topMem.set(procs.topMem);
+    }
+    p.tree.set(procs.tree, [...procs.topCpu, ...procs.topMem]);
+  });
+}
+
+const renderHistory = debounce(() => {
+  const all = [...history.values()];
+  p.recent.set(all);
+  p.anomaly.set(all);
+  p.kinds.set(all);
+  p.offenders.set(all);
+}, 150);
+
+function loadAlerts() {
+  return Promise.all([
+    load('active-alerts', api.activeAlerts, p.active.set),
+    load('recent-alerts', () => api.alertHistory(controls.range), (list) => {
+      history.clear();
+      for (const a of list) history.set(a.id || `${a.kind}|${a.first}`, a);
+      renderHistory();
+    }),
+  ]);
+}
+
+const loadHealth = () => load('degraded', api.health, p.health.set);
+
+function loadAll() {
+  return Promise.all([loadNetwork(), loadHost(), loadAlerts(), loadHealth()]);
+}
+
+// Live: alerts and process events render as they arrive; ticks drive the host charts.
+const stream = new LiveStream('stream');
+stream.addEventListener('alert', (e) => {
+  const a = e.detail;
+  p.active.upsert(a);
+  history.set(a.id || `${a.kind}|${a.first}`, a);
+  renderHistory();
+});
+stream.addEventListener('process', (e) => p.feed.add(e.detail));
+stream.addEventListener('system', (e) => {
+  const { sample, topCpu, topMem } = e.detail;
+  if (samples.push(sample)) renderHost();
+  if (topCpu) { liveTops = true; p.topCpu.set(topCpu); }
+  if (topMem) p.topMem.set(topMem);
+});
+// New traffic refreshes the network aggregates: at once, then at most every 2 s.
+const refreshNetwork = throttle(() => visible() && loadNetwork(), 2000);
+stream.addEventListener('traffic', (e) => e.detail.packets > 0 && refreshNetwork());
+stream.addEventListener('state', (e) => {
+  controls.connection(e.detail.state);
+  // Coming back after an outage: reload so the gap is filled.
+  if (e.detail.state === 'live' && e.detail.was === 'down') loadAll();
+});
+
+// Aggregates are cheap range queries on the server; refresh them only while someone looks.
+every(5000, () => visible() && loadProcesses());
+every(15000, () => visible() && (loadHealth(), loadNetwork(), p.active.refreshTimes()));
+document.addEventListener('visibilitychange', () => visible() && loadAll());
+
+loadAll();
+stream.start();

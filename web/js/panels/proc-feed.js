@@ -1,0 +1,57 @@
+//! The live feed of new processes; each entry opens to show its argv, exe and ancestry chain.
+
+import { h, fill, slot, empty } from '../dom.js';
+import { formatClock, formatDateTime } from '../format.js';
+
+const MAX_ITEMS = 150;
+
+function ancestry(e) {
+  if (!e.ancestry.length) return h('p', { class: 'muted', text: 'ancestry unknown' });
+  // Nearest parent first, as the API sends it; drawn as a chain down to the new process.
+  const chain = [...e.ancestry].reverse();
+  return h('ol', { class: 'chain' },
+    chain.map((a) => h('li', {}, h('span', { class: 'proc-name', text: a.comm || '?' }), h('span', { class: 'muted mono', text: ` ${a.pid}` }))),
+    h('li', { class: 'self' }, h('span', { class: 'proc-name', text: e.comm || '?' }), h('span', { class: 'muted mono', text: ` ${e.pid}` })));
+}
+
+function item(e, fresh) {
+  const cmd = e.argv.length ? e.argv.join(' ') : e.exe || e.comm;
+  return h('li', { class: fresh ? 'fresh' : '', dataset: { pid: String(e.pid) } },
+    h('details', {},
+      h('summary', {},
+        h('time', { class: 'muted mono', title: formatDateTime(e.t), text: formatClock(e.t) }),
+        h('span', { class: 'proc-name', text: e.comm || e.exe || '?' }),
+        h('span', { class: 'muted mono', text: `pid ${e.pid}` }),
+        e.user ? h('span', { class: 'muted', text: e.user }) : null,
+        h('span', { class: 'feed-cmd mono', text: cmd })),
+      h('dl', { class: 'facts' },
+        h('dt', { text: 'exe' }), h('dd', { class: 'mono', text: e.exe || '–' }),
+        h('dt', { text: 'argv' }), h('dd', {}, h('ol', { class: 'argv mono' }, e.argv.map((a) => h('li', { text: a }))),
+          e.argvComplete ? null : h('span', { class: 'muted', text: ' (incomplete: the process exited first)' })),
+        h('dt', { text: 'parent' }), h('dd', { class: 'mono', text: String(e.ppid) }),
+        h('dt', { text: 'ancestry' }), h('dd', {}, ancestry(e)))));
+}
+
+export function createProcFeed(root) {
+  const list = slot(root, 'list');
+  const seen = new Set();
+  const key = (e) => `${e.pid}|${e.t}`;
+
+  return {
+    set(events) {
+      seen.clear();
+      const items = [...events].filter((e) => e.kind === 'exec').sort((a, b) => b.t - a.t).slice(0, MAX_ITEMS);
+      for (const e of items) seen.add(key(e));
+      if (!items.length) fill(list, empty('Waiting for new processes…'));
+      else fill(list, items.map((e) => item(e, false)));
+    },
+    add(e) {
+      if (e.kind !== 'exec' || seen.has(key(e))) return;
+      seen.add(key(e));
+      if (list.querySelector('.empty')) list.replaceChildren();
+      list.prepend(item(e, true));
+      while (list.children.length > MAX_ITEMS) list.lastElementChild.remove();
+      if (seen.size > MAX_ITEMS * 4) seen.clear();
+    },
+  };
+}

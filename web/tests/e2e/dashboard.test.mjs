@@ -1,0 +1,156 @@
+// End to end: a real `netsnoop run` (root, capture on lo) fed by real processes and packets,
+// and the dashboard driven in Debian's Chromium. Run by web/run-tests.sh.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { launch, guardOrigin } from '../support/browser.mjs';
+import { startNetsnoop, waitFor } from '../support/netsnoop.mjs';
+
+const HOSTILE = '<img src=x onerror=alert(1)>';
+const RESULTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test-results');
+
+let server;
+let browser;
+let page;
+let foreign;
+const dialogs = [];
+const pageErrors = [];
+let navigations = 0;
+const children = [];
+let scratch;
+
+before(async () => {
+  assert.equal(process.getuid?.(), 0, 'the dashboard end-to-end test needs root (packet capture on lo and the proc connector): run it as root');
+  fs.mkdirSync(RESULTS, { recursive: true });
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'netsnoop-e2e-'));
+  server = await startNetsnoop();
+  browser = await launch();
+  foreign = await guardOrigin(browser.context, new URL(server.url).origin);
+  page = await browser.context.newPage();
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    d.dismiss().catch(() => {});
+  });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('framenavigated', (f) => {
+    if (f === page.mainFrame()) navigations += 1;
+  });
+  await page.goto(server.url);
+});
+
+after(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await browser?.close();
+  if (server) {
+    fs.writeFileSync(path.join(RESULTS, 'netsnoop.log'), server.log());
+    await server.stop();
+  }
+  if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+});
+
+/** Real packets on lo: UDP datagrams from the test to a loopback port nobody listens on. */
+async function sendUdp(count) {
+  const sock = dgram.createSocket('udp4');
+  for (let i = 0; i < count; i += 1) {
+    await new Promise((resolve) => sock.send(Buffer.from(`netsnoop-e2e ${i}`), 9, '127.0.0.1', () => resolve()));
+  }
+  sock.close();
+}
+
+const chartPoints = (selector) => page.evaluate((sel) => {
+  const canvas = document.querySelector(sel);
+  const chart = canvas && window.Chart.getChart(canvas);
+  return chart ? chart.data.datasets.reduce((n, d) => n + d.data.length, 0) : 0;
+}, selector);
+
+const tileNumber = (key) => page.evaluate((k) => {
+  const t = document.querySelector(`[data-key="${k}"] .tile-value`).textContent;
+  return Number(t.replace(/[^0-9.]/g, '')) || 0;
+}, key);
+
+test('the panels fill with data from the running binary', async () => {
+  await sendUdp(40);
+  await waitFor(async () => (await tileNumber('packets')) > 0, { what: 'the total-packets tile to count packets' });
+  await waitFor(async () => (await chartPoints('#traffic canvas')) > 0, { what: 'the traffic chart' });
+  await waitFor(async () => (await chartPoints('#protocols canvas')) > 0, { what: 'the protocol donut' });
+  await waitFor(async () => (await chartPoints('#talkers canvas')) > 0, { what: 'the top-talkers chart' });
+  await waitFor(() => page.locator('#packets tbody tr').count(), { what: 'recent packets rows' });
+  await waitFor(async () => (await chartPoints('#cpu canvas')) > 1, { what: 'the CPU chart to get live samples' });
+  await waitFor(() => page.locator('#cpu .core').count(), { what: 'per-core meters' });
+  await waitFor(() => page.locator('#top-cpu tbody tr').count(), { what: 'top processes by CPU' });
+  await waitFor(() => page.locator('#proc-tree .tree-root li').count(), { what: 'the process tree' });
+  assert.equal(await page.locator('#conn').getAttribute('data-state'), 'live');
+  assert.match(await page.locator('[data-key="bytes"] .tile-value').textContent(), /^\d+(\.\d+)? (B|KB|MB|GB|TB)$/);
+});
+
+test('a burst under a hostile-named script shows as a new alert without a reload, and its name stays inert text', async () => {
+  const before = new Set(await page.locator('.alert-card').evaluateAll((cards) => cards.map((c) => c.dataset.id)));
+  const navsBefore = navigations;
+
+  // The file name is the payload: it becomes the comm, argv and exe the dashboard shows.
+  const script = path.join(scratch, HOSTILE);
+  fs.writeFileSync(script, '#!/bin/sh\ni=0\nwhile [ $i -lt 14 ]; do /bin/true; i=$((i+1)); done\nsleep 60\n', { mode: 0o755 });
+  const child = spawn(script, [], { stdio: 'ignore' });
+  children.push(child);
+  const comm = HOSTILE.slice(0, 15); // the kernel keeps 15 bytes of a name
+
+  const newCard = await waitFor(() => page.locator('.alert-card').evaluateAll((cards, [seen, name, pid]) => {
+    const fresh = cards.find((c) => !seen.includes(c.dataset.id) && (c.textContent.includes(name) || c.textContent.includes(`pid ${pid}`)));
+    return fresh ? { id: fresh.dataset.id, kind: fresh.dataset.kind, text: fresh.textContent } : null;
+  }, [[...before], comm, child.pid]), { timeoutMs: 30000, what: `a new alert card about the burst under pid ${child.pid}` });
+  assert.match(newCard.kind, /^process\./);
+  assert.equal(navigations, navsBefore, 'the alert arrived through the live stream, not a reload');
+
+  await waitFor(() => page.locator('#proc-feed').evaluate((el, s) => el.textContent.includes(s), HOSTILE), {
+    what: 'the hostile script path in the process feed',
+  });
+  const shown = await page.locator('#proc-feed .feed-cmd').evaluateAll((els, s) => els.filter((e) => e.textContent.includes(s)).length, HOSTILE);
+  assert.ok(shown > 0, 'the hostile name is shown as its own characters');
+  assert.equal(await page.locator('img').count(), 0, 'no <img> element was injected');
+  assert.equal(await page.evaluate(() => document.querySelectorAll('[onerror]').length), 0, 'no element carries an onerror attribute');
+  assert.deepEqual(dialogs, [], 'no dialog fired');
+  assert.deepEqual(pageErrors, [], 'no script error on the page');
+});
+
+test('screenshots in light and dark themes are saved as artifacts', async () => {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
+  if ((await theme()) !== 'light') await page.click('#theme-toggle');
+  assert.equal(await theme(), 'light');
+  await page.screenshot({ path: path.join(RESULTS, 'dashboard-light.png'), fullPage: true });
+  await page.click('#theme-toggle');
+  assert.equal(await theme(), 'dark');
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.notEqual(bg, 'rgb(255, 255, 255)', 'the dark theme changes the page colors');
+  await page.screenshot({ path: path.join(RESULTS, 'dashboard-dark.png'), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: path.join(RESULTS, 'dashboard-phone-dark.png') });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `the phone layout does not scroll sideways (overflow ${overflow}px)`);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  for (const name of ['dashboard-light.png', 'dashboard-dark.png', 'dashboard-phone-dark.png']) {
+    assert.ok(fs.statSync(path.join(RESULTS, name)).size > 10000, `${name} was written`);
+  }
+});
+
+test('the connection indicator shows a dropped stream and the page reconnects by itself', async () => {
+  await server.kill();
+  await waitFor(async () => (await page.locator('#conn').getAttribute('data-state')) === 'down', {
+    timeoutMs: 15000, what: 'the indicator to show the stream is down',
+  });
+  assert.match(await page.locator('#conn').textContent(), /disconnected/);
+  await server.start();
+  await waitFor(async () => (await page.locator('#conn').getAttribute('data-state')) === 'live', {
+    timeoutMs: 30000, what: 'the stream to reconnect',
+  });
+});
+
+test('no request leaves the page origin', async () => {
+  assert.deepEqual(foreign, []);
+});
