@@ -5,7 +5,6 @@
 mod common;
 
 use common::{TestServer, packet};
-use futures_util::StreamExt;
 use netsnoop_core::{Event, ProcessEvent, Record, Ts};
 use serde_json::Value;
 use std::time::{Duration, Instant};
