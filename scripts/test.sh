@@ -7,4 +7,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh test
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo test --workspace --locked
+# Snapshots are enforced, never rewritten, by the one full test command.
+INSTA_UPDATE=no cargo test --workspace --locked

@@ -89,7 +89,7 @@ export const normAlert = (j) => ({
   pid: j.pid ?? null,
   process: str(j.process_name),
   user: str(j.user),
-  command: str(j.command),
+  command: str(j.command, j.details?.instigator?.command),
   srcIp: str(j.src_ip),
   dstIp: str(j.dst_ip),
   details: j.details ?? null,
@@ -182,8 +182,10 @@ export const api = {
   protocols: (range) => getJSON('stats/protocol-distribution', rangeParams(range)).then((j) => list(j, 'items').map(normProtocol)),
   traffic: (range) => getJSON('stats/traffic-over-time', { ...rangeParams(range), bucket: bucketFor(range) }).then((j) => list(j, 'items', 'buckets').map(normTrafficPoint)),
   packets: (limit = 50) => getJSON('packets/recent', { limit }).then((j) => list(j, 'items', 'packets').map(normPacket)),
-  flows: (range) => getJSON('flows', { ...rangeParams(range), limit: 20 }).then((j) => list(j, 'items', 'flows').map(normFlow)),
-  activeAlerts: () => getJSON('alerts', { all: true }).then((j) => list(j, 'items', 'alerts').map(normAlert)),
+  // The biggest flows by bytes ({recent, top} on the wire).
+  flows: () => getJSON('flows', { limit: 20 }).then((j) => list(j, 'top', 'items', 'flows').map(normFlow)),
+  // Active alerts of every kind (/alerts alone lists only network ones, as NetWatch did).
+  activeAlerts: () => getJSON('alerts/history', { state: 'active', limit: 500 }).then((j) => list(j, 'items', 'alerts').map(normAlert)),
   alertHistory: (range, limit = 1000) => getJSON('alerts/history', { ...rangeParams(range), limit }).then((j) => list(j, 'items', 'alerts').map(normAlert)),
   system: () => getJSON('system').then(normSystem),
   processes: () => getJSON('processes').then(normProcesses),

@@ -84,7 +84,7 @@ function loadNetwork() {
     load('protocols', () => api.protocols(r), p.protocols.set),
     load('traffic', () => api.traffic(r), p.traffic.set),
     load('packets', () => api.packets(50), p.packets.set),
-    load('flows', () => api.flows(r), p.flows.set),
+    load('flows', api.flows, p.flows.set),
   ]);
 }
 

@@ -8,6 +8,8 @@ pub mod alert;
 pub mod detect;
 pub mod episodes;
 pub mod event;
+pub mod health;
+pub mod live;
 pub mod net;
 pub mod process;
 pub mod resource;
@@ -21,5 +23,7 @@ pub use event::{
     Event, FlowRecord, Loss, PacketMeta, ProcEventKind, ProcSample, ProcessEvent, Protocol, Record,
     ResourceSample, SystemSample, TrafficSecond,
 };
+pub use health::Degraded;
+pub use live::{LiveSnapshot, SharedLive};
 pub use severity::Severity;
 pub use time::Ts;

@@ -1,5 +1,33 @@
-//! The `netsnoop` binary: command line, config, pipeline wiring, terminal output and logs.
+//! The `netsnoop` binary: parses the command line and runs the command.
 
-fn main() {
-    println!("netsnoop: not built yet");
+use clap::Parser;
+use netsnoop::cli::Cli;
+use netsnoop::commands::{self, NOT_BUILT_EXIT, NotBuiltYet};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    match commands::dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => match e.downcast_ref::<NotBuiltYet>() {
+            Some(nb) => {
+                eprintln!("netsnoop: {nb}");
+                ExitCode::from(NOT_BUILT_EXIT)
+            }
+            None => {
+                eprintln!("netsnoop: error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
 }

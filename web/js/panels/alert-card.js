@@ -14,6 +14,25 @@ function subject(a) {
   return parts.length ? h('div', { class: 'alert-subject' }, parts) : null;
 }
 
+/** `details` flattened to dotted keys with scalar values, for a compact facts list. */
+export function facts(details, prefix = '', out = []) {
+  if (!details || typeof details !== 'object') return out;
+  for (const [k, v] of Object.entries(details)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v && typeof v === 'object' && !Array.isArray(v)) facts(v, key, out);
+    else out.push([key, Array.isArray(v) ? v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(', ') : String(v)]);
+  }
+  return out;
+}
+
+function detailsBlock(a) {
+  const rows = facts(a.details).slice(0, 30);
+  if (!rows.length) return null;
+  return h('details', { class: 'alert-details' },
+    h('summary', { class: 'muted', text: 'details' }),
+    h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', { class: 'mono', text: k }), h('dd', { class: 'mono', text: v })])));
+}
+
 export function alertCard(a, now = Date.now()) {
   const label = (a.label || a.severity).toUpperCase();
   const card = h('article', {
@@ -27,7 +46,8 @@ export function alertCard(a, now = Date.now()) {
     h('time', { class: 'muted', title: formatDateTime(a.last), text: formatAgo(a.last, now) })),
   h('p', { class: 'alert-msg', text: a.message || a.kind }),
   subject(a),
-  a.command ? h('div', { class: 'alert-cmd mono', title: a.command, text: a.command }) : null);
+  a.command ? h('div', { class: 'alert-cmd mono', title: a.command, text: a.command }) : null,
+  detailsBlock(a));
   card.style.setProperty('--sev', alertColor(a));
   return card;
 }

@@ -93,3 +93,9 @@ test('a flat process list becomes a tree by parent pid', () => {
   assert.equal(roots.length, 1);
   assert.equal(roots[0].children[0].children[0].name, 'sleep');
 });
+
+test('alert details flatten to dotted facts, arrays joined, for the card', async () => {
+  const { facts } = await import('../../js/panels/alert-card.js');
+  const rows = facts({ peak: 9, instigator: { pid: 1000, chain: ['bash', 'sshd'], why: { kind: 'script' } } });
+  assert.deepEqual(rows, [['peak', '9'], ['instigator.pid', '1000'], ['instigator.chain', 'bash, sshd'], ['instigator.why.kind', 'script']]);
+});

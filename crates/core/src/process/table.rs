@@ -25,6 +25,9 @@ pub struct Proc {
     pub exited: bool,
     /// Came from a /proc scan (already running), not from a fork or exec we saw.
     pub seeded: bool,
+    /// Has run its own program since the fork (an exec or a scan was seen), so a later
+    /// comm change is a rename, not the exec's own.
+    pub execed: bool,
 }
 
 /// What applying one event did to the table.
@@ -323,6 +326,7 @@ impl ProcessTable {
 /// Copies what an exec or scan event knows into the entry, keeping what it does not.
 fn absorb(p: &mut Proc, ev: &ProcessEvent) {
     p.pid = ev.pid;
+    p.execed = true;
     if ev.start_ticks != 0 {
         p.start_ticks = ev.start_ticks;
     }

@@ -1,0 +1,86 @@
+//! Degraded modes: the explicit reasons NetSnoop runs with less than it could, so the
+//! start banner, `/health` and the dashboard all say the same thing.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// One reason a capability is missing or reduced. Each names its fix in [`Degraded::fix`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Degraded {
+    /// Live capture needs CAP_NET_RAW (and CAP_NET_ADMIN for some interfaces).
+    NoCapturePermission,
+    /// The netlink proc connector is unavailable; exec events come from /proc polling,
+    /// which can miss processes that live shorter than one scan.
+    NoProcConnector,
+    /// /proc/pressure is absent (kernel without PSI), so pressure is not reported.
+    NoPsi,
+    /// The store could not be opened; alerts still reach the terminal and log files.
+    NoStore,
+}
+
+impl Degraded {
+    pub const ALL: [Degraded; 4] = [
+        Degraded::NoCapturePermission,
+        Degraded::NoProcConnector,
+        Degraded::NoPsi,
+        Degraded::NoStore,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Degraded::NoCapturePermission => "no_capture_permission",
+            Degraded::NoProcConnector => "no_proc_connector",
+            Degraded::NoPsi => "no_psi",
+            Degraded::NoStore => "no_store",
+        }
+    }
+
+    /// What is lost, in one line.
+    pub fn effect(self) -> &'static str {
+        match self {
+            Degraded::NoCapturePermission => "no live packet capture",
+            Degraded::NoProcConnector => {
+                "exec events come from /proc polling and may miss short-lived processes"
+            }
+            Degraded::NoPsi => "no CPU, memory and I/O pressure figures",
+            Degraded::NoStore => "nothing is stored; alerts go to the terminal and log files only",
+        }
+    }
+
+    /// What the user can do about it.
+    pub fn fix(self) -> &'static str {
+        match self {
+            Degraded::NoCapturePermission => {
+                "run as root, or: setcap cap_net_raw,cap_net_admin+eip $(command -v netsnoop)"
+            }
+            Degraded::NoProcConnector => "run as root (the proc connector needs CAP_NET_ADMIN)",
+            Degraded::NoPsi => {
+                "boot a kernel with CONFIG_PSI=y (or add psi=1 to the kernel command line)"
+            }
+            Degraded::NoStore => {
+                "check store.database in the config and that the data dir is writable"
+            }
+        }
+    }
+}
+
+impl fmt::Display for Degraded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn degraded_reasons_serialize_as_their_snake_case_names() {
+        for d in Degraded::ALL {
+            let json = serde_json::to_string(&d).unwrap();
+            assert_eq!(json, format!("\"{}\"", d.as_str()));
+            assert!(!d.fix().is_empty());
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! The enricher: turns raw connector events into full [`ProcessEvent`]s (argv, exe, user,
+//! cwd, cgroup, ancestry from its own process table) and reconciles with /proc scans.
+
+use super::clock::Clock;
+use super::message::{RawEvent, RawMsg};
+use super::reader::RawItem;
+use super::stats::ExecStats;
+use crate::proc_pid::{ProcFs, ProcInfo, UserNames};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use netsnoop_core::process::config::TableConfig;
+use netsnoop_core::process::table::{Applied, ProcessTable};
+use netsnoop_core::{Event, Loss, ProcEventKind, ProcessEvent, Ts};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+/// Most events sent to the pipeline in one batch.
+const BATCH: usize = 512;
+/// Resyncs after loss are at most this frequent: a full /proc scan is costly in a storm.
+const RESYNC_EVERY: Duration = Duration::from_secs(1);
+
+pub struct Enricher {
+    pub(crate) fs: ProcFs,
+    users: UserNames,
+    pub(crate) table: ProcessTable,
+    pub(crate) clock: Clock,
+    out: Sender<Vec<Event>>,
+    pub(crate) stats: Arc<ExecStats>,
+    batch: Vec<Event>,
+    resync_due: bool,
+    last_resync: Option<Instant>,
+    source: &'static str,
+}
+
+impl Enricher {
+    pub fn new(
+        fs: ProcFs,
+        table: &TableConfig,
+        out: Sender<Vec<Event>>,
+        stats: Arc<ExecStats>,
+        source: &'static str,
+    ) -> Enricher {
+        Enricher {
+            fs,
+            users: UserNames::new(),
+            table: ProcessTable::from_config(table),
+            clock: Clock::new(),
+            out,
+            stats,
+            batch: Vec::new(),
+            resync_due: false,
+            last_resync: None,
+            source,
+        }
+    }
+
+    /// The connector loop: until stopped or the pipeline hangs up.
+    pub fn run(mut self, rx: Receiver<RawItem>, stop: Arc<AtomicBool>) {
+        self.scan(ProcEventKind::Existing);
+        if !self.flush() {
+            return;
+        }
+        while !stop.load(Relaxed) {
+            match rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(item) => {
+                    self.on_item(item);
+                    while self.batch.len() < BATCH {
+                        match rx.try_recv() {
+                            Ok(item) => self.on_item(item),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            if self.resync_due && self.last_resync.is_none_or(|t| t.elapsed() >= RESYNC_EVERY) {
+                self.resync_due = false;
+                self.last_resync = Some(Instant::now());
+                self.stats.resyncs.fetch_add(1, Relaxed);
+                self.scan(ProcEventKind::Existing);
+            }
+            if !self.flush() {
+                return;
+            }
+        }
+        self.flush();
+    }
+
+    fn on_item(&mut self, item: RawItem) {
+        match item {
+            RawItem::Msg(m) => self.on_msg(m),
+            RawItem::Lost { count, reason } => {
+                self.resync_due = true;
+                if count > 0 {
+                    self.loss(count, reason);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn loss(&mut self, count: u64, reason: &str) {
+        self.batch.push(Event::Loss(Loss {
+            time: self.clock.now(),
+            source: self.source.to_string(),
+            count,
+            reason: reason.to_string(),
+        }));
+    }
+
+    fn on_msg(&mut self, m: RawMsg) {
+        let time = self.clock.at(m.ts_ns);
+        match m.event {
+            RawEvent::Fork { ppid, pid } => {
+                self.stats.forks.fetch_add(1, Relaxed);
+                let parent = self.table.current(ppid);
+                let ev = ProcessEvent {
+                    time,
+                    kind: ProcEventKind::Fork,
+                    pid,
+                    ppid,
+                    comm: parent.map(|p| p.comm.clone()).unwrap_or_default(),
+                    uid: parent.and_then(|p| p.uid),
+                    user: parent.and_then(|p| p.user.clone()),
+                    ..ProcessEvent::default()
+                };
+                self.table.apply(&ev);
+                self.batch.push(Event::Process(ev));
+            }
+            RawEvent::Exec { pid } => {
+                self.stats.execs.fetch_add(1, Relaxed);
+                let info = self.fs.read_exec(pid);
+                let ev = self.exec_event(time, pid, info, ProcEventKind::Exec);
+                self.push_with_ancestry(ev);
+            }
+            RawEvent::Exit { pid, code } => {
+                self.stats.exits.fetch_add(1, Relaxed);
+                let known = self.table.current(pid).filter(|p| !p.exited);
+                let ev = ProcessEvent {
+                    time,
+                    kind: ProcEventKind::Exit,
+                    pid,
+                    ppid: known.map_or(0, |p| p.ppid),
+                    start_ticks: known.map_or(0, |p| p.start_ticks),
+                    comm: known.map(|p| p.comm.clone()).unwrap_or_default(),
+                    exit_code: Some(code),
+                    ..ProcessEvent::default()
+                };
+                self.table.apply(&ev);
+                self.batch.push(Event::Process(ev));
+            }
+            RawEvent::Comm { pid, comm } => {
+                // At exec the kernel renames first, then reports the exec; only a rename
+                // of a process already running its program is news.
+                let rename = self
+                    .table
+                    .current(pid)
+                    .is_some_and(|p| p.execed && !p.exited);
+                let ev = ProcessEvent {
+                    time,
+                    kind: ProcEventKind::Comm,
+                    pid,
+                    comm,
+                    ..ProcessEvent::default()
+                };
+                self.table.apply(&ev);
+                if rename {
+                    self.batch.push(Event::Process(ev));
+                }
+            }
+            RawEvent::Uid { pid, ruid, .. } => {
+                let ev = ProcessEvent {
+                    time,
+                    kind: ProcEventKind::Uid,
+                    pid,
+                    ppid: self.table.current(pid).map_or(0, |p| p.ppid),
+                    uid: Some(ruid),
+                    user: self.users.name(ruid),
+                    ..ProcessEvent::default()
+                };
+                self.table.apply(&ev);
+                self.batch.push(Event::Process(ev));
+            }
+            RawEvent::Ack { .. } | RawEvent::Ignored => {}
+        }
+    }
+
+    /// Builds an exec (or scan) event from what /proc gave, filling gaps from the table:
+    /// a process that is already gone keeps its comm (from the comm event) and parent.
+    pub(crate) fn exec_event(
+        &mut self,
+        time: Ts,
+        pid: u32,
+        info: ProcInfo,
+        kind: ProcEventKind,
+    ) -> ProcessEvent {
+        let known = self.table.current(pid).filter(|p| !p.exited);
+        // The fork event's parent is the true one; /proc says 1 once the parent is gone.
+        let ppid = known
+            .filter(|p| !p.seeded && p.ppid != 0)
+            .map(|p| p.ppid)
+            .or(info.stat.as_ref().map(|s| s.ppid))
+            .unwrap_or(0);
+        let comm = info
+            .stat
+            .as_ref()
+            .map(|s| s.comm.clone())
+            .or_else(|| known.map(|p| p.comm.clone()))
+            .unwrap_or_default();
+        let uid = info.uid.or(known.and_then(|p| p.uid));
+        if !info.argv_complete && kind == ProcEventKind::Exec {
+            self.stats.argv_incomplete.fetch_add(1, Relaxed);
+        }
+        ProcessEvent {
+            time,
+            kind,
+            pid,
+            ppid,
+            start_ticks: info.stat.as_ref().map_or(0, |s| s.start_ticks),
+            uid,
+            user: uid.and_then(|u| self.users.name(u)),
+            comm,
+            exe: info.exe,
+            argv: info.argv,
+            argv_complete: info.argv_complete,
+            cwd: info.cwd,
+            cgroup: info.cgroup,
+            exit_code: None,
+            ancestry: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push_with_ancestry(&mut self, mut ev: ProcessEvent) {
+        if let Applied::New(id) | Applied::Updated(id) = self.table.apply(&ev) {
+            ev.ancestry = self.table.ancestry(id);
+        }
+        self.batch.push(Event::Process(ev));
+    }
+
+    /// Reconciles the table with /proc: processes it does not know become `new_kind`
+    /// events (Existing for the seed and resyncs, Exec when polling); processes gone from
+    /// /proc become exits. Returns how many new processes were found.
+    pub(crate) fn scan(&mut self, new_kind: ProcEventKind) -> u64 {
+        let now = self.clock.now();
+        let Ok(pids) = self.fs.pids() else {
+            return 0;
+        };
+        let mut found = 0;
+        for &pid in &pids {
+            let Some(stat) = self.fs.stat(pid) else {
+                continue;
+            };
+            let same = self.table.current(pid).is_some_and(|p| {
+                !p.exited && (p.start_ticks == stat.start_ticks || p.start_ticks == 0)
+            });
+            if same {
+                continue;
+            }
+            let info = self.fs.read_exec(pid);
+            let ev = self.exec_event(now, pid, info, new_kind);
+            found += 1;
+            if new_kind == ProcEventKind::Exec {
+                self.push_with_ancestry(ev);
+            } else {
+                self.table.apply(&ev);
+                self.batch.push(Event::Process(ev));
+            }
+            if self.batch.len() >= BATCH && !self.flush() {
+                return found;
+            }
+        }
+        for pid in self.table.live_pids() {
+            // Re-check: a process born after the directory listing is not an exit.
+            if pids.binary_search(&pid).is_ok() || self.fs.stat(pid).is_some() {
+                continue;
+            }
+            let known = self.table.current(pid);
+            let ev = ProcessEvent {
+                time: now,
+                kind: ProcEventKind::Exit,
+                pid,
+                ppid: known.map_or(0, |p| p.ppid),
+                start_ticks: known.map_or(0, |p| p.start_ticks),
+                comm: known.map(|p| p.comm.clone()).unwrap_or_default(),
+                ..ProcessEvent::default()
+            };
+            self.table.apply(&ev);
+            self.batch.push(Event::Process(ev));
+        }
+        found
+    }
+
+    /// Sends the pending batch; false when the pipeline is gone.
+    pub(crate) fn flush(&mut self) -> bool {
+        if self.batch.is_empty() {
+            return true;
+        }
+        let batch = std::mem::take(&mut self.batch);
+        self.out.send(batch).is_ok()
+    }
+}

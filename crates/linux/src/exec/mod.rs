@@ -1,0 +1,210 @@
+//! The exec event source: the netlink proc connector (fork, exec, exit, uid, comm) read by
+//! a lean thread and enriched by a second one, with a /proc polling fallback.
+
+mod clock;
+mod enrich;
+pub mod message;
+pub mod netlink;
+mod poll;
+pub mod reader;
+mod stats;
+
+pub use netlink::BufferSize;
+pub use stats::{ExecCounters, ExecStats};
+
+use crate::proc_pid::ProcFs;
+use crossbeam_channel::Sender;
+use enrich::Enricher;
+use message::{RawEvent, decode};
+use netlink::ConnectorSocket;
+use netsnoop_core::Event;
+use netsnoop_core::process::config::{SourceConfig, TableConfig};
+use reader::Reader;
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Why exact exec events are not available and /proc is polled instead.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectorUnavailable {
+    #[error("polling was asked for in the config ([process.source] force_polling = true)")]
+    Forced,
+    #[error(
+        "the kernel has no proc connector ({0}); a kernel built with CONFIG_PROC_EVENTS gives exact exec events"
+    )]
+    NotInKernel(String),
+    #[error(
+        "no permission to subscribe to process events: run as root or `setcap cap_net_admin+eip` the binary"
+    )]
+    PermissionDenied,
+    #[error(
+        "the proc connector did not answer: NetSnoop runs outside the host's user or PID namespace; run it on the host (containers: --pid=host --privileged)"
+    )]
+    NoAnswer,
+    #[error("the proc connector socket failed: {0}")]
+    Socket(String),
+}
+
+/// How exec events are being collected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExecMode {
+    Connector {
+        buffer: BufferSize,
+    },
+    /// Degraded: short-lived processes are missed (and counted as lost).
+    Polling {
+        reason: ConnectorUnavailable,
+    },
+}
+
+/// A running exec source. Dropping it stops its threads.
+pub struct ExecSource {
+    mode: ExecMode,
+    stats: Arc<ExecStats>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl ExecSource {
+    /// Starts the proc connector, or the /proc poller when the connector is unavailable
+    /// (see [`ExecSource::mode`]). Events go to `out` in batches: first the processes
+    /// already running (`Existing`), then fork/exec/exit/uid/comm events and losses.
+    pub fn start(
+        source: &SourceConfig,
+        table: &TableConfig,
+        out: Sender<Vec<Event>>,
+    ) -> io::Result<ExecSource> {
+        let stats = Arc::new(ExecStats::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let connector = if source.force_polling {
+            Err(ConnectorUnavailable::Forced)
+        } else {
+            open_connector(source.receive_buffer_bytes)
+        };
+        let mut threads = Vec::new();
+        let mode = match connector {
+            Ok((socket, buffer)) => {
+                let (raw_tx, raw_rx) = crossbeam_channel::bounded(source.queue_capacity.max(16));
+                let reader = Reader {
+                    socket,
+                    tx: raw_tx,
+                    stats: stats.clone(),
+                    stop: stop.clone(),
+                };
+                threads.push(
+                    std::thread::Builder::new()
+                        .name("exec-reader".into())
+                        .spawn(move || reader.run())?,
+                );
+                let enr = Enricher::new(
+                    ProcFs::default(),
+                    table,
+                    out,
+                    stats.clone(),
+                    "proc_connector",
+                );
+                let st = stop.clone();
+                threads.push(
+                    std::thread::Builder::new()
+                        .name("exec-enrich".into())
+                        .spawn(move || enr.run(raw_rx, st))?,
+                );
+                ExecMode::Connector { buffer }
+            }
+            Err(reason) => {
+                tracing::warn!("degraded: polling /proc for new processes because {reason}");
+                let enr = Enricher::new(ProcFs::default(), table, out, stats.clone(), "proc_poll");
+                let interval = Duration::from_millis(source.poll_interval_ms.max(10));
+                let st = stop.clone();
+                threads.push(
+                    std::thread::Builder::new()
+                        .name("exec-poll".into())
+                        .spawn(move || poll::run(enr, interval, st))?,
+                );
+                ExecMode::Polling { reason }
+            }
+        };
+        Ok(ExecSource {
+            mode,
+            stats,
+            stop,
+            threads,
+        })
+    }
+
+    pub fn mode(&self) -> &ExecMode {
+        &self.mode
+    }
+
+    pub fn counters(&self) -> ExecCounters {
+        self.stats.snapshot()
+    }
+
+    /// The live counters, for a metrics endpoint.
+    pub fn stats(&self) -> Arc<ExecStats> {
+        self.stats.clone()
+    }
+
+    /// Stops the threads and waits for them (at most a few hundred milliseconds unless the
+    /// pipeline has stopped reading without hanging up).
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        self.stop.store(true, Relaxed);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for ExecSource {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+/// Opens, subscribes and waits for the kernel's ack, which proves events will flow.
+fn open_connector(buffer: usize) -> Result<(ConnectorSocket, BufferSize), ConnectorUnavailable> {
+    let classify = |e: io::Error| match e.raw_os_error() {
+        Some(libc::EPROTONOSUPPORT | libc::EAFNOSUPPORT) => {
+            ConnectorUnavailable::NotInKernel(e.to_string())
+        }
+        Some(libc::EPERM | libc::EACCES) => ConnectorUnavailable::PermissionDenied,
+        _ => ConnectorUnavailable::Socket(e.to_string()),
+    };
+    let (socket, size) = ConnectorSocket::open(buffer).map_err(classify)?;
+    socket
+        .set_timeout(Duration::from_millis(200))
+        .map_err(classify)?;
+    socket.subscribe().map_err(classify)?;
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut buf = vec![0u8; 8192];
+    while Instant::now() < deadline {
+        let n = match socket.recv(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => continue,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(classify(e)),
+        };
+        // Events before the ack are covered by the /proc seed that follows.
+        for m in decode(&buf[..n]).into_iter().flatten() {
+            match m.event {
+                RawEvent::Ack { err: 0 } => return Ok((socket, size)),
+                RawEvent::Ack { err } if err as i32 == libc::EPERM => {
+                    return Err(ConnectorUnavailable::PermissionDenied);
+                }
+                RawEvent::Ack { err } => {
+                    return Err(ConnectorUnavailable::Socket(
+                        io::Error::from_raw_os_error(err as i32).to_string(),
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    Err(ConnectorUnavailable::NoAnswer)
+}

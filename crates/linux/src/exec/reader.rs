@@ -1,0 +1,177 @@
+//! The socket reader thread: receives datagrams, decodes them, checks per-CPU sequence
+//! numbers and queues raw events. It never touches /proc, so it keeps up with fork storms.
+
+use super::message::{DecodeError, RawEvent, RawMsg, decode};
+use super::netlink::ConnectorSocket;
+use super::stats::ExecStats;
+use crossbeam_channel::{Sender, TrySendError};
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+
+/// What the reader hands the enricher.
+#[derive(Debug)]
+pub enum RawItem {
+    Msg(RawMsg),
+    /// Events that will never arrive; the enricher reports them and resyncs from /proc.
+    Lost {
+        count: u64,
+        reason: &'static str,
+    },
+}
+
+pub const REASON_OVERRUN: &str = "kernel receive buffer overrun (ENOBUFS)";
+pub const REASON_GAP: &str = "gap in the per-CPU sequence numbers";
+pub const REASON_QUEUE: &str = "enricher queue full";
+
+/// Per-CPU sequence tracking: the kernel numbers each CPU's events consecutively.
+#[derive(Debug, Default)]
+pub struct SeqGaps {
+    last: Vec<Option<u32>>,
+}
+
+impl SeqGaps {
+    /// Events missing before `seq` on `cpu`; the first event of a CPU sets the base.
+    pub fn check(&mut self, cpu: u32, seq: u32) -> u64 {
+        let cpu = cpu as usize;
+        if self.last.len() <= cpu {
+            self.last.resize(cpu + 1, None);
+        }
+        let gap = match self.last[cpu] {
+            Some(prev) => {
+                let d = seq.wrapping_sub(prev);
+                // A step backwards (d huge) is a restarted counter, not loss.
+                if d == 0 || d > u32::MAX / 2 {
+                    0
+                } else {
+                    (d - 1) as u64
+                }
+            }
+            None => 0,
+        };
+        self.last[cpu] = Some(seq);
+        gap
+    }
+}
+
+pub struct Reader {
+    pub socket: ConnectorSocket,
+    pub tx: Sender<RawItem>,
+    pub stats: Arc<ExecStats>,
+    pub stop: Arc<AtomicBool>,
+}
+
+impl Reader {
+    pub fn run(self) {
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut gaps = SeqGaps::default();
+        let mut dropped: u64 = 0;
+        while !self.stop.load(Relaxed) {
+            let n = match self.socket.recv(&mut buf) {
+                Ok(n) => n,
+                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                    self.stats.overruns.fetch_add(1, Relaxed);
+                    // The count shows up as sequence gaps; this makes the enricher resync.
+                    self.push(
+                        RawItem::Lost {
+                            count: 0,
+                            reason: REASON_OVERRUN,
+                        },
+                        &mut dropped,
+                    );
+                    continue;
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    self.flush_dropped(&mut dropped);
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!("proc connector receive failed, exec events stop: {e}");
+                    self.stats.fatal.store(true, Relaxed);
+                    return;
+                }
+            };
+            for m in decode(&buf[..n]) {
+                match m {
+                    Ok(m) => {
+                        self.stats.messages.fetch_add(1, Relaxed);
+                        if matches!(m.event, RawEvent::Ack { .. }) {
+                            continue;
+                        }
+                        let lost = gaps.check(m.cpu, m.seq);
+                        if lost > 0 {
+                            self.stats.lost_seq.fetch_add(lost, Relaxed);
+                            self.push(
+                                RawItem::Lost {
+                                    count: lost,
+                                    reason: REASON_GAP,
+                                },
+                                &mut dropped,
+                            );
+                        }
+                        if !matches!(m.event, RawEvent::Ignored) {
+                            self.push(RawItem::Msg(m), &mut dropped);
+                        }
+                    }
+                    Err(DecodeError::Overrun) => {
+                        self.stats.overruns.fetch_add(1, Relaxed);
+                    }
+                    Err(DecodeError::Truncated(_)) => {
+                        self.stats.decode_errors.fetch_add(1, Relaxed);
+                    }
+                }
+            }
+            self.flush_dropped(&mut dropped);
+        }
+    }
+
+    /// Queues without blocking; a full queue drops and counts, never stalls the socket.
+    fn push(&self, item: RawItem, dropped: &mut u64) {
+        match self.tx.try_send(item) {
+            Ok(()) => {}
+            Err(TrySendError::Full(RawItem::Lost { count, .. })) => *dropped += count,
+            Err(TrySendError::Full(_)) => {
+                *dropped += 1;
+                self.stats.lost_queue.fetch_add(1, Relaxed);
+            }
+            Err(TrySendError::Disconnected(_)) => self.stop.store(true, Relaxed),
+        }
+    }
+
+    fn flush_dropped(&self, dropped: &mut u64) {
+        if *dropped > 0
+            && self
+                .tx
+                .try_send(RawItem::Lost {
+                    count: *dropped,
+                    reason: REASON_QUEUE,
+                })
+                .is_ok()
+        {
+            *dropped = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaps_in_one_cpus_sequence_count_the_missing_events() {
+        let mut g = SeqGaps::default();
+        assert_eq!(g.check(0, 100), 0, "first event sets the base");
+        assert_eq!(g.check(0, 101), 0);
+        assert_eq!(g.check(1, 7), 0, "each cpu has its own counter");
+        assert_eq!(g.check(0, 105), 3);
+        assert_eq!(g.check(1, 8), 0);
+        assert_eq!(g.check(0, 104), 0, "a step back is not loss");
+        assert_eq!(g.check(0, u32::MAX), 0);
+        assert_eq!(g.check(0, 1), 1, "wraps around");
+    }
+}

@@ -1,0 +1,156 @@
+//! Reading one process from /proc (stat, status, cmdline, exe, cwd, cgroup), the pid list
+//! and the fork counter, with the root directory injectable so tests can use fixtures.
+
+pub mod parse;
+mod users;
+
+pub use parse::Stat;
+pub use users::UserNames;
+
+use std::path::PathBuf;
+
+/// What could be read about a process; every part may be missing if it already exited.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProcInfo {
+    pub stat: Option<Stat>,
+    pub uid: Option<u32>,
+    pub argv: Vec<String>,
+    /// cmdline was read and not empty (a zombie's or a gone process's is not).
+    pub argv_complete: bool,
+    pub exe: Option<String>,
+    pub cwd: Option<String>,
+    pub cgroup: Option<String>,
+}
+
+/// A /proc tree: the real one, or a fixture directory laid out like it.
+#[derive(Clone, Debug)]
+pub struct ProcFs {
+    root: PathBuf,
+}
+
+impl Default for ProcFs {
+    fn default() -> Self {
+        ProcFs::at("/proc")
+    }
+}
+
+impl ProcFs {
+    pub fn at(root: impl Into<PathBuf>) -> ProcFs {
+        ProcFs { root: root.into() }
+    }
+
+    fn path(&self, pid: u32, file: &str) -> PathBuf {
+        let mut p = self.root.join(pid.to_string());
+        p.push(file);
+        p
+    }
+
+    /// Everything an exec event wants, argv first: it is what a short-lived process
+    /// takes with it when it exits.
+    pub fn read_exec(&self, pid: u32) -> ProcInfo {
+        let argv = std::fs::read(self.path(pid, "cmdline"))
+            .map(|b| parse::parse_cmdline(&b))
+            .unwrap_or_default();
+        let argv_complete = !argv.is_empty();
+        let stat = self.stat(pid);
+        let uid = std::fs::read_to_string(self.path(pid, "status"))
+            .ok()
+            .and_then(|s| parse::parse_status_uid(&s));
+        let link = |f: &str| {
+            std::fs::read_link(self.path(pid, f))
+                .ok()
+                .map(|p| p.to_string_lossy().into_owned())
+        };
+        let cgroup = std::fs::read_to_string(self.path(pid, "cgroup"))
+            .ok()
+            .and_then(|s| parse::parse_cgroup(&s));
+        ProcInfo {
+            stat,
+            uid,
+            argv,
+            argv_complete,
+            exe: link("exe"),
+            cwd: link("cwd"),
+            cgroup,
+        }
+    }
+
+    pub fn stat(&self, pid: u32) -> Option<Stat> {
+        let text = std::fs::read_to_string(self.path(pid, "stat")).ok()?;
+        parse::parse_stat(&text).ok()
+    }
+
+    /// Numeric entries of the root: every process (thread groups, not threads).
+    pub fn pids(&self) -> std::io::Result<Vec<u32>> {
+        let mut pids: Vec<u32> = std::fs::read_dir(&self.root)?
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .collect();
+        pids.sort_unstable();
+        Ok(pids)
+    }
+
+    /// The `processes` line of /proc/stat: forks since boot, threads included.
+    pub fn forks_total(&self) -> Option<u64> {
+        let text = std::fs::read_to_string(self.root.join("stat")).ok()?;
+        text.lines()
+            .find_map(|l| l.strip_prefix("processes "))
+            .and_then(|n| n.trim().parse().ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("4242");
+        std::fs::create_dir(&p).unwrap();
+        let stat = "4242 (x) (y) S 17 4242 4242 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5555 0 0";
+        std::fs::write(p.join("stat"), stat).unwrap();
+        std::fs::write(
+            p.join("status"),
+            "Name:\tx) (y\nUid:\t1000\t1000\t1000\t1000\n",
+        )
+        .unwrap();
+        std::fs::write(p.join("cmdline"), b"python3\0a test.py\0").unwrap();
+        std::fs::write(p.join("cgroup"), "0::/user.slice\n").unwrap();
+        std::os::unix::fs::symlink("/usr/bin/python3.11", p.join("exe")).unwrap();
+        std::os::unix::fs::symlink("/home/ana", p.join("cwd")).unwrap();
+        std::fs::write(
+            dir.path().join("stat"),
+            "cpu 1 2 3\nprocesses 98765\nprocs_running 2\n",
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("self_not_a_pid")).unwrap();
+        dir
+    }
+
+    #[test]
+    fn an_exec_read_of_a_fixture_fills_every_field() {
+        let dir = fixture();
+        let fs = ProcFs::at(dir.path());
+        let info = fs.read_exec(4242);
+        assert_eq!(info.argv, ["python3", "a test.py"]);
+        assert!(info.argv_complete);
+        let stat = info.stat.as_ref().unwrap();
+        assert_eq!(
+            (stat.comm.as_str(), stat.ppid, stat.start_ticks),
+            ("x) (y", 17, 5555)
+        );
+        assert_eq!(info.uid, Some(1000));
+        assert_eq!(info.exe.as_deref(), Some("/usr/bin/python3.11"));
+        assert_eq!(info.cwd.as_deref(), Some("/home/ana"));
+        assert_eq!(info.cgroup.as_deref(), Some("/user.slice"));
+        assert_eq!(fs.pids().unwrap(), [4242]);
+        assert_eq!(fs.forks_total(), Some(98765));
+    }
+
+    #[test]
+    fn a_process_that_is_gone_reads_as_empty_and_incomplete() {
+        let dir = fixture();
+        let info = ProcFs::at(dir.path()).read_exec(1);
+        assert_eq!(info, ProcInfo::default());
+        assert!(!info.argv_complete);
+    }
+}

@@ -1,0 +1,250 @@
+//! The command line (clap derive): the stable surface from DESIGN.md, with examples in
+//! every command's `--help`.
+
+use crate::sinks::terminal::Format;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "netsnoop",
+    version,
+    about = "Watch a Linux host and its network in real time and flag what looks wrong",
+    after_help = "Examples:
+  netsnoop init                      write a commented config and create the data dir
+  sudo netsnoop run                  all monitors, dashboard on http://127.0.0.1:8000
+  netsnoop watch --format jsonl      live events and alerts as JSON lines
+  netsnoop analyze capture.pcap      offline analysis of a capture file
+  netsnoop alerts --since 1h         alerts of the last hour"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented default config, create the data dir and the log headers
+    #[command(after_help = "Examples:
+  netsnoop init
+  netsnoop init --config ./netsnoop.toml --data-dir /srv/netsnoop
+  netsnoop init --force              overwrite an existing config with the template")]
+    Init(InitArgs),
+    /// Everything on one host: process, resource and network monitors, embedded store,
+    /// API + dashboard on one port, terminal alerts
+    #[command(after_help = "Examples:
+  sudo netsnoop run
+  sudo netsnoop run --interface eth0 --filter 'tcp or udp'
+  netsnoop run --no-capture --listen 127.0.0.1:9000
+  netsnoop run --config ./netsnoop.toml --data-dir /tmp/ns")]
+    Run(RunArgs),
+    /// Terminal only, no server: live process tree and alerts
+    #[command(after_help = "Examples:
+  sudo netsnoop watch
+  netsnoop watch --no-capture --format jsonl | jq 'select(.type == \"alert\")'")]
+    Watch(WatchArgs),
+    /// Offline network analysis of a pcap or pcapng file
+    #[command(after_help = "Examples:
+  netsnoop analyze capture.pcap
+  netsnoop analyze trace.pcapng --format json > report.json")]
+    Analyze(AnalyzeArgs),
+    /// API + dashboard over a store; accepts reports from agents
+    #[command(after_help = "Examples:
+  netsnoop serve
+  netsnoop serve --listen 0.0.0.0:8000 --database postgres://netsnoop@db/netsnoop")]
+    Serve(ServeArgs),
+    /// List stored alerts
+    #[command(after_help = "Examples:
+  netsnoop alerts
+  netsnoop alerts --since 10m
+  netsnoop alerts --since 1d --format jsonl")]
+    Alerts(AlertsArgs),
+    /// (planned) Run the monitors and report to a central `netsnoop serve`
+    #[command(after_help = "Example (planned):
+  netsnoop agent --server https://monitor.example:8000 --token $NETSNOOP_TOKEN")]
+    Agent(AgentArgs),
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Common {
+    /// Config file [default: /etc/netsnoop/config.toml as root, else
+    /// $XDG_CONFIG_HOME/netsnoop/config.toml]
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Data dir for logs and the embedded store [default: /var/lib/netsnoop as root, else
+    /// $XDG_DATA_HOME/netsnoop]; overrides paths.data_dir
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct CaptureArgs {
+    /// Capture on this interface (repeat for several); overrides capture.interfaces
+    #[arg(long = "interface", short = 'i', value_name = "IF")]
+    pub interfaces: Vec<String>,
+    /// BPF filter expression (tcpdump syntax); overrides capture.filter
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Do not capture packets (process and resource monitors still run)
+    #[arg(long)]
+    pub no_capture: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Overwrite an existing config file
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub capture: CaptureArgs,
+    /// API and dashboard address; overrides server.listen
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(flatten)]
+    pub capture: CaptureArgs,
+    /// Output format: colored text, or one JSON object per line with a `type` field
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The capture file (pcap or pcapng)
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Report format
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// API and dashboard address; overrides server.listen
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Database URL; overrides store.database
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Only alerts seen within this long (e.g. 10m, 2h, 1d)
+    #[arg(long, value_name = "DURATION", value_parser = parse_since)]
+    pub since: Option<Duration>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// URL of the central `netsnoop serve`
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// Token the server expects
+    #[arg(long, value_name = "T")]
+    pub token: Option<String>,
+}
+
+fn parse_since(s: &str) -> Result<Duration, String> {
+    crate::time::parse_duration(s).map_err(|e| format!("{e:#}"))
+}
+
+impl Command {
+    pub fn common(&self) -> &Common {
+        match self {
+            Command::Init(a) => &a.common,
+            Command::Run(a) => &a.common,
+            Command::Watch(a) => &a.common,
+            Command::Analyze(a) => &a.common,
+            Command::Serve(a) => &a.common,
+            Command::Alerts(a) => &a.common,
+            Command::Agent(a) => &a.common,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_shows_examples_in_its_help() {
+        let mut cli = Cli::command();
+        for sub in cli.get_subcommands_mut() {
+            let help = sub.render_long_help().to_string();
+            assert!(
+                help.contains("Example"),
+                "{} --help has no examples",
+                sub.get_name()
+            );
+            assert!(
+                help.contains("--config") && help.contains("--data-dir"),
+                "{}",
+                sub.get_name()
+            );
+        }
+    }
+
+    #[test]
+    fn interfaces_repeat_and_since_takes_human_durations() {
+        let cli = Cli::try_parse_from([
+            "netsnoop",
+            "run",
+            "--interface",
+            "lo",
+            "-i",
+            "eth0",
+            "--no-capture",
+        ])
+        .unwrap();
+        let Command::Run(run) = cli.command else {
+            panic!()
+        };
+        assert_eq!(run.capture.interfaces, ["lo", "eth0"]);
+        let cli = Cli::try_parse_from(["netsnoop", "alerts", "--since", "2h"]).unwrap();
+        let Command::Alerts(a) = cli.command else {
+            panic!()
+        };
+        assert_eq!(a.since, Some(Duration::from_secs(7200)));
+        assert!(Cli::try_parse_from(["netsnoop", "alerts", "--since", "soon"]).is_err());
+        assert!(Cli::try_parse_from(["netsnoop", "watch", "--format", "xml"]).is_err());
+    }
+}

@@ -1,0 +1,81 @@
+//! `netsnoop run` and `netsnoop watch`: start the sources, the pipeline thread and the
+//! sinks, print the banner, and stop cleanly on SIGINT or SIGTERM.
+
+use super::wiring::{self, Mode};
+use super::{Setup, banner, setup};
+use crate::cli::{CaptureArgs, RunArgs, WatchArgs};
+use crate::config::Overrides;
+use crate::pipeline::{Clock, Pipeline};
+use crate::sinks::SessionStart;
+use crate::sources::{self, StopFlag};
+use crate::{live, shutdown, time};
+use std::time::Duration;
+
+/// Batches the channel holds before sources start dropping (and counting) them.
+const CHANNEL_BATCHES: usize = 1024;
+
+fn overrides(c: &CaptureArgs) -> Overrides {
+    Overrides {
+        interfaces: c.interfaces.clone(),
+        filter: c.filter.clone(),
+        no_capture: c.no_capture,
+        ..Overrides::default()
+    }
+}
+
+pub fn run(args: &RunArgs) -> anyhow::Result<()> {
+    let mut o = overrides(&args.capture);
+    o.listen = args.listen;
+    monitor("run", Mode::Run, setup(&args.common, o)?)
+}
+
+pub fn watch(args: &WatchArgs) -> anyhow::Result<()> {
+    let s = setup(&args.common, overrides(&args.capture))?;
+    monitor("watch", Mode::Watch(args.format), s)
+}
+
+fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
+    // Signals first: from the banner on, Ctrl+C must end the session cleanly.
+    let stop_rx = shutdown::install()?;
+    let started = time::now();
+    let session = SessionStart {
+        time: started,
+        command: command.to_string(),
+        config: setup.config_path.clone(),
+        config_found: setup.config_found,
+        data_dir: setup.data_dir.clone(),
+    };
+    let w = wiring::build(mode, &setup, &session)?;
+    let shared = live::shared(started, w.degraded.clone());
+    {
+        let mut s = shared.write().unwrap_or_else(|p| p.into_inner());
+        s.sources = w.sources.iter().map(|s| s.name()).collect();
+        s.sinks = w.sinks.iter().map(|s| s.name()).collect();
+    }
+    eprint!("{}", banner::render(command, &setup, &w, started));
+
+    let (tx, rx) = crossbeam_channel::bounded(CHANNEL_BATCHES);
+    let stop = StopFlag::new();
+    let running = sources::spawn(w.sources, &tx, &stop)?;
+    // Only sources hold senders now: the channel closes when the last one finishes.
+    drop(tx);
+    let pipeline = Pipeline::new(w.stages, w.sinks, shared, Clock::Wall);
+    let pipeline_stop = stop.clone();
+    let end = std::thread::Builder::new()
+        .name("pipeline".into())
+        .spawn(move || pipeline.run(rx, stop_rx, &pipeline_stop))?
+        .join()
+        .map_err(|_| anyhow::anyhow!("the pipeline thread panicked"))?;
+    let (errors, stuck) = running.join(Duration::from_millis(300));
+    for e in &errors {
+        eprintln!("netsnoop: {e}");
+    }
+    if !stuck.is_empty() {
+        eprintln!("netsnoop: sources still busy at exit: {}", stuck.join(", "));
+    }
+    eprintln!(
+        "netsnoop: stopped ({}): {} events, {} alerts, {} lost, {} sink errors",
+        end.reason, end.events, end.alerts, end.lost, end.sink_errors
+    );
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! What `run` and `watch` start: the sources, stages and sinks for a config, and the
+//! degraded modes found on the way. New capabilities plug in here, each in its own block.
+
+use super::{NotBuiltYet, Setup};
+use crate::logs::LogFiles;
+use crate::sinks::store::{self, StoreSink};
+use crate::sinks::terminal::{Format, Terminal};
+use crate::sinks::{SessionStart, Sink};
+use crate::sources::Source;
+use netsnoop_core::process::stage::ProcessMonitor;
+use netsnoop_core::{Degraded, Stage};
+use netsnoop_store::{Store, WriterHandle};
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Everything, with the API server.
+    Run,
+    /// Terminal only.
+    Watch(Format),
+}
+
+/// The parts of one session, ready to start.
+#[derive(Default)]
+pub struct Wiring {
+    pub sources: Vec<Box<dyn Source>>,
+    pub stages: Vec<Box<dyn Stage>>,
+    pub sinks: Vec<Box<dyn Sink>>,
+    pub degraded: Vec<Degraded>,
+    /// Extra banner lines: (topic, what is going on), e.g. ("capture", "off").
+    pub notes: Vec<(&'static str, String)>,
+    /// The open store and a handle on its writer, for the API server (run only).
+    pub store: Option<Arc<dyn Store>>,
+    pub writer: Option<WriterHandle>,
+}
+
+pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Result<Wiring> {
+    let cfg = &setup.config;
+    let mut w = Wiring::default();
+
+    // Sources. Each reports what it could not do as a Degraded reason, not an error.
+    if cfg.network.capture.enabled {
+        return Err(NotBuiltYet(
+            "packet capture (run with --no-capture, or set network.capture.enabled = false)".into(),
+        )
+        .into());
+    }
+    w.notes.push((
+        "capture",
+        "off (--no-capture or network.capture.enabled = false)".into(),
+    ));
+
+    // Stages: pure state machines from netsnoop-core, each built from its config section.
+    // They sit idle until their source delivers events.
+    w.stages
+        .push(Box::new(ProcessMonitor::new(cfg.process.clone())));
+    if cfg.resources.enabled {
+        w.stages
+            .extend(netsnoop_core::resource::detectors(&cfg.resources));
+    }
+    // The flow table and scan detector join when packet capture does.
+
+    // Sinks, in the order they receive records: files first, so a stuck terminal never
+    // delays what is recorded.
+    w.sinks.push(Box::new(LogFiles::open(
+        &setup.data_dir,
+        &cfg.logs,
+        setup.tf.clone(),
+        session,
+    )?));
+    let format = match mode {
+        Mode::Run => Format::Text,
+        Mode::Watch(f) => f,
+    };
+    w.sinks.push(Box::new(Terminal::stdout(
+        format,
+        setup.tf.clone(),
+        cfg.logs.events.clone(),
+    )));
+    if mode == Mode::Run {
+        match store::open(&cfg.store, &setup.data_dir)
+            .and_then(|st| StoreSink::start(st, cfg.store.retention_every.get()))
+        {
+            Ok(sink) => {
+                w.store = Some(sink.store());
+                w.writer = sink.writer_handle();
+                // Before the terminal: what is recorded must not wait for a slow tty.
+                let at = w.sinks.len() - 1;
+                w.sinks.insert(at, Box::new(sink));
+            }
+            Err(e) => {
+                w.degraded.push(Degraded::NoStore);
+                w.notes.push(("store", format!("{e:#}")));
+            }
+        }
+    }
+
+    if mode == Mode::Run {
+        w.notes.push((
+            "api",
+            format!("not built yet (server.listen = {})", cfg.server.listen),
+        ));
+    }
+    Ok(w)
+}

@@ -1,0 +1,98 @@
+//! The config file: one struct per section, defaults, loading with precise errors, CLI
+//! overrides and validation. The commented template lives in [`template`].
+//!
+//! Adding a section: add one field to [`Config`] (its type derives `Deserialize`,
+//! `Serialize`, `Default`, `PartialEq`, with `#[serde(default, deny_unknown_fields)]`),
+//! add its block to `template::sections`, and, if some values can be out of range, check
+//! them in [`Config::problems`].
+
+mod load;
+pub mod locate;
+pub mod sections;
+pub mod template;
+mod validate;
+
+pub use load::{ConfigError, Loaded, load, parse};
+pub use sections::{Age, DurationSetting, General, Keep, Logs, Paths, Server, Store};
+
+use netsnoop_core::net::config::NetworkConfig;
+use netsnoop_core::process::config::ProcessConfig;
+use netsnoop_core::resource::ResourceConfig;
+use netsnoop_core::resource::config::ConfigError as ResourceConfigError;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub general: General,
+    pub paths: Paths,
+    pub logs: Logs,
+    pub store: Store,
+    pub server: Server,
+    /// `[process]`: exec events, process table, bursts, instigators (netsnoop-core).
+    pub process: ProcessConfig,
+    /// `[resources]`: sampling and CPU, memory and load alerts (netsnoop-core).
+    pub resources: ResourceConfig,
+    /// `[network]`: capture, flows, rollups, scans (netsnoop-core).
+    pub network: NetworkConfig,
+}
+
+/// Command-line values that take precedence over the file.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    /// Replaces `network.capture.interfaces` when not empty.
+    pub interfaces: Vec<String>,
+    pub filter: Option<String>,
+    pub no_capture: bool,
+}
+
+impl Config {
+    pub fn apply(&mut self, o: &Overrides) {
+        if let Some(dir) = &o.data_dir {
+            self.paths.data_dir = Some(dir.clone());
+        }
+        if let Some(listen) = o.listen {
+            self.server.listen = listen;
+        }
+        let capture = &mut self.network.capture;
+        if !o.interfaces.is_empty() {
+            capture.interfaces = o.interfaces.clone();
+        }
+        if let Some(filter) = &o.filter {
+            capture.filter = Some(filter.clone()).filter(|f| !f.trim().is_empty());
+        }
+        if o.no_capture {
+            capture.enabled = false;
+        }
+    }
+
+    /// Every value out of its allowed range, as `(key, reason)`.
+    pub fn problems(&self) -> Vec<(String, String)> {
+        let mut p = validate::Problems::default();
+        self.general.check(&mut p);
+        self.paths.check(&mut p);
+        self.logs.check(&mut p);
+        self.store.check(&mut p);
+        self.server.check(&mut p);
+        if let Err(ResourceConfigError::OutOfRange { field, value, fix }) =
+            self.resources.validate()
+        {
+            p.add(
+                &format!("resources.{field}"),
+                format!("{value} is out of range: {fix}"),
+            );
+        }
+        if let Err(e) = self.network.validate() {
+            p.add(&format!("network.{}", e.key), e.problem);
+        }
+        sections::check_interfaces(&self.network.capture.interfaces, &mut p);
+        p.into_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,317 @@
+//! The sections of the config file this binary owns, with their defaults and range checks.
+//! Detector sections are defined next to their detectors in netsnoop-core.
+
+use super::validate::Problems;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct General {
+    /// Zone for every time shown (`"local"` or an IANA name); storage is always UTC.
+    pub timezone: String,
+}
+
+impl Default for General {
+    fn default() -> Self {
+        General {
+            timezone: "local".into(),
+        }
+    }
+}
+
+impl General {
+    pub(super) fn check(&self, p: &mut Problems) {
+        if let Err(e) = crate::time::zone(&self.timezone) {
+            p.add("general.timezone", format!("{e:#}"));
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Paths {
+    /// Where logs and the embedded database live; `None` means the per-user or system
+    /// default (see `config::locate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Paths {
+    pub(super) fn check(&self, p: &mut Problems) {
+        if let Some(dir) = &self.data_dir
+            && !dir.is_absolute()
+        {
+            p.add(
+                "paths.data_dir",
+                format!(
+                    "must be an absolute path, got {:?}",
+                    dir.display().to_string()
+                ),
+            );
+        }
+    }
+}
+
+/// Event types `logs.events` may name (the `type` field of events.jsonl).
+pub const EVENT_TYPES: [&str; 6] = ["process", "resources", "packet", "flow", "traffic", "loss"];
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Logs {
+    /// A log file is rotated when it would grow past this size, so logs never fill a disk.
+    pub max_size_mb: u64,
+    /// Rotated files kept per log; older ones are deleted.
+    pub keep: u32,
+    /// Event types written to events.jsonl. Packets and resource samples come many per
+    /// second, so by default they go only to the store.
+    pub events: Vec<String>,
+}
+
+impl Default for Logs {
+    fn default() -> Self {
+        Logs {
+            max_size_mb: 10,
+            keep: 5,
+            events: vec!["process".into(), "flow".into(), "loss".into()],
+        }
+    }
+}
+
+impl Logs {
+    pub(super) fn check(&self, p: &mut Problems) {
+        p.range("logs.max_size_mb", self.max_size_mb, 1, 100_000);
+        p.range("logs.keep", self.keep, 0, 100);
+        for e in &self.events {
+            if !EVENT_TYPES.contains(&e.as_str()) {
+                p.add(
+                    "logs.events",
+                    format!("unknown event type {e:?}: expected some of {EVENT_TYPES:?}"),
+                );
+            }
+        }
+    }
+
+    pub fn max_size_bytes(&self) -> u64 {
+        self.max_size_mb.saturating_mul(1024 * 1024)
+    }
+}
+
+/// A duration written the human way (`7d`, `12h`) in the file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DurationSetting {
+    text: String,
+    value: Duration,
+}
+
+impl DurationSetting {
+    pub fn get(&self) -> Duration {
+        self.value
+    }
+}
+
+impl TryFrom<String> for DurationSetting {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        let value = crate::time::parse_duration(&text).map_err(|e| format!("{e:#}"))?;
+        Ok(DurationSetting { text, value })
+    }
+}
+
+impl From<DurationSetting> for String {
+    fn from(d: DurationSetting) -> String {
+        d.text
+    }
+}
+
+/// How long a kind of data is kept: a duration, or `"forever"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Age {
+    text: String,
+    value: Option<Duration>,
+}
+
+impl Age {
+    /// `None` means no age limit.
+    pub fn get(&self) -> Option<Duration> {
+        self.value
+    }
+
+    fn days(d: u64) -> Age {
+        Age::try_from(format!("{d}d")).expect("valid default")
+    }
+}
+
+impl TryFrom<String> for Age {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        if text.trim() == "forever" {
+            return Ok(Age { text, value: None });
+        }
+        let value =
+            crate::time::parse_duration(&text).map_err(|e| format!("{e:#}, or \"forever\""))?;
+        if value < Duration::from_secs(60) {
+            return Err(format!("{text:?} is under a minute: keep data at least 1m"));
+        }
+        Ok(Age {
+            text,
+            value: Some(value),
+        })
+    }
+}
+
+impl From<Age> for String {
+    fn from(a: Age) -> String {
+        a.text
+    }
+}
+
+/// `[store.keep]`: how long each kind of data is kept.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Keep {
+    pub packets: Age,
+    pub traffic: Age,
+    pub flows: Age,
+    pub process_events: Age,
+    pub system_samples: Age,
+    pub process_samples: Age,
+    pub alerts: Age,
+    pub losses: Age,
+}
+
+impl Default for Keep {
+    fn default() -> Self {
+        // The store's own defaults: packets are the bulk, alerts what users come back for.
+        Keep {
+            packets: Age::days(1),
+            traffic: Age::days(30),
+            flows: Age::days(7),
+            process_events: Age::days(7),
+            system_samples: Age::days(7),
+            process_samples: Age::days(2),
+            alerts: Age::days(90),
+            losses: Age::days(90),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Store {
+    /// `sqlite` (netsnoop.db in the data dir), `sqlite:PATH`, or `postgres://…`.
+    pub database: String,
+    /// The oldest data is deleted while the database is larger than this (0 = no limit).
+    pub max_size_mb: u64,
+    /// Most packet rows kept, oldest deleted first (0 = no limit).
+    pub max_packet_rows: u64,
+    /// How often retention runs.
+    pub retention_every: DurationSetting,
+    pub keep: Keep,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store {
+            database: "sqlite".into(),
+            max_size_mb: 2048,
+            max_packet_rows: 1_000_000,
+            retention_every: DurationSetting::try_from("5m".to_string()).expect("valid default"),
+            keep: Keep::default(),
+        }
+    }
+}
+
+impl Store {
+    pub(super) fn check(&self, p: &mut Problems) {
+        let db = self.database.as_str();
+        let known = db == "sqlite"
+            || db.starts_with("sqlite:")
+            || db.starts_with("postgres://")
+            || db.starts_with("postgresql://");
+        if !known {
+            p.add(
+                "store.database",
+                format!("unknown database {db:?}: use \"sqlite\", \"sqlite:/path/file.db\" or \"postgres://user@host/db\""),
+            );
+        }
+        if self.max_size_mb != 0 && self.max_size_mb < 10 {
+            p.add(
+                "store.max_size_mb",
+                format!(
+                    "must be 0 (no limit) or at least 10, got {}",
+                    self.max_size_mb
+                ),
+            );
+        }
+        let every = self.retention_every.get();
+        if every < Duration::from_secs(10) || every > Duration::from_secs(86_400) {
+            p.add("store.retention_every", "must be between 10s and 1d");
+        }
+    }
+
+    /// The database spec for `netsnoop_store::open`: `sqlite` means netsnoop.db in the
+    /// data dir.
+    pub fn database_spec(&self, data_dir: &std::path::Path) -> String {
+        if self.database == "sqlite" {
+            format!("sqlite:{}", data_dir.join("netsnoop.db").display())
+        } else {
+            self.database.clone()
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Server {
+    /// Address of the API and dashboard. Loopback by default: exposing it is a choice.
+    pub listen: SocketAddr,
+    /// Bearer token agents and API clients must send; none means no check (loopback use).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Server {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            token: None,
+        }
+    }
+}
+
+impl Server {
+    pub(super) fn check(&self, p: &mut Problems) {
+        if let Some(t) = &self.token
+            && (t.len() < 16 || t.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            p.add(
+                "server.token",
+                "must be at least 16 characters with no spaces (try: openssl rand -hex 24)",
+            );
+        }
+    }
+}
+
+/// Interface names in `network.capture.interfaces` must be names Linux could have, so a
+/// typo is refused at start rather than by libpcap later.
+pub(super) fn check_interfaces(names: &[String], p: &mut Problems) {
+    for name in names {
+        // Linux interface names are at most 15 bytes (IFNAMSIZ - 1), no '/' or spaces.
+        let bad = name.is_empty()
+            || name.len() > 15
+            || name
+                .chars()
+                .any(|c| c == '/' || c.is_whitespace() || c.is_control());
+        if bad {
+            p.add(
+                "network.capture.interfaces",
+                format!("{name:?} is not an interface name (see `ip -br link`)"),
+            );
+        }
+    }
+}

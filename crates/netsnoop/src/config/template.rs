@@ -1,0 +1,141 @@
+//! The commented default config `netsnoop init` writes. A test proves it parses to exactly
+//! `Config::default()`, so the comments cannot drift from the code.
+
+use netsnoop_core::net::config::NetworkConfig;
+use netsnoop_core::process::config::ProcessConfig;
+use netsnoop_core::resource::ResourceConfig;
+use serde::Serialize;
+use std::path::Path;
+
+const HEADER: &str = "\
+# NetSnoop configuration.
+# Every key is optional: a missing key (or a missing file) means the default shown here.
+# Unknown keys and out-of-range values are refused at start, naming the key.
+# Flags override the file: --data-dir, --listen, --interface, --filter, --no-capture.
+# Times are written like 30s, 10m, 2h, 7d.
+";
+
+const GENERAL: &str = r#"
+[general]
+# Time zone for every time shown in the terminal, logs and API ("local" = the system's
+# zone, or an IANA name such as "Asia/Kolkata" or "UTC"). Data is stored in UTC.
+timezone = "local"
+"#;
+
+/// The line `render` replaces when a data dir is given.
+const DATA_DIR_LINE: &str = "# data_dir = \"/var/lib/netsnoop\"";
+
+const PATHS: &str = r#"
+[paths]
+# Where the log files and the embedded database live. Default: /var/lib/netsnoop for root,
+# else $XDG_DATA_HOME/netsnoop (~/.local/share/netsnoop). Must be absolute.
+# data_dir = "/var/lib/netsnoop"
+"#;
+
+const LOGS: &str = r#"
+[logs]
+# anomalies.csv, alerts.jsonl, events.jsonl and netsnoop.log are written in the data dir.
+# Each is rotated when it would grow past max_size_mb (file.1 is the newest old file);
+# `keep` old files are kept per log (0-100), so logs never fill the disk.
+max_size_mb = 10
+keep = 5
+# Event types written to events.jsonl: process, resources, packet, flow, traffic, loss.
+# Packets and resource samples arrive many per second; by default only the store has them.
+events = ["process", "flow", "loss"]
+"#;
+
+const STORE: &str = r#"
+[store]
+# "sqlite" keeps netsnoop.db in the data dir; "sqlite:/path/to/file.db" puts it elsewhere;
+# "postgres://user@host/dbname" uses PostgreSQL (for a central `netsnoop serve`).
+database = "sqlite"
+# The oldest data is deleted while the database is larger than this (0 = no limit).
+max_size_mb = 2048
+# Most packet rows kept, oldest first out (0 = no limit). Statistics come from rollups.
+max_packet_rows = 1000000
+# How often retention runs.
+retention_every = "5m"
+
+[store.keep]
+# How long each kind of data is kept (30m, 12h, 7d, 2w, or "forever").
+packets = "1d"
+traffic = "30d"
+flows = "7d"
+process_events = "7d"
+system_samples = "7d"
+process_samples = "2d"
+alerts = "90d"
+losses = "90d"
+"#;
+
+const SERVER: &str = r#"
+[server]
+# API and dashboard address. Loopback by default; to expose it, set a token too.
+listen = "127.0.0.1:8000"
+# Bearer token API clients and agents must send (at least 16 characters).
+# token = "change-me-to-a-long-random-string"
+"#;
+
+const PROCESS: &str = "
+# Process monitoring: exec events (proc connector, else /proc polling), the process table,
+# spawn bursts (more than 8 new processes under one parent within 3 s), instigator tracing
+# and spawn-rate alerts. Every key with its default:
+";
+
+const RESOURCES: &str = "
+# Resource monitoring: sampling every second; per-process CPU (100 = one core), system
+# CPU, memory and load alerts with the original tools' levels. Every key with its default:
+";
+
+const NETWORK: &str = "
+# Network monitoring: packet capture (--interface, --filter and --no-capture override
+# [network.capture]), flows, per-second rollups, scan and traffic-spike detection.
+# Every key with its default:
+";
+
+/// One block per config section, in file order. A new section adds its block here.
+pub fn sections() -> Vec<String> {
+    let mut out: Vec<String> = [GENERAL, PATHS, LOGS, STORE, SERVER]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    out.push(defaults_block(
+        PROCESS,
+        "process",
+        &ProcessConfig::default(),
+    ));
+    out.push(defaults_block(
+        RESOURCES,
+        "resources",
+        &ResourceConfig::default(),
+    ));
+    out.push(defaults_block(
+        NETWORK,
+        "network",
+        &NetworkConfig::default(),
+    ));
+    out
+}
+
+/// A section whose keys are documented next to their code in netsnoop-core: a comment,
+/// then its defaults rendered from the code itself, so the file can never disagree.
+fn defaults_block<T: Serialize>(comment: &str, name: &str, defaults: &T) -> String {
+    let mut root = toml::Table::new();
+    let value = toml::Value::try_from(defaults).expect("config defaults serialize to TOML");
+    root.insert(name.to_string(), value);
+    let body = toml::to_string(&root).expect("a TOML table renders");
+    format!("{comment}{body}")
+}
+
+/// The template, with `paths.data_dir` set when `data_dir` is given.
+pub fn render(data_dir: Option<&Path>) -> String {
+    let mut out = String::from(HEADER);
+    for section in sections() {
+        out.push_str(&section);
+    }
+    if let Some(dir) = data_dir {
+        let value = toml::Value::String(dir.display().to_string());
+        out = out.replacen(DATA_DIR_LINE, &format!("data_dir = {value}"), 1);
+    }
+    out
+}

@@ -1,0 +1,184 @@
+//! Tests of the config file: the template, every kind of refusal, and overrides.
+
+use super::*;
+use std::path::Path;
+
+const FILE: &str = "/etc/netsnoop/test.toml";
+
+fn refuse(text: &str) -> String {
+    match parse(text, Path::new(FILE)) {
+        Ok(c) => panic!("accepted {text:?} as {c:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn the_template_parses_to_exactly_the_defaults() {
+    let text = template::render(None);
+    let parsed = parse(&text, Path::new(FILE)).unwrap();
+    assert_eq!(parsed, Config::default());
+}
+
+#[test]
+fn every_section_of_the_defaults_appears_in_the_template() {
+    let text = template::render(None);
+    let defaults = toml::to_string(&Config::default()).unwrap();
+    for line in defaults.lines().filter(|l| l.starts_with('[')) {
+        assert!(text.contains(line), "template lacks {line}");
+    }
+}
+
+#[test]
+fn the_template_with_a_data_dir_sets_only_that() {
+    let text = template::render(Some(Path::new("/srv/net \"snoop\"")));
+    let parsed = parse(&text, Path::new(FILE)).unwrap();
+    let mut want = Config::default();
+    want.paths.data_dir = Some("/srv/net \"snoop\"".into());
+    assert_eq!(parsed, want);
+}
+
+#[test]
+fn an_empty_file_means_the_defaults() {
+    assert_eq!(parse("", Path::new(FILE)).unwrap(), Config::default());
+}
+
+#[test]
+fn a_missing_file_means_the_defaults_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let loaded = load(&dir.path().join("absent.toml")).unwrap();
+    assert!(!loaded.found);
+    assert_eq!(loaded.config, Config::default());
+}
+
+#[test]
+fn an_unknown_key_is_refused_with_the_file_and_the_key() {
+    let msg = refuse("[logs]\nkeep = 3\nkept = 4\n");
+    assert!(msg.contains(FILE), "{msg}");
+    assert!(msg.contains("key `logs.kept`"), "{msg}");
+    assert!(msg.contains("unknown field"), "{msg}");
+    assert!(msg.contains("line 3"), "{msg}");
+}
+
+#[test]
+fn an_unknown_section_is_refused() {
+    let msg = refuse("[logz]\nkeep = 3\n");
+    assert!(
+        msg.contains("key `logz`") && msg.contains("unknown field"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_wrong_type_is_refused_with_the_key_and_the_expected_type() {
+    let msg = refuse("[logs]\nkeep = \"five\"\n");
+    assert!(msg.contains("key `logs.keep`"), "{msg}");
+    assert!(msg.contains("invalid type"), "{msg}");
+    let msg = refuse("[server]\nlisten = \"localhost\"\n");
+    assert!(msg.contains("key `server.listen`"), "{msg}");
+}
+
+#[test]
+fn out_of_range_values_are_refused_and_all_reported_at_once() {
+    let msg = refuse(
+        "[logs]\nkeep = 500\n\n[network.capture]\nsnaplen = 10\n\n[resources]\ninterval_ms = 5\n",
+    );
+    assert!(msg.contains("3 problems"), "{msg}");
+    assert!(
+        msg.contains("key `logs.keep`: must be between 0 and 100, got 500 (line 2, column 1)"),
+        "{msg}"
+    );
+    assert!(msg.contains("key `network.capture.snaplen`"), "{msg}");
+    assert!(
+        msg.contains("key `resources.interval_ms`: 5 is out of range"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_bad_duration_names_the_key_and_the_accepted_forms() {
+    let msg = refuse("[store.keep]\nflows = \"a while\"\n");
+    assert!(msg.contains("key `store.keep.flows`"), "{msg}");
+    assert!(msg.contains("10m") && msg.contains("forever"), "{msg}");
+    let c = parse("[store.keep]\nalerts = \"forever\"\n", Path::new(FILE)).unwrap();
+    assert_eq!(c.store.keep.alerts.get(), None);
+    assert_eq!(
+        c.store.keep.flows.get(),
+        Some(std::time::Duration::from_secs(7 * 86_400))
+    );
+}
+
+#[test]
+fn an_unknown_time_zone_is_refused() {
+    let msg = refuse("[general]\ntimezone = \"Asia/Atlantis\"\n");
+    assert!(msg.contains("key `general.timezone`"), "{msg}");
+}
+
+#[test]
+fn kolkata_is_one_setting_away() {
+    let c = parse("[general]\ntimezone = \"Asia/Kolkata\"\n", Path::new(FILE)).unwrap();
+    assert_eq!(c.general.timezone, "Asia/Kolkata");
+}
+
+#[test]
+fn bad_toml_is_refused_with_the_line() {
+    let msg = refuse("[logs\nkeep = 3\n");
+    assert!(msg.contains("not valid TOML"), "{msg}");
+    assert!(msg.contains("line 1"), "{msg}");
+}
+
+#[test]
+fn a_relative_data_dir_and_a_short_token_are_refused() {
+    let msg = refuse("[paths]\ndata_dir = \"data\"\n[server]\ntoken = \"abc\"\n");
+    assert!(
+        msg.contains("key `paths.data_dir`: must be an absolute path"),
+        "{msg}"
+    );
+    assert!(msg.contains("key `server.token`"), "{msg}");
+}
+
+#[test]
+fn flags_override_the_file() {
+    let mut c = parse(
+        "[network.capture]\ninterfaces = [\"eth0\"]\nfilter = \"tcp\"\n[server]\nlisten = \"127.0.0.1:9000\"\n",
+        Path::new(FILE),
+    )
+    .unwrap();
+    c.apply(&Overrides {
+        data_dir: Some("/tmp/d".into()),
+        listen: Some("127.0.0.1:9100".parse().unwrap()),
+        interfaces: vec!["lo".into()],
+        filter: Some("udp".into()),
+        no_capture: true,
+    });
+    assert_eq!(c.paths.data_dir.as_deref(), Some(Path::new("/tmp/d")));
+    assert_eq!(c.server.listen.port(), 9100);
+    assert_eq!(c.network.capture.interfaces, vec!["lo".to_string()]);
+    assert_eq!(c.network.capture.filter.as_deref(), Some("udp"));
+    assert!(!c.network.capture.enabled);
+}
+
+#[test]
+fn absent_flags_leave_the_file_alone() {
+    let mut c = parse(
+        "[network.capture]\ninterfaces = [\"eth0\"]\n",
+        Path::new(FILE),
+    )
+    .unwrap();
+    c.apply(&Overrides::default());
+    assert_eq!(c.network.capture.interfaces, vec!["eth0".to_string()]);
+    assert!(c.network.capture.enabled);
+}
+
+#[test]
+fn an_impossible_interface_name_is_refused() {
+    let msg = refuse("[network.capture]\ninterfaces = [\"eth0 eth1\"]\n");
+    assert!(msg.contains("key `network.capture.interfaces`"), "{msg}");
+}
+
+#[test]
+fn a_detector_section_takes_partial_settings() {
+    let c = parse("[process.burst]\n", Path::new(FILE)).unwrap();
+    assert_eq!(c.process, Default::default());
+    let msg = refuse("[process.burst]\nthreshold_typo = 3\n");
+    assert!(msg.contains("key `process.burst.threshold_typo`"), "{msg}");
+}

@@ -1,0 +1,100 @@
+//! JSON-lines output: one object per record with a `type` field, and every time field as
+//! RFC 3339 with the configured offset instead of raw microseconds.
+
+use crate::sinks::Change;
+use crate::time::TimeFmt;
+use netsnoop_core::{Alert, Event, Ts};
+use serde_json::{Map, Value};
+
+/// Fields holding a `Ts` (microseconds) in the core types.
+const TIME_FIELDS: [&str; 4] = ["time", "first_seen", "last_seen", "started_at"];
+
+/// An event as one JSON object; its `type` comes from the event's own tag.
+pub fn event(e: &Event, tf: &TimeFmt) -> Value {
+    let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        localize(m, tf);
+        if let Event::Traffic(t) = e {
+            m.insert("time".into(), tf.rfc3339(Ts::from_secs(t.second)).into());
+        }
+    }
+    v
+}
+
+/// An alert as one JSON object with `type: "alert"` and, when known, what changed.
+pub fn alert(a: &Alert, change: Option<Change>, tf: &TimeFmt) -> Value {
+    let mut v = serde_json::to_value(a).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        localize(m, tf);
+        m.insert("type".into(), "alert".into());
+        if let Some(c) = change {
+            m.insert("change".into(), c.as_str().into());
+        }
+    }
+    v
+}
+
+/// `value` serialized as one line, newline included.
+pub fn line(value: &Value) -> Vec<u8> {
+    let mut out = serde_json::to_vec(value).unwrap_or_default();
+    out.push(b'\n');
+    out
+}
+
+fn localize(m: &mut Map<String, Value>, tf: &TimeFmt) {
+    for key in TIME_FIELDS {
+        if let Some(Value::Number(n)) = m.get(key)
+            && let Some(us) = n.as_i64()
+        {
+            m.insert(key.into(), tf.rfc3339_precise(Ts(us)).into());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netsnoop_core::{ProcEventKind, ProcessEvent, Severity, Subject};
+
+    #[test]
+    fn an_exec_event_line_has_its_type_and_a_zoned_time() {
+        let tf = TimeFmt::from_setting("Asia/Kolkata").unwrap();
+        let e = Event::Process(ProcessEvent {
+            time: Ts::from_secs(1_795_262_453),
+            kind: ProcEventKind::Exec,
+            pid: 4242,
+            ppid: 1,
+            user: Some("root".into()),
+            comm: "curl".into(),
+            exe: Some("/usr/bin/curl".into()),
+            argv: vec!["curl".into(), "http://127.0.0.1/\x1b[2J".into()],
+            argv_complete: true,
+            ..ProcessEvent::default()
+        });
+        let v = event(&e, &tf);
+        assert_eq!(v["type"], "process");
+        assert_eq!(v["time"], "2026-11-21T17:30:53+05:30");
+        insta::assert_snapshot!(String::from_utf8(line(&v)).unwrap());
+    }
+
+    #[test]
+    fn an_alert_line_has_type_alert_kind_severity_and_subject() {
+        let tf = TimeFmt::from_setting("Asia/Kolkata").unwrap();
+        let a = Alert {
+            id: "net.portscan/10.0.0.5/1".into(),
+            kind: "net.portscan".into(),
+            severity: Severity::High,
+            label: None,
+            state: netsnoop_core::AlertState::Active,
+            first_seen: Ts::from_secs(1_795_262_453),
+            last_seen: Ts(1_795_262_455_500_000),
+            subject: Subject::source_ip("10.0.0.5".parse().unwrap()),
+            message: "10.0.0.5 probed 120 ports in 10s".into(),
+            details: serde_json::json!({"ports": 120}),
+        };
+        let v = alert(&a, Some(Change::Opened), &tf);
+        assert_eq!(v["type"], "alert");
+        assert_eq!(v["last_seen"], "2026-11-21T17:30:55.5+05:30");
+        insta::assert_snapshot!(String::from_utf8(line(&v)).unwrap());
+    }
+}

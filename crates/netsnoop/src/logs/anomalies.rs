@@ -1,0 +1,130 @@
+//! anomalies.csv: one row per alert when its episode opens and when its severity rises, in
+//! the original tool's columns, quoted by the csv crate and defanged for terminals and
+//! spreadsheets.
+
+use crate::time::TimeFmt;
+use netsnoop_core::Alert;
+use std::fmt::Write as _;
+
+pub const HEADER: &str = "timestamp,process_name,pid,reason,severity,user,command\n";
+
+/// One CSV row (with its line end) for `alert`.
+pub fn row(alert: &Alert, tf: &TimeFmt) -> Vec<u8> {
+    let s = &alert.subject;
+    let pid = s.pid.map(|p| p.to_string()).unwrap_or_default();
+    let fields = [
+        tf.rfc3339(alert.last_seen),
+        cell(s.process_name.as_deref().unwrap_or("")),
+        pid,
+        cell(&alert.message),
+        alert.display_label().to_string(),
+        cell(s.user.as_deref().unwrap_or("")),
+        cell(s.command.as_deref().unwrap_or("")),
+    ];
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::with_capacity(128));
+    // Writing to a Vec cannot fail.
+    let _ = w.write_record(&fields);
+    w.into_inner().unwrap_or_default()
+}
+
+/// Makes one untrusted value safe as a cell. Newlines and tabs stay (the csv crate quotes
+/// them and readers get them back); every other control character, ESC above all, becomes
+/// a visible escape so `cat anomalies.csv` cannot drive the terminal. A leading `=`, `+` or
+/// `@` gets a `'` so spreadsheets show a process name instead of running it as a formula
+/// (`-` is left alone: login shells are named `-bash`).
+pub fn cell(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 1);
+    if value.starts_with(['=', '+', '@']) {
+        out.push('\'');
+    }
+    for c in value.chars() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            '\x1b' => out.push_str("\\e"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netsnoop_core::{AlertState, Severity, Subject, Ts};
+
+    fn hostile_alert() -> Alert {
+        Alert {
+            id: "x".into(),
+            kind: "process.burst".into(),
+            severity: Severity::High,
+            label: Some("SUSPICIOUS".into()),
+            state: AlertState::Active,
+            first_seen: Ts::from_secs(1_795_262_453),
+            last_seen: Ts::from_secs(1_795_262_453),
+            subject: Subject {
+                pid: Some(4242),
+                process_name: Some("a,b \"quoted\"".into()),
+                user: Some("=HYPERLINK(\"http://x\")".into()),
+                command: Some("sh -c 'echo hi\nrm -rf /tmp/x'\x1b[31m\x07\0".into()),
+                ..Subject::default()
+            },
+            message: "12 spawns, in 3s; \"burst\"".into(),
+            details: serde_json::Value::Null,
+        }
+    }
+
+    #[test]
+    fn hostile_strings_are_quoted_and_read_back_as_one_row() {
+        let tf = TimeFmt::from_setting("Asia/Kolkata").unwrap();
+        let mut bytes = HEADER.as_bytes().to_vec();
+        bytes.extend(row(&hostile_alert(), &tf));
+        assert!(!bytes.contains(&0x1b), "no raw ESC reaches the file");
+        assert!(
+            !bytes.contains(&0x07) && !bytes.contains(&0),
+            "no BEL or NUL either"
+        );
+
+        let mut r = csv::Reader::from_reader(bytes.as_slice());
+        let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 1);
+        let got: Vec<&str> = rows[0].iter().collect();
+        assert_eq!(
+            got,
+            vec![
+                "2026-11-21T17:30:53+05:30",
+                "a,b \"quoted\"",
+                "4242",
+                "12 spawns, in 3s; \"burst\"",
+                "SUSPICIOUS",
+                "'=HYPERLINK(\"http://x\")",
+                "sh -c 'echo hi\nrm -rf /tmp/x'\\e[31m\\u{7}\\u{0}",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_row_text_is_stable() {
+        let tf = TimeFmt::from_setting("Asia/Kolkata").unwrap();
+        insta::assert_snapshot!(String::from_utf8(row(&hostile_alert(), &tf)).unwrap());
+    }
+
+    #[test]
+    fn a_host_alert_leaves_the_process_columns_empty() {
+        let mut a = hostile_alert();
+        a.subject = Subject::host();
+        a.message = "system CPU 97%".into();
+        a.label = None;
+        a.severity = Severity::Critical;
+        let text = String::from_utf8(row(&a, &TimeFmt::utc())).unwrap();
+        assert_eq!(
+            text,
+            "2026-11-21T12:00:53+00:00,,,system CPU 97%,CRITICAL,,\n"
+        );
+    }
+}

@@ -1,0 +1,126 @@
+//! The store sink: hands every record to netsnoop-store's batching writer thread, and runs
+//! retention on a thread of its own so deleting old rows never stalls the pipeline.
+
+use super::{SessionEnd, Sink};
+use crate::config::Store as StoreConfig;
+use crossbeam_channel::{Sender, bounded};
+use netsnoop_core::Record;
+use netsnoop_store::{OpenOptions, RetentionConfig, Store, Writer, WriterOptions, spawn_writer};
+use std::path::Path;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// The retention limits the config asks for, in the store's terms (0 = no limit).
+pub fn retention(cfg: &StoreConfig) -> RetentionConfig {
+    let nonzero = |n: u64| (n > 0).then_some(n);
+    let k = &cfg.keep;
+    RetentionConfig {
+        packets: k.packets.get(),
+        max_packet_rows: nonzero(cfg.max_packet_rows),
+        traffic: k.traffic.get(),
+        flows: k.flows.get(),
+        process_events: k.process_events.get(),
+        system_samples: k.system_samples.get(),
+        process_samples: k.process_samples.get(),
+        alerts: k.alerts.get(),
+        losses: k.losses.get(),
+        max_db_bytes: nonzero(cfg.max_size_mb.saturating_mul(1024 * 1024)),
+    }
+}
+
+/// Opens the configured store (creating an embedded one in the data dir if needed).
+pub fn open(cfg: &StoreConfig, data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
+    let spec = cfg.database_spec(data_dir);
+    let opts = OpenOptions {
+        retention: retention(cfg),
+        ..OpenOptions::default()
+    };
+    netsnoop_store::open(&spec, opts).map_err(|e| anyhow::anyhow!("cannot open the store: {e}"))
+}
+
+pub struct StoreSink {
+    store: Arc<dyn Store>,
+    writer: Option<Writer>,
+    retention: Option<(Sender<()>, JoinHandle<()>)>,
+}
+
+impl StoreSink {
+    /// Starts the writer and the retention thread (first pass right away: a store left
+    /// alone for a month should shrink at start, not five minutes later).
+    pub fn start(store: Arc<dyn Store>, every: Duration) -> anyhow::Result<StoreSink> {
+        let writer = spawn_writer(store.clone(), WriterOptions::default());
+        let (stop_tx, stop_rx) = bounded::<()>(1);
+        let st = store.clone();
+        let thread = std::thread::Builder::new()
+            .name("store-retention".into())
+            .spawn(move || {
+                loop {
+                    if let Err(e) = st.apply_retention(crate::time::now()) {
+                        tracing::error!("store retention failed: {e}");
+                    }
+                    // Wakes early (and ends) when the sink closes.
+                    if !matches!(
+                        stop_rx.recv_timeout(every),
+                        Err(crossbeam_channel::RecvTimeoutError::Timeout)
+                    ) {
+                        return;
+                    }
+                }
+            })?;
+        Ok(StoreSink {
+            store,
+            writer: Some(writer),
+            retention: Some((stop_tx, thread)),
+        })
+    }
+
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
+    /// A handle other threads (the API's ingest endpoints) can write through.
+    pub fn writer_handle(&self) -> Option<netsnoop_store::WriterHandle> {
+        self.writer.as_ref().map(Writer::handle)
+    }
+}
+
+impl Sink for StoreSink {
+    fn name(&self) -> String {
+        format!("store ({})", self.store.backend())
+    }
+
+    fn accept(&mut self, records: &[Record]) -> anyhow::Result<()> {
+        // A full writer queue drops and counts (WriterStats::records_dropped), shown at exit.
+        if let Some(w) = &self.writer {
+            w.send(records.to_vec());
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        // The writer commits on its own within 200 ms; waiting here would stall the pipeline.
+        Ok(())
+    }
+
+    fn close(&mut self, _end: &SessionEnd) -> anyhow::Result<()> {
+        if let Some((stop, thread)) = self.retention.take() {
+            let _ = stop.send(());
+            let _ = thread.join();
+        }
+        if let Some(w) = self.writer.take() {
+            let s = w.shutdown();
+            eprintln!(
+                "netsnoop: store: {} records written, {} dropped (queue full), {} failed",
+                s.records_written, s.records_dropped, s.records_failed
+            );
+            if s.records_failed > 0 {
+                anyhow::bail!(
+                    "{} records could not be written to the store",
+                    s.records_failed
+                );
+            }
+        }
+        Ok(())
+    }
+}

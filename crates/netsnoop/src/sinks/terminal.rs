@@ -1,0 +1,187 @@
+//! The terminal sink: colored alert lines (text) or JSON lines on stdout. Colors go
+//! through anstream, which drops them for pipes, files and NO_COLOR.
+
+use super::{Change, Changes, SessionEnd, Sink};
+use crate::time::TimeFmt;
+use crate::{events, jsonl, term};
+use netsnoop_core::{Event, Record};
+use std::io::Write;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Jsonl,
+}
+
+pub struct Terminal<W: Write + Send> {
+    out: W,
+    format: Format,
+    tf: TimeFmt,
+    changes: Changes,
+    /// Event types printed in JSON-lines mode (the same list as events.jsonl).
+    event_types: Vec<String>,
+}
+
+impl Terminal<anstream::AutoStream<std::io::Stdout>> {
+    pub fn stdout(format: Format, tf: TimeFmt, event_types: Vec<String>) -> Self {
+        Terminal::new(anstream::stdout(), format, tf, event_types)
+    }
+}
+
+impl<W: Write + Send> Terminal<W> {
+    pub fn new(out: W, format: Format, tf: TimeFmt, event_types: Vec<String>) -> Self {
+        Terminal {
+            out,
+            format,
+            tf,
+            changes: Changes::default(),
+            event_types,
+        }
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    fn text(&mut self, r: &Record) -> std::io::Result<()> {
+        match r {
+            Record::Alert(a) => {
+                let change = self.changes.classify(a);
+                if change.is_news() {
+                    let up = if change == Change::Escalated {
+                        " ⬆"
+                    } else {
+                        ""
+                    };
+                    writeln!(self.out, "{}{up}", term::alert_line(a, &self.tf))?;
+                }
+            }
+            Record::Event(Event::Loss(l)) => writeln!(
+                self.out,
+                "[{}] ⚠ lost {} events from {} ({})",
+                self.tf.rfc3339(l.time),
+                l.count,
+                term::escape(&l.source),
+                term::escape(&l.reason)
+            )?,
+            Record::Event(_) => {}
+        }
+        Ok(())
+    }
+
+    fn json(&mut self, r: &Record) -> std::io::Result<()> {
+        let value = match r {
+            Record::Alert(a) => {
+                let change = self.changes.classify(a);
+                if !change.is_news() {
+                    return Ok(());
+                }
+                jsonl::alert(a, Some(change), &self.tf)
+            }
+            Record::Event(e) => {
+                if !self.event_types.iter().any(|t| t == events::type_name(e)) {
+                    return Ok(());
+                }
+                jsonl::event(e, &self.tf)
+            }
+        };
+        self.out.write_all(&jsonl::line(&value))
+    }
+}
+
+impl<W: Write + Send> Sink for Terminal<W> {
+    fn name(&self) -> String {
+        match self.format {
+            Format::Text => "terminal".into(),
+            Format::Jsonl => "terminal (jsonl)".into(),
+        }
+    }
+
+    fn accept(&mut self, records: &[Record]) -> anyhow::Result<()> {
+        for r in records {
+            match self.format {
+                Format::Text => self.text(r)?,
+                Format::Jsonl => self.json(r)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        self.out.flush()?;
+        Ok(())
+    }
+
+    fn close(&mut self, _end: &SessionEnd) -> anyhow::Result<()> {
+        self.out.flush()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netsnoop_core::{Alert, AlertState, Severity, Subject, Ts};
+
+    fn alert(sev: Severity) -> Record {
+        Record::Alert(Alert {
+            id: "cpu/1".into(),
+            kind: "cpu.process.high".into(),
+            severity: sev,
+            label: None,
+            state: AlertState::Active,
+            first_seen: Ts(0),
+            last_seen: Ts(0),
+            subject: Subject::process(1, "x\x1b]0;pwned\x07"),
+            message: "hot".into(),
+            details: serde_json::Value::Null,
+        })
+    }
+
+    #[test]
+    fn without_a_terminal_the_lines_carry_no_color_and_no_raw_control_codes() {
+        let buf = anstream::StripStream::new(Vec::new());
+        let mut t = Terminal::new(buf, Format::Text, TimeFmt::utc(), vec![]);
+        t.accept(&[
+            alert(Severity::High),
+            alert(Severity::High),
+            alert(Severity::Critical),
+        ])
+        .unwrap();
+        let text = String::from_utf8(t.into_inner().into_inner()).unwrap();
+        assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+        assert_eq!(
+            text.lines().count(),
+            2,
+            "update skipped, escalation shown: {text}"
+        );
+        assert!(text.contains("x\\e]0;pwned\\u{7}"), "{text}");
+    }
+
+    #[test]
+    fn jsonl_mode_writes_one_object_per_line_with_a_type() {
+        let mut t = Terminal::new(
+            Vec::new(),
+            Format::Jsonl,
+            TimeFmt::utc(),
+            vec!["process".into()],
+        );
+        t.accept(&[
+            alert(Severity::High),
+            Record::Event(Event::Process(Default::default())),
+            Record::Event(Event::Packet(Default::default())),
+        ])
+        .unwrap();
+        let text = String::from_utf8(t.into_inner()).unwrap();
+        let types: Vec<String> = text
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["type"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(types, ["alert", "process"]);
+    }
+}

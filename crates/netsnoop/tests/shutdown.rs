@@ -1,0 +1,111 @@
+//! End to end: `netsnoop run --no-capture` starts, and SIGINT or SIGTERM ends it cleanly —
+//! exit code 0 within 2 s and the session end marker in netsnoop.log.
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const READY: &str = "netsnoop: running; press Ctrl+C to stop";
+
+fn start(dir: &std::path::Path, command: &str) -> (Child, mpsc::Receiver<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netsnoop"))
+        .args([command, "--no-capture", "--data-dir"])
+        .arg(dir)
+        .arg("--config")
+        .arg(dir.join("c.toml"))
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("netsnoop starts");
+    let (tx, rx) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (child, rx)
+}
+
+/// Collects stderr until the ready line; fails after 20 s (a cold, busy machine).
+fn wait_ready(rx: &mpsc::Receiver<String>) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut lines = Vec::new();
+    while Instant::now() < deadline {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) if line == READY => return lines,
+            Ok(line) => lines.push(line),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    panic!("no ready line; stderr so far: {lines:#?}");
+}
+
+fn stops_cleanly_on(signal: Signal, command: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, rx) = start(dir.path(), command);
+    let banner = wait_ready(&rx).join("\n");
+    assert!(
+        banner.contains("c.toml (not found: using the defaults"),
+        "{banner}"
+    );
+    assert!(
+        banner.contains(&format!("data:     {}", dir.path().display())),
+        "{banner}"
+    );
+    assert!(banner.contains("capture:  off"), "{banner}");
+    let sinks = if command == "run" {
+        "sinks:    log files, store (sqlite), terminal"
+    } else {
+        "sinks:    log files, terminal"
+    };
+    assert!(banner.contains(sinks), "{banner}");
+    assert!(banner.contains("stages:   process"), "{banner}");
+
+    let sent = Instant::now();
+    kill(Pid::from_raw(child.id() as i32), signal).unwrap();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if sent.elapsed() > Duration::from_secs(2) {
+            let _ = child.kill();
+            panic!("still running 2 s after {signal}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(status.code(), Some(0), "exit status after {signal}");
+
+    let log = std::fs::read_to_string(dir.path().join("netsnoop.log")).unwrap();
+    let last = log.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("===== session end ") && last.contains(&format!("— {signal};")),
+        "end marker missing: {log}"
+    );
+    assert!(log.contains("===== session start "), "{log}");
+    let csv = std::fs::read_to_string(dir.path().join("anomalies.csv")).unwrap();
+    assert_eq!(
+        csv,
+        "timestamp,process_name,pid,reason,severity,user,command\n"
+    );
+}
+
+#[test]
+fn run_stops_cleanly_on_sigint() {
+    stops_cleanly_on(Signal::SIGINT, "run");
+}
+
+#[test]
+fn run_stops_cleanly_on_sigterm() {
+    stops_cleanly_on(Signal::SIGTERM, "run");
+}
+
+#[test]
+fn watch_stops_cleanly_on_sigint() {
+    stops_cleanly_on(Signal::SIGINT, "watch");
+}
