@@ -121,8 +121,11 @@ pub fn rollups(packets: &[PacketMeta]) -> Vec<TrafficSecond> {
             second,
             total,
             by_protocol: proto.into_iter().collect(),
+            unique_src: src.len() as u64,
+            unique_dst: dst.len() as u64,
             by_src: src.into_iter().collect(),
             by_dst: dst.into_iter().collect(),
+            ..TrafficSecond::default()
         })
         .collect()
 }
@@ -212,7 +215,6 @@ pub fn resources(time: i64, procs: usize) -> ResourceSample {
                 rss_bytes: (i as u64 + 1) << 20,
             })
             .collect(),
-        vanished: 0,
     }
 }
 
