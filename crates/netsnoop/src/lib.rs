@@ -1,6 +1,7 @@
 //! The `netsnoop` binary's library: command line, config, pipeline wiring, terminal output
 //! and log writers. `main.rs` only parses arguments and dispatches to [`commands`].
 
+pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -7,6 +7,7 @@ use crate::sinks::store::{self, StoreSink};
 use crate::sinks::terminal::{Format, Terminal};
 use crate::sinks::{SessionStart, Sink};
 use crate::sources::Source;
+use netsnoop_core::net::NetworkStages;
 use netsnoop_core::process::stage::ProcessMonitor;
 use netsnoop_core::{Degraded, Stage};
 use netsnoop_store::{Store, WriterHandle};
@@ -65,7 +66,11 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
         w.stages
             .extend(netsnoop_core::resource::detectors(&cfg.resources));
     }
-    // The flow table and scan detector join when packet capture does.
+    // Network stages (flows, per-second rollups, scan and spike detection) whenever packets
+    // can arrive: `run` always takes them over POST /packets.
+    if mode == Mode::Run || cfg.network.capture.enabled {
+        w.stages.push(Box::new(NetworkStages::new(&cfg.network)));
+    }
 
     // Sinks, in the order they receive records: files first, so a stuck terminal never
     // delays what is recorded.
@@ -105,7 +110,10 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
     if mode == Mode::Run {
         w.notes.push((
             "api",
-            format!("not built yet (server.listen = {})", cfg.server.listen),
+            format!(
+                "http://{0}/ (dashboard), http://{0}/docs (API)",
+                cfg.server.listen
+            ),
         ));
     }
     Ok(w)
