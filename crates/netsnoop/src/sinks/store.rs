@@ -106,7 +106,17 @@ impl Sink for StoreSink {
     fn close(&mut self, _end: &SessionEnd) -> anyhow::Result<()> {
         if let Some((stop, thread)) = self.retention.take() {
             let _ = stop.send(());
-            let _ = thread.join();
+            // A pass deleting millions of rows must not hold up exit past the 2 s promise;
+            // left behind, its transaction simply rolls back when the process ends.
+            let deadline = std::time::Instant::now() + Duration::from_millis(300);
+            while !thread.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if thread.is_finished() {
+                let _ = thread.join();
+            } else {
+                eprintln!("netsnoop: store: a retention pass was still running; it is abandoned");
+            }
         }
         if let Some(w) = self.writer.take() {
             let s = w.shutdown();
