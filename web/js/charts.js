@@ -79,7 +79,16 @@ export function timeChart(canvas, datasets, { yTicks, y1Ticks, stacked = false, 
   if (y1Ticks) scales.y1 = axis({ position: 'right', beginAtZero: true, grid: { drawOnChartArea: false }, ticks: { ...axis().ticks, callback: y1Ticks } });
   return makeChart(canvas, {
     type: 'line',
-    data: { datasets: datasets.map((d) => ({ pointRadius: 0, borderWidth: 1.5, tension: 0.25, parsing: false, ...d })) },
+    data: {
+      datasets: datasets.map((d) => ({
+        // Points only while there are too few to draw a line.
+        pointRadius: (ctx) => (ctx.dataset.data.length < 3 ? 3 : 0),
+        borderWidth: 1.5,
+        tension: 0.25,
+        parsing: false,
+        ...d,
+      })),
+    },
     options: baseOptions({
       scales,
       plugins: {
@@ -112,8 +121,17 @@ export function redraw(chart) {
     max = Math.max(max, d.data[d.data.length - 1].x);
   }
   const x = chart.options.scales.x;
-  x.min = Number.isFinite(min) ? min : undefined;
-  x.max = Number.isFinite(max) && max > min ? max : undefined;
+  if (!Number.isFinite(min)) {
+    // Nothing yet: show the last five minutes rather than an axis around 1970.
+    max = Date.now();
+    min = max - 5 * 60e3;
+  } else if (max - min < 60e3) {
+    // One point (or a few close ones): give it a minute either side so it is visible.
+    min -= 60e3;
+    max += 60e3;
+  }
+  x.min = min;
+  x.max = max;
   chart.update('none');
 }
 

@@ -180,9 +180,16 @@ function startLive() {
     if (topCpu) { liveTops = true; p.topCpu.set(topCpu); }
     if (topMem) p.topMem.set(topMem);
   });
-  // New traffic refreshes the network aggregates: at once, then at most every 2 s.
+  // New traffic refreshes the network aggregates: at once, then at most every 2 s. Closed
+  // traffic seconds say so, and so does the heartbeat's running packet counter (a second
+  // only closes when later packets or ticks arrive).
   const refreshNetwork = throttle(() => visible() && loadNetwork(), 2000);
+  let packetsSeen = null;
   stream.addEventListener('traffic', (e) => e.detail.packets > 0 && refreshNetwork());
+  stream.addEventListener('tick', (e) => {
+    if (packetsSeen !== null && e.detail.packets > packetsSeen) refreshNetwork();
+    packetsSeen = e.detail.packets;
+  });
   stream.addEventListener('state', (e) => {
     controls.connection(e.detail.state);
     // Coming back after an outage: reload so the gap is filled.
