@@ -4,7 +4,8 @@
 use super::{SessionEnd, Sink};
 use crate::config::Store as StoreConfig;
 use crossbeam_channel::{Sender, bounded};
-use netsnoop_core::Record;
+use netsnoop_core::resource::trim_to_top_n;
+use netsnoop_core::{Event, Record};
 use netsnoop_store::{OpenOptions, RetentionConfig, Store, Writer, WriterOptions, spawn_writer};
 use std::path::Path;
 use std::sync::Arc;
@@ -43,6 +44,8 @@ pub struct StoreSink {
     store: Arc<dyn Store>,
     writer: Option<Writer>,
     retention: Option<(Sender<()>, JoinHandle<()>)>,
+    /// Processes kept per resource sample (top by CPU and top by memory).
+    top_n: usize,
 }
 
 impl StoreSink {
@@ -72,7 +75,15 @@ impl StoreSink {
             store,
             writer: Some(writer),
             retention: Some((stop_tx, thread)),
+            top_n: usize::MAX,
         })
+    }
+
+    /// Keeps only the top `n` processes by CPU and by memory of each resource sample
+    /// (`resources.top_n`); the system figures are always kept whole.
+    pub fn with_top_n(mut self, n: usize) -> StoreSink {
+        self.top_n = n;
+        self
     }
 
     pub fn store(&self) -> Arc<dyn Store> {
@@ -93,7 +104,18 @@ impl Sink for StoreSink {
     fn accept(&mut self, records: &[Record]) -> anyhow::Result<()> {
         // A full writer queue drops and counts (WriterStats::records_dropped), shown at exit.
         if let Some(w) = &self.writer {
-            w.send(records.to_vec());
+            // Per-process rows are kept for the top processes only: trimming here also
+            // spares copying a thousand process samples a second into the queue.
+            let batch = records
+                .iter()
+                .map(|r| match r {
+                    Record::Event(Event::Resources(s)) => {
+                        Record::Event(Event::Resources(trim_to_top_n(s, self.top_n)))
+                    }
+                    other => other.clone(),
+                })
+                .collect();
+            w.send(batch);
         }
         Ok(())
     }
