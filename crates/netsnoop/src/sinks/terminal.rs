@@ -253,4 +253,47 @@ mod tests {
             .collect();
         assert_eq!(types, ["alert", "process"]);
     }
+
+    #[test]
+    fn jsonl_resource_samples_are_rate_limited_and_trimmed_to_the_top_processes() {
+        use netsnoop_core::{ProcSample, ResourceSample, SystemSample};
+        let cfg = netsnoop_core::resource::ResourceConfig {
+            jsonl_samples_every_secs: 10,
+            top_n: 1,
+            ..Default::default()
+        };
+        let mut t = Terminal::new(Vec::new(), Format::Jsonl, TimeFmt::utc(), vec![])
+            .with_resource_samples(&cfg);
+        let sample = |secs: i64| {
+            let p = |pid: u32, cpu_pct: f64, rss_bytes: u64| ProcSample {
+                pid,
+                cpu_pct,
+                rss_bytes,
+                ..ProcSample::default()
+            };
+            Record::Event(Event::Resources(ResourceSample {
+                system: SystemSample {
+                    time: Ts::from_secs(secs),
+                    ..SystemSample::default()
+                },
+                processes: vec![p(1, 50.0, 1), p(2, 0.0, 900), p(3, 1.0, 2)],
+            }))
+        };
+        let records: Vec<Record> = (0..25).map(sample).collect();
+        t.accept(&records).unwrap();
+        let text = String::from_utf8(t.into_inner()).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 3, "one sample per 10 s: {text}");
+        let pids: Vec<u64> = lines[0]["processes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["pid"].as_u64().unwrap())
+            .collect();
+        assert_eq!(pids, [1, 2], "top 1 by CPU and top 1 by memory");
+        assert!(lines.iter().all(|l| l["type"] == "resources"));
+    }
 }
