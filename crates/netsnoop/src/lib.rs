@@ -12,6 +12,7 @@ pub mod live;
 pub mod logs;
 pub mod pipeline;
 pub mod proctree;
+pub mod resource_source;
 pub mod shutdown;
 pub mod sinks;
 pub mod sources;

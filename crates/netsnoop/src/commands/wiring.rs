@@ -57,6 +57,17 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
     w.degraded.extend(exec.degraded);
     w.sources.push(Box::new(exec.source));
 
+    // Resources: /proc sampled once per interval (CPU, memory, load, pressure).
+    if cfg.resources.enabled {
+        let res = crate::resource_source::start(&cfg.resources)?;
+        w.notes.push(("resources", res.note));
+        w.degraded.extend(res.degraded);
+        w.sources.push(Box::new(res.source));
+    } else {
+        w.notes
+            .push(("resources", "off (resources.enabled = false)".into()));
+    }
+
     // Stages: pure state machines from netsnoop-core, each built from its config section.
     // They sit idle until their source delivers events.
     w.stages.push(Box::new(
@@ -84,7 +95,8 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
         Mode::Run => Format::Text,
         Mode::Watch(f) => f,
     };
-    let terminal = Terminal::stdout(format, setup.tf.clone(), cfg.logs.events.clone());
+    let terminal = Terminal::stdout(format, setup.tf.clone(), cfg.logs.events.clone())
+        .with_resource_samples(&cfg.resources);
     w.sinks.push(Box::new(match mode {
         Mode::Watch(_) => terminal.with_process_tree(cfg.process.burst.group_secs),
         Mode::Run => terminal,
@@ -92,6 +104,7 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
     if mode == Mode::Run {
         match store::open(&cfg.store, &setup.data_dir)
             .and_then(|st| StoreSink::start(st, cfg.store.retention_every.get()))
+            .map(|sink| sink.with_top_n(cfg.resources.top_n))
         {
             Ok(sink) => {
                 w.store = Some(sink.store());
