@@ -101,7 +101,7 @@ test('the network panels fill from packets posted to the running binary, and gro
   const navs = navigations;
   const before = await tileNumber('packets');
   await postPackets(120);
-  await waitFor(async () => (await tileNumber('packets')) >= before + 120, { timeoutMs: 10000, what: 'the packet count to grow live' });
+  await waitFor(async () => (await tileNumber('packets')) >= before + 120, { timeoutMs: 20000, what: 'the packet count to grow live' });
   assert.equal(navigations, navs, 'no reload was needed');
 });
 
