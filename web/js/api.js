@@ -4,7 +4,7 @@
 import { toMillis } from './format.js';
 
 /** Alerts fetched for the history panels; they note when a range holds more. */
-export const HISTORY_LIMIT = 200;
+export const HISTORY_LIMIT = 100;
 
 const RANGE_SECS = { '1h': 3600, '6h': 6 * 3600, '24h': 24 * 3600, all: null };
 
@@ -188,7 +188,7 @@ export const api = {
   // The biggest flows by bytes ({recent, top} on the wire).
   flows: () => getJSON('flows', { limit: 20 }).then((j) => list(j, 'top', 'items', 'flows').map(normFlow)),
   // Active alerts of every kind (/alerts alone lists only network ones, as NetWatch did).
-  activeAlerts: () => getJSON('alerts/history', { state: 'active', limit: 100 }).then((j) => list(j, 'items', 'alerts').map(normAlert)),
+  activeAlerts: () => getJSON('alerts/history', { state: 'active', limit: 50 }).then((j) => list(j, 'items', 'alerts').map(normAlert)),
   // Newest first; the page weight budget caps it (the history panels say when they are capped).
   alertHistory: (range, limit = HISTORY_LIMIT) => getJSON('alerts/history', { ...rangeParams(range), limit }).then((j) => list(j, 'items', 'alerts').map(normAlert)),
   // 5 minutes of 1 s history is plenty for the live charts and keeps the page light.

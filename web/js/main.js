@@ -124,10 +124,12 @@ function loadHost() {
   ]);
 }
 
-// Once system ticks carry the top processes, they keep those tables live; /processes then
-// only feeds the tree.
+// System ticks carry the top processes and keep those tables live; /processes (the whole
+// tree, tens of KB) is fetched only once the tree is on screen, then every 5 s.
 let liveTops = false;
+let treeShown = false;
 function loadProcesses() {
+  if (!treeShown) return Promise.resolve(false);
   return load('proc-tree', api.processes, (procs) => {
     if (!liveTops) {
       p.topCpu.set(procs.topCpu);
@@ -135,6 +137,15 @@ function loadProcesses() {
     }
     p.tree.set(procs.tree, [...procs.topCpu, ...procs.topMem]);
   });
+}
+
+function watchTree() {
+  const show = () => { treeShown = true; loadProcesses(); };
+  if (!('IntersectionObserver' in window)) { show(); return; }
+  const io = new IntersectionObserver((entries) => {
+    if (entries.some((e) => e.isIntersecting)) { io.disconnect(); show(); }
+  }, { rootMargin: '200px' });
+  io.observe($('proc-tree'));
 }
 
 const renderHistory = debounce(() => {
@@ -211,6 +222,7 @@ Promise.race([Promise.all([loadSummary(), loadHealth()]), new Promise((r) => set
   .then(() => loadChartLib('vendor/chart.umd.min.js'))
   .then(() => {
   createPanels();
+  watchTree();
   performance.mark('netsnoop:panels-created');
   startLive();
   return loadAll();

@@ -110,6 +110,7 @@ test('the host panels fill from the live resource samples', async () => {
   await waitFor(() => page.locator('#cpu .core').count(), { what: 'per-core meters' });
   await waitFor(async () => (await chartPoints('#memory canvas')) > 1, { what: 'the memory chart' });
   await waitFor(() => page.locator('#top-cpu tbody tr').count(), { what: 'top processes by CPU' });
+  await page.locator('#proc-tree').scrollIntoViewIfNeeded(); // the tree loads once it is on screen
   await waitFor(() => page.locator('#proc-tree .tree-root li').count(), { what: 'the process tree' });
 });
 
