@@ -14,6 +14,12 @@ fn start(dir: &std::path::Path, command: &str) -> (Child, mpsc::Receiver<String>
     let mut child = Command::new(env!("CARGO_BIN_EXE_netsnoop"))
         .args([command, "--no-capture", "--data-dir"])
         .arg(dir)
+        // `run` serves the API: port 0, so parallel tests never collide on 8000.
+        .args(if command == "run" {
+            &["--listen", "127.0.0.1:0"][..]
+        } else {
+            &[]
+        })
         .arg("--config")
         .arg(dir.join("c.toml"))
         .env("NO_COLOR", "1")

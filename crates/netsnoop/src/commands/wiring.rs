@@ -7,6 +7,7 @@ use crate::sinks::store::{self, StoreSink};
 use crate::sinks::terminal::{Format, Terminal};
 use crate::sinks::{SessionStart, Sink};
 use crate::sources::Source;
+use netsnoop_core::net::NetworkStages;
 use netsnoop_core::process::stage::ProcessMonitor;
 use netsnoop_core::{Degraded, Stage};
 use netsnoop_store::{Store, WriterHandle};
@@ -50,15 +51,26 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
         "off (--no-capture or network.capture.enabled = false)".into(),
     ));
 
+    // Exec events: eBPF, the proc connector or /proc polling, whichever starts.
+    let exec = crate::exec_source::start(&cfg.process)?;
+    w.notes.push(("exec", exec.note));
+    w.degraded.extend(exec.degraded);
+    w.sources.push(Box::new(exec.source));
+
     // Stages: pure state machines from netsnoop-core, each built from its config section.
     // They sit idle until their source delivers events.
-    w.stages
-        .push(Box::new(ProcessMonitor::new(cfg.process.clone())));
+    w.stages.push(Box::new(
+        ProcessMonitor::new(cfg.process.clone()).with_self_pid(std::process::id()),
+    ));
     if cfg.resources.enabled {
         w.stages
             .extend(netsnoop_core::resource::detectors(&cfg.resources));
     }
-    // The flow table and scan detector join when packet capture does.
+    // Network stages (flows, per-second rollups, scan and spike detection) whenever packets
+    // can arrive: `run` always takes them over POST /packets.
+    if mode == Mode::Run || cfg.network.capture.enabled {
+        w.stages.push(Box::new(NetworkStages::new(&cfg.network)));
+    }
 
     // Sinks, in the order they receive records: files first, so a stuck terminal never
     // delays what is recorded.
@@ -72,11 +84,11 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
         Mode::Run => Format::Text,
         Mode::Watch(f) => f,
     };
-    w.sinks.push(Box::new(Terminal::stdout(
-        format,
-        setup.tf.clone(),
-        cfg.logs.events.clone(),
-    )));
+    let terminal = Terminal::stdout(format, setup.tf.clone(), cfg.logs.events.clone());
+    w.sinks.push(Box::new(match mode {
+        Mode::Watch(_) => terminal.with_process_tree(cfg.process.burst.group_secs),
+        Mode::Run => terminal,
+    }));
     if mode == Mode::Run {
         match store::open(&cfg.store, &setup.data_dir)
             .and_then(|st| StoreSink::start(st, cfg.store.retention_every.get()))
@@ -98,7 +110,10 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
     if mode == Mode::Run {
         w.notes.push((
             "api",
-            format!("not built yet (server.listen = {})", cfg.server.listen),
+            format!(
+                "http://{0}/ (dashboard), http://{0}/docs (API)",
+                cfg.server.listen
+            ),
         ));
     }
     Ok(w)

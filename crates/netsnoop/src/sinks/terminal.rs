@@ -3,8 +3,9 @@
 
 use super::{Change, Changes, SessionEnd, Sink};
 use crate::time::TimeFmt;
-use crate::{events, jsonl, term};
-use netsnoop_core::{Event, Record};
+use crate::{events, jsonl, proctree, term};
+use netsnoop_core::process::group::AlertGroups;
+use netsnoop_core::{Alert, Event, ProcEventKind, Record};
 use std::io::Write;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -20,6 +21,10 @@ pub struct Terminal<W: Write + Send> {
     changes: Changes,
     /// Event types printed in JSON-lines mode (the same list as events.jsonl).
     event_types: Vec<String>,
+    /// `watch`: draw each new process as a tree (text mode).
+    process_tree: bool,
+    /// `watch`: burst alerts held and shown together over the grouping window.
+    groups: Option<AlertGroups>,
 }
 
 impl Terminal<anstream::AutoStream<std::io::Stdout>> {
@@ -36,7 +41,36 @@ impl<W: Write + Send> Terminal<W> {
             tf,
             changes: Changes::default(),
             event_types,
+            process_tree: false,
+            groups: None,
         }
+    }
+
+    /// `watch`'s text view: a tree per new process, and burst alerts grouped over
+    /// `group_secs` as the original printed them.
+    pub fn with_process_tree(mut self, group_secs: f64) -> Self {
+        self.process_tree = true;
+        self.groups = Some(AlertGroups::new(group_secs));
+        self
+    }
+
+    fn print_group(&mut self, force: bool) -> std::io::Result<()> {
+        let Some(groups) = &mut self.groups else {
+            return Ok(());
+        };
+        let Some(alerts) = groups.due(crate::time::now(), force) else {
+            return Ok(());
+        };
+        match alerts.as_slice() {
+            [] => {}
+            [one] => writeln!(self.out, "{}", term::alert_line(one, &self.tf))?,
+            many => write!(self.out, "{}", proctree::grouped(many, &self.tf))?,
+        }
+        Ok(())
+    }
+
+    fn groups_burst(&self, a: &Alert) -> bool {
+        self.groups.is_some() && a.kind == "process.burst" && a.is_active()
     }
 
     pub fn into_inner(self) -> W {
@@ -47,7 +81,12 @@ impl<W: Write + Send> Terminal<W> {
         match r {
             Record::Alert(a) => {
                 let change = self.changes.classify(a);
-                if change.is_news() {
+                if change.is_news() && self.groups_burst(a) {
+                    let now = crate::time::now();
+                    if let Some(g) = &mut self.groups {
+                        g.push(a.clone(), now);
+                    }
+                } else if change.is_news() {
                     let up = if change == Change::Escalated {
                         " ⬆"
                     } else {
@@ -64,6 +103,11 @@ impl<W: Write + Send> Terminal<W> {
                 term::escape(&l.source),
                 term::escape(&l.reason)
             )?,
+            Record::Event(Event::Process(p))
+                if self.process_tree && p.kind == ProcEventKind::Exec =>
+            {
+                write!(self.out, "{}", proctree::render(p, &self.tf))?
+            }
             Record::Event(_) => {}
         }
         Ok(())
@@ -108,11 +152,13 @@ impl<W: Write + Send> Sink for Terminal<W> {
     }
 
     fn flush(&mut self) -> anyhow::Result<()> {
+        self.print_group(false)?;
         self.out.flush()?;
         Ok(())
     }
 
     fn close(&mut self, _end: &SessionEnd) -> anyhow::Result<()> {
+        self.print_group(true)?;
         self.out.flush()?;
         Ok(())
     }
