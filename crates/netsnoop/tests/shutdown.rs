@@ -88,10 +88,12 @@ fn stops_cleanly_on(signal: Signal, command: &str) {
         "end marker missing: {log}"
     );
     assert!(log.contains("===== session start "), "{log}");
+    // Real exec events flow now, so another process's burst on this shared host may add
+    // rows; the header must be there either way.
     let csv = std::fs::read_to_string(dir.path().join("anomalies.csv")).unwrap();
     assert_eq!(
-        csv,
-        "timestamp,process_name,pid,reason,severity,user,command\n"
+        csv.lines().next(),
+        Some("timestamp,process_name,pid,reason,severity,user,command")
     );
 }
 
