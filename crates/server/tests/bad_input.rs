@@ -8,7 +8,9 @@ use serde_json::Value;
 
 async fn total_packets(s: &TestServer) -> u64 {
     s.settle(5).await;
-    s.get_json("/stats/summary").await["total_packets"].as_u64().unwrap()
+    s.get_json("/stats/summary").await["total_packets"]
+        .as_u64()
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,9 +75,16 @@ async fn bad_packets_are_refused_with_a_reason_and_stored_data_survives() {
         assert_eq!(got, status, "{what}: {err}");
         assert_eq!(err["error"], code, "{what}: {err}");
         let detail = err["detail"].as_str().unwrap();
-        assert!(detail.contains(mentions), "{what}: {detail:?} should mention {mentions:?}");
+        assert!(
+            detail.contains(mentions),
+            "{what}: {detail:?} should mention {mentions:?}"
+        );
     }
-    assert_eq!(total_packets(&s).await, before, "a refused batch stores nothing, and loses nothing");
+    assert_eq!(
+        total_packets(&s).await,
+        before,
+        "a refused batch stores nothing, and loses nothing"
+    );
     s.shutdown().await;
 }
 
@@ -115,7 +124,11 @@ async fn a_body_over_the_limit_is_refused_with_413_and_json() {
     })
     .await;
     let now = jiff::Timestamp::now().as_second() as f64;
-    let big = Value::Array((0..100).map(|i| packet(now + i as f64, "10.0.0.1", "10.0.0.2", "UDP", 10)).collect());
+    let big = Value::Array(
+        (0..100)
+            .map(|i| packet(now + i as f64, "10.0.0.1", "10.0.0.2", "UDP", 10))
+            .collect(),
+    );
     let (status, err) = s.post(&big.to_string()).await;
     assert_eq!(status, 413, "{err}");
     assert_eq!(err["error"], "body_too_large");

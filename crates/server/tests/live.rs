@@ -5,8 +5,7 @@
 mod common;
 
 use common::{TestServer, packet};
-use futures_util::StreamExt;
-use netsnoop_core::{Event, ProcessEvent, Record, Ts};
+use netsnoop_core::{Event, Loss, ProcessEvent, Record, Ts};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -24,8 +23,15 @@ async fn next_event(resp: &mut reqwest::Response, event: &str, within: Duration)
         buf.push_str(&String::from_utf8_lossy(&chunk));
         while let Some(end) = buf.find("\n\n") {
             let frame: String = buf.drain(..end + 2).collect();
-            let name = frame.lines().find_map(|l| l.strip_prefix("event:")).map(str::trim);
-            let data: String = frame.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim).collect();
+            let name = frame
+                .lines()
+                .find_map(|l| l.strip_prefix("event:"))
+                .map(str::trim);
+            let data: String = frame
+                .lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .map(str::trim)
+                .collect();
             if name == Some(event) {
                 return serde_json::from_str(&data).unwrap();
             }
@@ -38,7 +44,12 @@ async fn the_stream_delivers_a_port_scan_alert_raised_from_posted_packets() {
     let s = TestServer::start().await;
     let mut stream = s.client.get(s.url("/stream")).send().await.unwrap();
     assert_eq!(stream.status(), 200);
-    assert!(stream.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    assert!(
+        stream.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
     // The first tick proves the subscription is live before the scan starts.
     next_event(&mut stream, "tick", Duration::from_secs(10)).await;
 
@@ -63,8 +74,20 @@ async fn the_stream_delivers_a_port_scan_alert_raised_from_posted_packets() {
 
     let active = s.get_json("/alerts").await;
     assert_eq!(active[0]["src_ip"], "10.66.0.1");
-    for key in ["src_ip", "packet_count", "alert", "kind", "severity", "ports", "first_seen"] {
-        assert!(active[0].get(key).is_some(), "/alerts item lacks {key}: {}", active[0]);
+    for key in [
+        "src_ip",
+        "packet_count",
+        "alert",
+        "kind",
+        "severity",
+        "ports",
+        "first_seen",
+    ] {
+        assert!(
+            active[0].get(key).is_some(),
+            "/alerts item lacks {key}: {}",
+            active[0]
+        );
     }
     s.shutdown().await;
 }
@@ -97,7 +120,10 @@ async fn a_client_that_stops_reading_is_dropped_without_stalling_the_pipeline() 
     .await
     .unwrap();
     assert!(dropped, "the stalled client was never dropped");
-    assert!(started.elapsed() < Duration::from_secs(30), "publishing stalled");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "publishing stalled"
+    );
     drop(stalled);
     // Others can still connect and receive.
     let mut fresh = s.client.get(s.url("/stream")).send().await.unwrap();
@@ -117,6 +143,15 @@ async fn metrics_parse_as_exposition_text_with_packets_by_protocol() {
         packet(t, "10.0.0.1", "10.0.0.2", "UDP", 10),
     ]);
     assert_eq!(s.post(&batch.to_string()).await.0, 200);
+    let loss = |source: &str, count| {
+        Event::Loss(Loss {
+            time: Ts::from_secs(t as i64),
+            source: source.into(),
+            count,
+            reason: "buffer overrun".into(),
+        })
+    };
+    s.send_events(vec![loss("proc_connector", 3), loss("capture:lo", 7)]);
     s.settle(5).await;
     let resp = s.client.get(s.url("/metrics")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
@@ -129,18 +164,61 @@ async fn metrics_parse_as_exposition_text_with_packets_by_protocol() {
             .iter()
             .find(|s| s.metric == name && label.is_none_or(|(k, v)| s.labels.get(k) == Some(v)))
             .map(|s| match s.value {
-                prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Gauge(v) | prometheus_parse::Value::Untyped(v) => v,
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
                 _ => f64::NAN,
             })
     };
-    assert_eq!(value("netsnoop_packets_total", Some(("protocol", "TCP"))), Some(2.0), "{text}");
-    assert_eq!(value("netsnoop_bytes_total", Some(("protocol", "TCP"))), Some(150.0));
-    assert_eq!(value("netsnoop_packets_total", Some(("protocol", "UDP"))), Some(1.0));
-    assert_eq!(value("netsnoop_api_ingested_packets_total", None), Some(3.0));
-    assert!(value("netsnoop_process_resident_memory_bytes", None).unwrap() > 1e6, "own RSS");
-    assert!(value("netsnoop_process_cpu_seconds_total", None).is_some(), "own CPU");
-    for family in ["netsnoop_alerts", "netsnoop_lost_events", "netsnoop_capture_drops", "netsnoop_system_cpu_percent", "netsnoop_flows"] {
-        assert!(text.contains(&format!("# TYPE {family}")), "missing {family}");
+    assert_eq!(
+        value("netsnoop_packets_total", Some(("protocol", "TCP"))),
+        Some(2.0),
+        "{text}"
+    );
+    assert_eq!(
+        value("netsnoop_bytes_total", Some(("protocol", "TCP"))),
+        Some(150.0)
+    );
+    assert_eq!(
+        value("netsnoop_packets_total", Some(("protocol", "UDP"))),
+        Some(1.0)
+    );
+    assert_eq!(
+        value("netsnoop_api_ingested_packets_total", None),
+        Some(3.0)
+    );
+    assert!(
+        value("netsnoop_process_resident_memory_bytes", None).unwrap() > 1e6,
+        "own RSS"
+    );
+    assert!(
+        value("netsnoop_process_cpu_seconds_total", None).is_some(),
+        "own CPU"
+    );
+    assert_eq!(
+        value(
+            "netsnoop_lost_events_total",
+            Some(("source", "proc_connector"))
+        ),
+        Some(3.0)
+    );
+    assert_eq!(
+        value(
+            "netsnoop_capture_drops_total",
+            Some(("source", "capture:lo"))
+        ),
+        Some(7.0)
+    );
+    for family in [
+        "netsnoop_alerts_active",
+        "netsnoop_system_cpu_percent",
+        "netsnoop_system_memory_used_bytes",
+        "netsnoop_flows",
+    ] {
+        assert!(
+            text.contains(&format!("# TYPE {family}")),
+            "missing {family}"
+        );
     }
     s.shutdown().await;
 }
@@ -151,21 +229,60 @@ async fn the_docs_work_offline_and_describe_every_endpoint() {
     let spec = s.get_json("/openapi.json").await;
     let paths = spec["paths"].as_object().unwrap();
     for p in [
-        "/packets", "/stats/summary", "/stats/top-talkers", "/stats/protocol-distribution",
-        "/stats/traffic-over-time", "/packets/recent", "/alerts", "/alerts/history", "/system",
-        "/processes", "/processes/{pid}", "/events/process", "/flows", "/health", "/stream", "/metrics",
+        "/packets",
+        "/stats/summary",
+        "/stats/top-talkers",
+        "/stats/protocol-distribution",
+        "/stats/traffic-over-time",
+        "/packets/recent",
+        "/alerts",
+        "/alerts/history",
+        "/system",
+        "/processes",
+        "/processes/{pid}",
+        "/events/process",
+        "/flows",
+        "/health",
+        "/stream",
+        "/metrics",
     ] {
         assert!(paths.contains_key(p), "OpenAPI lacks {p}");
     }
-    let page = s.client.get(s.url("/docs")).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("/docs/swagger-ui-bundle.js") && !page.contains("https://"), "{page}");
-    let bundle = s.client.get(s.url("/docs/swagger-ui-bundle.js")).send().await.unwrap();
+    let page = s
+        .client
+        .get(s.url("/docs"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("/docs/swagger-ui-bundle.js") && !page.contains("https://"),
+        "{page}"
+    );
+    let bundle = s
+        .client
+        .get(s.url("/docs/swagger-ui-bundle.js"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bundle.status(), 200);
-    assert!(bundle.headers()["content-type"].to_str().unwrap().contains("javascript"));
+    assert!(
+        bundle.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
     assert!(bundle.bytes().await.unwrap().len() > 500_000);
     let index = s.client.get(s.url("/")).send().await.unwrap();
     assert_eq!(index.status(), 200);
-    assert!(index.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        index.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let missing = s.client.get(s.url("/no/such/thing")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
     s.shutdown().await;

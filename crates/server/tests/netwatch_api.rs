@@ -14,7 +14,13 @@ fn traffic(base: f64) -> Vec<Value> {
         v.push(packet(base + i as f64, "10.0.0.1", "10.0.0.9", "TCP", 100));
     }
     for i in 0..3 {
-        v.push(packet(base + 31.0 + i as f64, "10.0.0.2", "10.0.0.9", "UDP", 200));
+        v.push(packet(
+            base + 31.0 + i as f64,
+            "10.0.0.2",
+            "10.0.0.9",
+            "UDP",
+            200,
+        ));
     }
     v.push(packet(base + 40.0, "10.0.0.3", "10.0.0.8", "ICMP", 64));
     v.push(packet(base + 41.0, "10.0.0.3", "10.0.0.8", "icmp", 64));
@@ -37,7 +43,9 @@ async fn filled() -> TestServer {
         assert_eq!(status, 200, "{body}");
         assert_eq!(body["status"], "stored");
     }
-    let (status, body) = server.post(&Value::Array(packets[2..].to_vec()).to_string()).await;
+    let (status, body) = server
+        .post(&Value::Array(packets[2..].to_vec()).to_string())
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body, json!({"status": "stored", "count": 11}));
     server.settle(600).await;
@@ -45,7 +53,12 @@ async fn filled() -> TestServer {
 }
 
 fn keys(v: &Value) -> Vec<&str> {
-    let mut k: Vec<&str> = v.as_object().expect("an object").keys().map(String::as_str).collect();
+    let mut k: Vec<&str> = v
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
     k.sort_unstable();
     k
 }
@@ -68,20 +81,31 @@ async fn every_netwatch_endpoint_answers_with_netwatchs_field_names() {
     }
 
     let protocols = s.get_json("/stats/protocol-distribution").await;
-    let labels: Vec<&str> = protocols.as_array().unwrap().iter().map(|p| p["protocol"].as_str().unwrap()).collect();
+    let labels: Vec<&str> = protocols
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["protocol"].as_str().unwrap())
+        .collect();
     assert_eq!(labels, ["TCP", "UDP", "ICMP", "ICMPv6", "OTHER"]);
     assert!(keys(&protocols[0]).contains(&"count"));
 
     let traffic = s.get_json("/stats/traffic-over-time").await;
     assert_eq!(traffic.as_array().unwrap().len(), 13);
     for key in ["timestamp", "packet_size"] {
-        assert!(keys(&traffic[0]).contains(&key), "traffic-over-time lacks {key}");
+        assert!(
+            keys(&traffic[0]).contains(&key),
+            "traffic-over-time lacks {key}"
+        );
     }
 
     let recent = s.get_json("/packets/recent?limit=3").await;
     assert_eq!(recent.as_array().unwrap().len(), 3);
     for key in ["timestamp", "src_ip", "dst_ip", "protocol", "packet_size"] {
-        assert!(keys(&recent[0]).contains(&key), "packets/recent lacks {key}");
+        assert!(
+            keys(&recent[0]).contains(&key),
+            "packets/recent lacks {key}"
+        );
     }
     assert_eq!(recent[0]["src_ip"], "10.0.0.4", "newest first");
     assert_eq!(recent[0]["protocol"], "OTHER");
@@ -95,10 +119,16 @@ async fn statistics_json_shapes_match_the_snapshots() {
     for (name, path) in [
         ("summary", "/stats/summary"),
         ("top_talkers", "/stats/top-talkers"),
-        ("top_talkers_by_bytes", "/stats/top-talkers?by=bytes&limit=2"),
+        (
+            "top_talkers_by_bytes",
+            "/stats/top-talkers?by=bytes&limit=2",
+        ),
         ("protocol_distribution", "/stats/protocol-distribution"),
         ("traffic_over_time", "/stats/traffic-over-time"),
-        ("traffic_over_time_buckets", "/stats/traffic-over-time?bucket=30s"),
+        (
+            "traffic_over_time_buckets",
+            "/stats/traffic-over-time?bucket=30s",
+        ),
         ("packets_recent", "/packets/recent?limit=4"),
         ("alerts", "/alerts"),
         ("flows", "/flows?limit=3"),
@@ -118,12 +148,20 @@ async fn since_and_until_narrow_every_statistic() {
     let q = format!("?since={}&until={}", base + 30, base + 60);
     let summary = s.get_json(&format!("/stats/summary{q}")).await;
     assert_eq!(summary["total_packets"], 5);
-    let protocols = s.get_json(&format!("/stats/protocol-distribution{q}")).await;
-    assert_eq!(protocols, json!([{"protocol": "UDP", "count": 3, "bytes": 600}, {"protocol": "ICMP", "count": 2, "bytes": 128}]));
+    let protocols = s
+        .get_json(&format!("/stats/protocol-distribution{q}"))
+        .await;
+    assert_eq!(
+        protocols,
+        json!([{"protocol": "UDP", "count": 3, "bytes": 600}, {"protocol": "ICMP", "count": 2, "bytes": 128}])
+    );
     let talkers = s.get_json(&format!("/stats/top-talkers{q}")).await;
     assert_eq!(talkers[0]["src_ip"], "10.0.0.2");
     let rfc = jiff::Timestamp::from_second(base + 30).unwrap().to_string();
     let summary = s.get_json(&format!("/stats/summary?since={rfc}")).await;
-    assert_eq!(summary["total_packets"], 7, "RFC 3339 works like unix seconds");
+    assert_eq!(
+        summary["total_packets"], 7,
+        "RFC 3339 works like unix seconds"
+    );
     s.shutdown().await;
 }

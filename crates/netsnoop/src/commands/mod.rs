@@ -6,6 +6,7 @@ mod banner;
 mod init;
 mod monitor;
 mod not_yet;
+mod serve;
 pub mod wiring;
 
 use crate::cli::{Cli, Command, Common};
@@ -75,7 +76,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Run(a) => monitor::run(&a),
         Command::Watch(a) => monitor::watch(&a),
         Command::Analyze(a) => not_yet::analyze(&a),
-        Command::Serve(a) => not_yet::serve(&a),
+        Command::Serve(a) => serve::run(&a),
         Command::Alerts(a) => alerts::run(&a),
         Command::Agent(a) => not_yet::agent(&a),
     }

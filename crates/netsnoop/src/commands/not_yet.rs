@@ -2,7 +2,7 @@
 //! their config like every command, then say plainly what is missing.
 
 use super::{NotBuiltYet, setup};
-use crate::cli::{AgentArgs, AnalyzeArgs, ServeArgs};
+use crate::cli::{AgentArgs, AnalyzeArgs};
 use crate::config::Overrides;
 
 pub fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
@@ -10,21 +10,6 @@ pub fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
     Err(NotBuiltYet(format!(
         "offline analysis (netsnoop analyze {})",
         args.file.display()
-    ))
-    .into())
-}
-
-pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
-    let s = setup(
-        &args.common,
-        Overrides {
-            listen: args.listen,
-            ..Overrides::default()
-        },
-    )?;
-    Err(NotBuiltYet(format!(
-        "the HTTP API (would listen on {})",
-        s.config.server.listen
     ))
     .into())
 }

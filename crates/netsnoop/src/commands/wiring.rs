@@ -7,6 +7,7 @@ use crate::sinks::store::{self, StoreSink};
 use crate::sinks::terminal::{Format, Terminal};
 use crate::sinks::{SessionStart, Sink};
 use crate::sources::Source;
+use netsnoop_core::net::NetworkStages;
 use netsnoop_core::process::stage::ProcessMonitor;
 use netsnoop_core::{Degraded, Stage};
 use netsnoop_store::{Store, WriterHandle};
@@ -56,6 +57,17 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
     w.degraded.extend(exec.degraded);
     w.sources.push(Box::new(exec.source));
 
+    // Resources: /proc sampled once per interval (CPU, memory, load, pressure).
+    if cfg.resources.enabled {
+        let res = crate::resource_source::start(&cfg.resources)?;
+        w.notes.push(("resources", res.note));
+        w.degraded.extend(res.degraded);
+        w.sources.push(Box::new(res.source));
+    } else {
+        w.notes
+            .push(("resources", "off (resources.enabled = false)".into()));
+    }
+
     // Stages: pure state machines from netsnoop-core, each built from its config section.
     // They sit idle until their source delivers events.
     w.stages.push(Box::new(
@@ -65,7 +77,11 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
         w.stages
             .extend(netsnoop_core::resource::detectors(&cfg.resources));
     }
-    // The flow table and scan detector join when packet capture does.
+    // Network stages (flows, per-second rollups, scan and spike detection) whenever packets
+    // can arrive: `run` always takes them over POST /packets.
+    if mode == Mode::Run || cfg.network.capture.enabled {
+        w.stages.push(Box::new(NetworkStages::new(&cfg.network)));
+    }
 
     // Sinks, in the order they receive records: files first, so a stuck terminal never
     // delays what is recorded.
@@ -79,7 +95,8 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
         Mode::Run => Format::Text,
         Mode::Watch(f) => f,
     };
-    let terminal = Terminal::stdout(format, setup.tf.clone(), cfg.logs.events.clone());
+    let terminal = Terminal::stdout(format, setup.tf.clone(), cfg.logs.events.clone())
+        .with_resource_samples(&cfg.resources);
     w.sinks.push(Box::new(match mode {
         Mode::Watch(_) => terminal.with_process_tree(cfg.process.burst.group_secs),
         Mode::Run => terminal,
@@ -87,6 +104,7 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
     if mode == Mode::Run {
         match store::open(&cfg.store, &setup.data_dir)
             .and_then(|st| StoreSink::start(st, cfg.store.retention_every.get()))
+            .map(|sink| sink.with_top_n(cfg.resources.top_n))
         {
             Ok(sink) => {
                 w.store = Some(sink.store());
@@ -105,7 +123,10 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
     if mode == Mode::Run {
         w.notes.push((
             "api",
-            format!("not built yet (server.listen = {})", cfg.server.listen),
+            format!(
+                "http://{0}/ (dashboard), http://{0}/docs (API)",
+                cfg.server.listen
+            ),
         ));
     }
     Ok(w)

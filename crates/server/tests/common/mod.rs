@@ -85,6 +85,7 @@ impl TestServer {
         )
         .unwrap();
         let writer = spawn_writer(store.clone(), WriterOptions::default());
+        let writer_handle = writer.handle();
         let hub = LiveHub::default();
         let (control, rx) = bounded::<Control>(64);
         let stages: Vec<Box<dyn Stage>> = vec![Box::new(NetworkStages::new(&opts.network))];
@@ -100,7 +101,8 @@ impl TestServer {
         };
         let state = AppState::new(config, hub.clone())
             .with_ingest(IngestInto(control.clone()))
-            .with_store(store.clone());
+            .with_store(store.clone())
+            .with_writer(writer_handle);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -129,11 +131,24 @@ impl TestServer {
         format!("{}{}", self.base, path)
     }
 
+    /// Sends scripted events through the pipeline, as a source would.
+    pub fn send_events(&self, events: Vec<Event>) {
+        self.control
+            .as_ref()
+            .unwrap()
+            .send(Control::Batch(events))
+            .unwrap();
+    }
+
     /// Closes the seconds and probe windows `secs` after the newest packet and waits until
     /// everything is committed to the store.
     pub async fn settle(&self, secs: i64) {
         let (tx, rx) = bounded(1);
-        self.control.as_ref().unwrap().send(Control::Settle(secs, tx)).unwrap();
+        self.control
+            .as_ref()
+            .unwrap()
+            .send(Control::Settle(secs, tx))
+            .unwrap();
         tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(30)).unwrap())
             .await
             .unwrap();
@@ -191,7 +206,12 @@ fn event_time(e: &Event) -> Ts {
     }
 }
 
-fn run_pipeline(rx: Receiver<Control>, mut stages: Vec<Box<dyn Stage>>, writer: Writer, hub: LiveHub) {
+fn run_pipeline(
+    rx: Receiver<Control>,
+    mut stages: Vec<Box<dyn Stage>>,
+    writer: Writer,
+    hub: LiveHub,
+) {
     let mut newest = Ts(0);
     for msg in rx {
         match msg {
@@ -242,5 +262,8 @@ pub fn scrub_times(v: &mut serde_json::Value) {
 }
 
 fn looks_like_time(s: &str) -> bool {
-    s.len() >= 20 && s.as_bytes()[4] == b'-' && s.as_bytes()[10] == b'T' && s.parse::<jiff::Timestamp>().is_ok()
+    s.len() >= 20
+        && s.as_bytes()[4] == b'-'
+        && s.as_bytes()[10] == b'T'
+        && s.parse::<jiff::Timestamp>().is_ok()
 }
