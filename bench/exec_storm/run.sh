@@ -40,7 +40,7 @@ for run in $(seq 1 "$RUNS"); do
   for s in $SOURCES; do
     until grep -q -e ready -e exec_watch: "$tmp/out-$s-$run"; do sleep 0.05; done
   done
-  forkstat -e exec -S -l >"$tmp/forkstat-$run" 2>&1 &
+  forkstat -e exec -l >"$tmp/forkstat-$run" 2>&1 &
   fpid=$!
   pids+=("$fpid")
   until grep -q Event "$tmp/forkstat-$run"; do sleep 0.05; done

@@ -5,7 +5,7 @@
 //! the core process monitor stage (table, bursts, instigators) fed every event.
 //!
 //! Usage: exec_watch ebpf|netlink|poll MARKER   Prints `ready` once seeded; stops when stdin
-//! closes and the stream has been quiet for 500 ms.
+//! has closed and no storm event came for 1.5 s (a busy host's stream is never quiet).
 
 use crossbeam_channel::bounded;
 use netsnoop_core::process::config::{SourceConfig, TableConfig};
@@ -43,8 +43,9 @@ fn main() {
     let mut monitor =
         ProcessMonitor::new(ProcessConfig::default()).with_self_pid(std::process::id());
     let mut alerts = 0u64;
-    // Feed the seed, so the storm starts from a quiet stream and a full table.
-    while let Ok(batch) = rx.recv_timeout(Duration::from_millis(200)) {
+    // Feed the seed (queued in full before the source returned), so the storm starts
+    // with a full table. A busy host never goes quiet, so do not wait for silence.
+    while let Ok(batch) = rx.try_recv() {
         for ev in &batch {
             monitor.ingest(ev, time_of(ev));
         }
@@ -62,7 +63,6 @@ fn main() {
     let mut last_event = Instant::now();
     loop {
         if let Ok(batch) = rx.recv_timeout(Duration::from_millis(50)) {
-            last_event = Instant::now();
             for ev in batch {
                 for r in monitor.ingest(&ev, time_of(&ev)) {
                     if let Record::Alert(_) = r {
@@ -83,6 +83,7 @@ fn main() {
                             continue;
                         }
                         execs += 1;
+                        last_event = Instant::now();
                         let id = p.argv.get(2).and_then(|a| a.strip_prefix("id="));
                         let tail = id.map(|i| format!("tail-{i}"));
                         if p.argv_complete && p.argv.len() == 4 && p.argv.get(3) == tail.as_ref() {
@@ -94,7 +95,8 @@ fn main() {
                 }
             }
         }
-        if stdin_closed.load(Ordering::Relaxed) && last_event.elapsed() > Duration::from_millis(500)
+        if stdin_closed.load(Ordering::Relaxed)
+            && last_event.elapsed() > Duration::from_millis(1500)
         {
             break;
         }

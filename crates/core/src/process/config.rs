@@ -38,6 +38,10 @@ pub struct SourceConfig {
     /// Raw events queued between the socket reader and the enricher (default 262144).
     /// When full, events are dropped and counted as lost.
     pub queue_capacity: usize,
+    /// Niceness of the reader and enricher threads (default -10): a short-lived process's
+    /// argv can only be read before it exits, so they must not wait behind the workload.
+    /// Needs root or CAP_SYS_NICE; without it they keep the normal priority (logged).
+    pub thread_nice: i32,
 }
 
 impl Default for SourceConfig {
@@ -49,6 +53,7 @@ impl Default for SourceConfig {
             poll_interval_ms: 1000,
             receive_buffer_bytes: 16 << 20,
             queue_capacity: 262_144,
+            thread_nice: -10,
         }
     }
 }

@@ -5,11 +5,12 @@ use super::clock::Clock;
 use super::message::{RawEvent, RawMsg};
 use super::reader::RawItem;
 use super::stats::ExecStats;
-use crate::proc_pid::{ProcFs, ProcInfo, UserNames};
+use crate::proc_pid::{Perishable, ProcFs, ProcInfo, UserNames};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use netsnoop_core::process::config::TableConfig;
 use netsnoop_core::process::table::{Applied, ProcessTable};
 use netsnoop_core::{Event, Loss, ProcEventKind, ProcessEvent, Ts};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
@@ -30,6 +31,8 @@ pub struct Enricher {
     resync_due: bool,
     last_resync: Option<Instant>,
     source: &'static str,
+    /// argv and stat read ahead for the execs of the current backlog.
+    prefetched: HashMap<u32, Perishable>,
 }
 
 impl Enricher {
@@ -51,6 +54,7 @@ impl Enricher {
             resync_due: false,
             last_resync: None,
             source,
+            prefetched: HashMap::new(),
         }
     }
 
@@ -66,13 +70,29 @@ impl Enricher {
         while !stop.load(Relaxed) {
             match rx.recv_timeout(Duration::from_millis(200)) {
                 Ok(item) => {
-                    self.on_item(item);
-                    while self.batch.len() < BATCH {
+                    let mut items = vec![item];
+                    while items.len() < BATCH {
                         match rx.try_recv() {
-                            Ok(item) => self.on_item(item),
+                            Ok(item) => items.push(item),
                             Err(_) => break,
                         }
                     }
+                    // With a backlog, every exec's argv is read before any slower read,
+                    // so the last of them still finds its process alive.
+                    for item in &items {
+                        if let RawItem::Msg(RawMsg {
+                            event: RawEvent::Exec { pid },
+                            ..
+                        }) = item
+                        {
+                            let first = self.fs.read_perishable(*pid);
+                            self.prefetched.insert(*pid, first);
+                        }
+                    }
+                    for item in items {
+                        self.on_item(item);
+                    }
+                    self.prefetched.clear();
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
@@ -132,7 +152,10 @@ impl Enricher {
             }
             RawEvent::Exec { pid } => {
                 self.stats.execs.fetch_add(1, Relaxed);
-                let info = self.fs.read_exec(pid);
+                let info = match self.prefetched.remove(&pid) {
+                    Some(first) => self.fs.read_rest(pid, first),
+                    None => self.fs.read_exec(pid),
+                };
                 // An exec that finished just as we started was already reported by the
                 // seed scan with this very image: not news.
                 let seen = self.table.current(pid).is_some_and(|p| {

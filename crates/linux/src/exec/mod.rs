@@ -6,6 +6,7 @@ pub(crate) mod enrich;
 pub mod message;
 pub mod netlink;
 mod poll;
+mod priority;
 pub mod reader;
 mod stats;
 
@@ -137,10 +138,14 @@ impl ExecSource {
             stats: stats.clone(),
             stop: stop.clone(),
         };
+        let nice = source.thread_nice;
         let mut threads = vec![
             std::thread::Builder::new()
                 .name("exec-reader".into())
-                .spawn(move || reader.run())?,
+                .spawn(move || {
+                    raise_priority(nice);
+                    reader.run()
+                })?,
         ];
         let enr = Enricher::new(
             ProcFs::default(),
@@ -153,7 +158,10 @@ impl ExecSource {
         threads.push(
             std::thread::Builder::new()
                 .name("exec-enrich".into())
-                .spawn(move || enr.run(raw_rx, st, seeded_tx))?,
+                .spawn(move || {
+                    raise_priority(nice);
+                    enr.run(raw_rx, st, seeded_tx)
+                })?,
         );
         Ok(ExecSource::seeded(
             ExecMode::Connector { buffer },
@@ -212,6 +220,14 @@ impl ExecSource {
 impl Drop for ExecSource {
     fn drop(&mut self) {
         self.halt();
+    }
+}
+
+fn raise_priority(nice: i32) {
+    if nice != 0
+        && let Err(e) = priority::set_thread_nice(nice)
+    {
+        tracing::info!("exec source threads keep normal priority (nice {nice} refused: {e})");
     }
 }
 
