@@ -2,17 +2,8 @@
 //! their config like every command, then say plainly what is missing.
 
 use super::{NotBuiltYet, setup};
-use crate::cli::{AgentArgs, AnalyzeArgs, ServeArgs};
+use crate::cli::{AgentArgs, ServeArgs};
 use crate::config::Overrides;
-
-pub fn analyze(args: &AnalyzeArgs) -> anyhow::Result<()> {
-    setup(&args.common, Overrides::default())?;
-    Err(NotBuiltYet(format!(
-        "offline analysis (netsnoop analyze {})",
-        args.file.display()
-    ))
-    .into())
-}
 
 pub fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let s = setup(
