@@ -8,6 +8,7 @@ pub mod events;
 pub mod jsonl;
 pub mod live;
 pub mod logs;
+pub mod network;
 pub mod pipeline;
 pub mod shutdown;
 pub mod sinks;

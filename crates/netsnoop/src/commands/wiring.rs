@@ -1,12 +1,14 @@
 //! What `run` and `watch` start: the sources, stages and sinks for a config, and the
 //! degraded modes found on the way. New capabilities plug in here, each in its own block.
 
-use super::{NotBuiltYet, Setup};
+use super::Setup;
 use crate::logs::LogFiles;
+use crate::network::SampledPackets;
 use crate::sinks::store::{self, StoreSink};
 use crate::sinks::terminal::{Format, Terminal};
 use crate::sinks::{SessionStart, Sink};
 use crate::sources::Source;
+use netsnoop_core::net::NetworkStages;
 use netsnoop_core::process::stage::ProcessMonitor;
 use netsnoop_core::{Degraded, Stage};
 use netsnoop_store::{Store, WriterHandle};
@@ -39,16 +41,35 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
     let mut w = Wiring::default();
 
     // Sources. Each reports what it could not do as a Degraded reason, not an error.
-    if cfg.network.capture.enabled {
-        return Err(NotBuiltYet(
-            "packet capture (run with --no-capture, or set network.capture.enabled = false)".into(),
-        )
-        .into());
-    }
-    w.notes.push((
-        "capture",
-        "off (--no-capture or network.capture.enabled = false)".into(),
-    ));
+    let capture_on = if cfg.network.capture.enabled {
+        // In `run` our own API port is on the wire too: keep it out of the figures.
+        let own = (mode == Mode::Run).then_some(cfg.server.listen);
+        match crate::network::capture_sources(&cfg.network, own) {
+            Ok(capture) => {
+                let on = cfg.network.capture.interfaces.join(", ");
+                let filter = capture
+                    .filter
+                    .map(|f| format!(" (filter: {f})"))
+                    .unwrap_or_default();
+                w.notes.push(("capture", format!("on {on}{filter}")));
+                w.sources.extend(capture.sources);
+                true
+            }
+            // No CAP_NET_RAW: the host monitors keep running; the message names the fix.
+            Err(e) if e.is_permission() => {
+                w.degraded.push(Degraded::NoCapturePermission);
+                w.notes.push(("capture", format!("off: {e}")));
+                false
+            }
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        w.notes.push((
+            "capture",
+            "off (--no-capture or network.capture.enabled = false)".into(),
+        ));
+        false
+    };
 
     // Stages: pure state machines from netsnoop-core, each built from its config section.
     // They sit idle until their source delivers events.
@@ -58,7 +79,9 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
         w.stages
             .extend(netsnoop_core::resource::detectors(&cfg.resources));
     }
-    // The flow table and scan detector join when packet capture does.
+    if capture_on {
+        w.stages.push(Box::new(NetworkStages::new(&cfg.network)));
+    }
 
     // Sinks, in the order they receive records: files first, so a stuck terminal never
     // delays what is recorded.
@@ -72,10 +95,9 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
         Mode::Run => Format::Text,
         Mode::Watch(f) => f,
     };
-    w.sinks.push(Box::new(Terminal::stdout(
-        format,
-        setup.tf.clone(),
-        cfg.logs.events.clone(),
+    w.sinks.push(Box::new(SampledPackets::new(
+        Terminal::stdout(format, setup.tf.clone(), cfg.logs.events.clone()),
+        cfg.network.packets.clone(),
     )));
     if mode == Mode::Run {
         match store::open(&cfg.store, &setup.data_dir)
@@ -86,7 +108,8 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
                 w.writer = sink.writer_handle();
                 // Before the terminal: what is recorded must not wait for a slow tty.
                 let at = w.sinks.len() - 1;
-                w.sinks.insert(at, Box::new(sink));
+                let sampled = SampledPackets::new(sink, cfg.network.packets.clone());
+                w.sinks.insert(at, Box::new(sampled));
             }
             Err(e) => {
                 w.degraded.push(Degraded::NoStore);
