@@ -21,29 +21,40 @@ cat "$pcap" > /dev/null # warm the page cache: every tool reads from memory
 
 cfg="$out/analyze-bench.toml"
 printf '[general]\ntimezone = "UTC"\n' > "$cfg"
-time_of() { # seconds of wall time of "$@", output discarded
-  local s e
-  s=$(date +%s.%N); "$@" > /dev/null 2>&1; e=$(date +%s.%N)
-  echo "$e - $s" | bc -l
+# Wall seconds and CPU seconds (user + sys) of "$@", output discarded. The machine is
+# shared, so CPU time is the steadier measure of throughput; both are reported.
+measure() {
+  /usr/bin/time -f '%e %U %S' -o "$out/time.txt" "$@" > /dev/null 2>&1
+  read -r wall user sys < "$out/time.txt"
+  echo "$wall $(echo "$user + $sys" | bc -l)"
 }
-declare -A times
+declare -A wall cpu
 for ((i = 1; i <= runs; i++)); do
-  times[netsnoop]+="$(time_of target/release/netsnoop analyze --config "$cfg" --data-dir "$out/data" --format json "$pcap") "
-  times[tcpdump]+="$(time_of tcpdump -r "$pcap" -w /dev/null) "
-  times[tshark]+="$(time_of tshark -r "$pcap" -q -z conv,ip) "
+  for tool in netsnoop tcpdump tshark; do
+    case $tool in
+      netsnoop) r=$(measure target/release/netsnoop analyze --config "$cfg" --data-dir "$out/data" --format json "$pcap") ;;
+      tcpdump) r=$(measure tcpdump -r "$pcap" -w /dev/null) ;;
+      tshark) r=$(measure tshark -r "$pcap" -q -z conv,ip) ;;
+    esac
+    wall[$tool]+="${r% *} "
+    cpu[$tool]+="${r#* } "
+  done
 done
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-echo "file: $pcap ($packets packets, $(du -h "$pcap" | cut -f1)), $runs runs, $(nproc) cores"
-printf '| tool | command | median s | packets/s | vs netsnoop |\n|---|---|---|---|---|\n'
-ns=$(echo "${times[netsnoop]}" | median)
+echo "file: $pcap ($packets packets, $(du -h "$pcap" | cut -f1)), $runs runs, $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '| tool | command | median wall s | packets/s (wall) | median CPU s | packets/s (CPU) | wall vs netsnoop |\n|---|---|---|---|---|---|---|\n'
+ns=$(echo "${wall[netsnoop]}" | median)
 for tool in netsnoop tcpdump tshark; do
-  m=$(echo "${times[$tool]}" | median)
+  w=$(echo "${wall[$tool]}" | median)
+  c=$(echo "${cpu[$tool]}" | median)
   case $tool in
     netsnoop) cmd="netsnoop analyze --format json FILE" ;;
     tcpdump) cmd="tcpdump -r FILE -w /dev/null" ;;
     tshark) cmd="tshark -r FILE -q -z conv,ip" ;;
   esac
-  printf '| %s | `%s` | %.3f | %.2f M | %.2fx |\n' "$tool" "$cmd" "$m" \
-    "$(echo "$packets / $m / 1000000" | bc -l)" "$(echo "$m / $ns" | bc -l)"
+  printf '| %s | `%s` | %.3f | %.2f M | %.3f | %.2f M | %.2fx |\n' "$tool" "$cmd" "$w" \
+    "$(echo "$packets / $w / 1000000" | bc -l)" "$c" "$(echo "$packets / $c / 1000000" | bc -l)" \
+    "$(echo "$w / $ns" | bc -l)"
 done
-echo "runs (s): netsnoop ${times[netsnoop]}| tcpdump ${times[tcpdump]}| tshark ${times[tshark]}"
+echo "runs, wall s: netsnoop ${wall[netsnoop]}| tcpdump ${wall[tcpdump]}| tshark ${wall[tshark]}"
+echo "runs, CPU s: netsnoop ${cpu[netsnoop]}| tcpdump ${cpu[tcpdump]}| tshark ${cpu[tshark]}"

@@ -2,6 +2,19 @@
 
 const charts = new Set();
 
+/** Loads the vendored Chart.js (a classic script) and resolves once `window.Chart` exists. */
+export function loadChartLib(src) {
+  if (window.Chart) return Promise.resolve(window.Chart);
+  return new Promise((resolve, reject) => {
+    const el = document.createElement('script');
+    el.src = src;
+    el.async = true;
+    el.onload = () => (window.Chart ? resolve(window.Chart) : reject(new Error(`${src} did not define Chart`)));
+    el.onerror = () => reject(new Error(`could not load ${src}`));
+    document.head.appendChild(el);
+  });
+}
+
 /** The original NetSnoop palette, plus a blue-grey for info. EXTREME is a label, not a severity. */
 export const SEVERITY_COLORS = {
   critical: '#f44336',
@@ -70,7 +83,7 @@ export function timeChart(canvas, datasets, { yTicks, y1Ticks, stacked = false, 
     options: baseOptions({
       scales,
       plugins: {
-        legend: baseOptions().plugins.legend,
+        legend: { ...baseOptions().plugins.legend, display: datasets.length > 1 },
         tooltip: { callbacks: { title: (items) => (items.length ? clockTick(items[0].parsed.x, 0) : '') } },
       },
     }),
@@ -87,6 +100,21 @@ function clockTick(v, span) {
   if (span < 15 * 60e3) return `${hm}:${p(d.getSeconds())}`;
   if (span > 36 * 3600e3) return `${d.getMonth() + 1}/${d.getDate()} ${hm}`;
   return hm;
+}
+
+/** Redraws a time chart with its x axis fitted to the data (Chart.js pads to round ticks). */
+export function redraw(chart) {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const d of chart.data.datasets) {
+    if (!d.data.length) continue;
+    min = Math.min(min, d.data[0].x);
+    max = Math.max(max, d.data[d.data.length - 1].x);
+  }
+  const x = chart.options.scales.x;
+  x.min = Number.isFinite(min) ? min : undefined;
+  x.max = Number.isFinite(max) && max > min ? max : undefined;
+  chart.update('none');
 }
 
 /** A donut chart. */
@@ -107,7 +135,7 @@ export function hbarChart(canvas, { ticks } = {}) {
       indexAxis: 'y',
       interaction: { mode: 'nearest', axis: 'y', intersect: false },
       plugins: { legend: { display: false } },
-      scales: { x: axis({ beginAtZero: true, ticks: { ...axis().ticks, callback: ticks } }), y: axis({ grid: { display: false } }) },
+      scales: { x: axis({ beginAtZero: true, ticks: { ...axis().ticks, precision: 0, callback: ticks } }), y: axis({ grid: { display: false } }) },
     }),
   });
 }

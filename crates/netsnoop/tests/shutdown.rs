@@ -14,6 +14,12 @@ fn start(dir: &std::path::Path, command: &str) -> (Child, mpsc::Receiver<String>
     let mut child = Command::new(env!("CARGO_BIN_EXE_netsnoop"))
         .args([command, "--no-capture", "--data-dir"])
         .arg(dir)
+        // `run` serves the API: port 0, so parallel tests never collide on 8000.
+        .args(if command == "run" {
+            &["--listen", "127.0.0.1:0"][..]
+        } else {
+            &[]
+        })
         .arg("--config")
         .arg(dir.join("c.toml"))
         .env("NO_COLOR", "1")
@@ -88,10 +94,12 @@ fn stops_cleanly_on(signal: Signal, command: &str) {
         "end marker missing: {log}"
     );
     assert!(log.contains("===== session start "), "{log}");
+    // The header is there; rows depend on what else the machine does meanwhile (a busy
+    // CI box can raise system CPU or load alerts within the run).
     let csv = std::fs::read_to_string(dir.path().join("anomalies.csv")).unwrap();
-    assert_eq!(
-        csv,
-        "timestamp,process_name,pid,reason,severity,user,command\n"
+    assert!(
+        csv.starts_with("timestamp,process_name,pid,reason,severity,user,command\n"),
+        "{csv}"
     );
 }
 

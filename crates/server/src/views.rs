@@ -3,7 +3,7 @@
 
 use crate::timefmt::format_time;
 use jiff::tz::TimeZone;
-use netsnoop_core::{Alert, PacketMeta};
+use netsnoop_core::{Alert, PacketMeta, ProcessEvent};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -72,14 +72,11 @@ pub struct AlertView {
 
 impl AlertView {
     pub fn new(a: &Alert, tz: &TimeZone) -> AlertView {
-        let count = ["packet_count", "packets", "count"]
+        let count = packet_count(&a.details);
+        let ports = ["ports", "sample_ports"]
             .iter()
-            .find_map(|k| a.details.get(*k).and_then(serde_json::Value::as_u64))
-            .unwrap_or(0);
-        let ports = a
-            .details
-            .get("ports")
-            .and_then(serde_json::Value::as_array)
+            .filter_map(|k| a.details.get(*k).and_then(serde_json::Value::as_array))
+            .next()
             .map(|ps| {
                 ps.iter()
                     .filter_map(|p| p.as_u64().and_then(|p| u16::try_from(p).ok()))
@@ -115,4 +112,27 @@ impl AlertView {
     pub fn is_network(a: &Alert) -> bool {
         a.kind.starts_with("net.") || a.subject.src_ip.is_some()
     }
+}
+
+/// NetWatch's `packet_count`, from whichever count the detector reports: an explicit
+/// packet count, the probes a scan detector judged, or a spike's threshold.
+fn packet_count(details: &serde_json::Value) -> u64 {
+    let get = |k: &str| details.get(k).and_then(serde_json::Value::as_u64);
+    get("packet_count")
+        .or_else(|| get("packets"))
+        .or_else(|| match (get("failed_probes"), get("answered_probes")) {
+            (None, None) => None,
+            (f, a) => Some(f.unwrap_or(0) + a.unwrap_or(0)),
+        })
+        .or_else(|| get("threshold_packets").map(|t| t + 1))
+        .unwrap_or(0)
+}
+
+/// A process event with its time as RFC 3339 (the core type carries microseconds).
+pub fn process_event_json(e: &ProcessEvent, tz: &TimeZone) -> serde_json::Value {
+    let mut v = serde_json::to_value(e).unwrap_or(serde_json::Value::Null);
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("time".into(), format_time(e.time, tz).into());
+    }
+    v
 }

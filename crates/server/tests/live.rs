@@ -5,7 +5,7 @@
 mod common;
 
 use common::{TestServer, packet};
-use netsnoop_core::{Event, ProcessEvent, Record, Ts};
+use netsnoop_core::{Event, Loss, ProcessEvent, Record, Ts};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -143,6 +143,15 @@ async fn metrics_parse_as_exposition_text_with_packets_by_protocol() {
         packet(t, "10.0.0.1", "10.0.0.2", "UDP", 10),
     ]);
     assert_eq!(s.post(&batch.to_string()).await.0, 200);
+    let loss = |source: &str, count| {
+        Event::Loss(Loss {
+            time: Ts::from_secs(t as i64),
+            source: source.into(),
+            count,
+            reason: "buffer overrun".into(),
+        })
+    };
+    s.send_events(vec![loss("proc_connector", 3), loss("capture:lo", 7)]);
     s.settle(5).await;
     let resp = s.client.get(s.url("/metrics")).send().await.unwrap();
     assert_eq!(resp.status(), 200);
@@ -186,11 +195,24 @@ async fn metrics_parse_as_exposition_text_with_packets_by_protocol() {
         value("netsnoop_process_cpu_seconds_total", None).is_some(),
         "own CPU"
     );
+    assert_eq!(
+        value(
+            "netsnoop_lost_events_total",
+            Some(("source", "proc_connector"))
+        ),
+        Some(3.0)
+    );
+    assert_eq!(
+        value(
+            "netsnoop_capture_drops_total",
+            Some(("source", "capture:lo"))
+        ),
+        Some(7.0)
+    );
     for family in [
-        "netsnoop_alerts",
-        "netsnoop_lost_events",
-        "netsnoop_capture_drops",
+        "netsnoop_alerts_active",
         "netsnoop_system_cpu_percent",
+        "netsnoop_system_memory_used_bytes",
         "netsnoop_flows",
     ] {
         assert!(

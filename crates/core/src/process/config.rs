@@ -19,6 +19,10 @@ pub struct ProcessConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SourceConfig {
+    /// Which exec source to use: `auto` (the best that starts: ebpf, then the netlink
+    /// proc connector, then /proc polling), or `ebpf`, `netlink`, `poll` to force one
+    /// (default `auto`).
+    pub exec_source: String,
     /// Skip the proc connector and poll /proc (default false). Polling misses processes
     /// that live less than one interval; it exists for hosts without the connector.
     pub force_polling: bool,
@@ -35,6 +39,7 @@ pub struct SourceConfig {
 impl Default for SourceConfig {
     fn default() -> Self {
         SourceConfig {
+            exec_source: "auto".into(),
             force_polling: false,
             poll_interval_ms: 1000,
             receive_buffer_bytes: 16 << 20,

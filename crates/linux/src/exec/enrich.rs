@@ -54,10 +54,13 @@ impl Enricher {
         }
     }
 
-    /// The connector loop: until stopped or the pipeline hangs up.
-    pub fn run(mut self, rx: Receiver<RawItem>, stop: Arc<AtomicBool>) {
+    /// The connector loop: until stopped or the pipeline hangs up. `seeded` is told when
+    /// the processes already running have been sent.
+    pub fn run(mut self, rx: Receiver<RawItem>, stop: Arc<AtomicBool>, seeded: Sender<()>) {
         self.scan(ProcEventKind::Existing);
-        if !self.flush() {
+        let sent = self.flush();
+        let _ = seeded.send(());
+        if !sent {
             return;
         }
         while !stop.load(Relaxed) {
@@ -130,6 +133,14 @@ impl Enricher {
             RawEvent::Exec { pid } => {
                 self.stats.execs.fetch_add(1, Relaxed);
                 let info = self.fs.read_exec(pid);
+                // An exec that finished just as we started was already reported by the
+                // seed scan with this very image: not news.
+                let seen = self.table.current(pid).is_some_and(|p| {
+                    p.seeded && !p.exited && p.exe == info.exe && p.argv == info.argv
+                });
+                if seen {
+                    return;
+                }
                 let ev = self.exec_event(time, pid, info, ProcEventKind::Exec);
                 self.push_with_ancestry(ev);
             }
@@ -201,11 +212,12 @@ impl Enricher {
             .map(|p| p.ppid)
             .or(info.stat.as_ref().map(|s| s.ppid))
             .unwrap_or(0);
+        // A forked copy's comm is its parent's, not the new program's: unknown is honest.
         let comm = info
             .stat
             .as_ref()
             .map(|s| s.comm.clone())
-            .or_else(|| known.map(|p| p.comm.clone()))
+            .or_else(|| known.filter(|p| p.execed).map(|p| p.comm.clone()))
             .unwrap_or_default();
         let uid = info.uid.or(known.and_then(|p| p.uid));
         if !info.argv_complete && kind == ProcEventKind::Exec {
@@ -250,8 +262,12 @@ impl Enricher {
             let Some(stat) = self.fs.stat(pid) else {
                 continue;
             };
+            // A fork whose exec event was lost still carries its parent's comm: a different
+            // comm in /proc means the exec happened and must be reported.
             let same = self.table.current(pid).is_some_and(|p| {
-                !p.exited && (p.start_ticks == stat.start_ticks || p.start_ticks == 0)
+                !p.exited
+                    && (p.start_ticks == stat.start_ticks
+                        || (p.start_ticks == 0 && (p.execed || p.comm == stat.comm)))
             });
             if same {
                 continue;
@@ -298,4 +314,15 @@ impl Enricher {
         let batch = std::mem::take(&mut self.batch);
         self.out.send(batch).is_ok()
     }
+}
+
+/// Every process running now, as `Existing` events: the seed for sources that do not scan
+/// /proc themselves (eBPF).
+pub fn running_processes(table: &TableConfig) -> Vec<Event> {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let mut enr = Enricher::new(ProcFs::default(), table, tx, Arc::default(), "proc_seed");
+    enr.scan(ProcEventKind::Existing);
+    enr.flush();
+    drop(enr);
+    rx.iter().flatten().collect()
 }

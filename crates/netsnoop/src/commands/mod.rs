@@ -7,6 +7,7 @@ mod banner;
 mod init;
 mod monitor;
 mod not_yet;
+mod serve;
 pub mod wiring;
 
 use crate::cli::{Cli, Command, Common};
@@ -76,7 +77,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Run(a) => monitor::run(&a),
         Command::Watch(a) => monitor::watch(&a),
         Command::Analyze(a) => analyze::run(&a),
-        Command::Serve(a) => not_yet::serve(&a),
+        Command::Serve(a) => serve::run(&a),
         Command::Alerts(a) => alerts::run(&a),
         Command::Agent(a) => not_yet::agent(&a),
     }

@@ -8,7 +8,7 @@ use crate::config::Overrides;
 use crate::pipeline::{Clock, Pipeline};
 use crate::sinks::SessionStart;
 use crate::sources::{self, StopFlag};
-use crate::{live, shutdown, time};
+use crate::{api, live, shutdown, time};
 use std::time::Duration;
 
 /// Batches the channel holds before sources start dropping (and counting) them.
@@ -45,7 +45,35 @@ fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
         config_found: setup.config_found,
         data_dir: setup.data_dir.clone(),
     };
-    let w = wiring::build(mode, &setup, &session)?;
+    let mut w = wiring::build(mode, &setup, &session)?;
+    let (tx, rx) = crossbeam_channel::bounded(CHANNEL_BATCHES);
+    // `run` serves the API on the same pipeline: POSTed packets enter like captured ones.
+    let _server = match mode {
+        Mode::Run => {
+            let hub = api::hub(&setup);
+            w.sinks.push(Box::new(api::HubSink(hub.clone())));
+            let parts = api::ApiParts {
+                hub,
+                ingest: tx.clone(),
+                store: w.store.clone(),
+                writer: w.writer.clone(),
+                degraded: w.degraded.clone(),
+                sources: w.sources.iter().map(|s| s.name()).collect(),
+            };
+            let server = api::start(&setup, parts)?;
+            // The banner shows the address actually bound (matters with port 0).
+            for (topic, note) in &mut w.notes {
+                if *topic == "api" {
+                    *note = format!(
+                        "http://{0}/ (dashboard), http://{0}/docs (API)",
+                        server.local_addr()
+                    );
+                }
+            }
+            Some(server)
+        }
+        Mode::Watch(_) => None,
+    };
     let shared = live::shared(started, w.degraded.clone());
     {
         let mut s = shared.write().unwrap_or_else(|p| p.into_inner());
@@ -54,10 +82,10 @@ fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
     }
     eprint!("{}", banner::render(command, &setup, &w, started));
 
-    let (tx, rx) = crossbeam_channel::bounded(CHANNEL_BATCHES);
     let stop = StopFlag::new();
     let running = sources::spawn(w.sources, &tx, &stop)?;
-    // Only sources hold senders now: the channel closes when the last one finishes.
+    // Only sources (and the API) hold senders now: the channel closes when the last one
+    // finishes.
     drop(tx);
     let pipeline = Pipeline::new(w.stages, w.sinks, shared, Clock::Wall);
     let pipeline_stop = stop.clone();

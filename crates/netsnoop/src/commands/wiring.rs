@@ -71,15 +71,35 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
         false
     };
 
+    // Exec events: eBPF, the proc connector or /proc polling, whichever starts.
+    let exec = crate::exec_source::start(&cfg.process)?;
+    w.notes.push(("exec", exec.note));
+    w.degraded.extend(exec.degraded);
+    w.sources.push(Box::new(exec.source));
+
+    // Resources: /proc sampled once per interval (CPU, memory, load, pressure).
+    if cfg.resources.enabled {
+        let res = crate::resource_source::start(&cfg.resources)?;
+        w.notes.push(("resources", res.note));
+        w.degraded.extend(res.degraded);
+        w.sources.push(Box::new(res.source));
+    } else {
+        w.notes
+            .push(("resources", "off (resources.enabled = false)".into()));
+    }
+
     // Stages: pure state machines from netsnoop-core, each built from its config section.
     // They sit idle until their source delivers events.
-    w.stages
-        .push(Box::new(ProcessMonitor::new(cfg.process.clone())));
+    w.stages.push(Box::new(
+        ProcessMonitor::new(cfg.process.clone()).with_self_pid(std::process::id()),
+    ));
     if cfg.resources.enabled {
         w.stages
             .extend(netsnoop_core::resource::detectors(&cfg.resources));
     }
-    if capture_on {
+    // Network stages (flows, per-second rollups, scan and spike detection) whenever packets
+    // can arrive: from capture, and in `run` always over POST /packets.
+    if mode == Mode::Run || capture_on {
         w.stages.push(Box::new(NetworkStages::new(&cfg.network)));
     }
 
@@ -95,13 +115,21 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
         Mode::Run => Format::Text,
         Mode::Watch(f) => f,
     };
+    let terminal = Terminal::stdout(format, setup.tf.clone(), cfg.logs.events.clone())
+        .with_resource_samples(&cfg.resources);
+    let terminal = match mode {
+        Mode::Watch(_) => terminal.with_process_tree(cfg.process.burst.group_secs),
+        Mode::Run => terminal,
+    };
+    // Packets printed one by one (logs.events = ["packet", …]) are rate-limited.
     w.sinks.push(Box::new(SampledPackets::new(
-        Terminal::stdout(format, setup.tf.clone(), cfg.logs.events.clone()),
+        terminal,
         cfg.network.packets.clone(),
     )));
     if mode == Mode::Run {
         match store::open(&cfg.store, &setup.data_dir)
             .and_then(|st| StoreSink::start(st, cfg.store.retention_every.get()))
+            .map(|sink| sink.with_top_n(cfg.resources.top_n))
         {
             Ok(sink) => {
                 w.store = Some(sink.store());
@@ -121,7 +149,10 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
     if mode == Mode::Run {
         w.notes.push((
             "api",
-            format!("not built yet (server.listen = {})", cfg.server.listen),
+            format!(
+                "http://{0}/ (dashboard), http://{0}/docs (API)",
+                cfg.server.listen
+            ),
         ));
     }
     Ok(w)

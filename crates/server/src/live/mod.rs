@@ -147,7 +147,8 @@ impl LiveHub {
                 st.see(pe.time);
                 if pe.kind == ProcEventKind::Exec {
                     if live {
-                        messages.push(self.message("process", pe));
+                        let json = crate::views::process_event_json(pe, &self.inner.timezone);
+                        messages.push(self.message("process", &json));
                     }
                     st.push_exec(pe.clone());
                 }

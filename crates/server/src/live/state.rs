@@ -35,6 +35,16 @@ pub struct DegradedMode {
     pub fix: String,
 }
 
+impl From<netsnoop_core::Degraded> for DegradedMode {
+    fn from(d: netsnoop_core::Degraded) -> Self {
+        DegradedMode {
+            mode: d.as_str().to_string(),
+            effect: d.effect().to_string(),
+            fix: d.fix().to_string(),
+        }
+    }
+}
+
 /// Events lost by one source.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, ToSchema)]
 pub struct LossCount {

@@ -6,10 +6,11 @@ use crate::live::state::{DegradedMode, LossCount, SourceStatus};
 use crate::routes::params::Limit;
 use crate::state::AppState;
 use crate::timefmt::format_time;
+use crate::views::process_event_json;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use jiff::tz::TimeZone;
-use netsnoop_core::{ProcSample, ProcessEvent, ResourceSample, SystemSample};
+use netsnoop_core::{ProcSample, ResourceSample, SystemSample};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
@@ -169,7 +170,7 @@ pub struct ProcessDetail {
     pub children: Vec<u32>,
     /// The newest exec event seen for this pid, with argv, exe and user.
     #[schema(value_type = Option<Object>)]
-    pub exec: Option<ProcessEvent>,
+    pub exec: Option<serde_json::Value>,
 }
 
 /// Details and ancestry of one process
@@ -188,7 +189,8 @@ pub async fn process(
     let st = state.hub.state();
     let by_pid: HashMap<u32, &ProcSample> = st.processes.iter().map(|p| (p.pid, p)).collect();
     let process = by_pid.get(&pid).map(|p| (*p).clone());
-    let exec = st.execs.iter().rev().find(|e| e.pid == pid).cloned();
+    let tz = state.hub.timezone().clone();
+    let exec = st.execs.iter().rev().find(|e| e.pid == pid);
     if process.is_none() && exec.is_none() {
         return Err(ApiError::NotFound(format!(
             "no process {pid} in the newest sample or the recent execs; list live ones at /processes"
@@ -208,9 +210,10 @@ pub async fn process(
             None => break,
         }
     }
-    if let (true, Some(e)) = (ancestry.is_empty(), &exec) {
+    if let (true, Some(e)) = (ancestry.is_empty(), exec) {
         ancestry = e.ancestry.clone();
     }
+    let exec = exec.map(|e| process_event_json(e, &tz));
     let mut children: Vec<u32> = st
         .processes
         .iter()
@@ -233,10 +236,18 @@ pub async fn process(
 pub async fn process_events(
     State(state): State<AppState>,
     Query(q): Query<Limit>,
-) -> ApiResult<Json<Vec<ProcessEvent>>> {
+) -> ApiResult<Json<Vec<serde_json::Value>>> {
     let limit = q.resolve(50, crate::live::state::EXEC_HISTORY)?;
+    let tz = state.hub.timezone().clone();
     let st = state.hub.state();
-    Ok(Json(st.execs.iter().rev().take(limit).cloned().collect()))
+    Ok(Json(
+        st.execs
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|e| process_event_json(e, &tz))
+            .collect(),
+    ))
 }
 
 /// `/health`: is everything running, and what is missing or lost.

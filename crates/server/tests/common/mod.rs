@@ -85,6 +85,7 @@ impl TestServer {
         )
         .unwrap();
         let writer = spawn_writer(store.clone(), WriterOptions::default());
+        let writer_handle = writer.handle();
         let hub = LiveHub::default();
         let (control, rx) = bounded::<Control>(64);
         let stages: Vec<Box<dyn Stage>> = vec![Box::new(NetworkStages::new(&opts.network))];
@@ -100,7 +101,8 @@ impl TestServer {
         };
         let state = AppState::new(config, hub.clone())
             .with_ingest(IngestInto(control.clone()))
-            .with_store(store.clone());
+            .with_store(store.clone())
+            .with_writer(writer_handle);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -127,6 +129,15 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// Sends scripted events through the pipeline, as a source would.
+    pub fn send_events(&self, events: Vec<Event>) {
+        self.control
+            .as_ref()
+            .unwrap()
+            .send(Control::Batch(events))
+            .unwrap();
     }
 
     /// Closes the seconds and probe windows `secs` after the newest packet and waits until

@@ -1,0 +1,86 @@
+//! `netsnoop serve`: the API and dashboard over a store, taking packets from NetWatch agents
+//! (POST /packets) through a pipeline of the network stages, so their traffic gets flows,
+//! rollups and scan detection like captured traffic. Stops cleanly on SIGINT or SIGTERM.
+
+use super::setup;
+use crate::api::{self, ApiParts};
+use crate::cli::ServeArgs;
+use crate::config::Overrides;
+use crate::live;
+use crate::pipeline::{Clock, Pipeline};
+use crate::sinks::Sink;
+use crate::sinks::store::{self, StoreSink};
+use crate::sources::StopFlag;
+use crate::{shutdown, time};
+use anyhow::Context;
+use netsnoop_core::net::NetworkStages;
+use netsnoop_core::{Degraded, Stage};
+
+/// POSTed batches the pipeline queue holds before POST answers 503 (retry later).
+const CHANNEL_BATCHES: usize = 1024;
+
+pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
+    let mut s = setup(
+        &args.common,
+        Overrides {
+            listen: args.listen,
+            ..Overrides::default()
+        },
+    )?;
+    if let Some(db) = &args.database {
+        s.config.store.database = db.clone();
+    }
+    let stop_rx = shutdown::install()?;
+    let started = time::now();
+
+    let st = store::open(&s.config.store, &s.data_dir)?;
+    let sink = StoreSink::start(st, s.config.store.retention_every.get())
+        .context("cannot start the store writer")?;
+    let (store, writer) = (sink.store(), sink.writer_handle());
+    let hub = api::hub(&s);
+    let stages: Vec<Box<dyn Stage>> = vec![Box::new(NetworkStages::new(&s.config.network))];
+    let sinks: Vec<Box<dyn Sink>> = vec![Box::new(sink), Box::new(api::HubSink(hub.clone()))];
+    let degraded: Vec<Degraded> = Vec::new();
+
+    let (tx, rx) = crossbeam_channel::bounded(CHANNEL_BATCHES);
+    let server = api::start(
+        &s,
+        ApiParts {
+            hub,
+            ingest: tx,
+            store: Some(store.clone()),
+            writer,
+            degraded: degraded.clone(),
+            sources: Vec::new(),
+        },
+    )?;
+    eprintln!(
+        "netsnoop serve: listening on http://{addr}/ (dashboard), http://{addr}/docs (API); store {backend} in {dir}; token {token}",
+        addr = server.local_addr(),
+        backend = store.backend(),
+        dir = s.data_dir.display(),
+        token = if api::token(&s).is_some() {
+            "required for POST"
+        } else {
+            "not set (loopback only)"
+        },
+    );
+
+    let shared = live::shared(started, degraded);
+    let pipeline = Pipeline::new(stages, sinks, shared, Clock::Wall);
+    let sources_stop = StopFlag::new();
+    let end = std::thread::Builder::new()
+        .name("pipeline".into())
+        .spawn(move || pipeline.run(rx, stop_rx, &sources_stop))?
+        .join()
+        .map_err(|_| anyhow::anyhow!("the pipeline thread panicked"))?;
+    // The pipeline has drained what was queued; now stop taking requests.
+    server
+        .stop()
+        .context("the API server ended with an error")?;
+    eprintln!(
+        "netsnoop: stopped ({}): {} events, {} alerts, {} sink errors",
+        end.reason, end.events, end.alerts, end.sink_errors
+    );
+    Ok(())
+}

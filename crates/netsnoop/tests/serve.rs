@@ -1,0 +1,209 @@
+//! End to end: `netsnoop serve` takes NetWatch packets over HTTP into a real SQLite store
+//! and answers NetWatch's queries; `run` serves the same API; a public address without a
+//! token is refused before anything starts.
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn spawn(dir: &std::path::Path, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netsnoop"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--config")
+        .arg(dir.join("c.toml"))
+        .env("NO_COLOR", "1")
+        .env_remove("NETSNOOP_TOKEN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("netsnoop starts");
+    let (tx, rx) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (child, rx)
+}
+
+/// Waits for the stderr line announcing the bound address (`http://ADDR/ (dashboard)`).
+fn bound_addr(rx: &mpsc::Receiver<String>) -> SocketAddr {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+            if let Some(rest) = line.split("http://").nth(1)
+                && let Some(addr) = rest.split('/').next()
+                && let Ok(addr) = addr.parse()
+            {
+                return addr;
+            }
+            seen.push(line);
+        }
+    }
+    panic!("no listening address announced; stderr: {seen:#?}");
+}
+
+/// One HTTP/1.1 request on a fresh connection; returns (status, body).
+fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn wait_for_json(
+    addr: SocketAddr,
+    path: &str,
+    ok: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, body) = http(addr, "GET", path, "");
+        if status == 200 {
+            // Tolerate chunked framing: take the JSON between the first { or [ and the last } or ].
+            let start = body.find(['{', '[']).unwrap_or(0);
+            let end = body.rfind(['}', ']']).map_or(body.len(), |e| e + 1);
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&body[start..end])
+                && ok(&v)
+            {
+                return v;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{path} never matched; last: {status} {body}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn stop(mut child: Child) -> std::process::ExitStatus {
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still running 5 s after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn serve_stores_posted_netwatch_packets_and_answers_netwatch_queries() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, rx) = spawn(dir.path(), &["serve", "--listen", "127.0.0.1:0"]);
+    let addr = bound_addr(&rx);
+
+    let now = jiff::Timestamp::now().as_second() - 10;
+    let one = format!(
+        r#"{{"timestamp":{now},"src_ip":"192.168.1.10","dst_ip":"10.0.0.1","protocol":"TCP","packet_size":60}}"#
+    );
+    let (status, body) = http(addr, "POST", "/packets", &one);
+    assert_eq!(
+        (status, body.contains(r#""status":"stored""#)),
+        (200, true),
+        "{body}"
+    );
+    let batch = format!(
+        "[{}]",
+        (0..9)
+            .map(|i| format!(r#"{{"timestamp":{},"src_ip":"192.168.1.11","dst_ip":"10.0.0.1","protocol":"UDP","packet_size":100}}"#, now + i % 3))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    assert_eq!(http(addr, "POST", "/packets", &batch).0, 200);
+    let (status, body) = http(addr, "POST", "/packets", r#"{"src_ip":"nope"}"#);
+    assert_eq!(status, 422, "{body}");
+
+    // The rollups close each second on the pipeline's 1 s wall-clock tick.
+    let summary = wait_for_json(addr, "/stats/summary", |v| v["total_packets"] == 10);
+    assert_eq!(summary["unique_sources"], 2);
+    assert_eq!(summary["total_bytes"], 960);
+    let talkers = wait_for_json(addr, "/stats/top-talkers", |v| {
+        v.as_array().is_some_and(|a| a.len() == 2)
+    });
+    assert_eq!(talkers[0]["src_ip"], "192.168.1.11");
+    assert_eq!(talkers[0]["count"], 9);
+    let recent = wait_for_json(addr, "/packets/recent?limit=1", |v| {
+        v.as_array().is_some_and(|a| a.len() == 1)
+    });
+    assert_eq!(recent[0]["protocol"], "UDP");
+    let health = wait_for_json(addr, "/health", |v| v["store"] == "sqlite");
+    assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+
+    assert_eq!(stop(child).code(), Some(0));
+    // Nothing accepted was lost: a second server over the same data dir sees it all.
+    let (child, rx) = spawn(dir.path(), &["serve", "--listen", "127.0.0.1:0"]);
+    let addr = bound_addr(&rx);
+    wait_for_json(addr, "/stats/summary", |v| v["total_packets"] == 10);
+    assert_eq!(stop(child).code(), Some(0));
+}
+
+#[test]
+fn run_serves_the_api_and_dashboard_on_its_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, rx) = spawn(
+        dir.path(),
+        &["run", "--no-capture", "--listen", "127.0.0.1:0"],
+    );
+    let addr = bound_addr(&rx);
+    let health = wait_for_json(addr, "/health", |v| v["status"].is_string());
+    assert!(
+        health["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "api (POST /packets)")
+    );
+    let (status, page) = http(addr, "GET", "/", "");
+    assert_eq!(status, 200);
+    assert!(page.contains("<html"), "{page}");
+    assert_eq!(stop(child).code(), Some(0));
+}
+
+#[test]
+fn a_public_address_without_a_token_is_refused_naming_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_netsnoop"))
+        .args(["serve", "--listen", "0.0.0.0:0", "--data-dir"])
+        .arg(dir.path())
+        .arg("--config")
+        .arg(dir.path().join("c.toml"))
+        .env_remove("NETSNOOP_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("NETSNOOP_TOKEN") && err.contains("refusing to listen on 0.0.0.0"),
+        "{err}"
+    );
+}
