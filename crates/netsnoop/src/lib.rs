@@ -10,6 +10,7 @@ pub mod exec_source;
 pub mod jsonl;
 pub mod live;
 pub mod logs;
+pub mod network;
 pub mod pipeline;
 pub mod proctree;
 pub mod resource_source;

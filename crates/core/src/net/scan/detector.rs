@@ -402,6 +402,23 @@ impl ScanDetector {
     }
 }
 
+impl ScanDetector {
+    /// Emits the latest counts of every episode that changed since it was last emitted,
+    /// so the final word on a scan is never an early count (end of a file, shutdown).
+    pub fn flush(&mut self, now: Ts, out: &mut Vec<Record>) {
+        let mut dirty: Vec<(AddrKey, ScanKind)> = self
+            .open
+            .iter()
+            .filter(|(_, ep)| ep.dirty)
+            .map(|(k, _)| *k)
+            .collect();
+        dirty.sort();
+        for (scanner, kind) in dirty {
+            self.emit(scanner, kind, now, out);
+        }
+    }
+}
+
 impl Stage for ScanDetector {
     fn name(&self) -> &'static str {
         "scan"
@@ -418,6 +435,13 @@ impl Stage for ScanDetector {
     fn tick(&mut self, now: Ts) -> Vec<Record> {
         let mut out = Vec::new();
         self.sweep(now, &mut out);
+        out
+    }
+
+    fn finish(&mut self, now: Ts) -> Vec<Record> {
+        let mut out = Vec::new();
+        self.sweep(now, &mut out);
+        self.flush(now, &mut out);
         out
     }
 }
