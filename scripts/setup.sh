@@ -8,9 +8,11 @@ need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 want() { for p in "$@"; do have_pkg "$p" || need+=("$p"); done; }
 
-want libpcap-dev pkg-config gcc
+# clang + libbpf-dev compile the eBPF exec program; without them NetSnoop still builds and
+# falls back to the proc connector, but the eBPF tests need them.
+want libpcap-dev pkg-config gcc clang libbpf-dev
 if [ "$mode" = test ]; then
-  want tcpdump iproute2 procps
+  want tcpdump iproute2 procps nmap
 fi
 
 if [ ${#need[@]} -gt 0 ]; then

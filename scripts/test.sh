@@ -9,3 +9,4 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # Snapshots are enforced, never rewritten, by the one full test command.
 INSTA_UPDATE=no cargo test --workspace --locked
+web/run-tests.sh

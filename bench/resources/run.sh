@@ -16,7 +16,8 @@ REPS=${REPS:-3}
 VENV=${VENV:-/tmp/netsnoop-bench-venv}
 work=$(mktemp -d /tmp/netsnoop-bench-res.XXXXXX)
 
-cargo build --release --locked -p netsnoop-linux --example resource_monitor >&2
+cargo build --release --locked -p netsnoop-linux --example resource_monitor \
+  --example sampler_cost >&2
 ours=target/release/examples/resource_monitor
 
 if [ ! -x "$VENV/bin/python" ]; then
@@ -36,7 +37,7 @@ for _ in $(seq "$IDLE"); do
   sleep 100000 &
   idle_pids+=($!)
 done
-echo "started $IDLE idle processes; $(ls -d /proc/[0-9]* | wc -l) processes in total" >&2
+echo "started $IDLE idle processes; $(ls /proc | grep -c "^[0-9]") processes in total" >&2
 
 results=$work/results.jsonl
 for rep in $(seq "$REPS"); do
@@ -51,6 +52,9 @@ for rep in $(seq "$REPS"); do
       "$VENV/bin/glances" --quiet -t 1 >>"$results"
   fi
 done
+
+# The sampler alone, per round, at the same 1 s pace (no startup, no detectors).
+per_round=$(target/release/examples/sampler_cost 20)
 
 python3 - "$results" "$SECS" "$IDLE" "$REPS" <<'PY'
 import json, statistics, sys
@@ -80,3 +84,5 @@ print("\nraw runs:")
 for r in rows:
     print("    " + json.dumps(r))
 PY
+echo
+echo "sampler alone, per round: $per_round"

@@ -3,6 +3,9 @@
 
 import { toMillis } from './format.js';
 
+/** Alerts fetched for the history panels; they note when a range holds more. */
+export const HISTORY_LIMIT = 100;
+
 const RANGE_SECS = { '1h': 3600, '6h': 6 * 3600, '24h': 24 * 3600, all: null };
 
 /** Query parameters (`since`) for a time-range key: 1h, 6h, 24h or all. */
@@ -185,9 +188,11 @@ export const api = {
   // The biggest flows by bytes ({recent, top} on the wire).
   flows: () => getJSON('flows', { limit: 20 }).then((j) => list(j, 'top', 'items', 'flows').map(normFlow)),
   // Active alerts of every kind (/alerts alone lists only network ones, as NetWatch did).
-  activeAlerts: () => getJSON('alerts/history', { state: 'active', limit: 500 }).then((j) => list(j, 'items', 'alerts').map(normAlert)),
-  alertHistory: (range, limit = 1000) => getJSON('alerts/history', { ...rangeParams(range), limit }).then((j) => list(j, 'items', 'alerts').map(normAlert)),
-  system: () => getJSON('system').then(normSystem),
+  activeAlerts: () => getJSON('alerts/history', { state: 'active', limit: 50 }).then((j) => list(j, 'items', 'alerts').map(normAlert)),
+  // Newest first; the page weight budget caps it (the history panels say when they are capped).
+  alertHistory: (range, limit = HISTORY_LIMIT) => getJSON('alerts/history', { ...rangeParams(range), limit }).then((j) => list(j, 'items', 'alerts').map(normAlert)),
+  // 5 minutes of 1 s history is plenty for the live charts and keeps the page light.
+  system: () => getJSON('system', { limit: 300 }).then(normSystem),
   processes: () => getJSON('processes').then(normProcesses),
   procEvents: (limit = 50) => getJSON('events/process', { limit }).then((j) => list(j, 'items', 'events').map(normProcEvent)),
   health: () => getJSON('health').then(normHealth),

@@ -2,6 +2,19 @@
 
 const charts = new Set();
 
+/** Loads the vendored Chart.js (a classic script) and resolves once `window.Chart` exists. */
+export function loadChartLib(src) {
+  if (window.Chart) return Promise.resolve(window.Chart);
+  return new Promise((resolve, reject) => {
+    const el = document.createElement('script');
+    el.src = src;
+    el.async = true;
+    el.onload = () => (window.Chart ? resolve(window.Chart) : reject(new Error(`${src} did not define Chart`)));
+    el.onerror = () => reject(new Error(`could not load ${src}`));
+    document.head.appendChild(el);
+  });
+}
+
 /** The original NetSnoop palette, plus a blue-grey for info. EXTREME is a label, not a severity. */
 export const SEVERITY_COLORS = {
   critical: '#f44336',
@@ -66,11 +79,20 @@ export function timeChart(canvas, datasets, { yTicks, y1Ticks, stacked = false, 
   if (y1Ticks) scales.y1 = axis({ position: 'right', beginAtZero: true, grid: { drawOnChartArea: false }, ticks: { ...axis().ticks, callback: y1Ticks } });
   return makeChart(canvas, {
     type: 'line',
-    data: { datasets: datasets.map((d) => ({ pointRadius: 0, borderWidth: 1.5, tension: 0.25, parsing: false, ...d })) },
+    data: {
+      datasets: datasets.map((d) => ({
+        // Points only while there are too few to draw a line.
+        pointRadius: (ctx) => (ctx.dataset.data.length < 3 ? 3 : 0),
+        borderWidth: 1.5,
+        tension: 0.25,
+        parsing: false,
+        ...d,
+      })),
+    },
     options: baseOptions({
       scales,
       plugins: {
-        legend: baseOptions().plugins.legend,
+        legend: { ...baseOptions().plugins.legend, display: datasets.length > 1 },
         tooltip: { callbacks: { title: (items) => (items.length ? clockTick(items[0].parsed.x, 0) : '') } },
       },
     }),
@@ -87,6 +109,30 @@ function clockTick(v, span) {
   if (span < 15 * 60e3) return `${hm}:${p(d.getSeconds())}`;
   if (span > 36 * 3600e3) return `${d.getMonth() + 1}/${d.getDate()} ${hm}`;
   return hm;
+}
+
+/** Redraws a time chart with its x axis fitted to the data (Chart.js pads to round ticks). */
+export function redraw(chart) {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const d of chart.data.datasets) {
+    if (!d.data.length) continue;
+    min = Math.min(min, d.data[0].x);
+    max = Math.max(max, d.data[d.data.length - 1].x);
+  }
+  const x = chart.options.scales.x;
+  if (!Number.isFinite(min)) {
+    // Nothing yet: show the last five minutes rather than an axis around 1970.
+    max = Date.now();
+    min = max - 5 * 60e3;
+  } else if (max - min < 60e3) {
+    // One point (or a few close ones): give it a minute either side so it is visible.
+    min -= 60e3;
+    max += 60e3;
+  }
+  x.min = min;
+  x.max = max;
+  chart.update('none');
 }
 
 /** A donut chart. */
@@ -107,7 +153,7 @@ export function hbarChart(canvas, { ticks } = {}) {
       indexAxis: 'y',
       interaction: { mode: 'nearest', axis: 'y', intersect: false },
       plugins: { legend: { display: false } },
-      scales: { x: axis({ beginAtZero: true, ticks: { ...axis().ticks, callback: ticks } }), y: axis({ grid: { display: false } }) },
+      scales: { x: axis({ beginAtZero: true, ticks: { ...axis().ticks, precision: 0, callback: ticks } }), y: axis({ grid: { display: false } }) },
     }),
   });
 }

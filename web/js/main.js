@@ -1,8 +1,8 @@
 //! Boots the dashboard: creates the panels, loads them for the chosen range, and keeps them live.
 
-import { api } from './api.js';
+import { api, HISTORY_LIMIT } from './api.js';
 import { LiveStream } from './stream.js';
-import { retheme } from './charts.js';
+import { retheme, loadChartLib } from './charts.js';
 import { createSummary } from './panels/summary.js';
 import { createTraffic } from './panels/traffic.js';
 import { createProtocols } from './panels/protocols.js';
@@ -28,31 +28,40 @@ import { debounce, every, throttle } from './timing.js';
 const $ = (id) => document.getElementById(id);
 const visible = () => document.visibilityState === 'visible';
 
+// Boot in two stages so real numbers paint before the chart library is even parsed:
+// 1. controls, summary tiles and the health banner (plain DOM, no charts);
+// 2. once Chart.js has loaded, every other panel, then the live stream.
+performance.mark('netsnoop:main-start');
 const samples = new SampleWindow();
 const history = new Map(); // alert id → alert, for the history panels
+const capped = document.getElementById('history-capped');
 const p = {
   summary: createSummary($('summary')),
-  traffic: createTraffic($('traffic')),
-  protocols: createProtocols($('protocols')),
-  talkers: createTalkers($('talkers'), () => loadTalkers()),
-  packets: createPackets($('packets')),
-  flows: createFlows($('flows')),
-  active: createActiveAlerts($('active-alerts'), (n) => p.summary.alerts(n)),
-  recent: createRecentAlerts($('recent-alerts')),
-  anomaly: createAnomalyHistory($('anomaly-history')),
-  kinds: createAlertKinds($('alert-kinds')),
-  offenders: createOffenders($('offenders')),
-  cpu: createCpu($('cpu'), samples),
-  memory: createMemory($('memory'), samples),
-  load: createLoad($('load'), samples),
-  topCpu: createTopProcs($('top-cpu'), 'cpu'),
-  topMem: createTopProcs($('top-mem'), 'rss'),
-  feed: createProcFeed($('proc-feed')),
-  tree: createProcTree($('proc-tree')),
   health: createHealth($('degraded'), $('foot')),
 };
+const controls = initControls({ onRange: () => { loadNetwork(); loadAlerts(); }, onTheme: () => p.traffic && retheme() });
 
-const controls = initControls({ onRange: () => { loadNetwork(); loadAlerts(); }, onTheme: retheme });
+function createPanels() {
+  Object.assign(p, {
+    traffic: createTraffic($('traffic')),
+    protocols: createProtocols($('protocols')),
+    talkers: createTalkers($('talkers'), () => loadTalkers()),
+    packets: createPackets($('packets')),
+    flows: createFlows($('flows')),
+    active: createActiveAlerts($('active-alerts'), (n) => p.summary.alerts(n)),
+    recent: createRecentAlerts($('recent-alerts')),
+    anomaly: createAnomalyHistory($('anomaly-history')),
+    kinds: createAlertKinds($('alert-kinds')),
+    offenders: createOffenders($('offenders')),
+    cpu: createCpu($('cpu'), samples),
+    memory: createMemory($('memory'), samples),
+    load: createLoad($('load'), samples),
+    topCpu: createTopProcs($('top-cpu'), 'cpu'),
+    topMem: createTopProcs($('top-mem'), 'rss'),
+    feed: createProcFeed($('proc-feed')),
+    tree: createProcTree($('proc-tree')),
+  });
+}
 
 /** Runs one load for one card; a failure marks that card instead of breaking the page. */
 async function load(cardId, fetcher, apply) {
@@ -68,18 +77,22 @@ async function load(cardId, fetcher, apply) {
 }
 
 let firstData = false;
+function loadSummary() {
+  return load('summary', () => api.summary(controls.range), (s) => {
+    p.summary.network(s);
+    if (!firstData) {
+      firstData = true;
+      // The frame after real numbers land is the first meaningful paint (bench/dashboard).
+      performance.mark('netsnoop:first-data');
+      requestAnimationFrame(() => setTimeout(() => performance.mark('netsnoop:first-data-painted'), 0));
+    }
+  });
+}
+
 function loadNetwork() {
   const r = controls.range;
   return Promise.all([
-    load('summary', () => api.summary(r), (s) => {
-      p.summary.network(s);
-      if (!firstData) {
-        firstData = true;
-        // The frame after real numbers land is the first meaningful paint (bench/dashboard).
-        performance.mark('netsnoop:first-data');
-        requestAnimationFrame(() => setTimeout(() => performance.mark('netsnoop:first-data-painted'), 0));
-      }
-    }),
+    loadSummary(),
     loadTalkers(),
     load('protocols', () => api.protocols(r), p.protocols.set),
     load('traffic', () => api.traffic(r), p.traffic.set),
@@ -111,10 +124,12 @@ function loadHost() {
   ]);
 }
 
-// Once system ticks carry the top processes, they keep those tables live; /processes then
-// only feeds the tree.
+// System ticks carry the top processes and keep those tables live; /processes (the whole
+// tree, tens of KB) is fetched only once the tree is on screen, then every 5 s.
 let liveTops = false;
+let treeShown = false;
 function loadProcesses() {
+  if (!treeShown) return Promise.resolve(false);
   return load('proc-tree', api.processes, (procs) => {
     if (!liveTops) {
       p.topCpu.set(procs.topCpu);
@@ -122,6 +137,15 @@ function loadProcesses() {
     }
     p.tree.set(procs.tree, [...procs.topCpu, ...procs.topMem]);
   });
+}
+
+function watchTree() {
+  const show = () => { treeShown = true; loadProcesses(); };
+  if (!('IntersectionObserver' in window)) { show(); return; }
+  const io = new IntersectionObserver((entries) => {
+    if (entries.some((e) => e.isIntersecting)) { io.disconnect(); show(); }
+  }, { rootMargin: '200px' });
+  io.observe($('proc-tree'));
 }
 
 const renderHistory = debounce(() => {
@@ -138,6 +162,7 @@ function loadAlerts() {
     load('recent-alerts', () => api.alertHistory(controls.range), (list) => {
       history.clear();
       for (const a of list) history.set(a.id || `${a.kind}|${a.first}`, a);
+      capped.textContent = list.length >= HISTORY_LIMIT ? `newest ${HISTORY_LIMIT} alerts of this range` : '';
       renderHistory();
     }),
   ]);
@@ -149,34 +174,59 @@ function loadAll() {
   return Promise.all([loadNetwork(), loadHost(), loadAlerts(), loadHealth()]);
 }
 
-// Live: alerts and process events render as they arrive; ticks drive the host charts.
-const stream = new LiveStream('stream');
-stream.addEventListener('alert', (e) => {
-  const a = e.detail;
-  p.active.upsert(a);
-  history.set(a.id || `${a.kind}|${a.first}`, a);
-  renderHistory();
-});
-stream.addEventListener('process', (e) => p.feed.add(e.detail));
-stream.addEventListener('system', (e) => {
-  const { sample, topCpu, topMem } = e.detail;
-  if (samples.push(sample)) renderHost();
-  if (topCpu) { liveTops = true; p.topCpu.set(topCpu); }
-  if (topMem) p.topMem.set(topMem);
-});
-// New traffic refreshes the network aggregates: at once, then at most every 2 s.
-const refreshNetwork = throttle(() => visible() && loadNetwork(), 2000);
-stream.addEventListener('traffic', (e) => e.detail.packets > 0 && refreshNetwork());
-stream.addEventListener('state', (e) => {
-  controls.connection(e.detail.state);
-  // Coming back after an outage: reload so the gap is filled.
-  if (e.detail.state === 'live' && e.detail.was === 'down') loadAll();
-});
+/** Stage 2's live half: alerts and process events render as they arrive, system ticks
+ * drive the host charts, traffic seconds refresh the network aggregates. */
+function startLive() {
+  const stream = new LiveStream('stream');
+  stream.addEventListener('alert', (e) => {
+    const a = e.detail;
+    p.active.upsert(a);
+    history.set(a.id || `${a.kind}|${a.first}`, a);
+    renderHistory();
+  });
+  stream.addEventListener('process', (e) => p.feed.add(e.detail));
+  stream.addEventListener('system', (e) => {
+    const { sample, topCpu, topMem } = e.detail;
+    if (samples.push(sample)) renderHost();
+    if (topCpu) { liveTops = true; p.topCpu.set(topCpu); }
+    if (topMem) p.topMem.set(topMem);
+  });
+  // New traffic refreshes the network aggregates: at once, then at most every 2 s. Closed
+  // traffic seconds say so, and so does the heartbeat's running packet counter (a second
+  // only closes when later packets or ticks arrive).
+  const refreshNetwork = throttle(() => visible() && loadNetwork(), 2000);
+  let packetsSeen = null;
+  stream.addEventListener('traffic', (e) => e.detail.packets > 0 && refreshNetwork());
+  stream.addEventListener('tick', (e) => {
+    if (packetsSeen !== null && e.detail.packets > packetsSeen) refreshNetwork();
+    packetsSeen = e.detail.packets;
+  });
+  stream.addEventListener('state', (e) => {
+    controls.connection(e.detail.state);
+    // Coming back after an outage: reload so the gap is filled.
+    if (e.detail.state === 'live' && e.detail.was === 'down') loadAll();
+  });
+  stream.start();
 
-// Aggregates are cheap range queries on the server; refresh them only while someone looks.
-every(5000, () => visible() && loadProcesses());
-every(15000, () => visible() && (loadHealth(), loadNetwork(), p.active.refreshTimes()));
-document.addEventListener('visibilitychange', () => visible() && loadAll());
+  // Aggregates are cheap range queries on the server; refresh them only while someone looks.
+  every(5000, () => visible() && loadProcesses());
+  every(15000, () => visible() && (loadHealth(), loadNetwork(), p.active.refreshTimes()));
+  document.addEventListener('visibilitychange', () => visible() && loadAll());
+}
 
-loadAll();
-stream.start();
+// Stage 1 now; stage 2 once its numbers are on screen (Chart.js is already preloaded, and
+// executing it first would hold the summary back by a few hundred ms on a busy machine).
+const afterPaint = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+Promise.race([Promise.all([loadSummary(), loadHealth()]), new Promise((r) => setTimeout(r, 1500))])
+  .then(afterPaint)
+  .then(() => loadChartLib('vendor/chart.umd.min.js'))
+  .then(() => {
+  createPanels();
+  watchTree();
+  performance.mark('netsnoop:panels-created');
+  startLive();
+  return loadAll();
+}).then(() => performance.mark('netsnoop:all-loaded'), (err) => {
+  document.getElementById('degraded').hidden = false;
+  document.getElementById('degraded').textContent = `The dashboard could not start: ${err?.message || err}`;
+});

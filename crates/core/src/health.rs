@@ -17,14 +17,19 @@ pub enum Degraded {
     NoPsi,
     /// The store could not be opened; alerts still reach the terminal and log files.
     NoStore,
+    /// The eBPF exec source is unavailable (no CAP_BPF, no BTF, old kernel, verifier,
+    /// built without clang); argv is read from /proc after the fact and can be missing
+    /// for very short processes. The banner names the exact reason.
+    NoEbpf,
 }
 
 impl Degraded {
-    pub const ALL: [Degraded; 4] = [
+    pub const ALL: [Degraded; 5] = [
         Degraded::NoCapturePermission,
         Degraded::NoProcConnector,
         Degraded::NoPsi,
         Degraded::NoStore,
+        Degraded::NoEbpf,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,6 +38,7 @@ impl Degraded {
             Degraded::NoProcConnector => "no_proc_connector",
             Degraded::NoPsi => "no_psi",
             Degraded::NoStore => "no_store",
+            Degraded::NoEbpf => "no_ebpf",
         }
     }
 
@@ -45,6 +51,9 @@ impl Degraded {
             }
             Degraded::NoPsi => "no CPU, memory and I/O pressure figures",
             Degraded::NoStore => "nothing is stored; alerts go to the terminal and log files only",
+            Degraded::NoEbpf => {
+                "argv is read from /proc after exec and can be missing for very short processes"
+            }
         }
     }
 
@@ -60,6 +69,9 @@ impl Degraded {
             }
             Degraded::NoStore => {
                 "check store.database in the config and that the data dir is writable"
+            }
+            Degraded::NoEbpf => {
+                "run as root on a kernel >= 5.8 with BTF (/sys/kernel/btf/vmlinux), built with clang"
             }
         }
     }

@@ -414,7 +414,7 @@ fn load_above_twice_the_cores_alerts_and_clears_below_one_and_a_half() {
     );
     assert_eq!(
         got[0].1.message,
-        "HIGH LOAD: 1-min load 4.50 above 2 × 2 cores (5-min 0.40, 15-min 0.30)"
+        "WARNING LOAD: 1-min load 4.50 above 2 × 2 cores (5-min 0.40, 15-min 0.30)"
     );
 }
 

@@ -1,12 +1,13 @@
 //! Bench helper: runs one exec source and reports, as one JSON line, how many execs carrying
 //! a marker argument it saw, how many with complete argv, what it lost and the CPU it used.
 //!
-//! Usage: exec_capture SOURCE MARKER   (SOURCE: ebpf). Prints `ready` once capturing;
+//! Usage: exec_capture SOURCE MARKER   (SOURCE: ebpf, netlink or poll). Prints `ready` once capturing;
 //! stops when stdin closes, after the stream has been quiet for 500 ms.
 
 use crossbeam_channel::bounded;
+use netsnoop_core::process::config::{SourceConfig, TableConfig};
 use netsnoop_core::{Event, ProcEventKind};
-use netsnoop_linux::ebpf::{EbpfConfig, EbpfExecSource};
+use netsnoop_linux::ebpf::{ExecSourceChoice, start_exec_source};
 use std::collections::HashSet;
 use std::io::Read;
 use std::sync::Arc;
@@ -16,17 +17,28 @@ use std::time::{Duration, Instant};
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (Some(source), Some(marker)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: exec_capture ebpf MARKER");
+        eprintln!("usage: exec_capture ebpf|netlink|poll MARKER");
         std::process::exit(2);
     };
     let (tx, rx) = bounded(4096);
-    let _handle = match source.as_str() {
-        "ebpf" => EbpfExecSource::load(&EbpfConfig::default())
-            .unwrap_or_else(|e| fail(&e.to_string()))
-            .spawn(tx)
-            .unwrap_or_else(|e| fail(&e.to_string())),
+    let choice = match source.as_str() {
+        "ebpf" => ExecSourceChoice::Ebpf,
+        "netlink" => ExecSourceChoice::Netlink,
+        "poll" => ExecSourceChoice::Poll,
         other => fail(&format!("unknown source {other}")),
     };
+    let config = SourceConfig {
+        exec_source: choice,
+        ..SourceConfig::default()
+    };
+    let _running = start_exec_source(&config, &TableConfig::default(), &tx)
+        .unwrap_or_else(|e| fail(&e.to_string()));
+    drop(tx);
+    // The start-up seed of running processes is not part of the storm.
+    let settle = Instant::now() + Duration::from_millis(500);
+    while Instant::now() < settle {
+        let _ = rx.recv_timeout(Duration::from_millis(50));
+    }
     // Loading (BTF parsing above all) is a one-off; the storm's cost is what follows.
     let cpu_at_ready = cpu_secs();
     println!("ready");

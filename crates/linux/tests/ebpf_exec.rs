@@ -4,6 +4,7 @@
 //! warned); there these tests check instead that loading says so and names the fix.
 
 use crossbeam_channel::{Receiver, bounded};
+use netsnoop_core::process::config::TableConfig;
 use netsnoop_core::{Event, ProcEventKind, ProcessEvent};
 use netsnoop_linux::ebpf::{
     ARGV_BYTES_MAX, EbpfConfig, EbpfExecSource, LOSS_SOURCE, SourceHandle, unavailable_at_build,
@@ -33,7 +34,12 @@ fn start(config: EbpfConfig, channel: usize) -> Option<(SourceHandle, Receiver<V
     let source = EbpfExecSource::load(&config)
         .unwrap_or_else(|e| panic!("the eBPF exec source must load here: {e}"));
     let (tx, rx) = bounded(channel);
-    Some((source.spawn(tx).expect("spawn the source thread"), rx))
+    Some((
+        source
+            .spawn(&TableConfig::default(), tx)
+            .expect("spawn the source threads"),
+        rx,
+    ))
 }
 
 /// A marker no foreign process carries, so concurrent tests do not disturb the counts.
@@ -111,6 +117,8 @@ fn a_storm_of_short_processes_is_reported_with_complete_argv() {
     assert_eq!(e.ppid, std::process::id());
     assert_eq!((e.uid, e.user.as_deref()), (Some(0), Some("root")));
     assert!(e.start_ticks > 0);
+    // The test process was running before the source started: the seed made it known.
+    assert_eq!(e.ancestry.first().map(|a| a.pid), Some(std::process::id()));
 }
 
 #[test]
@@ -183,7 +191,7 @@ fn events_the_ring_buffer_cannot_hold_are_counted_as_loss() {
     // One page of ring buffer, and a pipeline that does not read: the kernel must drop.
     let config = EbpfConfig {
         ring_buffer_bytes: 4096,
-        batch_max: 1,
+        queue_capacity: 16,
     };
     let Some((_handle, rx)) = start(config, 1) else {
         return;

@@ -163,3 +163,53 @@ fn page_size() -> u64 {
         .unwrap()
         .unwrap() as u64
 }
+
+fn stat_threads(pid: u32, ticks: u64, threads: u32, rss: u64) -> String {
+    format!(
+        "{pid} (worker) S 1 {pid} {pid} 0 -1 0 0 0 0 0 {ticks} 0 0 0 20 0 {threads} 0 \
+         50 100000 {rss} 18446744073709551615 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n"
+    )
+}
+
+#[test]
+fn an_idle_single_threaded_process_is_not_reread_until_it_runs_again() {
+    let dir = fixture();
+    let root = dir.path();
+    write(root, "88/stat", &stat_threads(88, 10, 1, 10));
+    write(root, "88/schedstat", "1000 0 1\n");
+    write(root, "88/cmdline", "worker\0");
+    write(root, "88/status", "Uid:\t0\t0\t0\t0\n");
+    let mut s = Sampler::with_root(root).unwrap();
+    s.sample_at(Ts::from_secs(1), 1.0).unwrap();
+    // Did not run (same run time): stat is not read, so its new RSS is not seen.
+    write(root, "88/stat", &stat_threads(88, 10, 1, 999));
+    let r = s.sample_at(Ts::from_secs(2), 2.0).unwrap();
+    let p = r.processes.iter().find(|p| p.pid == 88).unwrap();
+    assert_eq!(p.rss_bytes, 10 * page_size());
+    assert_eq!(p.cpu_pct, 0.0);
+    // Ran: stat is read again, 40 ticks in the last second.
+    write(root, "88/stat", &stat_threads(88, 50, 1, 999));
+    write(root, "88/schedstat", "400001000 0 9\n");
+    let r = s.sample_at(Ts::from_secs(3), 3.0).unwrap();
+    let p = r.processes.iter().find(|p| p.pid == 88).unwrap();
+    assert_eq!(p.rss_bytes, 999 * page_size());
+    assert!((p.cpu_pct - 40.0).abs() < 1e-6, "{}", p.cpu_pct);
+}
+
+#[test]
+fn a_multi_threaded_process_is_read_in_full_every_round() {
+    let dir = fixture();
+    let root = dir.path();
+    write(root, "88/stat", &stat_threads(88, 10, 4, 10));
+    write(root, "88/schedstat", "1000 0 1\n");
+    write(root, "88/cmdline", "worker\0");
+    write(root, "88/status", "Uid:\t0\t0\t0\t0\n");
+    let mut s = Sampler::with_root(root).unwrap();
+    s.sample_at(Ts::from_secs(1), 1.0).unwrap();
+    // The leader's run time says nothing about the other threads.
+    write(root, "88/stat", &stat_threads(88, 90, 4, 20));
+    let r = s.sample_at(Ts::from_secs(2), 2.0).unwrap();
+    let p = r.processes.iter().find(|p| p.pid == 88).unwrap();
+    assert_eq!(p.rss_bytes, 20 * page_size());
+    assert!((p.cpu_pct - 80.0).abs() < 1e-6, "{}", p.cpu_pct);
+}

@@ -91,6 +91,10 @@ pub struct CaptureArgs {
     /// Do not capture packets (process and resource monitors still run)
     #[arg(long)]
     pub no_capture: bool,
+    /// Exec event source: auto (eBPF, else proc connector, else /proc polling), ebpf,
+    /// netlink or poll; overrides process.source.exec_source
+    #[arg(long, value_name = "SOURCE")]
+    pub exec_source: Option<netsnoop_core::process::exec_source::ExecSourceChoice>,
 }
 
 #[derive(Debug, Args)]

@@ -42,6 +42,10 @@ pub fn line(value: &Value) -> Vec<u8> {
 }
 
 fn localize(m: &mut Map<String, Value>, tf: &TimeFmt) {
+    // A resource sample keeps its time one level down, in `system`.
+    if let Some(Value::Object(system)) = m.get_mut("system") {
+        localize(system, tf);
+    }
     for key in TIME_FIELDS {
         if let Some(Value::Number(n)) = m.get(key)
             && let Some(us) = n.as_i64()
@@ -75,6 +79,18 @@ mod tests {
         assert_eq!(v["type"], "process");
         assert_eq!(v["time"], "2026-11-21T17:30:53+05:30");
         insta::assert_snapshot!(String::from_utf8(line(&v)).unwrap());
+    }
+
+    #[test]
+    fn a_resource_sample_gets_its_nested_time_zoned_too() {
+        let mut r = netsnoop_core::ResourceSample::default();
+        r.system.time = Ts::from_secs(1_795_262_453);
+        let v = event(
+            &Event::Resources(r),
+            &TimeFmt::from_setting("Asia/Kolkata").unwrap(),
+        );
+        assert_eq!(v["type"], "resources");
+        assert_eq!(v["system"]["time"], "2026-11-21T17:30:53+05:30");
     }
 
     #[test]

@@ -33,6 +33,83 @@ pub trait Source: Send + 'static {
     fn run(self: Box<Self>, out: &mut Outlet, stop: &StopFlag) -> anyhow::Result<()>;
 }
 
+/// Stops a source that runs its own threads; called once, from the source's thread.
+pub type StopFn = Box<dyn FnOnce() + Send>;
+
+type StartFn = Box<dyn FnOnce(Sender<Vec<Event>>) -> anyhow::Result<StopFn> + Send>;
+
+/// Adapts a netsnoop-linux source that starts its own threads and sends to a plain
+/// channel (`ExecSource::start`, `sampler::spawn`, `EbpfExecSource::spawn`): its batches
+/// are forwarded through the outlet, so channel-full drops are counted like any other.
+///
+/// ```text
+/// Threaded::new("exec", move |tx| {
+///     let src = ExecSource::start(&cfg.source, &cfg.table, tx)?;
+///     Ok(Box::new(move || src.stop()) as StopFn)
+/// })
+/// ```
+pub struct Threaded {
+    name: String,
+    start: StartFn,
+}
+
+/// Batches a threaded source may have in flight to its forwarder.
+const FORWARD_BATCHES: usize = 64;
+
+impl Threaded {
+    pub fn new(
+        name: impl Into<String>,
+        start: impl FnOnce(Sender<Vec<Event>>) -> anyhow::Result<StopFn> + Send + 'static,
+    ) -> Threaded {
+        Threaded {
+            name: name.into(),
+            start: Box::new(start),
+        }
+    }
+}
+
+impl Source for Threaded {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn run(self: Box<Self>, out: &mut Outlet, stop: &StopFlag) -> anyhow::Result<()> {
+        let (tx, rx) = crossbeam_channel::bounded(FORWARD_BATCHES);
+        let halt = (self.start)(tx)?;
+        let result = forward(&rx, out, stop);
+        halt();
+        // What the source sent while stopping still counts.
+        for batch in rx.try_iter() {
+            if out.send(batch, crate::time::now()).is_err() {
+                break;
+            }
+        }
+        result
+    }
+}
+
+/// Moves batches from `rx` to the outlet until the stop flag is set, the source hangs up,
+/// or the pipeline does. Wakes every 100 ms to look at the flag.
+pub fn forward(
+    rx: &crossbeam_channel::Receiver<Vec<Event>>,
+    out: &mut Outlet,
+    stop: &StopFlag,
+) -> anyhow::Result<()> {
+    use crossbeam_channel::RecvTimeoutError;
+    while !stop.is_stopped() {
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(batch) => {
+                if out.send(batch, crate::time::now()).is_err() {
+                    return Ok(());
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return Ok(()),
+        }
+    }
+    Ok(())
+}
+
 pub struct Running {
     threads: Vec<(String, JoinHandle<anyhow::Result<()>>)>,
 }
@@ -111,6 +188,55 @@ mod tests {
             let _ = self.1.send(());
             Ok(())
         }
+    }
+
+    #[test]
+    fn a_threaded_source_is_forwarded_and_stopped_with_the_session() {
+        use std::sync::atomic::AtomicBool;
+        let halted = Arc::new(AtomicBool::new(false));
+        let h = halted.clone();
+        let src = Threaded::new("ticker", move |tx| {
+            let running = Arc::new(AtomicBool::new(true));
+            let r = running.clone();
+            let t = std::thread::spawn(move || {
+                let mut i = 0;
+                while r.load(Ordering::SeqCst) {
+                    let p = Event::Packet(PacketMeta {
+                        time: Ts(i),
+                        ..PacketMeta::default()
+                    });
+                    if tx.send(vec![p]).is_err() {
+                        break;
+                    }
+                    i += 1;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            });
+            Ok(Box::new(move || {
+                running.store(false, Ordering::SeqCst);
+                let _ = t.join();
+                h.store(true, Ordering::SeqCst);
+            }) as StopFn)
+        });
+        let (tx, rx) = crossbeam_channel::bounded(1024);
+        let stop = StopFlag::new();
+        let running = spawn(vec![Box::new(src)], &tx, &stop).unwrap();
+        drop(tx);
+        // Wait for real traffic, then stop the session.
+        let first = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("forwarded batches");
+        assert!(matches!(first[0], Event::Packet(_)));
+        stop.stop();
+        let (errors, stuck) = running.join(Duration::from_secs(2));
+        assert!(
+            errors.is_empty() && stuck.is_empty(),
+            "{errors:?} {stuck:?}"
+        );
+        assert!(
+            halted.load(Ordering::SeqCst),
+            "the source's own threads were stopped"
+        );
     }
 
     #[test]

@@ -80,7 +80,7 @@ fn a_bad_config_stops_run_naming_the_file_the_key_and_the_reason() {
 fn commands_still_being_built_say_so_and_exit_non_zero() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let cases: [&[&str]; 3] = [&["run"], &["analyze", "x.pcap"], &["agent"]];
+    let cases: [&[&str]; 1] = [&["agent"]];
     for args in cases {
         let out = netsnoop(d)
             .args(args)

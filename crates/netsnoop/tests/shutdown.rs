@@ -94,10 +94,12 @@ fn stops_cleanly_on(signal: Signal, command: &str) {
         "end marker missing: {log}"
     );
     assert!(log.contains("===== session start "), "{log}");
+    // The header is there; rows depend on what else the machine does meanwhile (a busy
+    // CI box can raise system CPU or load alerts within the run).
     let csv = std::fs::read_to_string(dir.path().join("anomalies.csv")).unwrap();
-    assert_eq!(
-        csv,
-        "timestamp,process_name,pid,reason,severity,user,command\n"
+    assert!(
+        csv.starts_with("timestamp,process_name,pid,reason,severity,user,command\n"),
+        "{csv}"
     );
 }
 

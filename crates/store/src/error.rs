@@ -81,6 +81,15 @@ pub enum StoreError {
         source: rusqlite::Error,
     },
 
+    /// A record holds a value SQLite cannot store (an integer above i64::MAX).
+    #[error(
+        "a record could not be stored ({reason}); it was skipped and counted as failed. The source that produced it has a bug: please report it with the record"
+    )]
+    Unstorable {
+        /// What did not fit.
+        reason: String,
+    },
+
     /// A stored JSON column could not be parsed back.
     #[error(
         "corrupt {column} value in the database: {source}. The row was written by another program; delete it or move the database aside"

@@ -4,6 +4,25 @@
 //! - [`spawn_writer`] starts the one thread that batches records into transactions.
 //! - Queries ([`Store`] methods) are served from rollups and indexes, on connections of
 //!   their own, so they never wait for the writer.
+//!
+//! ```no_run
+//! use netsnoop_store::{OpenOptions, TalkerOrder, TimeRange, WriterOptions, open, spawn_writer};
+//! # fn main() -> Result<(), netsnoop_store::StoreError> {
+//! # let records: Vec<netsnoop_core::Record> = Vec::new();
+//! # let now = netsnoop_core::Ts(0);
+//! let store = open("sqlite:/var/lib/netsnoop/netsnoop.db", OpenOptions::default())?;
+//! let writer = spawn_writer(store.clone(), WriterOptions::default());
+//! writer.send(records); // never blocks; counts a drop if the queue is full
+//! writer.flush()?; // everything sent so far is now readable
+//! let top = store.top_talkers(TimeRange::ALL, 5, TalkerOrder::Packets)?;
+//! let deleted = store.apply_retention(now)?; // e.g. once a minute, with pipeline time
+//! let stats = writer.shutdown(); // drains, commits, joins
+//! # let _ = (top, deleted, stats);
+//! # Ok(())
+//! # }
+//! ```
+
+#![warn(missing_docs)]
 
 mod error;
 mod model;

@@ -62,9 +62,11 @@ impl TimeRange {
 pub struct Summary {
     /// Packets counted in the range.
     pub total_packets: u64,
-    /// Distinct source addresses seen in the range.
+    /// Distinct source addresses seen in the range. Exact unless the rollup stage
+    /// capped its per-second host rows; then a lower bound (the larger of the distinct
+    /// stored hosts and the busiest second's own distinct count).
     pub unique_sources: u64,
-    /// Distinct destination addresses seen in the range.
+    /// Distinct destination addresses seen in the range (same caveat).
     pub unique_destinations: u64,
     /// Bytes on the wire in the range.
     pub total_bytes: u64,

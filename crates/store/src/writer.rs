@@ -221,7 +221,13 @@ impl Worker {
             };
             match msg {
                 Ok(Msg::Records(records)) => {
-                    self.pending.extend(records);
+                    if self.pending.is_empty() {
+                        // Take the sender's Vec as is: records are large (an alert is a
+                        // few hundred bytes), and copying them showed in the benchmark.
+                        self.pending = records;
+                    } else {
+                        self.pending.extend(records);
+                    }
                     if self.pending.len() >= self.opts.max_batch_records {
                         self.commit();
                         deadline = None;
@@ -251,26 +257,44 @@ impl Worker {
             return;
         }
         // Large bursts go in several transactions so one never grows without bound.
-        for chunk in self.pending.chunks(self.opts.max_batch_records.max(1)) {
-            let n = chunk.len() as u64;
-            match self.store.write_batch(chunk) {
-                Ok(report) => {
-                    let c = &self.counters;
-                    c.records_written.fetch_add(n, Ordering::Relaxed);
-                    c.rows_written.fetch_add(report.rows, Ordering::Relaxed);
-                    c.packets_capped
-                        .fetch_add(report.packets_capped, Ordering::Relaxed);
-                    c.batches.fetch_add(1, Ordering::Relaxed);
+        let pending = std::mem::take(&mut self.pending);
+        for chunk in pending.chunks(self.opts.max_batch_records.max(1)) {
+            if let Err(e) = self.write(chunk) {
+                if chunk.len() == 1 {
+                    self.failed(1, &e);
+                    continue;
                 }
-                Err(e) => {
-                    tracing::error!(error = %e, records = n, "store write failed; records lost");
-                    self.counters.records_failed.fetch_add(n, Ordering::Relaxed);
-                    let mut first = self.first_error.lock().unwrap_or_else(|p| p.into_inner());
-                    first.get_or_insert_with(|| e.to_string());
+                // One bad record must not cost the thousands around it: retry one by
+                // one, so only the records that fail on their own are lost (and counted).
+                tracing::warn!(error = %e, records = chunk.len(), "batch failed; retrying record by record");
+                for record in chunk {
+                    if let Err(e) = self.write(std::slice::from_ref(record)) {
+                        self.failed(1, &e);
+                    }
                 }
             }
         }
+        self.pending = pending;
         self.pending.clear();
+    }
+
+    fn write(&self, records: &[Record]) -> Result<()> {
+        let report = self.store.write_batch(records)?;
+        let c = &self.counters;
+        c.records_written
+            .fetch_add(records.len() as u64, Ordering::Relaxed);
+        c.rows_written.fetch_add(report.rows, Ordering::Relaxed);
+        c.packets_capped
+            .fetch_add(report.packets_capped, Ordering::Relaxed);
+        c.batches.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn failed(&self, n: u64, e: &StoreError) {
+        tracing::error!(error = %e, records = n, "store write failed; records lost");
+        self.counters.records_failed.fetch_add(n, Ordering::Relaxed);
+        let mut first = self.first_error.lock().unwrap_or_else(|p| p.into_inner());
+        first.get_or_insert_with(|| e.to_string());
     }
 
     fn take_error(&self) -> Option<String> {

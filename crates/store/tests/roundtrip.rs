@@ -206,3 +206,34 @@ fn queries_do_not_wait_for_an_open_write_transaction() {
     assert_eq!(recent.len(), 10);
     other.execute_batch("ROLLBACK").unwrap();
 }
+
+#[test]
+fn samples_with_nan_values_are_kept_and_read_back_as_nan() {
+    let (_dir, store) = store();
+    let mut res = resources(400, 2);
+    res.system.cpu_pct = f64::NAN;
+    res.system.per_core_pct = vec![12.5, f64::NAN];
+    res.system.load5 = f64::NAN;
+    res.processes[0].cpu_pct = f64::NAN;
+    store
+        .write_batch(&[Record::Event(Event::Resources(res.clone()))])
+        .unwrap();
+
+    let got = store.system_samples(TimeRange::ALL, 10).unwrap();
+    assert_eq!(got.len(), 1);
+    let sys = &got[0];
+    assert!(sys.cpu_pct.is_nan() && sys.load5.is_nan());
+    assert_eq!(sys.per_core_pct[0], 12.5);
+    assert!(sys.per_core_pct[1].is_nan());
+    assert_eq!(
+        (sys.load1, sys.load15, sys.mem_used),
+        (res.system.load1, res.system.load15, res.system.mem_used)
+    );
+    let procs = store.process_samples(TimeRange::ALL, 10).unwrap();
+    assert_eq!(procs.len(), 2);
+    assert!(
+        procs
+            .iter()
+            .any(|p| p.sample.pid == res.processes[0].pid && p.sample.cpu_pct.is_nan())
+    );
+}

@@ -250,3 +250,76 @@ fn loss_totals_sum_every_report_per_source() {
         ]
     );
 }
+
+#[test]
+fn capped_rollups_keep_exact_totals_and_never_overcount_hosts() {
+    let (_dir, store) = store();
+    let mut packets = Vec::new();
+    for i in 0..6 {
+        packets.push(packet(
+            Ts::from_secs(START) + netsnoop_core::time::Span(i),
+            "10.0.0.1",
+            "10.9.0.1",
+            netsnoop_core::Protocol::Tcp,
+            100,
+        ));
+    }
+    for host in 2..=12 {
+        packets.push(packet(
+            Ts::from_secs(START) + netsnoop_core::time::Span(100 + host),
+            &format!("10.0.0.{host}"),
+            "10.9.0.2",
+            netsnoop_core::Protocol::Udp,
+            60,
+        ));
+    }
+    for host in 1..=20 {
+        packets.push(packet(
+            Ts::from_secs(START + 1) + netsnoop_core::time::Span(host),
+            &format!("10.0.1.{host}"),
+            "10.9.0.3",
+            netsnoop_core::Protocol::Udp,
+            70,
+        ));
+    }
+    let seconds = rollups_capped(&packets, 3);
+    assert!(
+        seconds.iter().any(|s| s.src_other.packets > 0),
+        "the cap must bite in this test"
+    );
+    let records: Vec<Record> = seconds
+        .into_iter()
+        .map(|t| Record::Event(Event::Traffic(t)))
+        .collect();
+    store.write_batch(&records).unwrap();
+
+    let s = store.summary(TimeRange::ALL).unwrap();
+    assert_eq!(s.total_packets, packets.len() as u64);
+    assert_eq!(
+        s.total_bytes,
+        packets.iter().map(|p| u64::from(p.wire_len)).sum::<u64>()
+    );
+    let true_sources = packets
+        .iter()
+        .map(|p| p.src_ip)
+        .collect::<BTreeSet<_>>()
+        .len() as u64;
+    assert!(
+        s.unique_sources <= true_sources && s.unique_sources >= 3,
+        "{s:?}"
+    );
+    let top = store
+        .top_talkers(TimeRange::ALL, 1, TalkerOrder::Packets)
+        .unwrap();
+    assert_eq!(
+        (top[0].src_ip.as_str(), top[0].packets, top[0].bytes),
+        ("10.0.0.1", 6, 600)
+    );
+    let protocols: u64 = store
+        .protocol_distribution(TimeRange::ALL)
+        .unwrap()
+        .iter()
+        .map(|p| p.count)
+        .sum();
+    assert_eq!(protocols, packets.len() as u64);
+}

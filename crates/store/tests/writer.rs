@@ -128,3 +128,25 @@ fn a_full_channel_drops_records_and_counts_them() {
     assert_eq!(stats.records_failed, 0);
     assert_eq!(store.stats().unwrap().rows["packets"], sent);
 }
+
+#[test]
+fn one_unstorable_record_costs_only_itself() {
+    let (_dir, store) = store();
+    let store: Arc<dyn Store> = Arc::new(store);
+    let writer = spawn_writer(store.clone(), WriterOptions::default());
+    let mut batch = records(21, 40);
+    // A count SQLite cannot hold (above i64::MAX), in the middle of good records.
+    batch.insert(
+        17,
+        Record::Event(netsnoop_core::Event::Loss(loss(5, "capture:lo", u64::MAX))),
+    );
+    assert!(writer.send(batch));
+
+    let err = writer.flush().expect_err("the bad record must be reported");
+    assert!(err.to_string().contains("could not be stored"), "{err}");
+    let stats = writer.shutdown();
+    assert_eq!(stats.records_failed, 1);
+    assert_eq!(stats.records_written, 40);
+    assert_eq!(store.stats().unwrap().rows["packets"], 40);
+    assert_eq!(store.stats().unwrap().rows["losses"], 0);
+}

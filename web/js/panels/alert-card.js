@@ -44,7 +44,7 @@ export function alertCard(a, now = Date.now()) {
     h('span', { class: 'alert-kind mono', text: a.kind }),
     a.state === 'resolved' ? h('span', { class: 'pill', text: 'resolved' }) : null,
     h('time', { class: 'muted', title: formatDateTime(a.last), text: formatAgo(a.last, now) })),
-  h('p', { class: 'alert-msg', text: a.message || a.kind }),
+  h('p', { class: 'alert-msg', title: a.message, text: a.message || a.kind }),
   subject(a),
   a.command ? h('div', { class: 'alert-cmd mono', title: a.command, text: a.command }) : null,
   detailsBlock(a));

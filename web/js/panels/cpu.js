@@ -1,6 +1,6 @@
 //! System CPU: overall busy share over time, and a live meter per core.
 
-import { timeChart, SERIES } from '../charts.js';
+import { timeChart, redraw, SERIES } from '../charts.js';
 import { h, fill, slot, setText } from '../dom.js';
 import { formatPct } from '../format.js';
 
@@ -32,7 +32,7 @@ export function createCpu(root, window) {
   return {
     render() {
       chart.data.datasets[0].data = window.points((s) => s.cpu);
-      chart.update('none');
+      redraw(chart);
       const s = window.latest;
       if (s) {
         setText(now, formatPct(s.cpu));

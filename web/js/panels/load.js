@@ -1,6 +1,6 @@
 //! Load average (1, 5 and 15 minutes) over time.
 
-import { timeChart, SERIES } from '../charts.js';
+import { timeChart, redraw, SERIES } from '../charts.js';
 import { slot, setText } from '../dom.js';
 
 export function createLoad(root, window) {
@@ -15,7 +15,7 @@ export function createLoad(root, window) {
       chart.data.datasets[0].data = window.points((s) => s.load1);
       chart.data.datasets[1].data = window.points((s) => s.load5);
       chart.data.datasets[2].data = window.points((s) => s.load15);
-      chart.update('none');
+      redraw(chart);
       const s = window.latest;
       if (s) setText(now, `${s.load1.toFixed(2)} · ${s.load5.toFixed(2)} · ${s.load15.toFixed(2)}`);
     },

@@ -1,6 +1,6 @@
 //! Memory and swap in use over time (percent of each total).
 
-import { timeChart, SERIES } from '../charts.js';
+import { timeChart, redraw, SERIES } from '../charts.js';
 import { slot, setText } from '../dom.js';
 import { formatBytes } from '../format.js';
 
@@ -16,7 +16,7 @@ export function createMemory(root, window) {
     render() {
       chart.data.datasets[0].data = window.points((s) => pct(s.memUsed, s.memTotal));
       chart.data.datasets[1].data = window.points((s) => pct(s.swapUsed, s.swapTotal));
-      chart.update('none');
+      redraw(chart);
       const s = window.latest;
       if (s) setText(now, `${formatBytes(s.memUsed)} of ${formatBytes(s.memTotal)}${s.swapTotal ? `, swap ${formatBytes(s.swapUsed)}` : ''}`);
     },

@@ -4,6 +4,7 @@ import { h, fill, slot, empty } from '../dom.js';
 import { formatClock, formatDateTime } from '../format.js';
 
 const MAX_ITEMS = 150;
+const FLUSH_MS = 250;
 
 function ancestry(e) {
   if (!e.ancestry.length) return h('p', { class: 'muted', text: 'ancestry unknown' });
@@ -36,6 +37,19 @@ export function createProcFeed(root) {
   const list = slot(root, 'list');
   const seen = new Set();
   const key = (e) => `${e.pid}|${e.t}`;
+  let pending = [];
+  let timer = null;
+
+  function flush() {
+    timer = null;
+    if (!pending.length) return;
+    if (list.querySelector('.empty')) list.replaceChildren();
+    const frag = document.createDocumentFragment();
+    for (const e of pending.reverse()) frag.appendChild(item(e, true));
+    pending = [];
+    list.prepend(frag);
+    while (list.children.length > MAX_ITEMS) list.lastElementChild.remove();
+  }
 
   return {
     set(events) {
@@ -45,13 +59,15 @@ export function createProcFeed(root) {
       if (!items.length) fill(list, empty('Waiting for new processes…'));
       else fill(list, items.map((e) => item(e, false)));
     },
+    // Exec storms can bring hundreds of events a second: queue them and draw at most four
+    // times a second, only the newest that fit.
     add(e) {
       if (e.kind !== 'exec' || seen.has(key(e))) return;
       seen.add(key(e));
-      if (list.querySelector('.empty')) list.replaceChildren();
-      list.prepend(item(e, true));
-      while (list.children.length > MAX_ITEMS) list.lastElementChild.remove();
       if (seen.size > MAX_ITEMS * 4) seen.clear();
+      pending.push(e);
+      if (pending.length > MAX_ITEMS) pending.splice(0, pending.length - MAX_ITEMS);
+      if (!timer) timer = setTimeout(flush, FLUSH_MS);
     },
   };
 }

@@ -1,6 +1,6 @@
 //! Traffic over time: packets (area) and bytes (line) per bucket, with live ticks appended.
 
-import { timeChart, SERIES } from '../charts.js';
+import { timeChart, redraw, SERIES } from '../charts.js';
 import { formatBytes, formatCount } from '../format.js';
 
 export function createTraffic(root) {
@@ -14,7 +14,7 @@ export function createTraffic(root) {
       const pts = points.filter((p) => Number.isFinite(p.t)).sort((a, b) => a.t - b.t);
       chart.data.datasets[0].data = pts.map((p) => ({ x: p.t, y: p.packets }));
       chart.data.datasets[1].data = pts.map((p) => ({ x: p.t, y: p.bytes }));
-      chart.update('none');
+      redraw(chart);
     },
   };
 }

@@ -99,3 +99,16 @@ test('alert details flatten to dotted facts, arrays joined, for the card', async
   const rows = facts({ peak: 9, instigator: { pid: 1000, chain: ['bash', 'sshd'], why: { kind: 'script' } } });
   assert.deepEqual(rows, [['peak', '9'], ['instigator.pid', '1000'], ['instigator.chain', 'bash, sshd'], ['instigator.why.kind', 'script']]);
 });
+
+test('index.html preloads every module, so the graph loads in one round trip', async () => {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const web = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+  const html = fs.readFileSync(path.join(web, 'index.html'), 'utf8');
+  const modules = ['js', 'js/panels'].flatMap((d) => fs.readdirSync(path.join(web, d)).filter((f) => f.endsWith('.js')).map((f) => `${d}/${f}`));
+  for (const m of modules.filter((m) => m !== 'js/theme-boot.js' && m !== 'js/main.js')) {
+    assert.ok(html.includes(`<link rel="modulepreload" href="${m}">`), `${m} is preloaded`);
+  }
+  assert.ok(!/innerHTML|outerHTML|insertAdjacentHTML|document\.write/.test(modules.map((m) => fs.readFileSync(path.join(web, m), 'utf8')).join('\n')),
+    'no module parses strings as HTML');
+});

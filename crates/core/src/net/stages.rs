@@ -63,6 +63,7 @@ impl NetworkStages {
 
     pub fn finish_into(&mut self, now: Ts, out: &mut Vec<Record>) {
         self.tick_into(now, out);
+        self.scan.flush(now, out);
         out.extend(self.rollups.finish(now));
         self.flows.flush(out);
     }

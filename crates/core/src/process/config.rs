@@ -1,6 +1,7 @@
 //! The `[process]` configuration section: exec source, process table, burst, instigator and
 //! spawn-rate settings, each with documented defaults taken from the original NetSnoop.
 
+use crate::process::exec_source::ExecSourceChoice;
 use serde::{Deserialize, Serialize};
 
 /// Everything process monitoring can be told. Embedded by the binary as `[process]`.
@@ -19,6 +20,13 @@ pub struct ProcessConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SourceConfig {
+    /// Which exec source runs (default "auto": eBPF, else the proc connector, else /proc
+    /// polling). "ebpf", "netlink" or "poll" force one; a forced source that cannot start
+    /// stops NetSnoop with the reason. `--exec-source` overrides this.
+    pub exec_source: ExecSourceChoice,
+    /// Size of the eBPF ring buffer, in bytes (default 16 MiB, about 40,000 exec records):
+    /// it absorbs exec storms while the pipeline is busy; what overflows is counted as lost.
+    pub ebpf_ring_buffer_bytes: u32,
     /// Skip the proc connector and poll /proc (default false). Polling misses processes
     /// that live less than one interval; it exists for hosts without the connector.
     pub force_polling: bool,
@@ -30,15 +38,22 @@ pub struct SourceConfig {
     /// Raw events queued between the socket reader and the enricher (default 262144).
     /// When full, events are dropped and counted as lost.
     pub queue_capacity: usize,
+    /// Niceness of the reader and enricher threads (default -10): a short-lived process's
+    /// argv can only be read before it exits, so they must not wait behind the workload.
+    /// Needs root or CAP_SYS_NICE; without it they keep the normal priority (logged).
+    pub thread_nice: i32,
 }
 
 impl Default for SourceConfig {
     fn default() -> Self {
         SourceConfig {
+            exec_source: ExecSourceChoice::Auto,
+            ebpf_ring_buffer_bytes: 16 << 20,
             force_polling: false,
             poll_interval_ms: 1000,
             receive_buffer_bytes: 16 << 20,
             queue_capacity: 262_144,
+            thread_nice: -10,
         }
     }
 }

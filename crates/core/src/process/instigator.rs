@@ -5,6 +5,9 @@ use crate::process::config::InstigatorConfig;
 use crate::process::table::{Proc, ProcId, ProcessTable};
 use serde::Serialize;
 
+/// Longest command shown in an alert message.
+pub const DISPLAY_MAX: usize = 120;
+
 /// Why a process was judged to be the one behind a burst.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
@@ -33,8 +36,13 @@ pub struct Instigator {
 
 impl Instigator {
     /// `make -j8 all (PID 9301) ← bash ← sshd`
+    /// A long command line is cut to [`DISPLAY_MAX`] characters; `command` keeps it whole.
     pub fn display(&self) -> String {
-        let mut s = format!("{} (PID {})", self.command, self.pid);
+        let mut command: String = self.command.chars().take(DISPLAY_MAX).collect();
+        if command.len() < self.command.len() {
+            command.push('…');
+        }
+        let mut s = format!("{command} (PID {})", self.pid);
         for name in &self.chain {
             s.push_str(" ← ");
             s.push_str(name);

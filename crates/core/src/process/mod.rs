@@ -4,6 +4,7 @@
 pub mod burst;
 pub mod config;
 pub mod event;
+pub mod exec_source;
 pub mod group;
 pub mod instigator;
 pub mod rate;

@@ -3,7 +3,7 @@
 
 use crate::alert::Subject;
 use crate::episodes::{Episodes, Raise};
-use crate::event::{Event, Loss, ProcessEvent, Record};
+use crate::event::{Event, Loss, ProcEventKind, ProcessEvent, Record};
 use crate::process::burst::{BurstNews, BurstWindows};
 use crate::process::config::ProcessConfig;
 use crate::process::instigator::{Tracer, command_line};
@@ -94,6 +94,22 @@ impl ProcessMonitor {
             .map(Record::Alert)
             .into_iter()
             .collect();
+        if self
+            .table
+            .get(id)
+            .and_then(|p| self.table.parent_of(p))
+            .is_none()
+            && ev.ppid > 0
+        {
+            // A parent we never saw (its source sent no seed): track it by pid so its
+            // children can still make a burst.
+            self.table.apply(&ProcessEvent {
+                kind: ProcEventKind::Existing,
+                pid: ev.ppid,
+                time: now,
+                ..ProcessEvent::default()
+            });
+        }
         let Some(parent) = self.table.get(id).and_then(|p| self.table.parent_of(p)) else {
             return out;
         };

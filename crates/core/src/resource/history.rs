@@ -3,9 +3,46 @@
 
 use super::config::ResourceConfig;
 use super::topn::{top_by_cpu, top_by_memory};
-use crate::{ProcSample, ResourceSample, SystemSample, Ts};
+use crate::{Event, ProcSample, Record, ResourceSample, Stage, SystemSample, Ts};
 use serde::Serialize;
 use std::collections::VecDeque;
+use std::sync::{Arc, RwLock};
+
+/// The history as the pipeline shares it with readers (API, dashboard).
+pub type SharedHistory = Arc<RwLock<ResourceHistory>>;
+
+/// A stage that records every resource sample into a [`SharedHistory`]; it raises
+/// nothing. The pipeline runs it like a detector, readers take the read lock.
+pub struct HistoryRecorder {
+    history: SharedHistory,
+}
+
+impl HistoryRecorder {
+    pub fn new(history: SharedHistory) -> HistoryRecorder {
+        HistoryRecorder { history }
+    }
+
+    /// A recorder and the handle readers keep, sized from the config.
+    pub fn from_config(cfg: &ResourceConfig) -> (HistoryRecorder, SharedHistory) {
+        let shared = Arc::new(RwLock::new(ResourceHistory::from_config(cfg)));
+        (HistoryRecorder::new(Arc::clone(&shared)), shared)
+    }
+}
+
+impl Stage for HistoryRecorder {
+    fn name(&self) -> &'static str {
+        "resource.history"
+    }
+
+    fn ingest(&mut self, event: &Event, _now: Ts) -> Vec<Record> {
+        if let Event::Resources(s) = event {
+            // A reader that panicked while holding the lock leaves the data intact.
+            let mut h = self.history.write().unwrap_or_else(|e| e.into_inner());
+            h.push(s);
+        }
+        Vec::new()
+    }
+}
 
 /// A bounded ring of system samples (oldest dropped first) plus the latest top lists.
 #[derive(Clone, Debug, Serialize)]
@@ -145,6 +182,19 @@ mod tests {
         assert_eq!(mem, [1, 3]);
         h.push(&sample(1, &[(4, 1.0, 1)]));
         assert_eq!(h.top_by_cpu().len(), 1);
+    }
+
+    #[test]
+    fn the_recorder_stage_fills_the_shared_history_and_raises_nothing() {
+        let (mut rec, shared) = HistoryRecorder::from_config(&ResourceConfig::default());
+        let out = rec.ingest(
+            &Event::Resources(sample(7, &[(1, 9.0, 9)])),
+            Ts::from_secs(7),
+        );
+        assert!(out.is_empty());
+        let h = shared.read().unwrap();
+        assert_eq!(h.latest().map(|s| s.time), Some(Ts::from_secs(7)));
+        assert_eq!(h.top_by_cpu()[0].pid, 1);
     }
 
     #[test]

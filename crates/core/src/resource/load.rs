@@ -23,7 +23,7 @@ impl LoadDetector {
         let spec = LevelSpec {
             kind: KIND,
             severity: Severity::Medium,
-            label: None,
+            label: Some("WARNING"),
             rule: LevelRule {
                 above: f64::INFINITY,
                 clear_below: f64::INFINITY,
@@ -77,7 +77,7 @@ impl Stage for LoadDetector {
         let (l5, l15) = (s.load5, s.load15);
         let message = |_: &LevelSpec, value: f64, _: &LevelState, _: Ts| {
             format!(
-                "HIGH LOAD: 1-min load {value:.2} above {multiple} × {cores} cores \
+                "WARNING LOAD: 1-min load {value:.2} above {multiple} × {cores} cores \
                  (5-min {l5:.2}, 15-min {l15:.2})"
             )
         };

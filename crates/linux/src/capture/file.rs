@@ -27,7 +27,7 @@ pub struct Damage {
 /// Why a capture file could not be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io { path: String, source: io::Error },
     #[error(
         "{path} is not a pcap or pcapng file (starts with {magic:02x?}); give a capture \

@@ -1,14 +1,17 @@
-//! Live capture with libpcap: one thread per interface reading packets, parsing their
-//! headers and handing batches to the pipeline. Kernel drops (pcap_stats) and our own
-//! drops (pipeline channel full) are counted and reported as `Event::Loss`.
+//! Live capture with libpcap: one [`InterfaceCapture`] per interface reads packets,
+//! parses their headers and hands batches to the pipeline through an [`Outlet`]. Kernel
+//! drops (pcap_stats) and our own drops (pipeline channel full) are counted and reported
+//! as `Event::Loss`. [`LiveCapture`] runs them on threads of their own.
 
 use super::error::CaptureError;
 use super::filter::effective_filter;
-use crossbeam_channel::{Sender, TrySendError};
+use crate::outlet::Outlet;
+use crossbeam_channel::Sender;
 use netsnoop_core::net::config::CaptureConfig;
 use netsnoop_core::net::parse::{LinkType, parse};
-use netsnoop_core::{Event, Loss, Ts};
+use netsnoop_core::{Event, Ts};
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
@@ -37,14 +40,6 @@ pub struct CaptureStats {
     pub channel_dropped: u64,
 }
 
-/// A running capture. Dropping it stops the threads (a drop guard), `stop` also joins.
-pub struct LiveCapture {
-    stop: Arc<AtomicBool>,
-    threads: Vec<JoinHandle<()>>,
-    counters: Vec<(String, Arc<Counters>)>,
-    filter: Option<String>,
-}
-
 fn wall_now() -> Ts {
     let d = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -52,41 +47,191 @@ fn wall_now() -> Ts {
     Ts(d.as_micros() as i64)
 }
 
+/// One opened interface, ready to run on a thread of its own.
+pub struct InterfaceCapture {
+    name: String,
+    index: u16,
+    cap: pcap::Capture<pcap::Active>,
+    batch_size: usize,
+    batch_timeout: Duration,
+    counters: Arc<Counters>,
+}
+
+/// A cheap handle on one interface's counters, readable from any thread.
+#[derive(Clone, Debug)]
+pub struct CaptureCounters {
+    name: String,
+    counters: Arc<Counters>,
+}
+
+impl CaptureCounters {
+    pub fn snapshot(&self) -> CaptureStats {
+        let c = &self.counters;
+        CaptureStats {
+            interface: self.name.clone(),
+            captured: c.captured.load(Ordering::Relaxed),
+            kernel_dropped: c.kernel_dropped.load(Ordering::Relaxed),
+            if_dropped: c.if_dropped.load(Ordering::Relaxed),
+            channel_dropped: c.channel_dropped.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl InterfaceCapture {
+    /// Opens every configured interface with the effective filter (the user's, minus
+    /// `own_listen` when `exclude_own_traffic` is set). Permission, interface and filter
+    /// problems come back here, typed, before any thread starts.
+    pub fn open_all(
+        cfg: &CaptureConfig,
+        own_listen: Option<SocketAddr>,
+    ) -> Result<(Vec<InterfaceCapture>, Option<String>), CaptureError> {
+        let own = own_listen.filter(|_| cfg.exclude_own_traffic);
+        let filter = effective_filter(cfg.filter.as_deref(), own);
+        let caps = cfg
+            .interfaces
+            .iter()
+            .enumerate()
+            .map(|(i, name)| InterfaceCapture::open(name, i as u16, cfg, filter.as_deref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((caps, filter))
+    }
+
+    /// Opens one interface; `index` becomes `PacketMeta::iface`.
+    pub fn open(
+        name: &str,
+        index: u16,
+        cfg: &CaptureConfig,
+        filter: Option<&str>,
+    ) -> Result<InterfaceCapture, CaptureError> {
+        Ok(InterfaceCapture {
+            name: name.to_string(),
+            index,
+            cap: open(name, cfg, filter)?,
+            batch_size: cfg.batch_size.max(1),
+            batch_timeout: Duration::from_millis(cfg.batch_timeout_ms.max(1)),
+            counters: Arc::new(Counters::default()),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn counters(&self) -> CaptureCounters {
+        CaptureCounters {
+            name: self.name.clone(),
+            counters: self.counters.clone(),
+        }
+    }
+
+    /// Captures until `stop()` says so (checked at least every batch timeout) or the
+    /// pipeline hangs up. Returns an error only if libpcap fails mid-capture.
+    pub fn run(mut self, out: &mut Outlet, stop: &dyn Fn() -> bool) -> Result<(), CaptureError> {
+        let link = LinkType::from_dlt(self.cap.get_datalink().0 as u32);
+        let mut batch: Vec<Event> = Vec::with_capacity(self.batch_size);
+        let mut batch_started = Instant::now();
+        let mut last_stats = Instant::now();
+        let (mut seen_drop, mut seen_ifdrop) = (0u32, 0u32);
+        let dropped_by_outlet = out.dropped_counter();
+        while !stop() {
+            match self.cap.next_packet() {
+                Ok(p) => {
+                    let ts = p.header.ts;
+                    let time = Ts(ts.tv_sec * 1_000_000 + ts.tv_usec);
+                    if batch.is_empty() {
+                        batch_started = Instant::now();
+                    }
+                    let meta = parse(link, p.data, p.header.len, time, self.index);
+                    batch.push(Event::Packet(meta));
+                    self.counters.captured.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(pcap::Error::TimeoutExpired) => {
+                    super::wait::readable(self.cap.as_raw_fd(), self.batch_timeout);
+                }
+                Err(e) => {
+                    if !batch.is_empty() {
+                        let _ = out.send(batch, wall_now());
+                    }
+                    return Err(CaptureError::Pcap {
+                        interface: self.name.clone(),
+                        detail: format!("capture stopped: {e}"),
+                    });
+                }
+            }
+            if last_stats.elapsed() >= Duration::from_secs(1) {
+                last_stats = Instant::now();
+                if let Ok(st) = self.cap.stats() {
+                    // libpcap's counters are 32-bit and wrap; wrapping_sub handles that.
+                    let d = u64::from(st.dropped.wrapping_sub(seen_drop));
+                    let i = u64::from(st.if_dropped.wrapping_sub(seen_ifdrop));
+                    (seen_drop, seen_ifdrop) = (st.dropped, st.if_dropped);
+                    out.report_loss(d, KERNEL_DROP);
+                    out.report_loss(i, IF_DROP);
+                    self.counters.kernel_dropped.fetch_add(d, Ordering::Relaxed);
+                    self.counters.if_dropped.fetch_add(i, Ordering::Relaxed);
+                    if d + i > 0 && batch.is_empty() {
+                        // Report the loss now even if no packet is waiting to carry it.
+                        if out.send(Vec::new(), wall_now()).is_err() {
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            let due = batch.len() >= self.batch_size
+                || (!batch.is_empty() && batch_started.elapsed() >= self.batch_timeout);
+            if due {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(self.batch_size));
+                let sent = out.send(full, wall_now());
+                self.counters
+                    .channel_dropped
+                    .store(dropped_by_outlet.load(Ordering::Relaxed), Ordering::Relaxed);
+                if sent.is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        if !batch.is_empty() {
+            let _ = out.send(batch, wall_now());
+        }
+        Ok(())
+    }
+}
+
+const KERNEL_DROP: &str = "kernel buffer full (pcap ps_drop); raise network.capture.buffer_mib";
+const IF_DROP: &str = "dropped by the interface or driver (pcap ps_ifdrop)";
+
+/// Live capture on every configured interface, each on its own thread with its own
+/// outlet (`capture:<interface>`). Dropping it stops the threads; `stop` also joins.
+pub struct LiveCapture {
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+    counters: Vec<CaptureCounters>,
+    filter: Option<String>,
+}
+
 impl LiveCapture {
-    /// Opens every configured interface (so permission and filter errors come back
-    /// here, typed) and starts one capture thread each. `own_listen` is NetSnoop's
-    /// API address, excluded from capture when `exclude_own_traffic` is set.
     pub fn start(
         cfg: &CaptureConfig,
         own_listen: Option<SocketAddr>,
         tx: Sender<Vec<Event>>,
     ) -> Result<LiveCapture, CaptureError> {
-        let own = own_listen.filter(|_| cfg.exclude_own_traffic);
-        let filter = effective_filter(cfg.filter.as_deref(), own);
-        let mut opened = Vec::new();
-        for name in &cfg.interfaces {
-            let cap = open(name, cfg, filter.as_deref())?;
-            opened.push((name.clone(), cap));
-        }
+        let (caps, filter) = InterfaceCapture::open_all(cfg, own_listen)?;
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
         let mut counters = Vec::new();
-        for (index, (name, cap)) in opened.into_iter().enumerate() {
-            let c = Arc::new(Counters::default());
-            counters.push((name.clone(), c.clone()));
-            let worker = Worker {
-                name: name.clone(),
-                iface: index as u16,
-                cap,
-                tx: tx.clone(),
-                stop: stop.clone(),
-                counters: c,
-                batch_size: cfg.batch_size.max(1),
-                batch_timeout: Duration::from_millis(cfg.batch_timeout_ms.max(1)),
-            };
+        for cap in caps {
+            counters.push(cap.counters());
+            let name = cap.name().to_string();
+            let mut outlet = Outlet::new(format!("capture:{name}"), tx.clone());
+            let stop = stop.clone();
             let handle = std::thread::Builder::new()
                 .name(format!("capture:{name}"))
-                .spawn(move || worker.run())
+                .spawn(move || {
+                    if let Err(e) = cap.run(&mut outlet, &|| stop.load(Ordering::Relaxed)) {
+                        tracing::error!("{e}");
+                    }
+                    outlet.close(wall_now(), Duration::from_millis(200));
+                })
                 .map_err(|e| CaptureError::Pcap {
                     interface: name.clone(),
                     detail: format!("cannot start capture thread: {e}"),
@@ -109,13 +254,7 @@ impl LiveCapture {
     pub fn stats(&self) -> Vec<CaptureStats> {
         self.counters
             .iter()
-            .map(|(name, c)| CaptureStats {
-                interface: name.clone(),
-                captured: c.captured.load(Ordering::Relaxed),
-                kernel_dropped: c.kernel_dropped.load(Ordering::Relaxed),
-                if_dropped: c.if_dropped.load(Ordering::Relaxed),
-                channel_dropped: c.channel_dropped.load(Ordering::Relaxed),
-            })
+            .map(CaptureCounters::snapshot)
             .collect()
     }
 
@@ -157,144 +296,6 @@ fn open(
                 detail: e.to_string(),
             })?;
     }
-    Ok(cap)
-}
-
-struct Worker {
-    name: String,
-    iface: u16,
-    cap: pcap::Capture<pcap::Active>,
-    tx: Sender<Vec<Event>>,
-    stop: Arc<AtomicBool>,
-    counters: Arc<Counters>,
-    batch_size: usize,
-    batch_timeout: Duration,
-}
-
-/// Losses not yet delivered to the pipeline (they ride with the next batch that is).
-#[derive(Default)]
-struct PendingLoss {
-    channel: u64,
-    kernel: u64,
-    interface: u64,
-}
-
-impl Worker {
-    fn run(mut self) {
-        let link = LinkType::from_dlt(self.cap.get_datalink().0 as u32);
-        let source = format!("capture:{}", self.name);
-        let mut batch: Vec<Event> = Vec::with_capacity(self.batch_size);
-        let mut batch_started = Instant::now();
-        let mut last_stats = Instant::now();
-        let (mut seen_drop, mut seen_ifdrop) = (0u32, 0u32);
-        let mut pending = PendingLoss::default();
-        while !self.stop.load(Ordering::Relaxed) {
-            match self.cap.next_packet() {
-                Ok(p) => {
-                    let ts = p.header.ts;
-                    let time = Ts(ts.tv_sec * 1_000_000 + ts.tv_usec);
-                    if batch.is_empty() {
-                        batch_started = Instant::now();
-                    }
-                    batch.push(Event::Packet(parse(
-                        link,
-                        p.data,
-                        p.header.len,
-                        time,
-                        self.iface,
-                    )));
-                    self.counters.captured.fetch_add(1, Ordering::Relaxed);
-                }
-                Err(pcap::Error::TimeoutExpired) => {}
-                Err(e) => {
-                    tracing::error!(interface = %self.name, error = %e, "capture stopped");
-                    break;
-                }
-            }
-            if last_stats.elapsed() >= Duration::from_secs(1) {
-                last_stats = Instant::now();
-                if let Ok(st) = self.cap.stats() {
-                    // Counters are 32-bit in libpcap and wrap; wrapping_sub handles it.
-                    let (d, i) = (
-                        st.dropped.wrapping_sub(seen_drop),
-                        st.if_dropped.wrapping_sub(seen_ifdrop),
-                    );
-                    (seen_drop, seen_ifdrop) = (st.dropped, st.if_dropped);
-                    pending.kernel += u64::from(d);
-                    pending.interface += u64::from(i);
-                    self.counters
-                        .kernel_dropped
-                        .fetch_add(u64::from(d), Ordering::Relaxed);
-                    self.counters
-                        .if_dropped
-                        .fetch_add(u64::from(i), Ordering::Relaxed);
-                }
-            }
-            let has_loss = pending.kernel + pending.interface + pending.channel > 0;
-            let due = batch.len() >= self.batch_size
-                || ((!batch.is_empty() || has_loss)
-                    && batch_started.elapsed() >= self.batch_timeout);
-            if due {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(self.batch_size));
-                if !self.send(full, &source, &mut pending) {
-                    break;
-                }
-                batch_started = Instant::now();
-            }
-        }
-        if !batch.is_empty() {
-            self.send(batch, &source, &mut pending);
-        }
-    }
-
-    /// Sends a batch with any undelivered losses in front. Returns false when the
-    /// pipeline is gone.
-    fn send(&self, mut batch: Vec<Event>, source: &str, pending: &mut PendingLoss) -> bool {
-        let now = wall_now();
-        let losses = [
-            (
-                pending.kernel,
-                "kernel buffer full (pcap ps_drop); raise network.capture.buffer_mib",
-            ),
-            (
-                pending.interface,
-                "dropped by the interface or driver (pcap ps_ifdrop)",
-            ),
-            (pending.channel, "pipeline busy: capture channel full"),
-        ];
-        let mut front: Vec<Event> = losses
-            .iter()
-            .filter(|(n, _)| *n > 0)
-            .map(|(n, reason)| {
-                Event::Loss(Loss {
-                    time: now,
-                    source: source.to_string(),
-                    count: *n,
-                    reason: reason.to_string(),
-                })
-            })
-            .collect();
-        if !front.is_empty() {
-            front.append(&mut batch);
-            batch = front;
-        }
-        let packets = batch
-            .iter()
-            .filter(|e| matches!(e, Event::Packet(_)))
-            .count() as u64;
-        match self.tx.try_send(batch) {
-            Ok(()) => {
-                *pending = PendingLoss::default();
-                true
-            }
-            Err(TrySendError::Full(_)) => {
-                pending.channel += packets;
-                self.counters
-                    .channel_dropped
-                    .fetch_add(packets, Ordering::Relaxed);
-                true
-            }
-            Err(TrySendError::Disconnected(_)) => false,
-        }
-    }
+    cap.setnonblock()
+        .map_err(|e| CaptureError::from_open(name, &e))
 }

@@ -8,11 +8,12 @@ mod live;
 mod pcapng;
 mod source;
 pub mod synth;
+mod wait;
 mod writer;
 
 pub use error::CaptureError;
 pub use file::{CaptureFile, Damage, FileError, OpenError, RawPacket};
 pub use filter::effective_filter;
-pub use live::{CaptureStats, LiveCapture};
+pub use live::{CaptureCounters, CaptureStats, InterfaceCapture, LiveCapture};
 pub use source::{FileOutcome, FileProgress, read_file};
 pub use writer::{PcapNgWriter, PcapWriter};

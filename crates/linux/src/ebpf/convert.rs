@@ -2,8 +2,8 @@
 //! the pipeline does not care which source produced them.
 
 use super::wire::{RawEvent, RawKind, split_args};
+use crate::proc_pid::UserNames;
 use netsnoop_core::{ProcEventKind, ProcessEvent, Ts};
-use std::collections::HashMap;
 
 /// Linux fixes USER_HZ (the unit of /proc/PID/stat's start time) at 100 on the architectures
 /// this builds for, so `start_ticks` matches what the /proc-based sources compute.
@@ -19,27 +19,6 @@ pub struct BootClock {
 impl BootClock {
     pub fn ts(&self, boot_ns: u64) -> Ts {
         Ts((boot_ns / 1_000) as i64 + self.realtime_minus_boot_us)
-    }
-}
-
-/// Resolves uids to user names once each; a name lookup per exec would cost more than the
-/// rest of the event's handling.
-#[derive(Debug, Default)]
-pub struct UserNames {
-    cache: HashMap<u32, Option<String>>,
-}
-
-impl UserNames {
-    pub fn name(&mut self, uid: u32) -> Option<String> {
-        self.cache
-            .entry(uid)
-            .or_insert_with(|| {
-                nix::unistd::User::from_uid(uid.into())
-                    .ok()
-                    .flatten()
-                    .map(|u| u.name)
-            })
-            .clone()
     }
 }
 
@@ -153,7 +132,10 @@ mod tests {
     }
 
     #[test]
-    fn root_resolves_to_its_name() {
-        assert_eq!(UserNames::default().name(0).as_deref(), Some("root"));
+    fn the_user_name_comes_from_the_uid() {
+        let mut raw = parse(&record(2, 0, 7, "id", "/usr/bin/id", b"id\0")).unwrap();
+        raw.uid = 0;
+        let e = to_process_event(raw, CLOCK, &mut UserNames::new());
+        assert_eq!(e.user.as_deref(), Some("root"));
     }
 }

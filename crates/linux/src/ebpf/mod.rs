@@ -6,6 +6,7 @@ mod convert;
 mod loader;
 mod select;
 mod source;
+mod start;
 mod wire;
 
 pub use convert::exit_code_from_status;
@@ -13,5 +14,6 @@ pub use loader::{EbpfUnavailable, unavailable_at_build};
 pub use select::{
     ExecSourceChoice, ExecSourceKind, PassedOver, SelectError, Selected, select_exec_source,
 };
-pub use source::{EbpfConfig, EbpfExecSource, LOSS_SOURCE, SourceHandle};
+pub use source::{Captured, EbpfConfig, EbpfExecSource, LOSS_SOURCE, SourceHandle};
+pub use start::{RunningExecSource, start_exec_source};
 pub use wire::ARGV_BYTES_MAX;

@@ -1,80 +1,9 @@
 //! Chooses the exec event source at start: eBPF, then the proc connector, then /proc
 //! polling, keeping the reason each better source was passed over for display and /health.
 
+pub use netsnoop_core::process::exec_source::{ExecSourceChoice, ExecSourceKind};
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 use thiserror::Error;
-
-/// An exec event source, best first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExecSourceKind {
-    /// In-kernel capture through eBPF: argv read at exec time, so short-lived processes
-    /// have complete argv.
-    Ebpf,
-    /// The netlink proc connector: every event, argv read from /proc afterwards.
-    Netlink,
-    /// Scanning /proc every interval: misses processes shorter than the interval.
-    Poll,
-}
-
-impl ExecSourceKind {
-    pub const PREFERENCE: [ExecSourceKind; 3] = [Self::Ebpf, Self::Netlink, Self::Poll];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Ebpf => "ebpf",
-            Self::Netlink => "netlink",
-            Self::Poll => "poll",
-        }
-    }
-}
-
-impl fmt::Display for ExecSourceKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// What the user asked for (`--exec-source`, config `process.exec_source`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExecSourceChoice {
-    /// The best source that starts.
-    #[default]
-    Auto,
-    /// This source or none: a forced source that fails to start is an error.
-    Ebpf,
-    Netlink,
-    Poll,
-}
-
-impl ExecSourceChoice {
-    fn forced(self) -> Option<ExecSourceKind> {
-        match self {
-            Self::Auto => None,
-            Self::Ebpf => Some(ExecSourceKind::Ebpf),
-            Self::Netlink => Some(ExecSourceKind::Netlink),
-            Self::Poll => Some(ExecSourceKind::Poll),
-        }
-    }
-}
-
-impl FromStr for ExecSourceChoice {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "auto" => Ok(Self::Auto),
-            "ebpf" => Ok(Self::Ebpf),
-            "netlink" => Ok(Self::Netlink),
-            "poll" => Ok(Self::Poll),
-            other => Err(format!(
-                "unknown exec source {other:?}: use one of auto, ebpf, netlink, poll"
-            )),
-        }
-    }
-}
 
 /// A better source that is not in use, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,11 +1,18 @@
-//! The eBPF exec source's thread: drains the ring buffer into batches of events, and turns
-//! kernel-side drops (and unparsable records) into [`Loss`] events.
+//! The eBPF exec source's threads: a reader drains the ring buffer and turns kernel-side
+//! drops into losses; the exec source's enricher (shared with the proc connector) seeds
+//! the processes already running, adds ancestry, resyncs from /proc after a loss, batches.
 
-use super::convert::{BootClock, UserNames, to_process_event};
+use super::convert::{BootClock, to_process_event};
 use super::loader::{EbpfUnavailable, Loaded, load};
 use super::wire::parse;
+use crate::exec::enrich::Enricher;
+use crate::exec::message::{RawEvent, RawMsg};
+use crate::exec::reader::RawItem;
+use crate::exec::{ExecCounters, ExecStats};
+use crate::proc_pid::{ProcFs, UserNames};
 use crossbeam_channel::{SendTimeoutError, Sender};
-use netsnoop_core::{Event, Loss, Ts};
+use netsnoop_core::process::config::TableConfig;
+use netsnoop_core::{Event, ProcessEvent};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::time::{ClockId, clock_gettime};
 use std::os::fd::AsFd;
@@ -14,8 +21,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// The `source` of this source's [`Loss`] events; the process monitor counts losses of
-/// sources named `proc*` towards `process.events_lost`.
+/// The `source` of this source's [`netsnoop_core::Loss`] events; the process monitor
+/// counts losses of sources named `proc*` towards `process.events_lost`.
 pub const LOSS_SOURCE: &str = "proc_ebpf";
 
 /// How long one wait for records lasts. The kernel side wakes us only when 64 KiB are
@@ -24,25 +31,32 @@ const WAIT: Duration = Duration::from_millis(25);
 /// How often the kernel's drop counter and the boot-clock offset are re-read.
 const HOUSEKEEPING: Duration = Duration::from_secs(1);
 
-/// Settings of the eBPF exec source (config section `[process.ebpf]` in the binary).
+/// Settings of the eBPF exec source.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EbpfConfig {
-    /// Ring buffer size in bytes (a power of two, at least a page). A typical exec record
-    /// is 350 to 400 bytes; the default 16 MiB holds about 40,000 of them, several seconds
-    /// of a storm even if the pipeline stalls.
+    /// Ring buffer size in bytes (rounded up to a power of two, at least a page). A typical
+    /// exec record is 350 to 400 bytes; the default 16 MiB holds about 40,000 of them,
+    /// seconds of a storm even while the pipeline stalls.
     pub ring_buffer_bytes: u32,
-    /// Most events per batch sent to the pipeline.
-    pub batch_max: usize,
+    /// Events queued between the ring-buffer reader and the enricher (default 65536).
+    pub queue_capacity: usize,
 }
 
 impl Default for EbpfConfig {
     fn default() -> Self {
         EbpfConfig {
             ring_buffer_bytes: 16 << 20,
-            batch_max: 512,
+            queue_capacity: 65_536,
         }
     }
 }
+
+/// A fork, exec or exit captured in the kernel, on its way to the enricher.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Captured(pub Box<ProcessEvent>);
+
+// ProcessEvent holds no floating point, so its equality is total.
+impl Eq for Captured {}
 
 /// The exec program, loaded and attached, not yet delivering: loading is where the
 /// verifier and permissions have their say, so source selection can fall back on failure.
@@ -51,10 +65,11 @@ pub struct EbpfExecSource {
     config: EbpfConfig,
 }
 
-/// Stops the source's thread (and detaches the programs) when dropped.
+/// The running source; dropping it stops the threads and detaches the programs.
 pub struct SourceHandle {
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    stats: Arc<ExecStats>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 impl EbpfExecSource {
@@ -66,50 +81,79 @@ impl EbpfExecSource {
         })
     }
 
-    /// Starts delivering batches of `Event::Process` (fork, exec, exit) and `Event::Loss`.
-    pub fn spawn(self, tx: Sender<Vec<Event>>) -> std::io::Result<SourceHandle> {
+    /// Starts delivering batches to `out` and returns once the processes already running
+    /// (`Existing`) are sent; then fork, exec and exit events and `Event::Loss` (source
+    /// [`LOSS_SOURCE`]) for anything the kernel could not deliver.
+    pub fn spawn(
+        self,
+        table: &TableConfig,
+        out: Sender<Vec<Event>>,
+    ) -> std::io::Result<SourceHandle> {
         let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("exec-ebpf".into())
-            .spawn(move || run(self, tx, &flag))?;
+        let stats = Arc::new(ExecStats::default());
+        let (raw_tx, raw_rx) = crossbeam_channel::bounded(self.config.queue_capacity.max(16));
+        let enricher = Enricher::new(ProcFs::default(), table, out, stats.clone(), LOSS_SOURCE);
+        let mut threads = Vec::new();
+        let st = stop.clone();
+        let (seeded_tx, seeded_rx) = crossbeam_channel::bounded(1);
+        threads.push(
+            std::thread::Builder::new()
+                .name("exec-enrich".into())
+                .spawn(move || enricher.run(raw_rx, st, seeded_tx))?,
+        );
+        let (st, counters) = (stop.clone(), stats.clone());
+        threads.push(
+            std::thread::Builder::new()
+                .name("exec-ebpf".into())
+                .spawn(move || read(self.loaded, &raw_tx, &counters, &st))?,
+        );
+        // Like the proc connector source: return once the running processes are sent, so
+        // the pipeline knows every parent before the first new child arrives.
+        let _ = seeded_rx.recv_timeout(Duration::from_secs(30));
         Ok(SourceHandle {
             stop,
-            thread: Some(thread),
+            stats,
+            threads,
         })
     }
 }
 
 impl SourceHandle {
-    /// Whether the thread has ended (the pipeline went away, or the source failed).
+    pub fn counters(&self) -> ExecCounters {
+        self.stats.snapshot()
+    }
+
+    /// The live counters, for a metrics endpoint.
+    pub fn stats(&self) -> Arc<ExecStats> {
+        self.stats.clone()
+    }
+
+    /// Whether a thread has ended (the pipeline went away, or the source failed).
     pub fn is_finished(&self) -> bool {
-        self.thread.as_ref().is_none_or(|t| t.is_finished())
+        self.threads.iter().any(|t| t.is_finished())
     }
 }
 
 impl Drop for SourceHandle {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
+        for thread in self.threads.drain(..) {
             let _ = thread.join();
         }
     }
 }
 
-fn run(source: EbpfExecSource, tx: Sender<Vec<Event>>, stop: &AtomicBool) {
-    let EbpfExecSource { loaded, config } = source;
+fn read(loaded: Loaded, tx: &Sender<RawItem>, stats: &ExecStats, stop: &AtomicBool) {
     let Loaded {
         ebpf: _programs,
         mut events,
         events_fd,
         lost,
     } = loaded;
-    let mut users = UserNames::default();
+    let mut users = UserNames::new();
     let mut clock = boot_clock();
     let mut lost_reported = 0u64;
-    let mut malformed = 0u64;
     let mut last_housekeeping = Instant::now();
-    let mut batch = Vec::with_capacity(config.batch_max);
     while !stop.load(Ordering::Relaxed) {
         let mut fds = [PollFd::new(events_fd.as_fd(), PollFlags::POLLIN)];
         let timeout = PollTimeout::try_from(WAIT).unwrap_or(PollTimeout::MAX);
@@ -117,19 +161,32 @@ fn run(source: EbpfExecSource, tx: Sender<Vec<Event>>, stop: &AtomicBool) {
             Ok(_) | Err(nix::errno::Errno::EINTR) => {}
             Err(e) => {
                 tracing::error!("eBPF exec source: waiting on the ring buffer failed: {e}");
+                stats.fatal.store(true, Ordering::Relaxed);
                 return;
             }
         }
         while let Some(record) = events.next() {
-            match parse(&record) {
-                Ok(raw) => batch.push(Event::Process(to_process_event(raw, clock, &mut users))),
+            stats.messages.fetch_add(1, Ordering::Relaxed);
+            let item = match parse(&record) {
+                Ok(raw) => RawItem::Msg(RawMsg {
+                    cpu: 0,
+                    seq: 0,
+                    ts_ns: 0,
+                    event: RawEvent::Captured(Captured(Box::new(to_process_event(
+                        raw, clock, &mut users,
+                    )))),
+                }),
                 Err(e) => {
-                    malformed += 1;
+                    stats.decode_errors.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!("eBPF exec source: dropped a record: {e}");
+                    RawItem::Lost {
+                        count: 1,
+                        reason: "malformed ring buffer record",
+                    }
                 }
-            }
+            };
             drop(record);
-            if batch.len() >= config.batch_max && !send(&tx, &mut batch, stop) {
+            if !send(tx, item, stop) {
                 return;
             }
         }
@@ -138,45 +195,32 @@ fn run(source: EbpfExecSource, tx: Sender<Vec<Event>>, stop: &AtomicBool) {
             clock = boot_clock();
             let total: u64 = lost.get(&0, 0).map(|v| v.iter().sum()).unwrap_or(0);
             if total > lost_reported {
-                batch.push(loss(clock, total - lost_reported, "ring buffer full"));
+                let count = total - lost_reported;
                 lost_reported = total;
+                stats.overruns.fetch_add(count, Ordering::Relaxed);
+                let item = RawItem::Lost {
+                    count,
+                    reason: "eBPF ring buffer full",
+                };
+                if !send(tx, item, stop) {
+                    return;
+                }
             }
-            if malformed > 0 {
-                batch.push(loss(clock, malformed, "malformed record"));
-                malformed = 0;
-            }
-        }
-        if !batch.is_empty() && !send(&tx, &mut batch, stop) {
-            return;
         }
     }
 }
 
-/// Blocks while the pipeline is behind (the ring buffer absorbs the backlog, and counts
-/// what it cannot), but keeps noticing a stop request. False when the pipeline is gone.
-fn send(tx: &Sender<Vec<Event>>, batch: &mut Vec<Event>, stop: &AtomicBool) -> bool {
-    let mut out = std::mem::take(batch);
+/// Blocks while the enricher is behind (the ring buffer absorbs the backlog, and counts
+/// what it cannot hold), but keeps noticing a stop request. False when it should end.
+fn send(tx: &Sender<RawItem>, mut item: RawItem, stop: &AtomicBool) -> bool {
     loop {
-        match tx.send_timeout(out, WAIT) {
+        match tx.send_timeout(item, WAIT) {
             Ok(()) => return true,
             Err(SendTimeoutError::Disconnected(_)) => return false,
-            Err(SendTimeoutError::Timeout(back)) if !stop.load(Ordering::Relaxed) => out = back,
+            Err(SendTimeoutError::Timeout(back)) if !stop.load(Ordering::Relaxed) => item = back,
             Err(SendTimeoutError::Timeout(_)) => return false,
         }
     }
-}
-
-fn loss(clock: BootClock, count: u64, reason: &str) -> Event {
-    let now = clock_gettime(ClockId::CLOCK_BOOTTIME)
-        .map(|t| t.tv_sec() as u64 * 1_000_000_000 + t.tv_nsec() as u64)
-        .map(|ns| clock.ts(ns))
-        .unwrap_or(Ts(0));
-    Event::Loss(Loss {
-        time: now,
-        source: LOSS_SOURCE.to_string(),
-        count,
-        reason: reason.to_string(),
-    })
 }
 
 /// Re-read each second: the wall clock can be stepped (NTP, suspend) while boot time runs on.

@@ -5,11 +5,12 @@ use super::clock::Clock;
 use super::message::{RawEvent, RawMsg};
 use super::reader::RawItem;
 use super::stats::ExecStats;
-use crate::proc_pid::{ProcFs, ProcInfo, UserNames};
+use crate::proc_pid::{Perishable, ProcFs, ProcInfo, UserNames};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use netsnoop_core::process::config::TableConfig;
 use netsnoop_core::process::table::{Applied, ProcessTable};
 use netsnoop_core::{Event, Loss, ProcEventKind, ProcessEvent, Ts};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
@@ -30,6 +31,8 @@ pub struct Enricher {
     resync_due: bool,
     last_resync: Option<Instant>,
     source: &'static str,
+    /// argv and stat read ahead for the execs of the current backlog.
+    prefetched: HashMap<u32, Perishable>,
 }
 
 impl Enricher {
@@ -51,25 +54,45 @@ impl Enricher {
             resync_due: false,
             last_resync: None,
             source,
+            prefetched: HashMap::new(),
         }
     }
 
-    /// The connector loop: until stopped or the pipeline hangs up.
-    pub fn run(mut self, rx: Receiver<RawItem>, stop: Arc<AtomicBool>) {
+    /// The connector loop: until stopped or the pipeline hangs up. `seeded` is told when
+    /// the processes already running have been sent.
+    pub fn run(mut self, rx: Receiver<RawItem>, stop: Arc<AtomicBool>, seeded: Sender<()>) {
         self.scan(ProcEventKind::Existing);
-        if !self.flush() {
+        let sent = self.flush();
+        let _ = seeded.send(());
+        if !sent {
             return;
         }
         while !stop.load(Relaxed) {
             match rx.recv_timeout(Duration::from_millis(200)) {
                 Ok(item) => {
-                    self.on_item(item);
-                    while self.batch.len() < BATCH {
+                    let mut items = vec![item];
+                    while items.len() < BATCH {
                         match rx.try_recv() {
-                            Ok(item) => self.on_item(item),
+                            Ok(item) => items.push(item),
                             Err(_) => break,
                         }
                     }
+                    // With a backlog, every exec's argv is read before any slower read,
+                    // so the last of them still finds its process alive.
+                    for item in &items {
+                        if let RawItem::Msg(RawMsg {
+                            event: RawEvent::Exec { pid },
+                            ..
+                        }) = item
+                        {
+                            let first = self.fs.read_perishable(*pid);
+                            self.prefetched.insert(*pid, first);
+                        }
+                    }
+                    for item in items {
+                        self.on_item(item);
+                    }
+                    self.prefetched.clear();
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
@@ -129,7 +152,18 @@ impl Enricher {
             }
             RawEvent::Exec { pid } => {
                 self.stats.execs.fetch_add(1, Relaxed);
-                let info = self.fs.read_exec(pid);
+                let info = match self.prefetched.remove(&pid) {
+                    Some(first) => self.fs.read_rest(pid, first),
+                    None => self.fs.read_exec(pid),
+                };
+                // An exec that finished just as we started was already reported by the
+                // seed scan with this very image: not news.
+                let seen = self.table.current(pid).is_some_and(|p| {
+                    p.seeded && !p.exited && p.exe == info.exe && p.argv == info.argv
+                });
+                if seen {
+                    return;
+                }
                 let ev = self.exec_event(time, pid, info, ProcEventKind::Exec);
                 self.push_with_ancestry(ev);
             }
@@ -182,6 +216,27 @@ impl Enricher {
                 self.batch.push(Event::Process(ev));
             }
             RawEvent::Ack { .. } | RawEvent::Ignored => {}
+            RawEvent::Captured(c) => self.on_captured(*c.0),
+        }
+    }
+
+    /// An eBPF event already carries argv, exe, user and parent from exec time; only the
+    /// ancestry (from the table) is added.
+    fn on_captured(&mut self, ev: ProcessEvent) {
+        let counter = match ev.kind {
+            ProcEventKind::Fork => &self.stats.forks,
+            ProcEventKind::Exec => &self.stats.execs,
+            _ => &self.stats.exits,
+        };
+        counter.fetch_add(1, Relaxed);
+        if ev.kind == ProcEventKind::Exec {
+            if !ev.argv_complete {
+                self.stats.argv_incomplete.fetch_add(1, Relaxed);
+            }
+            self.push_with_ancestry(ev);
+        } else {
+            self.table.apply(&ev);
+            self.batch.push(Event::Process(ev));
         }
     }
 
@@ -201,11 +256,12 @@ impl Enricher {
             .map(|p| p.ppid)
             .or(info.stat.as_ref().map(|s| s.ppid))
             .unwrap_or(0);
+        // A forked copy's comm is its parent's, not the new program's: unknown is honest.
         let comm = info
             .stat
             .as_ref()
             .map(|s| s.comm.clone())
-            .or_else(|| known.map(|p| p.comm.clone()))
+            .or_else(|| known.filter(|p| p.execed).map(|p| p.comm.clone()))
             .unwrap_or_default();
         let uid = info.uid.or(known.and_then(|p| p.uid));
         if !info.argv_complete && kind == ProcEventKind::Exec {
@@ -250,8 +306,12 @@ impl Enricher {
             let Some(stat) = self.fs.stat(pid) else {
                 continue;
             };
+            // A fork whose exec event was lost still carries its parent's comm: a different
+            // comm in /proc means the exec happened and must be reported.
             let same = self.table.current(pid).is_some_and(|p| {
-                !p.exited && (p.start_ticks == stat.start_ticks || p.start_ticks == 0)
+                !p.exited
+                    && (p.start_ticks == stat.start_ticks
+                        || (p.start_ticks == 0 && (p.execed || p.comm == stat.comm)))
             });
             if same {
                 continue;
@@ -298,4 +358,15 @@ impl Enricher {
         let batch = std::mem::take(&mut self.batch);
         self.out.send(batch).is_ok()
     }
+}
+
+/// Every process running now, as `Existing` events: the seed for sources that do not scan
+/// /proc themselves (eBPF).
+pub fn running_processes(table: &TableConfig) -> Vec<Event> {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let mut enr = Enricher::new(ProcFs::default(), table, tx, Arc::default(), "proc_seed");
+    enr.scan(ProcEventKind::Existing);
+    enr.flush();
+    drop(enr);
+    rx.iter().flatten().collect()
 }

@@ -48,6 +48,9 @@ pub enum RawEvent {
     },
     /// A thread's fork/exit/comm, or an event kind we do not use (sid, ptrace, gid…).
     Ignored,
+    /// A fork, exec or exit captured whole in the kernel by the eBPF source: nothing needs
+    /// reading from /proc.
+    Captured(crate::ebpf::Captured),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -2,18 +2,20 @@
 //! a lean thread and enriched by a second one, with a /proc polling fallback.
 
 mod clock;
-mod enrich;
+pub(crate) mod enrich;
 pub mod message;
 pub mod netlink;
 mod poll;
+mod priority;
 pub mod reader;
 mod stats;
 
+pub use enrich::running_processes;
 pub use netlink::BufferSize;
 pub use stats::{ExecCounters, ExecStats};
 
 use crate::proc_pid::ProcFs;
-use crossbeam_channel::Sender;
+use crossbeam_channel::{Receiver, Sender};
 use enrich::Enricher;
 use message::{RawEvent, decode};
 use netlink::ConnectorSocket;
@@ -71,67 +73,121 @@ impl ExecSource {
     /// Starts the proc connector, or the /proc poller when the connector is unavailable
     /// (see [`ExecSource::mode`]). Events go to `out` in batches: first the processes
     /// already running (`Existing`), then fork/exec/exit/uid/comm events and losses.
+    /// Returns once the running processes have been sent, so `out` must have room for
+    /// them or be read from another thread.
     pub fn start(
         source: &SourceConfig,
         table: &TableConfig,
         out: Sender<Vec<Event>>,
     ) -> io::Result<ExecSource> {
-        let stats = Arc::new(ExecStats::default());
-        let stop = Arc::new(AtomicBool::new(false));
-        let connector = if source.force_polling {
-            Err(ConnectorUnavailable::Forced)
-        } else {
-            open_connector(source.receive_buffer_bytes)
+        if source.force_polling {
+            return ExecSource::polling(source, table, out, ConnectorUnavailable::Forced);
+        }
+        match open_connector(source.receive_buffer_bytes) {
+            Ok(opened) => ExecSource::run_connector(opened, source, table, out),
+            Err(reason) => ExecSource::polling(source, table, out, reason),
+        }
+    }
+
+    /// The proc connector or nothing: for source selection, which handles the fallback.
+    pub fn connector(
+        source: &SourceConfig,
+        table: &TableConfig,
+        out: Sender<Vec<Event>>,
+    ) -> Result<ExecSource, ConnectorUnavailable> {
+        let opened = open_connector(source.receive_buffer_bytes)?;
+        ExecSource::run_connector(opened, source, table, out)
+            .map_err(|e| ConnectorUnavailable::Socket(e.to_string()))
+    }
+
+    /// The /proc poller, saying why (printed once, at start).
+    pub fn polling(
+        source: &SourceConfig,
+        table: &TableConfig,
+        out: Sender<Vec<Event>>,
+        reason: ConnectorUnavailable,
+    ) -> io::Result<ExecSource> {
+        tracing::warn!("degraded: polling /proc for new processes because {reason}");
+        let (stats, stop, seeded_tx, seeded_rx) = shared();
+        let enr = Enricher::new(ProcFs::default(), table, out, stats.clone(), "proc_poll");
+        let interval = Duration::from_millis(source.poll_interval_ms.max(10));
+        let st = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("exec-poll".into())
+            .spawn(move || poll::run(enr, interval, st, seeded_tx))?;
+        Ok(ExecSource::seeded(
+            ExecMode::Polling { reason },
+            stats,
+            stop,
+            vec![thread],
+            seeded_rx,
+        ))
+    }
+
+    fn run_connector(
+        (socket, buffer): (ConnectorSocket, BufferSize),
+        source: &SourceConfig,
+        table: &TableConfig,
+        out: Sender<Vec<Event>>,
+    ) -> io::Result<ExecSource> {
+        let (stats, stop, seeded_tx, seeded_rx) = shared();
+        let (raw_tx, raw_rx) = crossbeam_channel::bounded(source.queue_capacity.max(16));
+        let reader = Reader {
+            socket,
+            tx: raw_tx,
+            stats: stats.clone(),
+            stop: stop.clone(),
         };
-        let mut threads = Vec::new();
-        let mode = match connector {
-            Ok((socket, buffer)) => {
-                let (raw_tx, raw_rx) = crossbeam_channel::bounded(source.queue_capacity.max(16));
-                let reader = Reader {
-                    socket,
-                    tx: raw_tx,
-                    stats: stats.clone(),
-                    stop: stop.clone(),
-                };
-                threads.push(
-                    std::thread::Builder::new()
-                        .name("exec-reader".into())
-                        .spawn(move || reader.run())?,
-                );
-                let enr = Enricher::new(
-                    ProcFs::default(),
-                    table,
-                    out,
-                    stats.clone(),
-                    "proc_connector",
-                );
-                let st = stop.clone();
-                threads.push(
-                    std::thread::Builder::new()
-                        .name("exec-enrich".into())
-                        .spawn(move || enr.run(raw_rx, st))?,
-                );
-                ExecMode::Connector { buffer }
-            }
-            Err(reason) => {
-                tracing::warn!("degraded: polling /proc for new processes because {reason}");
-                let enr = Enricher::new(ProcFs::default(), table, out, stats.clone(), "proc_poll");
-                let interval = Duration::from_millis(source.poll_interval_ms.max(10));
-                let st = stop.clone();
-                threads.push(
-                    std::thread::Builder::new()
-                        .name("exec-poll".into())
-                        .spawn(move || poll::run(enr, interval, st))?,
-                );
-                ExecMode::Polling { reason }
-            }
-        };
-        Ok(ExecSource {
+        let nice = source.thread_nice;
+        let mut threads = vec![
+            std::thread::Builder::new()
+                .name("exec-reader".into())
+                .spawn(move || {
+                    raise_priority(nice);
+                    reader.run()
+                })?,
+        ];
+        let enr = Enricher::new(
+            ProcFs::default(),
+            table,
+            out,
+            stats.clone(),
+            "proc_connector",
+        );
+        let st = stop.clone();
+        threads.push(
+            std::thread::Builder::new()
+                .name("exec-enrich".into())
+                .spawn(move || {
+                    raise_priority(nice);
+                    enr.run(raw_rx, st, seeded_tx)
+                })?,
+        );
+        Ok(ExecSource::seeded(
+            ExecMode::Connector { buffer },
+            stats,
+            stop,
+            threads,
+            seeded_rx,
+        ))
+    }
+
+    /// Waits for the seed: from then on every process started is reported as new, and
+    /// enrichment is not running behind the seed scan.
+    fn seeded(
+        mode: ExecMode,
+        stats: Arc<ExecStats>,
+        stop: Arc<AtomicBool>,
+        threads: Vec<JoinHandle<()>>,
+        seeded: Receiver<()>,
+    ) -> ExecSource {
+        let _ = seeded.recv_timeout(Duration::from_secs(30));
+        ExecSource {
             mode,
             stats,
             stop,
             threads,
-        })
+        }
     }
 
     pub fn mode(&self) -> &ExecMode {
@@ -165,6 +221,21 @@ impl Drop for ExecSource {
     fn drop(&mut self) {
         self.halt();
     }
+}
+
+fn raise_priority(nice: i32) {
+    if nice != 0
+        && let Err(e) = priority::set_thread_nice(nice)
+    {
+        tracing::info!("exec source threads keep normal priority (nice {nice} refused: {e})");
+    }
+}
+
+type Shared = (Arc<ExecStats>, Arc<AtomicBool>, Sender<()>, Receiver<()>);
+
+fn shared() -> Shared {
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    (Arc::default(), Arc::default(), tx, rx)
 }
 
 /// Opens, subscribes and waits for the kernel's ack, which proves events will flow.

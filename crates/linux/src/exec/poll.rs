@@ -2,6 +2,7 @@
 //! counts the forks it could not see (from /proc/stat `processes`) as lost.
 
 use super::enrich::Enricher;
+use crossbeam_channel::Sender;
 use netsnoop_core::ProcEventKind;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -10,10 +11,12 @@ use std::time::{Duration, Instant};
 pub const REASON_MISSED: &str =
     "forks (threads included) that started and ended between /proc scans";
 
-pub fn run(mut enr: Enricher, interval: Duration, stop: Arc<AtomicBool>) {
-    enr.scan(ProcEventKind::Existing);
+pub fn run(mut enr: Enricher, interval: Duration, stop: Arc<AtomicBool>, seeded: Sender<()>) {
     let mut forks_before = enr.fs.forks_total();
-    if !enr.flush() {
+    enr.scan(ProcEventKind::Existing);
+    let sent = enr.flush();
+    let _ = seeded.send(());
+    if !sent {
         return;
     }
     let mut next = Instant::now() + interval;

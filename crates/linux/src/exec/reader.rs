@@ -21,7 +21,11 @@ pub enum RawItem {
 }
 
 pub const REASON_OVERRUN: &str = "kernel receive buffer overrun (ENOBUFS)";
-pub const REASON_GAP: &str = "gap in the per-CPU sequence numbers";
+/// The kernel numbers events per CPU for all listeners, but delivers a process's events
+/// only to listeners in its own network namespace (on kernels with per-netns connectors)
+/// and drops them when it cannot allocate; either way we never see them.
+pub const REASON_GAP: &str =
+    "gap in the per-CPU sequence numbers (kernel drop, or processes in another network namespace)";
 pub const REASON_QUEUE: &str = "enricher queue full";
 
 /// Per-CPU sequence tracking: the kernel numbers each CPU's events consecutively.

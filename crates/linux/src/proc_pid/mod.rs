@@ -22,6 +22,13 @@ pub struct ProcInfo {
     pub cgroup: Option<String>,
 }
 
+/// What vanishes first when a process exits: its command line and stat.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Perishable {
+    pub argv: Vec<String>,
+    pub stat: Option<Stat>,
+}
+
 /// A /proc tree: the real one, or a fixture directory laid out like it.
 #[derive(Clone, Debug)]
 pub struct ProcFs {
@@ -48,11 +55,25 @@ impl ProcFs {
     /// Everything an exec event wants, argv first: it is what a short-lived process
     /// takes with it when it exits.
     pub fn read_exec(&self, pid: u32) -> ProcInfo {
+        let first = self.read_perishable(pid);
+        self.read_rest(pid, first)
+    }
+
+    /// argv and stat only: read for a whole backlog first, before the slower rest.
+    pub fn read_perishable(&self, pid: u32) -> Perishable {
         let argv = std::fs::read(self.path(pid, "cmdline"))
             .map(|b| parse::parse_cmdline(&b))
             .unwrap_or_default();
+        Perishable {
+            argv,
+            stat: self.stat(pid),
+        }
+    }
+
+    /// The rest of [`ProcFs::read_exec`], given what [`ProcFs::read_perishable`] got.
+    pub fn read_rest(&self, pid: u32, first: Perishable) -> ProcInfo {
+        let Perishable { argv, stat } = first;
         let argv_complete = !argv.is_empty();
-        let stat = self.stat(pid);
         let uid = std::fs::read_to_string(self.path(pid, "status"))
             .ok()
             .and_then(|s| parse::parse_status_uid(&s));

@@ -10,7 +10,7 @@ mod users;
 mod parse_tests;
 
 pub use procs::RoundCounts;
-pub use thread::{SamplerHandle, SamplerStats, spawn, wall_now};
+pub use thread::{Counters, SamplerHandle, SamplerStats, run_rounds, spawn, wall_now};
 
 use netsnoop_core::{ResourceSample, SystemSample, Ts};
 use parse::{CpuTimes, parse_loadavg, parse_meminfo, parse_psi_some_avg10, parse_stat};

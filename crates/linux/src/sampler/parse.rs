@@ -300,6 +300,14 @@ pub fn parse_statm(text: &str) -> Result<(u64, u64), ParseError> {
     }
 }
 
+/// Time spent running, in ns: the first of the three figures in /proc/<pid>/schedstat.
+pub fn parse_schedstat_runtime(text: &str) -> Result<u64, ParseError> {
+    text.split_ascii_whitespace()
+        .next()
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| err("/proc/<pid>/schedstat", format!("{:?}", text.trim())))
+}
+
 /// The real uid from the `Uid:` line of /proc/<pid>/status.
 pub fn parse_status_uid(text: &str) -> Result<u32, ParseError> {
     text.lines()

@@ -190,3 +190,12 @@ fn cmdline_joins_arguments_with_spaces_and_keeps_bad_bytes_visible() {
     assert_eq!(parse_cmdline(b""), "");
     assert_eq!(parse_cmdline(b"a\xffb\0"), "a\u{fffd}b");
 }
+
+#[test]
+fn schedstat_gives_the_run_time_in_nanoseconds() {
+    assert_eq!(
+        parse_schedstat_runtime("374816 5887339 2\n").unwrap(),
+        374816
+    );
+    assert!(parse_schedstat_runtime("").is_err());
+}

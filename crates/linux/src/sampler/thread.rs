@@ -1,12 +1,12 @@
-//! The sampler's own thread: one round per interval, sent as a batch without blocking;
-//! a full channel drops the round and reports the count as a `Loss` event later.
+//! The sampling loop ([`run_rounds`], for any way of delivering samples) and a ready-made
+//! thread around it ([`spawn`]) that sends batches on a channel without blocking.
 
 use super::Sampler;
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded};
-use netsnoop_core::{Event, Loss, Ts};
+use crossbeam_channel::{Sender, TrySendError};
+use netsnoop_core::{Event, Loss, ResourceSample, Ts};
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -24,8 +24,9 @@ pub struct SamplerStats {
     pub dropped: u64,
 }
 
-#[derive(Default)]
-struct Counters {
+/// Live counters of a sampling loop, shared with whoever reports them.
+#[derive(Debug, Default)]
+pub struct Counters {
     rounds: AtomicU64,
     vanished: AtomicU64,
     unreadable: AtomicU64,
@@ -34,7 +35,7 @@ struct Counters {
 }
 
 impl Counters {
-    fn snapshot(&self) -> SamplerStats {
+    pub fn snapshot(&self) -> SamplerStats {
         SamplerStats {
             rounds: self.rounds.load(Relaxed),
             vanished: self.vanished.load(Relaxed),
@@ -47,7 +48,7 @@ impl Counters {
 
 /// Stops the sampler thread when dropped (or with [`SamplerHandle::stop`]).
 pub struct SamplerHandle {
-    stop: Option<Sender<()>>,
+    stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
     counters: Arc<Counters>,
 }
@@ -65,7 +66,7 @@ impl SamplerHandle {
     }
 
     fn shutdown(&mut self) {
-        self.stop.take();
+        self.stop.store(true, Relaxed);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -87,41 +88,79 @@ pub fn wall_now() -> Ts {
 }
 
 /// Runs `sampler` every `interval` on a thread named `resource-sampler`, sending each
-/// round as `vec![Event::Resources(..)]` on `tx`. Stops when the handle is dropped or
-/// the receiver goes away.
+/// round as `vec![Event::Resources(..)]` on `tx` without blocking: a round that does not
+/// fit is dropped, counted, and reported as an `Event::Loss` with the next batch. Stops
+/// when the handle is dropped or the receiver goes away.
 pub fn spawn(
-    sampler: Sampler,
+    mut sampler: Sampler,
     interval: Duration,
     tx: Sender<Vec<Event>>,
 ) -> io::Result<SamplerHandle> {
-    let (stop_tx, stop_rx) = bounded::<()>(0);
+    let stop = Arc::new(AtomicBool::new(false));
     let counters = Arc::new(Counters::default());
-    let shared = Arc::clone(&counters);
+    let (flag, shared) = (Arc::clone(&stop), Arc::clone(&counters));
     let thread = std::thread::Builder::new()
         .name("resource-sampler".into())
-        .spawn(move || run(sampler, interval, tx, stop_rx, &shared))?;
+        .spawn(move || {
+            let mut lost: u64 = 0;
+            let send = |sample: ResourceSample, now: Ts| {
+                let mut batch = Vec::with_capacity(2);
+                if lost > 0 {
+                    batch.push(Event::Loss(Loss {
+                        time: now,
+                        source: "resource_sampler".into(),
+                        count: lost,
+                        reason: "pipeline channel full: resource samples dropped".into(),
+                    }));
+                }
+                batch.push(Event::Resources(sample));
+                match tx.try_send(batch) {
+                    Ok(()) => lost = 0,
+                    Err(TrySendError::Full(_)) => {
+                        lost += 1;
+                        shared.dropped.fetch_add(1, Relaxed);
+                    }
+                    Err(TrySendError::Disconnected(_)) => return false,
+                }
+                true
+            };
+            let stopped = || flag.load(Relaxed);
+            run_rounds(&mut sampler, interval, send, stopped, &shared);
+        })?;
     Ok(SamplerHandle {
-        stop: Some(stop_tx),
+        stop,
         thread: Some(thread),
         counters,
     })
 }
 
-fn run(
-    mut sampler: Sampler,
+/// How often a waiting sampler looks at its stop condition: shutdown stays well under
+/// the pipeline's 2 s budget.
+const STOP_POLL: Duration = Duration::from_millis(100);
+
+/// The sampling loop, for any way of delivering samples: one round per `interval`,
+/// handed to `send` with its time; ends when `stopped()` or when `send` returns false
+/// (the pipeline is gone). Failed rounds are counted and logged (the first and then
+/// every 60th), never fatal.
+pub fn run_rounds(
+    sampler: &mut Sampler,
     interval: Duration,
-    tx: Sender<Vec<Event>>,
-    stop: Receiver<()>,
+    mut send: impl FnMut(ResourceSample, Ts) -> bool,
+    stopped: impl Fn() -> bool,
     counters: &Counters,
 ) {
-    let mut lost: u64 = 0;
     let mut next = Instant::now();
     loop {
         next += interval;
-        let wait = next.saturating_duration_since(Instant::now());
-        match stop.recv_timeout(wait) {
-            Err(RecvTimeoutError::Timeout) => {}
-            _ => break,
+        loop {
+            if stopped() {
+                return;
+            }
+            let left = next.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            std::thread::sleep(left.min(STOP_POLL));
         }
         // After a stall (suspend, a stopped process) start afresh instead of catching up.
         if Instant::now() > next + interval {
@@ -142,23 +181,8 @@ fn run(
         counters.rounds.fetch_add(1, Relaxed);
         counters.vanished.fetch_add(skipped.vanished, Relaxed);
         counters.unreadable.fetch_add(skipped.unreadable, Relaxed);
-        let mut batch = Vec::with_capacity(2);
-        if lost > 0 {
-            batch.push(Event::Loss(Loss {
-                time: now,
-                source: "resource_sampler".into(),
-                count: lost,
-                reason: "pipeline channel full: resource samples dropped".into(),
-            }));
-        }
-        batch.push(Event::Resources(sample));
-        match tx.try_send(batch) {
-            Ok(()) => lost = 0,
-            Err(TrySendError::Full(_)) => {
-                lost += 1;
-                counters.dropped.fetch_add(1, Relaxed);
-            }
-            Err(TrySendError::Disconnected(_)) => break,
+        if !send(sample, now) {
+            return;
         }
     }
 }

@@ -68,3 +68,28 @@ pub fn render(command: &str, setup: &Setup, w: &Wiring, started: Ts) -> String {
     b.push('\n');
     b
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::time::TimeFmt;
+    use netsnoop_core::Degraded;
+
+    #[test]
+    fn the_banner_says_where_things_are_what_runs_and_what_is_degraded() {
+        let setup = Setup {
+            config: Config::default(),
+            config_path: "/etc/netsnoop/config.toml".into(),
+            config_found: false,
+            data_dir: "/var/lib/netsnoop".into(),
+            tf: TimeFmt::from_setting("Asia/Kolkata").unwrap(),
+        };
+        let w = Wiring {
+            degraded: vec![Degraded::NoPsi, Degraded::NoProcConnector],
+            notes: vec![("capture", "off (--no-capture)".into())],
+            ..Wiring::default()
+        };
+        insta::assert_snapshot!(render("run", &setup, &w, Ts::from_secs(1_795_262_453)));
+    }
+}

@@ -2,6 +2,7 @@
 //! flags, the file and the defaults.
 
 mod alerts;
+pub mod analyze;
 mod banner;
 mod init;
 mod monitor;
@@ -75,7 +76,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Init(a) => init::run(&a),
         Command::Run(a) => monitor::run(&a),
         Command::Watch(a) => monitor::watch(&a),
-        Command::Analyze(a) => not_yet::analyze(&a),
+        Command::Analyze(a) => analyze::run(&a),
         Command::Serve(a) => serve::run(&a),
         Command::Alerts(a) => alerts::run(&a),
         Command::Agent(a) => not_yet::agent(&a),

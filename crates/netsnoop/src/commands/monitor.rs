@@ -19,6 +19,7 @@ fn overrides(c: &CaptureArgs) -> Overrides {
         interfaces: c.interfaces.clone(),
         filter: c.filter.clone(),
         no_capture: c.no_capture,
+        exec_source: c.exec_source,
         ..Overrides::default()
     }
 }

@@ -1,8 +1,9 @@
 //! What `run` and `watch` start: the sources, stages and sinks for a config, and the
 //! degraded modes found on the way. New capabilities plug in here, each in its own block.
 
-use super::{NotBuiltYet, Setup};
+use super::Setup;
 use crate::logs::LogFiles;
+use crate::network::SampledPackets;
 use crate::sinks::store::{self, StoreSink};
 use crate::sinks::terminal::{Format, Terminal};
 use crate::sinks::{SessionStart, Sink};
@@ -40,28 +41,65 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
     let mut w = Wiring::default();
 
     // Sources. Each reports what it could not do as a Degraded reason, not an error.
-    if cfg.network.capture.enabled {
-        return Err(NotBuiltYet(
-            "packet capture (run with --no-capture, or set network.capture.enabled = false)".into(),
-        )
-        .into());
+    let capture_on = if cfg.network.capture.enabled {
+        // In `run` our own API port is on the wire too: keep it out of the figures.
+        let own = (mode == Mode::Run).then_some(cfg.server.listen);
+        match crate::network::capture_sources(&cfg.network, own) {
+            Ok(capture) => {
+                let on = cfg.network.capture.interfaces.join(", ");
+                let filter = capture
+                    .filter
+                    .map(|f| format!(" (filter: {f})"))
+                    .unwrap_or_default();
+                w.notes.push(("capture", format!("on {on}{filter}")));
+                w.sources.extend(capture.sources);
+                true
+            }
+            // No CAP_NET_RAW: the host monitors keep running; the message names the fix.
+            Err(e) if e.is_permission() => {
+                w.degraded.push(Degraded::NoCapturePermission);
+                w.notes.push(("capture", format!("off: {e}")));
+                false
+            }
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        w.notes.push((
+            "capture",
+            "off (--no-capture or network.capture.enabled = false)".into(),
+        ));
+        false
+    };
+
+    // Exec events: eBPF, the proc connector or /proc polling, whichever starts.
+    let exec = crate::exec_source::start(&cfg.process)?;
+    w.notes.push(("exec", exec.note));
+    w.degraded.extend(exec.degraded);
+    w.sources.push(Box::new(exec.source));
+
+    // Resources: /proc sampled once per interval (CPU, memory, load, pressure).
+    if cfg.resources.enabled {
+        let res = crate::resource_source::start(&cfg.resources)?;
+        w.notes.push(("resources", res.note));
+        w.degraded.extend(res.degraded);
+        w.sources.push(Box::new(res.source));
+    } else {
+        w.notes
+            .push(("resources", "off (resources.enabled = false)".into()));
     }
-    w.notes.push((
-        "capture",
-        "off (--no-capture or network.capture.enabled = false)".into(),
-    ));
 
     // Stages: pure state machines from netsnoop-core, each built from its config section.
     // They sit idle until their source delivers events.
-    w.stages
-        .push(Box::new(ProcessMonitor::new(cfg.process.clone())));
+    w.stages.push(Box::new(
+        ProcessMonitor::new(cfg.process.clone()).with_self_pid(std::process::id()),
+    ));
     if cfg.resources.enabled {
         w.stages
             .extend(netsnoop_core::resource::detectors(&cfg.resources));
     }
     // Network stages (flows, per-second rollups, scan and spike detection) whenever packets
-    // can arrive: `run` always takes them over POST /packets.
-    if mode == Mode::Run || cfg.network.capture.enabled {
+    // can arrive: from capture, and in `run` always over POST /packets.
+    if mode == Mode::Run || capture_on {
         w.stages.push(Box::new(NetworkStages::new(&cfg.network)));
     }
 
@@ -77,21 +115,29 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
         Mode::Run => Format::Text,
         Mode::Watch(f) => f,
     };
-    w.sinks.push(Box::new(Terminal::stdout(
-        format,
-        setup.tf.clone(),
-        cfg.logs.events.clone(),
+    let terminal = Terminal::stdout(format, setup.tf.clone(), cfg.logs.events.clone())
+        .with_resource_samples(&cfg.resources);
+    let terminal = match mode {
+        Mode::Watch(_) => terminal.with_process_tree(cfg.process.burst.group_secs),
+        Mode::Run => terminal,
+    };
+    // Packets printed one by one (logs.events = ["packet", …]) are rate-limited.
+    w.sinks.push(Box::new(SampledPackets::new(
+        terminal,
+        cfg.network.packets.clone(),
     )));
     if mode == Mode::Run {
         match store::open(&cfg.store, &setup.data_dir)
             .and_then(|st| StoreSink::start(st, cfg.store.retention_every.get()))
+            .map(|sink| sink.with_top_n(cfg.resources.top_n))
         {
             Ok(sink) => {
                 w.store = Some(sink.store());
                 w.writer = sink.writer_handle();
                 // Before the terminal: what is recorded must not wait for a slow tty.
                 let at = w.sinks.len() - 1;
-                w.sinks.insert(at, Box::new(sink));
+                let sampled = SampledPackets::new(sink, cfg.network.packets.clone());
+                w.sinks.insert(at, Box::new(sampled));
             }
             Err(e) => {
                 w.degraded.push(Degraded::NoStore);

@@ -48,6 +48,8 @@ pub struct Overrides {
     pub interfaces: Vec<String>,
     pub filter: Option<String>,
     pub no_capture: bool,
+    /// Replaces `process.source.exec_source` (`--exec-source`).
+    pub exec_source: Option<netsnoop_core::process::exec_source::ExecSourceChoice>,
 }
 
 impl Config {
@@ -67,6 +69,9 @@ impl Config {
         }
         if o.no_capture {
             capture.enabled = false;
+        }
+        if let Some(choice) = o.exec_source {
+            self.process.source.exec_source = choice;
         }
     }
 

@@ -1,6 +1,7 @@
 //! Tests of the config file: the template, every kind of refusal, and overrides.
 
 use super::*;
+use netsnoop_core::process::exec_source::ExecSourceChoice;
 use std::path::Path;
 
 const FILE: &str = "/etc/netsnoop/test.toml";
@@ -149,12 +150,14 @@ fn flags_override_the_file() {
         interfaces: vec!["lo".into()],
         filter: Some("udp".into()),
         no_capture: true,
+        exec_source: Some(ExecSourceChoice::Poll),
     });
     assert_eq!(c.paths.data_dir.as_deref(), Some(Path::new("/tmp/d")));
     assert_eq!(c.server.listen.port(), 9100);
     assert_eq!(c.network.capture.interfaces, vec!["lo".to_string()]);
     assert_eq!(c.network.capture.filter.as_deref(), Some("udp"));
     assert!(!c.network.capture.enabled);
+    assert_eq!(c.process.source.exec_source, ExecSourceChoice::Poll);
 }
 
 #[test]

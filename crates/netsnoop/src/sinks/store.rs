@@ -4,7 +4,8 @@
 use super::{SessionEnd, Sink};
 use crate::config::Store as StoreConfig;
 use crossbeam_channel::{Sender, bounded};
-use netsnoop_core::Record;
+use netsnoop_core::resource::trim_to_top_n;
+use netsnoop_core::{Event, Record};
 use netsnoop_store::{OpenOptions, RetentionConfig, Store, Writer, WriterOptions, spawn_writer};
 use std::path::Path;
 use std::sync::Arc;
@@ -43,6 +44,8 @@ pub struct StoreSink {
     store: Arc<dyn Store>,
     writer: Option<Writer>,
     retention: Option<(Sender<()>, JoinHandle<()>)>,
+    /// Processes kept per resource sample (top by CPU and top by memory).
+    top_n: usize,
 }
 
 impl StoreSink {
@@ -72,7 +75,15 @@ impl StoreSink {
             store,
             writer: Some(writer),
             retention: Some((stop_tx, thread)),
+            top_n: usize::MAX,
         })
+    }
+
+    /// Keeps only the top `n` processes by CPU and by memory of each resource sample
+    /// (`resources.top_n`); the system figures are always kept whole.
+    pub fn with_top_n(mut self, n: usize) -> StoreSink {
+        self.top_n = n;
+        self
     }
 
     pub fn store(&self) -> Arc<dyn Store> {
@@ -93,7 +104,18 @@ impl Sink for StoreSink {
     fn accept(&mut self, records: &[Record]) -> anyhow::Result<()> {
         // A full writer queue drops and counts (WriterStats::records_dropped), shown at exit.
         if let Some(w) = &self.writer {
-            w.send(records.to_vec());
+            // Per-process rows are kept for the top processes only: trimming here also
+            // spares copying a thousand process samples a second into the queue.
+            let batch = records
+                .iter()
+                .map(|r| match r {
+                    Record::Event(Event::Resources(s)) => {
+                        Record::Event(Event::Resources(trim_to_top_n(s, self.top_n)))
+                    }
+                    other => other.clone(),
+                })
+                .collect();
+            w.send(batch);
         }
         Ok(())
     }
@@ -106,7 +128,17 @@ impl Sink for StoreSink {
     fn close(&mut self, _end: &SessionEnd) -> anyhow::Result<()> {
         if let Some((stop, thread)) = self.retention.take() {
             let _ = stop.send(());
-            let _ = thread.join();
+            // A pass deleting millions of rows must not hold up exit past the 2 s promise;
+            // left behind, its transaction simply rolls back when the process ends.
+            let deadline = std::time::Instant::now() + Duration::from_millis(300);
+            while !thread.is_finished() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if thread.is_finished() {
+                let _ = thread.join();
+            } else {
+                eprintln!("netsnoop: store: a retention pass was still running; it is abandoned");
+            }
         }
         if let Some(w) = self.writer.take() {
             let s = w.shutdown();
@@ -122,5 +154,66 @@ impl Sink for StoreSink {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netsnoop_core::{ProcSample, ResourceSample, SystemSample, Ts};
+    use netsnoop_store::TimeRange;
+
+    fn proc(pid: u32, cpu_pct: f64, rss_bytes: u64) -> ProcSample {
+        ProcSample {
+            pid,
+            start_ticks: u64::from(pid),
+            comm: format!("p{pid}"),
+            cpu_pct,
+            rss_bytes,
+            ..ProcSample::default()
+        }
+    }
+
+    #[test]
+    fn the_store_keeps_only_the_top_processes_by_cpu_and_by_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = open(&StoreConfig::default(), dir.path()).unwrap();
+        let mut sink = StoreSink::start(st.clone(), Duration::from_secs(3600))
+            .unwrap()
+            .with_top_n(2);
+        let sample = ResourceSample {
+            system: SystemSample {
+                time: Ts::from_secs(1_700_000_000),
+                ..SystemSample::default()
+            },
+            processes: vec![
+                proc(1, 90.0, 10),
+                proc(2, 50.0, 20),
+                proc(3, 1.0, 9_000),
+                proc(4, 0.5, 8_000),
+                proc(5, 0.1, 30),
+                proc(6, 0.0, 40),
+            ],
+        };
+        sink.accept(&[Record::Event(Event::Resources(sample))])
+            .unwrap();
+        let end = SessionEnd {
+            time: Ts::from_secs(1_700_000_001),
+            reason: "end of input".into(),
+            events: 1,
+            alerts: 0,
+            lost: 0,
+            sink_errors: 0,
+        };
+        sink.close(&end).unwrap();
+        let mut pids: Vec<u32> = st
+            .process_samples(TimeRange::ALL, 100)
+            .unwrap()
+            .iter()
+            .map(|r| r.sample.pid)
+            .collect();
+        pids.sort_unstable();
+        assert_eq!(pids, [1, 2, 3, 4]);
+        assert_eq!(st.system_samples(TimeRange::ALL, 10).unwrap().len(), 1);
     }
 }

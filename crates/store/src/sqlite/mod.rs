@@ -1,5 +1,6 @@
 //! The embedded SQLite store: one writer connection, a few reader connections, WAL mode.
 
+mod checkpoint;
 mod query;
 mod read;
 mod retention;
@@ -30,6 +31,7 @@ pub struct SqliteStore {
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
     opts: OpenOptions,
+    _checkpointer: checkpoint::Checkpointer,
 }
 
 impl SqliteStore {
@@ -67,7 +69,9 @@ impl SqliteStore {
         let readers = (0..opts.read_connections.max(1))
             .map(|_| open_reader(path).map(Mutex::new).map_err(open_err))
             .collect::<Result<Vec<_>>>()?;
+        let checkpointer = checkpoint::Checkpointer::spawn(path).map_err(open_err)?;
         Ok(SqliteStore {
+            _checkpointer: checkpointer,
             path: path.to_path_buf(),
             writer: Mutex::new(writer),
             readers,
@@ -157,7 +161,8 @@ fn configure_writer(conn: &Connection) -> rusqlite::Result<()> {
          PRAGMA busy_timeout = 5000;
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -32000;
-         PRAGMA journal_size_limit = 67108864;",
+         PRAGMA journal_size_limit = 67108864;
+         PRAGMA wal_autocheckpoint = 0;",
     )?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())

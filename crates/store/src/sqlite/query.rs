@@ -21,12 +21,17 @@ fn u64_of(v: i64) -> u64 {
 pub(super) fn summary(conn: &Connection, range: TimeRange) -> Result<Summary> {
     let doing = "computing the traffic summary";
     let (since, until) = range.seconds();
-    let (packets, bytes): (i64, i64) = conn
+    let (packets, bytes, max_src, max_dst): (i64, i64, i64, i64) = conn
         .prepare_cached(
-            "SELECT coalesce(sum(packets), 0), coalesce(sum(bytes), 0) FROM traffic_seconds
-             WHERE second >= ?1 AND second < ?2",
+            "SELECT coalesce(sum(packets), 0), coalesce(sum(bytes), 0),
+                    coalesce(max(unique_src), 0), coalesce(max(unique_dst), 0)
+             FROM traffic_seconds WHERE second >= ?1 AND second < ?2",
         )
-        .and_then(|mut s| s.query_row(params![since, until], |r| Ok((r.get(0)?, r.get(1)?))))
+        .and_then(|mut s| {
+            s.query_row(params![since, until], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+        })
         .map_err(StoreError::sql(doing))?;
     let distinct = |table: &str| -> Result<i64> {
         conn.prepare_cached(&format!(
@@ -37,8 +42,8 @@ pub(super) fn summary(conn: &Connection, range: TimeRange) -> Result<Summary> {
     };
     Ok(Summary {
         total_packets: u64_of(packets),
-        unique_sources: u64_of(distinct("traffic_src")?),
-        unique_destinations: u64_of(distinct("traffic_dst")?),
+        unique_sources: u64_of(distinct("traffic_src")?.max(max_src)),
+        unique_destinations: u64_of(distinct("traffic_dst")?.max(max_dst)),
         total_bytes: u64_of(bytes),
     })
 }

@@ -63,6 +63,11 @@ fn ip(column: &'static str, text: Option<String>) -> Decoded<Option<IpAddr>> {
     .transpose()
 }
 
+/// NULL in a REAL column means the value was NaN.
+fn real(row: &Row<'_>, idx: usize) -> Decoded<f64> {
+    Ok(row.get::<_, Option<f64>>(idx)?.unwrap_or(f64::NAN))
+}
+
 fn u64_col(row: &Row<'_>, idx: usize) -> Decoded<u64> {
     Ok(row.get::<_, i64>(idx)?.max(0) as u64)
 }
@@ -186,16 +191,19 @@ pub(super) fn system_sample(row: &Row<'_>) -> Decoded<SystemSample> {
     let per_core: String = row.get(2)?;
     Ok(SystemSample {
         time: Ts(row.get(0)?),
-        cpu_pct: row.get(1)?,
-        per_core_pct: json("system_samples.per_core_pct", &per_core)?,
+        cpu_pct: real(row, 1)?,
+        per_core_pct: json::<Vec<Option<f64>>>("system_samples.per_core_pct", &per_core)?
+            .into_iter()
+            .map(|v| v.unwrap_or(f64::NAN))
+            .collect(),
         mem_total: u64_col(row, 3)?,
         mem_used: u64_col(row, 4)?,
         mem_available: u64_col(row, 5)?,
         swap_total: u64_col(row, 6)?,
         swap_used: u64_col(row, 7)?,
-        load1: row.get(8)?,
-        load5: row.get(9)?,
-        load15: row.get(10)?,
+        load1: real(row, 8)?,
+        load5: real(row, 9)?,
+        load15: real(row, 10)?,
         psi_cpu: row.get(11)?,
         psi_memory: row.get(12)?,
         psi_io: row.get(13)?,
@@ -217,7 +225,7 @@ pub(super) fn process_sample(row: &Row<'_>) -> Decoded<(Ts, ProcSample)> {
             comm: row.get(4)?,
             user: row.get(5)?,
             cmdline: row.get(6)?,
-            cpu_pct: row.get(7)?,
+            cpu_pct: real(row, 7)?,
             rss_bytes: u64_col(row, 8)?,
         },
     ))

@@ -166,6 +166,61 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX losses_time ON losses(time);
     ",
+    // 3: what the rollup stage knows beyond its per-second row cap: exact distinct
+    // counts per second, and the traffic of hosts that did not get a row of their own.
+    "
+    ALTER TABLE traffic_seconds ADD COLUMN unique_src INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE traffic_seconds ADD COLUMN unique_dst INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE traffic_seconds ADD COLUMN src_other_packets INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE traffic_seconds ADD COLUMN src_other_bytes INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE traffic_seconds ADD COLUMN dst_other_packets INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE traffic_seconds ADD COLUMN dst_other_bytes INTEGER NOT NULL DEFAULT 0;
+    ",
+    // 4: sampled percentages and loads may be NaN (a counter that did not move between
+    // two reads); SQLite stores NaN as NULL, which NOT NULL refused, losing the sample.
+    // SQLite cannot drop a constraint in place, so both sample tables are rebuilt.
+    "
+    CREATE TABLE system_samples_v4 (
+        id            INTEGER PRIMARY KEY,
+        time          INTEGER NOT NULL,
+        cpu_pct       REAL,             -- NULL: NaN
+        per_core_pct  TEXT NOT NULL,    -- JSON array, null for NaN
+        mem_total     INTEGER NOT NULL,
+        mem_used      INTEGER NOT NULL,
+        mem_available INTEGER NOT NULL,
+        swap_total    INTEGER NOT NULL,
+        swap_used     INTEGER NOT NULL,
+        load1         REAL,
+        load5         REAL,
+        load15        REAL,
+        psi_cpu       REAL,
+        psi_memory    REAL,
+        psi_io        REAL,
+        forks_total   INTEGER NOT NULL,
+        procs_running INTEGER NOT NULL
+    );
+    INSERT INTO system_samples_v4 SELECT * FROM system_samples;
+    DROP TABLE system_samples;
+    ALTER TABLE system_samples_v4 RENAME TO system_samples;
+    CREATE INDEX system_samples_time ON system_samples(time);
+
+    CREATE TABLE process_samples_v4 (
+        id          INTEGER PRIMARY KEY,
+        time        INTEGER NOT NULL,
+        pid         INTEGER NOT NULL,
+        start_ticks INTEGER NOT NULL,
+        ppid        INTEGER NOT NULL,
+        comm        TEXT NOT NULL,
+        user        TEXT,
+        cmdline     TEXT NOT NULL,
+        cpu_pct     REAL,               -- NULL: NaN
+        rss_bytes   INTEGER NOT NULL
+    );
+    INSERT INTO process_samples_v4 SELECT * FROM process_samples;
+    DROP TABLE process_samples;
+    ALTER TABLE process_samples_v4 RENAME TO process_samples;
+    CREATE INDEX process_samples_time ON process_samples(time);
+    ",
 ];
 
 /// The schema version this build writes.
@@ -232,7 +287,26 @@ mod tests {
         let path = dir.path().join("old.db");
         let old = SqliteStore::open_at_version(&path, OpenOptions::default(), 1).unwrap();
         assert_eq!(old.schema_version().unwrap(), 1);
-        old.write_batch(&[Record::Alert(old_alert())]).unwrap();
+        let sample = netsnoop_core::ResourceSample {
+            system: netsnoop_core::SystemSample {
+                time: Ts::from_secs(6),
+                cpu_pct: 12.5,
+                per_core_pct: vec![10.0, 15.0],
+                load1: 0.5,
+                ..Default::default()
+            },
+            processes: vec![netsnoop_core::ProcSample {
+                pid: 42,
+                comm: "bash".into(),
+                cpu_pct: 3.0,
+                ..Default::default()
+            }],
+        };
+        old.write_batch(&[
+            Record::Alert(old_alert()),
+            Record::Event(Event::Resources(sample.clone())),
+        ])
+        .unwrap();
         drop(old);
 
         let store = SqliteStore::open(&path, OpenOptions::default()).unwrap();

@@ -33,7 +33,14 @@ pub(super) fn write_batch(
     records: &[Record],
     opts: &OpenOptions,
 ) -> Result<WriteReport> {
-    let err = |e| StoreError::sql("writing a batch")(e);
+    let err = |e| match e {
+        // A value SQLite cannot hold (an integer above i64::MAX): the record is bad, not
+        // the database.
+        rusqlite::Error::ToSqlConversionFailure(cause) => StoreError::Unstorable {
+            reason: cause.to_string(),
+        },
+        e => StoreError::sql("writing a batch")(e),
+    };
     let tx = w
         .conn
         .transaction()
@@ -187,16 +194,22 @@ fn insert_resources(
     )?;
     stmt.execute(params![
         sys.time.micros(),
-        sys.cpu_pct,
-        json("system_samples.per_core_pct", &sys.per_core_pct)?,
+        real(sys.cpu_pct),
+        json(
+            "system_samples.per_core_pct",
+            &sys.per_core_pct
+                .iter()
+                .map(|&v| real(v))
+                .collect::<Vec<_>>()
+        )?,
         sys.mem_total,
         sys.mem_used,
         sys.mem_available,
         sys.swap_total,
         sys.swap_used,
-        sys.load1,
-        sys.load5,
-        sys.load15,
+        real(sys.load1),
+        real(sys.load5),
+        real(sys.load15),
         sys.psi_cpu,
         sys.psi_memory,
         sys.psi_io,
@@ -224,11 +237,17 @@ fn insert_resources(
             p.comm,
             p.user,
             p.cmdline,
-            p.cpu_pct,
+            real(p.cpu_pct),
             p.rss_bytes,
         ])?;
     }
     Ok(1 + top.len() as u64)
+}
+
+/// NaN as NULL, explicitly: SQLite would turn it into NULL anyway, and readers map NULL
+/// back to NaN.
+fn real(v: f64) -> Option<f64> {
+    (!v.is_nan()).then_some(v)
 }
 
 fn insert_flow(conn: &Connection, f: &FlowRecord) -> Result<u64, Failure> {
@@ -258,12 +277,32 @@ fn insert_flow(conn: &Connection, f: &FlowRecord) -> Result<u64, Failure> {
 /// Adds to what is stored for the second rather than replacing it, so a second reported
 /// in two parts (two capture threads, a late flush) loses no counts.
 fn add_traffic(conn: &Connection, t: &TrafficSecond) -> Result<u64, Failure> {
+    // Distinct counts of two parts of one second cannot be added (the parts may share
+    // hosts); the larger is a lower bound of the truth.
     let mut total = conn.prepare_cached(
-        "INSERT INTO traffic_seconds (second, packets, bytes) VALUES (?1, ?2, ?3)
+        "INSERT INTO traffic_seconds (second, packets, bytes, unique_src, unique_dst,
+             src_other_packets, src_other_bytes, dst_other_packets, dst_other_bytes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (second) DO UPDATE SET
-             packets = packets + excluded.packets, bytes = bytes + excluded.bytes",
+             packets = packets + excluded.packets, bytes = bytes + excluded.bytes,
+             unique_src = max(unique_src, excluded.unique_src),
+             unique_dst = max(unique_dst, excluded.unique_dst),
+             src_other_packets = src_other_packets + excluded.src_other_packets,
+             src_other_bytes = src_other_bytes + excluded.src_other_bytes,
+             dst_other_packets = dst_other_packets + excluded.dst_other_packets,
+             dst_other_bytes = dst_other_bytes + excluded.dst_other_bytes",
     )?;
-    total.execute(params![t.second, t.total.packets, t.total.bytes])?;
+    total.execute(params![
+        t.second,
+        t.total.packets,
+        t.total.bytes,
+        t.unique_src,
+        t.unique_dst,
+        t.src_other.packets,
+        t.src_other.bytes,
+        t.dst_other.packets,
+        t.dst_other.bytes,
+    ])?;
     let mut rows = 1;
     let mut by_protocol = conn.prepare_cached(
         "INSERT INTO traffic_protocol (second, protocol, packets, bytes) VALUES (?1, ?2, ?3, ?4)

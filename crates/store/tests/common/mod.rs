@@ -2,16 +2,16 @@
 //! deterministic record generators.
 #![allow(dead_code)]
 
+use netsnoop_core::net::config::RollupConfig;
 use netsnoop_core::net::packet::{IcmpInfo, QuotedHeader};
-use netsnoop_core::net::rollup::Counts;
+use netsnoop_core::net::rollups::Rollups;
 use netsnoop_core::process::event::Ancestor;
 use netsnoop_core::{
     Alert, AlertState, Event, FlowRecord, Loss, PacketMeta, ProcEventKind, ProcSample,
-    ProcessEvent, Protocol, Record, ResourceSample, Severity, Subject, SystemSample, TrafficSecond,
-    Ts,
+    ProcessEvent, Protocol, Record, ResourceSample, Severity, Stage, Subject, SystemSample,
+    TrafficSecond, Ts,
 };
 use netsnoop_store::{OpenOptions, RetentionConfig, SqliteStore};
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 use tempfile::TempDir;
 
@@ -92,40 +92,25 @@ pub fn random_packets(seed: u64, start: i64, secs: i64, n: usize) -> Vec<PacketM
     out
 }
 
-/// What the rollup stage would emit for these packets: one `TrafficSecond` per second.
+/// What the pipeline's rollup stage (the real one from core) emits for these packets.
 pub fn rollups(packets: &[PacketMeta]) -> Vec<TrafficSecond> {
-    type Acc = (
-        Counts,
-        BTreeMap<Protocol, Counts>,
-        BTreeMap<IpAddr, Counts>,
-        BTreeMap<IpAddr, Counts>,
-    );
-    fn add(c: &mut Counts, len: u32) {
-        c.packets += 1;
-        c.bytes += u64::from(len);
-    }
-    let mut secs: BTreeMap<i64, Acc> = BTreeMap::new();
+    rollups_capped(packets, RollupConfig::default().max_hosts_per_second)
+}
+
+/// The same with at most `max_hosts` source and destination rows per second.
+pub fn rollups_capped(packets: &[PacketMeta], max_hosts: usize) -> Vec<TrafficSecond> {
+    let mut stage = Rollups::new(RollupConfig {
+        max_hosts_per_second: max_hosts,
+    });
+    let mut out = Vec::new();
     for p in packets {
-        let acc = secs.entry(p.time.secs()).or_default();
-        add(&mut acc.0, p.wire_len);
-        add(acc.1.entry(p.protocol).or_default(), p.wire_len);
-        if let Some(s) = p.src_ip {
-            add(acc.2.entry(s).or_default(), p.wire_len);
-        }
-        if let Some(d) = p.dst_ip {
-            add(acc.3.entry(d).or_default(), p.wire_len);
-        }
+        out.extend(stage.ingest(&Event::Packet(p.clone()), p.time));
     }
-    secs.into_iter()
-        .map(|(second, (total, proto, src, dst))| TrafficSecond {
-            second,
-            total,
-            by_protocol: proto.into_iter().collect(),
-            unique_src: src.len() as u64,
-            unique_dst: dst.len() as u64,
-            by_src: src.into_iter().collect(),
-            by_dst: dst.into_iter().collect(),
-            ..TrafficSecond::default()
+    out.extend(stage.finish(packets.last().map_or(Ts(0), |p| p.time)));
+    out.into_iter()
+        .map(|r| match r {
+            Record::Event(Event::Traffic(t)) => t,
+            other => panic!("the rollup stage emitted {other:?}"),
         })
         .collect()
 }

@@ -52,7 +52,8 @@ pub struct ScanDetector {
     pub(super) sources: FxHashMap<AddrKey, Source>,
     order: VecDeque<(AddrKey, u64)>,
     next_seq: u64,
-    episodes: Episodes,
+    /// One lifecycle per alert kind, keyed by the scanner's address.
+    episodes: [Episodes; 3],
     open: FxHashMap<(AddrKey, ScanKind), OpenEpisode>,
     fail_step: f64,
     success_step: f64,
@@ -77,7 +78,7 @@ impl ScanDetector {
             sources: FxHashMap::default(),
             order: VecDeque::new(),
             next_seq: 0,
-            episodes: Episodes::new(),
+            episodes: [Episodes::new(), Episodes::new(), Episodes::new()],
             open: FxHashMap::default(),
             fail_step: ((1.0 - t1) / (1.0 - t0)).ln(),
             success_step: (t1 / t0).ln(),
@@ -361,7 +362,7 @@ impl ScanDetector {
     fn raise(&mut self, scanner: AddrKey, kind: ScanKind, now: Ts) -> Alert {
         let raise: Raise = super::report::describe(self, scanner, kind);
         let key = addr::ip(scanner).to_string();
-        self.episodes.raise(&key_for(kind, &key), now, raise)
+        self.episodes[kind as usize].raise(&key, now, raise)
     }
 
     /// Expires windows and probes, re-emits changed episodes, resolves finished ones.
@@ -381,9 +382,9 @@ impl ScanDetector {
                 if dirty && last_failure.is_some() {
                     self.raise(scanner, kind, now);
                 }
-                let key = key_for(kind, &addr::ip(scanner).to_string());
+                let key = addr::ip(scanner).to_string();
                 self.open.remove(&(scanner, kind));
-                if let Some(a) = self.episodes.resolve(&key, now) {
+                if let Some(a) = self.episodes[kind as usize].resolve(&key, now) {
                     out.push(Record::Alert(a));
                 }
             } else if dirty && now - last_emit >= self.update_interval {
@@ -401,8 +402,21 @@ impl ScanDetector {
     }
 }
 
-fn key_for(kind: ScanKind, scanner: &str) -> String {
-    format!("{}/{}", kind.kind(), scanner)
+impl ScanDetector {
+    /// Emits the latest counts of every episode that changed since it was last emitted,
+    /// so the final word on a scan is never an early count (end of a file, shutdown).
+    pub fn flush(&mut self, now: Ts, out: &mut Vec<Record>) {
+        let mut dirty: Vec<(AddrKey, ScanKind)> = self
+            .open
+            .iter()
+            .filter(|(_, ep)| ep.dirty)
+            .map(|(k, _)| *k)
+            .collect();
+        dirty.sort();
+        for (scanner, kind) in dirty {
+            self.emit(scanner, kind, now, out);
+        }
+    }
 }
 
 impl Stage for ScanDetector {
@@ -421,6 +435,13 @@ impl Stage for ScanDetector {
     fn tick(&mut self, now: Ts) -> Vec<Record> {
         let mut out = Vec::new();
         self.sweep(now, &mut out);
+        out
+    }
+
+    fn finish(&mut self, now: Ts) -> Vec<Record> {
+        let mut out = Vec::new();
+        self.sweep(now, &mut out);
+        self.flush(now, &mut out);
         out
     }
 }

@@ -146,3 +146,19 @@ fn netsnoop_itself_is_never_the_instigator() {
     ]);
     assert_eq!(trace(&t, 4243).0, Why::Parent);
 }
+
+#[test]
+fn a_very_long_command_line_is_cut_in_the_message() {
+    let long = "x".repeat(300);
+    let t = table(&[exec(
+        1000,
+        900,
+        300,
+        "/usr/bin/python3",
+        &["python3", "a.py", &long],
+    )]);
+    let (_, shown) = trace(&t, 1000);
+    assert!(shown.starts_with("python3 a.py xxx"), "{shown}");
+    assert!(shown.ends_with("… (PID 1000) ← bash ← sshd"), "{shown}");
+    assert!(shown.chars().count() < 160, "{shown}");
+}

@@ -255,3 +255,11 @@ fn forks_a_poller_missed_still_count_towards_the_spawn_rate() {
     assert_eq!(kinds, ["process.spawn_rate", "process.events_lost"]);
     assert_eq!(got[1].severity, Severity::Medium);
 }
+
+#[test]
+fn children_of_a_parent_never_seen_still_make_a_burst() {
+    let mut m = ProcessMonitor::new(ProcessConfig::default());
+    let got = spawn(&mut m, 777, 2000, 9, 1.0, 0.1);
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0].subject.pid, Some(777));
+}

@@ -1,0 +1,133 @@
+//! End to end, as root: `netsnoop watch --format jsonl` on the real proc connector reports
+//! a script's burst of children — each exec with its parent, argv, user and ancestry — and
+//! one burst alert naming the script as instigator.
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const READY: &str = "netsnoop: running; press Ctrl+C to stop";
+
+fn lines(r: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(r).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
+#[test]
+fn watch_jsonl_reports_every_child_of_a_burst_and_names_the_script_behind_it() {
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "this test needs root (the proc connector requires CAP_NET_ADMIN): run it as root"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, "[process.source]\nexec_source = \"netlink\"\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netsnoop"))
+        .args(["watch", "--format", "jsonl", "--no-capture", "--data-dir"])
+        .arg(dir.path())
+        .arg("--config")
+        .arg(&config)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("netsnoop starts");
+    let err = lines(child.stderr.take().unwrap());
+    let out = lines(child.stdout.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut banner = Vec::new();
+    loop {
+        assert!(Instant::now() < deadline, "no ready line: {banner:#?}");
+        if let Ok(l) = err.recv_timeout(Duration::from_millis(100)) {
+            if l == READY {
+                break;
+            }
+            banner.push(l);
+        }
+    }
+    assert!(
+        banner.iter().any(|l| l.contains("exec source: netlink")),
+        "{banner:#?}"
+    );
+
+    let script = dir.path().join("burst.sh");
+    std::fs::write(&script, "for i in $(seq 12); do sleep 0.5$i & done\nwait\n").unwrap();
+    let mut sh = Command::new("/bin/sh").arg(&script).spawn().unwrap();
+    let sh_pid = sh.id() as u64;
+
+    let mut execs: Vec<Value> = Vec::new();
+    let mut burst: Option<Value> = None;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while execs.len() < 12 || burst.is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "saw {} execs, burst {burst:?}",
+            execs.len()
+        );
+        let Ok(line) = out.recv_timeout(Duration::from_millis(100)) else {
+            continue;
+        };
+        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        if v["type"] == "process"
+            && v["kind"] == "exec"
+            && v["ppid"] == sh_pid
+            && v["comm"] == "sleep"
+        {
+            execs.push(v);
+        } else if v["type"] == "alert" && v["kind"] == "process.burst" && v["pid"] == sh_pid {
+            burst.get_or_insert(v);
+        }
+    }
+    assert!(sh.wait().unwrap().success());
+
+    let mut argvs: Vec<String> = execs
+        .iter()
+        .map(|e| {
+            assert_eq!(e["user"], "root", "{e}");
+            assert_eq!(e["uid"], 0, "{e}");
+            assert_eq!(e["exe"], "/usr/bin/sleep", "{e}");
+            assert_eq!(e["argv_complete"], true, "{e}");
+            assert_eq!(e["ancestry"][0]["pid"], sh_pid, "{e}");
+            assert!(e["time"].as_str().is_some_and(|t| t.contains('T')), "{e}");
+            let argv: Vec<&str> = e["argv"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap())
+                .collect();
+            argv.join(" ")
+        })
+        .collect();
+    argvs.sort();
+    let mut want: Vec<String> = (1..=12).map(|i| format!("sleep 0.5{i}")).collect();
+    want.sort();
+    assert_eq!(argvs, want);
+
+    let burst = burst.unwrap();
+    assert!(
+        matches!(burst["severity"].as_str(), Some("medium" | "high")),
+        "{burst}"
+    );
+    assert_eq!(
+        burst["details"]["instigator"]["why"]["kind"], "script",
+        "{burst}"
+    );
+    assert_eq!(burst["details"]["instigator"]["pid"], sh_pid, "{burst}");
+    assert!(
+        burst["message"].as_str().unwrap().contains("burst.sh (PID"),
+        "{burst}"
+    );
+
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}
