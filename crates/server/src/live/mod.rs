@@ -9,17 +9,18 @@
 //! - `traffic`: one closed second of traffic counters
 //! - `tick`: every second, counters and open alerts, even when nothing else happens
 
+mod fanout;
 pub mod state;
 
 use crate::metrics::Metrics;
 use crate::views::AlertView;
+use fanout::Fanout;
 use jiff::tz::TimeZone;
 use netsnoop_core::{Event, ProcEventKind, Protocol, Record, Ts};
 use serde::Serialize;
 use state::{DegradedMode, LiveState, SourceStatus};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
-use tokio::sync::broadcast;
 
 /// Messages buffered per client before a slow one is dropped.
 pub const STREAM_BUFFER: usize = 1024;
@@ -40,7 +41,7 @@ pub struct LiveHub {
 struct Inner {
     state: Mutex<LiveState>,
     metrics: Metrics,
-    stream: broadcast::Sender<LiveMessage>,
+    stream: Fanout,
     started: Instant,
     started_at: Ts,
     timezone: TimeZone,
@@ -54,7 +55,7 @@ impl Default for LiveHub {
 
 impl LiveHub {
     pub fn new(timezone: TimeZone) -> LiveHub {
-        let (stream, _) = broadcast::channel(STREAM_BUFFER);
+        let stream = Fanout::default();
         let now = jiff::Timestamp::now().as_microsecond();
         LiveHub {
             inner: Arc::new(Inner {
@@ -69,10 +70,10 @@ impl LiveHub {
     }
 
     /// Takes one batch of pipeline output. Never blocks on clients: the stream is a
-    /// broadcast ring, and a client that falls behind loses its place and is dropped.
+    /// bounded queue per client, and a client whose queue is full is dropped at once.
     pub fn publish(&self, records: &[Record]) {
         let mut by_protocol = [(0u64, 0u64); Protocol::ALL.len()];
-        let live = self.inner.stream.receiver_count() > 0;
+        let live = self.inner.stream.clients() > 0;
         let mut messages = Vec::new();
         {
             let mut st = self.state();
@@ -112,8 +113,7 @@ impl LiveHub {
             }
         }
         for m in messages.into_iter().flatten() {
-            // An error only means nobody is listening right now.
-            let _ = self.inner.stream.send(m);
+            self.send(&m);
         }
     }
 
@@ -212,7 +212,7 @@ impl LiveHub {
 
     /// Sends the 1 s heartbeat with counters; called by the server's ticker task.
     pub fn tick(&self) {
-        if self.inner.stream.receiver_count() == 0 {
+        if self.inner.stream.clients() == 0 {
             return;
         }
         let tick = {
@@ -226,16 +226,26 @@ impl LiveHub {
                 packets_seen: st.packets_seen,
                 bytes_seen: st.bytes_seen,
                 alerts_active: st.active_alerts.len(),
-                clients: self.inner.stream.receiver_count(),
+                clients: self.inner.stream.clients(),
             }
         };
         if let Some(m) = self.message("tick", &tick) {
-            let _ = self.inner.stream.send(m);
+            self.send(&m);
         }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<LiveMessage> {
-        self.inner.stream.subscribe()
+    /// A new stream client's queue; it ends when the client falls `STREAM_BUFFER`
+    /// messages behind (counted in `sse_clients_dropped`).
+    pub fn subscribe(&self) -> tokio::sync::mpsc::Receiver<LiveMessage> {
+        self.inner.stream.subscribe(STREAM_BUFFER)
+    }
+
+    fn send(&self, message: &LiveMessage) {
+        let dropped = self.inner.stream.send(message);
+        if dropped > 0 {
+            tracing::info!(dropped, "dropped live stream clients that fell behind");
+            self.inner.metrics.sse_clients_dropped.inc_by(dropped);
+        }
     }
 
     /// Records which sources run (the binary calls this at start and when one stops).
