@@ -2,7 +2,7 @@
 //!
 //! libpcap's reader stops at the first bad record and cannot say where it was; this one
 //! reports the byte offset of the damage and has delivered everything before it. It is
-//! also faster (see bench/results/network.md): one buffered read per record, no copies
+//! also faster (see BENCHMARKS.md): one buffered read per record, no copies
 //! beyond the record itself.
 
 use super::pcapng::NgState;
