@@ -127,6 +127,13 @@ async fn host_endpoints_show_the_live_snapshot() {
     let system = snapshot(&s, "system", "/system").await;
     assert_eq!(system["history"].as_array().unwrap().len(), 2);
     assert_eq!(system["current"]["cpu_pct"], 42.5);
+    let newest = s.get_json("/system?limit=1").await;
+    let newest = newest["history"].as_array().unwrap();
+    assert_eq!(newest.len(), 1, "limit keeps only the newest samples");
+    assert_eq!(
+        newest[0]["cpu_pct"], 42.5,
+        "the newest sample is the current one"
+    );
 
     let procs = snapshot(&s, "processes", "/processes").await;
     assert_eq!(procs["top_cpu"][0]["comm"], "python3");

@@ -70,15 +70,29 @@ fn top_by(ps: &[ProcSample], n: usize, key: impl Fn(&ProcSample) -> f64) -> Vec<
     v.into_iter().take(n).cloned().collect()
 }
 
-/// Current system metrics and recent history at 1 s
-#[utoipa::path(get, path = "/system", tag = "host", responses((status = 200, body = SystemResponse)))]
-pub async fn system(State(state): State<AppState>) -> Json<SystemResponse> {
+/// Current system metrics and recent history at 1 s (`?limit=N`: the newest N samples;
+/// default all 15 minutes)
+#[utoipa::path(get, path = "/system", tag = "host",
+    params(Limit),
+    responses((status = 200, body = SystemResponse), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn system(
+    State(state): State<AppState>,
+    Query(q): Query<Limit>,
+) -> ApiResult<Json<SystemResponse>> {
+    let history = crate::live::state::SYSTEM_HISTORY;
+    let limit = q.resolve(history, history)?;
     let tz = state.hub.timezone().clone();
     let st = state.hub.state();
-    Json(SystemResponse {
+    let skip = st.system.len().saturating_sub(limit);
+    Ok(Json(SystemResponse {
         current: st.system.back().map(|s| SystemView::new(s, &tz)),
-        history: st.system.iter().map(|s| SystemView::new(s, &tz)).collect(),
-    })
+        history: st
+            .system
+            .iter()
+            .skip(skip)
+            .map(|s| SystemView::new(s, &tz))
+            .collect(),
+    }))
 }
 
 /// One node of the live process tree.
