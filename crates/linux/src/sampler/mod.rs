@@ -4,7 +4,6 @@
 pub mod parse;
 mod procs;
 mod thread;
-mod users;
 
 #[cfg(test)]
 mod parse_tests;

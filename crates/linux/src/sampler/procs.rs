@@ -15,7 +15,7 @@
 
 use super::SamplerError;
 use super::parse::{parse_cmdline, parse_pid_stat, parse_schedstat_runtime, parse_status_uid};
-use super::users::UserCache;
+use crate::proc_pid::UserNames;
 use netsnoop_core::ProcSample;
 use nix::dir::Dir;
 use nix::fcntl::OFlag;
@@ -82,7 +82,7 @@ pub struct ProcScanner {
     clk_tck: f64,
     page_size: u64,
     known: PidMap<Known>,
-    users: UserCache,
+    users: UserNames,
     buf: Vec<u8>,
     path: String,
     round: u64,
@@ -106,7 +106,7 @@ impl ProcScanner {
             clk_tck,
             page_size,
             known: PidMap::default(),
-            users: UserCache::new(),
+            users: UserNames::new(),
             buf: vec![0; 4096],
             path: String::with_capacity(64),
             round: 0,
@@ -193,7 +193,7 @@ impl ProcScanner {
             let user = std::str::from_utf8(&self.buf[..n])
                 .ok()
                 .and_then(|s| parse_status_uid(s).ok())
-                .map(|uid| self.users.name(uid).to_string());
+                .map(|uid| self.users.name(uid).unwrap_or_else(|| uid.to_string()));
             // After an exec the process is the same: keep its open files.
             let (old_stat, old_sched) = match self.known.remove(&pid) {
                 Some(k) if k.start == start => (k.stat, k.sched),
