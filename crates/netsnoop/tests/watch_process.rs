@@ -2,25 +2,13 @@
 //! a script's burst of children — each exec with its parent, argv, user and ancestry — and
 //! one burst alert naming the script as instigator.
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const READY: &str = "netsnoop: running; press Ctrl+C to stop";
+mod common;
 
-fn lines(r: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(r).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    rx
-}
+use common::start_watch;
 
 #[test]
 fn watch_jsonl_reports_every_child_of_a_burst_and_names_the_script_behind_it() {
@@ -28,32 +16,8 @@ fn watch_jsonl_reports_every_child_of_a_burst_and_names_the_script_behind_it() {
         nix::unistd::geteuid().is_root(),
         "this test needs root (the proc connector requires CAP_NET_ADMIN): run it as root"
     );
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("c.toml");
-    std::fs::write(&config, "[process.source]\nexec_source = \"netlink\"\n").unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_netsnoop"))
-        .args(["watch", "--format", "jsonl", "--no-capture", "--data-dir"])
-        .arg(dir.path())
-        .arg("--config")
-        .arg(&config)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("netsnoop starts");
-    let err = lines(child.stderr.take().unwrap());
-    let out = lines(child.stdout.take().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut banner = Vec::new();
-    loop {
-        assert!(Instant::now() < deadline, "no ready line: {banner:#?}");
-        if let Ok(l) = err.recv_timeout(Duration::from_millis(100)) {
-            if l == READY {
-                break;
-            }
-            banner.push(l);
-        }
-    }
+    let watch = start_watch("[process.source]\nexec_source = \"netlink\"\n");
+    let (dir, out, banner) = (&watch.dir, &watch.out, &watch.banner);
     assert!(
         banner.iter().any(|l| l.contains("exec source: netlink")),
         "{banner:#?}"
@@ -127,7 +91,6 @@ fn watch_jsonl_reports_every_child_of_a_burst_and_names_the_script_behind_it() {
         "{burst}"
     );
 
-    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
-    let status = child.wait().unwrap();
+    let status = watch.stop();
     assert_eq!(status.code(), Some(0));
 }

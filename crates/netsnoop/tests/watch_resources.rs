@@ -2,25 +2,13 @@
 //! rate-limited sample lines, raises CRITICAL CPU for a child that burns a core and
 //! resolves it once the child is gone.
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-const READY: &str = "netsnoop: running; press Ctrl+C to stop";
+mod common;
 
-fn lines(r: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(r).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    rx
-}
+use common::start_watch;
 
 /// Kills the child even when an assertion fails.
 struct Guard(Child);
@@ -64,36 +52,8 @@ fn watch_jsonl_raises_critical_cpu_for_a_burning_child_and_resolves_it_when_it_e
         nix::unistd::geteuid().is_root(),
         "this test needs root (exec events and the burner's raised priority): run it as root"
     );
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("c.toml");
-    std::fs::write(
-        &config,
-        "[resources]\njsonl_samples_every_secs = 2\ntop_n = 5\n",
-    )
-    .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_netsnoop"))
-        .args(["watch", "--format", "jsonl", "--no-capture", "--data-dir"])
-        .arg(dir.path())
-        .arg("--config")
-        .arg(&config)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("netsnoop starts");
-    let err = lines(child.stderr.take().unwrap());
-    let out = lines(child.stdout.take().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut banner = Vec::new();
-    loop {
-        assert!(Instant::now() < deadline, "no ready line: {banner:#?}");
-        if let Ok(l) = err.recv_timeout(Duration::from_millis(100)) {
-            if l == READY {
-                break;
-            }
-            banner.push(l);
-        }
-    }
+    let watch = start_watch("[resources]\njsonl_samples_every_secs = 2\ntop_n = 5\n");
+    let (out, banner) = (&watch.out, &watch.banner);
     assert!(
         banner
             .iter()
@@ -170,6 +130,5 @@ fn watch_jsonl_raises_critical_cpu_for_a_burning_child_and_resolves_it_when_it_e
             break;
         }
     }
-    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
-    assert!(child.wait().unwrap().success());
+    assert!(watch.stop().success());
 }
