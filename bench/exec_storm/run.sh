@@ -61,7 +61,9 @@ for run in $(seq 1 "$RUNS"); do
   # forkstat prints one line per exec it saw; storm lines are the spawner's children. A
   # child gone before forkstat read it has no recognisable command line, so forkstat's
   # "reported" share is not measurable, only its complete-argv share.
-  fcomplete=$(grep -cE "/bin/true $marker id=([0-9]+) tail-\\1 *\$" "$tmp/forkstat-$run" || true)
+  # Distinct ids, so a line forkstat repeats (it can, under load) is not counted twice.
+  fcomplete=$({ grep -oE "/bin/true $marker id=([0-9]+) tail-\\1 *\$" "$tmp/forkstat-$run" || true; } |
+    { grep -oE "id=[0-9]+" || true; } | sort -u | wc -l)
   fexecs=$(grep -cE "^[0-9:]+ exec " "$tmp/forkstat-$run" || true)
   echo "{\"source\":\"forkstat\",\"complete\":$fcomplete,\"exec_lines\":$fexecs,\"cpu_s\":$fcpu}" >"$tmp/out-forkstat-$run"
   echo "run $run: $(cat "$tmp/storm-$run")" >&2
