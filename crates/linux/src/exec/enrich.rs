@@ -153,7 +153,7 @@ impl Enricher {
             RawEvent::Exec { pid } => {
                 self.stats.execs.fetch_add(1, Relaxed);
                 let info = match self.prefetched.remove(&pid) {
-                    Some(first) => self.fs.read_rest(pid, first),
+                    Some(first) => self.fs.read_rest(first),
                     None => self.fs.read_exec(pid),
                 };
                 // An exec that finished just as we started was already reported by the

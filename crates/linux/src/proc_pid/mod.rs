@@ -7,6 +7,10 @@ mod users;
 pub use parse::Stat;
 pub use users::UserNames;
 
+use nix::fcntl::{OFlag, open, openat, readlinkat};
+use nix::sys::stat::Mode;
+use std::io::Read;
+use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
 /// What could be read about a process; every part may be missing if it already exited.
@@ -22,11 +26,14 @@ pub struct ProcInfo {
     pub cgroup: Option<String>,
 }
 
-/// What vanishes first when a process exits: its command line and stat.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// What vanishes first when a process exits: its command line and stat. The directory
+/// they came from stays open for the rest, so the later reads are of the same process
+/// even if its pid is reused meanwhile, and skip the path walk.
+#[derive(Debug, Default)]
 pub struct Perishable {
     pub argv: Vec<String>,
     pub stat: Option<Stat>,
+    dir: Option<OwnedFd>,
 }
 
 /// A /proc tree: the real one, or a fixture directory laid out like it.
@@ -56,43 +63,53 @@ impl ProcFs {
     /// takes with it when it exits.
     pub fn read_exec(&self, pid: u32) -> ProcInfo {
         let first = self.read_perishable(pid);
-        self.read_rest(pid, first)
+        self.read_rest(first)
     }
 
     /// argv and stat only: read for a whole backlog first, before the slower rest.
     pub fn read_perishable(&self, pid: u32) -> Perishable {
-        let argv = std::fs::read(self.path(pid, "cmdline"))
+        let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+        let Ok(dir) = open(&self.root.join(pid.to_string()), flags, Mode::empty()) else {
+            return Perishable::default();
+        };
+        let argv = read_at(&dir, "cmdline")
             .map(|b| parse::parse_cmdline(&b))
             .unwrap_or_default();
+        let stat = read_at(&dir, "stat")
+            .and_then(|b| parse::parse_stat(&String::from_utf8_lossy(&b)).ok());
         Perishable {
             argv,
-            stat: self.stat(pid),
+            stat,
+            dir: Some(dir),
         }
     }
 
     /// The rest of [`ProcFs::read_exec`], given what [`ProcFs::read_perishable`] got.
-    pub fn read_rest(&self, pid: u32, first: Perishable) -> ProcInfo {
-        let Perishable { argv, stat } = first;
+    pub fn read_rest(&self, first: Perishable) -> ProcInfo {
+        let Perishable { argv, stat, dir } = first;
         let argv_complete = !argv.is_empty();
-        let uid = std::fs::read_to_string(self.path(pid, "status"))
-            .ok()
-            .and_then(|s| parse::parse_status_uid(&s));
+        let Some(dir) = dir else {
+            return ProcInfo {
+                stat,
+                argv,
+                argv_complete,
+                ..ProcInfo::default()
+            };
+        };
+        let text = |f: &str| read_at(&dir, f).map(|b| String::from_utf8_lossy(&b).into_owned());
         let link = |f: &str| {
-            std::fs::read_link(self.path(pid, f))
+            readlinkat(&dir, f)
                 .ok()
                 .map(|p| p.to_string_lossy().into_owned())
         };
-        let cgroup = std::fs::read_to_string(self.path(pid, "cgroup"))
-            .ok()
-            .and_then(|s| parse::parse_cgroup(&s));
         ProcInfo {
             stat,
-            uid,
+            uid: text("status").and_then(|s| parse::parse_status_uid(&s)),
             argv,
             argv_complete,
             exe: link("exe"),
             cwd: link("cwd"),
-            cgroup,
+            cgroup: text("cgroup").and_then(|s| parse::parse_cgroup(&s)),
         }
     }
 
@@ -116,6 +133,25 @@ impl ProcFs {
         text.lines()
             .find_map(|l| l.strip_prefix("processes "))
             .and_then(|n| n.trim().parse().ok())
+    }
+}
+
+/// A whole file under an open /proc/PID directory; None once the process is gone.
+fn read_at(dir: &OwnedFd, file: &str) -> Option<Vec<u8>> {
+    let fd = openat(dir, file, OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty()).ok()?;
+    let mut file = std::fs::File::from(fd);
+    let mut buf = vec![0u8; 4096];
+    let mut len = 0;
+    loop {
+        let n = file.read(&mut buf[len..]).ok()?;
+        len += n;
+        // /proc hands out a whole record per read when the buffer holds it, so a short
+        // read is the end: this saves the extra read(2) that would only return 0.
+        if n == 0 || len < buf.len() {
+            buf.truncate(len);
+            return Some(buf);
+        }
+        buf.resize(buf.len() * 2, 0);
     }
 }
 
@@ -173,5 +209,29 @@ mod tests {
         let info = ProcFs::at(dir.path()).read_exec(1);
         assert_eq!(info, ProcInfo::default());
         assert!(!info.argv_complete);
+    }
+
+    #[test]
+    fn the_rest_is_read_from_the_process_whose_argv_was_read_even_if_its_pid_is_reused() {
+        let dir = fixture();
+        let fs = ProcFs::at(dir.path());
+        let first = fs.read_perishable(4242);
+        // The process exits and a new one gets its pid before the slower reads.
+        std::fs::rename(dir.path().join("4242"), dir.path().join("gone")).unwrap();
+        let reused = dir.path().join("4242");
+        std::fs::create_dir(&reused).unwrap();
+        std::os::unix::fs::symlink("/usr/bin/other", reused.join("exe")).unwrap();
+        let info = fs.read_rest(first);
+        assert_eq!(info.exe.as_deref(), Some("/usr/bin/python3.11"));
+        assert_eq!(info.uid, Some(1000));
+    }
+
+    #[test]
+    fn a_command_line_longer_than_one_read_comes_back_whole() {
+        let dir = fixture();
+        let long = "x".repeat(10_000);
+        std::fs::write(dir.path().join("4242/cmdline"), format!("tool\0{long}\0")).unwrap();
+        let info = ProcFs::at(dir.path()).read_exec(4242);
+        assert_eq!(info.argv, ["tool", long.as_str()]);
     }
 }
