@@ -80,6 +80,11 @@ impl ConnectorSocket {
         recv(self.fd.as_raw_fd(), buf, MsgFlags::empty()).map_err(io::Error::from)
     }
 
+    /// One datagram if one is queued, else `WouldBlock` at once.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        recv(self.fd.as_raw_fd(), buf, MsgFlags::MSG_DONTWAIT).map_err(io::Error::from)
+    }
+
     fn control(&self, op: u32) -> io::Result<()> {
         let msg = control_message(op);
         send(self.fd.as_raw_fd(), &msg, MsgFlags::empty()).map_err(io::Error::from)?;
