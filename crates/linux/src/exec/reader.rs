@@ -37,9 +37,25 @@ pub struct SeqGaps {
     last: Vec<Option<u32>>,
 }
 
+/// More CPUs than any machine has: a larger number in a message is not a CPU.
+const MAX_CPUS: u32 = 1 << 16;
+
 impl SeqGaps {
+    /// One decoded message: how many events were lost before it, and the message if the
+    /// enricher wants it. Recent kernels number the acknowledgement of any listener's
+    /// subscription (ours, or forkstat's) in the same per-CPU sequence as events, so it
+    /// must fill its place; older ones send it with cpu -1, outside the numbering.
+    pub fn admit(&mut self, m: RawMsg) -> (u64, Option<RawMsg>) {
+        let lost = self.check(m.cpu, m.seq);
+        let wanted = !matches!(m.event, RawEvent::Ignored | RawEvent::Ack { .. });
+        (lost, wanted.then_some(m))
+    }
+
     /// Events missing before `seq` on `cpu`; the first event of a CPU sets the base.
     pub fn check(&mut self, cpu: u32, seq: u32) -> u64 {
+        if cpu >= MAX_CPUS {
+            return 0;
+        }
         let cpu = cpu as usize;
         if self.last.len() <= cpu {
             self.last.resize(cpu + 1, None);
@@ -129,10 +145,7 @@ impl Reader {
                 match m {
                     Ok(m) => {
                         self.stats.messages.fetch_add(1, Relaxed);
-                        if matches!(m.event, RawEvent::Ack { .. }) {
-                            continue;
-                        }
-                        let lost = gaps.check(m.cpu, m.seq);
+                        let (lost, wanted) = gaps.admit(m);
                         if lost > 0 {
                             self.stats.lost_seq.fetch_add(lost, Relaxed);
                             self.push(
@@ -143,7 +156,7 @@ impl Reader {
                                 &mut dropped,
                             );
                         }
-                        if !matches!(m.event, RawEvent::Ignored) {
+                        if let Some(m) = wanted {
                             self.push(RawItem::Msg(m), &mut dropped);
                         }
                     }
@@ -190,6 +203,34 @@ impl Reader {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn msg(event: RawEvent, cpu: u32, seq: u32) -> RawMsg {
+        RawMsg {
+            cpu,
+            seq,
+            ts_ns: 0,
+            event,
+        }
+    }
+
+    #[test]
+    fn another_listeners_subscription_ack_in_the_sequence_is_no_loss_and_not_forwarded() {
+        let mut g = SeqGaps::default();
+        assert_eq!(g.admit(msg(RawEvent::Exec { pid: 7 }, 1, 10)).0, 0);
+        let (lost, wanted) = g.admit(msg(RawEvent::Ack { err: 0 }, 1, 11));
+        assert_eq!((lost, wanted.is_some()), (0, false));
+        let (lost, wanted) = g.admit(msg(RawEvent::Exec { pid: 8 }, 1, 12));
+        assert_eq!((lost, wanted.is_some()), (0, true), "the ack filled seq 11");
+    }
+
+    #[test]
+    fn an_ack_outside_the_per_cpu_numbering_is_ignored() {
+        let mut g = SeqGaps::default();
+        assert_eq!(g.admit(msg(RawEvent::Exec { pid: 7 }, 0, 10)).0, 0);
+        assert_eq!(g.admit(msg(RawEvent::Ack { err: 0 }, u32::MAX, 3)).0, 0);
+        assert_eq!(g.admit(msg(RawEvent::Exec { pid: 8 }, 0, 11)).0, 0);
+        assert_eq!(g.admit(msg(RawEvent::Exec { pid: 9 }, 0, 13)).0, 1);
+    }
 
     #[test]
     fn gaps_in_one_cpus_sequence_count_the_missing_events() {
