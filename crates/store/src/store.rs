@@ -28,7 +28,15 @@ pub trait Store: Send + Sync {
     /// still over its size limit, the oldest rows until it is under.
     fn apply_retention(&self, now: Ts) -> Result<RetentionReport>;
 
-    /// Totals over the range, from the per-second rollups.
+    /// Totals over the range, from the traffic rollups.
+    ///
+    /// Traffic statistics (this, [`Store::top_talkers`], [`Store::protocol_distribution`]
+    /// and bucketed [`Store::traffic_over_time`]) count every second whose start lies in
+    /// the range, exactly as a sum over per-second rollups would, but reading hourly
+    /// rollups for the bulk of a long range. Once a period's per-second rollups have aged
+    /// out, a range edge inside it counts the whole minutes (or hours) the coarser
+    /// rollups still hold: a second counts when some rollup that is still kept covers it
+    /// and lies inside the range.
     fn summary(&self, range: TimeRange) -> Result<Summary>;
 
     /// The sources that sent most, from the per-source rollups.

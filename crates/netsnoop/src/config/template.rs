@@ -60,6 +60,9 @@ retention_every = "5m"
 # How long each kind of data is kept (30m, 12h, 7d, 2w, or "forever").
 packets = "1d"
 traffic = "30d"
+# Traffic statistics per minute and per hour, for older ranges (never shorter than the above).
+traffic_minutes = "90d"
+traffic_hours = "400d"
 flows = "7d"
 process_events = "7d"
 system_samples = "7d"

@@ -221,6 +221,101 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE process_samples_v4 RENAME TO process_samples;
     CREATE INDEX process_samples_time ON process_samples(time);
     ",
+    // 5: the same four rollups per minute (`_1m`) and per hour (`_1h`), so a long range
+    // reads a few coarse rows instead of every second. `second` is the bucket's first
+    // Unix second; `unique_src`/`unique_dst` hold the largest per-second count in the
+    // bucket. Existing seconds are backfilled (seconds -> minutes -> hours), so queries
+    // never have to know which history predates the tiers.
+    "
+    CREATE TABLE traffic_seconds_1m (
+        second            INTEGER PRIMARY KEY,
+        packets           INTEGER NOT NULL,
+        bytes             INTEGER NOT NULL,
+        unique_src        INTEGER NOT NULL,
+        unique_dst        INTEGER NOT NULL,
+        src_other_packets INTEGER NOT NULL,
+        src_other_bytes   INTEGER NOT NULL,
+        dst_other_packets INTEGER NOT NULL,
+        dst_other_bytes   INTEGER NOT NULL
+    );
+    CREATE TABLE traffic_protocol_1m (
+        second   INTEGER NOT NULL,
+        protocol TEXT NOT NULL,
+        packets  INTEGER NOT NULL,
+        bytes    INTEGER NOT NULL,
+        PRIMARY KEY (second, protocol)
+    ) WITHOUT ROWID;
+    CREATE TABLE traffic_src_1m (
+        second  INTEGER NOT NULL,
+        ip      TEXT NOT NULL,
+        packets INTEGER NOT NULL,
+        bytes   INTEGER NOT NULL,
+        PRIMARY KEY (second, ip)
+    ) WITHOUT ROWID;
+    CREATE TABLE traffic_dst_1m (
+        second  INTEGER NOT NULL,
+        ip      TEXT NOT NULL,
+        packets INTEGER NOT NULL,
+        bytes   INTEGER NOT NULL,
+        PRIMARY KEY (second, ip)
+    ) WITHOUT ROWID;
+    CREATE TABLE traffic_seconds_1h (
+        second            INTEGER PRIMARY KEY,
+        packets           INTEGER NOT NULL,
+        bytes             INTEGER NOT NULL,
+        unique_src        INTEGER NOT NULL,
+        unique_dst        INTEGER NOT NULL,
+        src_other_packets INTEGER NOT NULL,
+        src_other_bytes   INTEGER NOT NULL,
+        dst_other_packets INTEGER NOT NULL,
+        dst_other_bytes   INTEGER NOT NULL
+    );
+    CREATE TABLE traffic_protocol_1h (
+        second   INTEGER NOT NULL,
+        protocol TEXT NOT NULL,
+        packets  INTEGER NOT NULL,
+        bytes    INTEGER NOT NULL,
+        PRIMARY KEY (second, protocol)
+    ) WITHOUT ROWID;
+    CREATE TABLE traffic_src_1h (
+        second  INTEGER NOT NULL,
+        ip      TEXT NOT NULL,
+        packets INTEGER NOT NULL,
+        bytes   INTEGER NOT NULL,
+        PRIMARY KEY (second, ip)
+    ) WITHOUT ROWID;
+    CREATE TABLE traffic_dst_1h (
+        second  INTEGER NOT NULL,
+        ip      TEXT NOT NULL,
+        packets INTEGER NOT NULL,
+        bytes   INTEGER NOT NULL,
+        PRIMARY KEY (second, ip)
+    ) WITHOUT ROWID;
+    INSERT INTO traffic_seconds_1m
+        SELECT second - (((second % 60) + 60) % 60) AS b, sum(packets), sum(bytes), max(unique_src), max(unique_dst),
+               sum(src_other_packets), sum(src_other_bytes), sum(dst_other_packets),
+               sum(dst_other_bytes)
+        FROM traffic_seconds GROUP BY b;
+    INSERT INTO traffic_protocol_1m
+        SELECT second - (((second % 60) + 60) % 60) AS b, protocol, sum(packets), sum(bytes)
+        FROM traffic_protocol GROUP BY b, protocol;
+    INSERT INTO traffic_src_1m
+        SELECT second - (((second % 60) + 60) % 60) AS b, ip, sum(packets), sum(bytes) FROM traffic_src GROUP BY b, ip;
+    INSERT INTO traffic_dst_1m
+        SELECT second - (((second % 60) + 60) % 60) AS b, ip, sum(packets), sum(bytes) FROM traffic_dst GROUP BY b, ip;
+    INSERT INTO traffic_seconds_1h
+        SELECT second - (((second % 3600) + 3600) % 3600) AS b, sum(packets), sum(bytes), max(unique_src), max(unique_dst),
+               sum(src_other_packets), sum(src_other_bytes), sum(dst_other_packets),
+               sum(dst_other_bytes)
+        FROM traffic_seconds_1m GROUP BY b;
+    INSERT INTO traffic_protocol_1h
+        SELECT second - (((second % 3600) + 3600) % 3600) AS b, protocol, sum(packets), sum(bytes)
+        FROM traffic_protocol_1m GROUP BY b, protocol;
+    INSERT INTO traffic_src_1h
+        SELECT second - (((second % 3600) + 3600) % 3600) AS b, ip, sum(packets), sum(bytes) FROM traffic_src_1m GROUP BY b, ip;
+    INSERT INTO traffic_dst_1h
+        SELECT second - (((second % 3600) + 3600) % 3600) AS b, ip, sum(packets), sum(bytes) FROM traffic_dst_1m GROUP BY b, ip;
+    ",
 ];
 
 /// The schema version this build writes.

@@ -2,6 +2,7 @@
 //! inserts, alert upserts and additive rollups.
 
 use super::WriteConn;
+use super::tiers::{TIERS, Tier, bucket};
 use crate::model::WriteReport;
 use crate::{OpenOptions, Result, StoreError};
 use netsnoop_core::event::ProcSample;
@@ -275,12 +276,29 @@ fn insert_flow(conn: &Connection, f: &FlowRecord) -> Result<u64, Failure> {
 }
 
 /// Adds to what is stored for the second rather than replacing it, so a second reported
-/// in two parts (two capture threads, a late flush) loses no counts.
+/// in two parts (two capture threads, a late flush) loses no counts. The same additions
+/// go to the second's minute and hour in every rollup tier, in the same transaction, so
+/// the tiers never disagree.
 fn add_traffic(conn: &Connection, t: &TrafficSecond) -> Result<u64, Failure> {
+    for tier in &TIERS {
+        add_traffic_to(conn, tier, bucket(t.second, tier.width), t)?;
+    }
+    // Rows of the per-second tier; the coarser tiers are derived from them.
+    Ok(1 + (t.by_protocol.len() + t.by_src.len() + t.by_dst.len()) as u64)
+}
+
+fn add_traffic_to(
+    conn: &Connection,
+    tier: &Tier,
+    second: i64,
+    t: &TrafficSecond,
+) -> Result<(), Failure> {
+    let suffix = tier.suffix;
     // Distinct counts of two parts of one second cannot be added (the parts may share
-    // hosts); the larger is a lower bound of the truth.
-    let mut total = conn.prepare_cached(
-        "INSERT INTO traffic_seconds (second, packets, bytes, unique_src, unique_dst,
+    // hosts); the larger is a lower bound of the truth. In a coarser bucket the largest
+    // is what summaries need: the most hosts any one of its seconds saw.
+    let mut total = conn.prepare_cached(&format!(
+        "INSERT INTO traffic_seconds{suffix} (second, packets, bytes, unique_src, unique_dst,
              src_other_packets, src_other_bytes, dst_other_packets, dst_other_bytes)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (second) DO UPDATE SET
@@ -290,10 +308,10 @@ fn add_traffic(conn: &Connection, t: &TrafficSecond) -> Result<u64, Failure> {
              src_other_packets = src_other_packets + excluded.src_other_packets,
              src_other_bytes = src_other_bytes + excluded.src_other_bytes,
              dst_other_packets = dst_other_packets + excluded.dst_other_packets,
-             dst_other_bytes = dst_other_bytes + excluded.dst_other_bytes",
-    )?;
+             dst_other_bytes = dst_other_bytes + excluded.dst_other_bytes"
+    ))?;
     total.execute(params![
-        t.second,
+        second,
         t.total.packets,
         t.total.bytes,
         t.unique_src,
@@ -303,31 +321,31 @@ fn add_traffic(conn: &Connection, t: &TrafficSecond) -> Result<u64, Failure> {
         t.dst_other.packets,
         t.dst_other.bytes,
     ])?;
-    let mut rows = 1;
-    let mut by_protocol = conn.prepare_cached(
-        "INSERT INTO traffic_protocol (second, protocol, packets, bytes) VALUES (?1, ?2, ?3, ?4)
+    let mut by_protocol = conn.prepare_cached(&format!(
+        "INSERT INTO traffic_protocol{suffix} (second, protocol, packets, bytes)
+         VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (second, protocol) DO UPDATE SET
-             packets = packets + excluded.packets, bytes = bytes + excluded.bytes",
-    )?;
+             packets = packets + excluded.packets, bytes = bytes + excluded.bytes"
+    ))?;
     for (proto, c) in &t.by_protocol {
-        by_protocol.execute(params![t.second, proto.as_str(), c.packets, c.bytes])?;
-        rows += 1;
+        by_protocol.execute(params![second, proto.as_str(), c.packets, c.bytes])?;
     }
-    for (table, list) in [("traffic_src", &t.by_src), ("traffic_dst", &t.by_dst)] {
-        rows += add_by_ip(conn, table, t.second, list)?;
+    for (family, list) in [("traffic_src", &t.by_src), ("traffic_dst", &t.by_dst)] {
+        add_by_ip(conn, family, suffix, second, list)?;
     }
-    Ok(rows)
+    Ok(())
 }
 
 fn add_by_ip(
     conn: &Connection,
-    table: &str,
+    family: &str,
+    suffix: &str,
     second: i64,
     list: &[(IpAddr, Counts)],
-) -> Result<u64, Failure> {
-    // `table` is one of two constants above, never input.
+) -> Result<(), Failure> {
+    // Table names are built from constants of this crate, never from input.
     let mut stmt = conn.prepare_cached(&format!(
-        "INSERT INTO {table} (second, ip, packets, bytes) VALUES (?1, ?2, ?3, ?4)
+        "INSERT INTO {family}{suffix} (second, ip, packets, bytes) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (second, ip) DO UPDATE SET
              packets = packets + excluded.packets, bytes = bytes + excluded.bytes"
     ))?;
@@ -336,7 +354,7 @@ fn add_by_ip(
         ip_into(&mut ip, *addr);
         stmt.execute(params![second, ip, c.packets, c.bytes])?;
     }
-    Ok(list.len() as u64)
+    Ok(())
 }
 
 fn insert_loss(conn: &Connection, l: &Loss) -> Result<u64, Failure> {

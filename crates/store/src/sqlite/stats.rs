@@ -1,0 +1,174 @@
+//! NetWatch's traffic statistics, read from the rollup tiers (see `tiers`) so a range
+//! costs rows per hour, not per second, and raw traffic points from the packets.
+
+use super::read::collect;
+use super::tiers::{self, Spans};
+use crate::model::{
+    PacketPoint, ProtocolCount, Summary, Talker, TalkerOrder, TimeRange, TrafficBucket,
+    TrafficSeries,
+};
+use crate::store::clamp_limit;
+use crate::{Result, StoreError};
+use netsnoop_core::Ts;
+use rusqlite::{Connection, params, params_from_iter};
+
+fn u64_of(v: i64) -> u64 {
+    v.max(0) as u64
+}
+
+/// The range's seconds split over every tier.
+fn spans(range: TimeRange) -> Spans {
+    let (since, until) = range.seconds();
+    tiers::split(since, until, tiers::TIERS.len() - 1)
+}
+
+/// The span parameters followed by `extra`.
+fn args(spans: &Spans, extra: &[i64]) -> Vec<i64> {
+    let mut v = tiers::params(spans).to_vec();
+    v.extend_from_slice(extra);
+    v
+}
+
+pub(super) fn summary(conn: &Connection, range: TimeRange) -> Result<Summary> {
+    let doing = "computing the traffic summary";
+    let spans = spans(range);
+    let sql = format!(
+        "SELECT coalesce(sum(packets), 0), coalesce(sum(bytes), 0),
+                coalesce(max(unique_src), 0), coalesce(max(unique_dst), 0)
+         FROM ({})",
+        tiers::union_all("traffic_seconds", "packets, bytes, unique_src, unique_dst")
+    );
+    let (packets, bytes, max_src, max_dst): (i64, i64, i64, i64) = conn
+        .prepare_cached(&sql)
+        .and_then(|mut s| {
+            s.query_row(params_from_iter(args(&spans, &[])), |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+        })
+        .map_err(StoreError::sql(doing))?;
+    // A host in several tiers' rows is one host: count the union of the sets.
+    let distinct = |family: &str| -> Result<i64> {
+        let sql = format!(
+            "SELECT count(DISTINCT ip) FROM ({})",
+            tiers::union_all(family, "ip")
+        );
+        conn.prepare_cached(&sql)
+            .and_then(|mut s| s.query_row(params_from_iter(args(&spans, &[])), |r| r.get(0)))
+            .map_err(StoreError::sql(doing))
+    };
+    Ok(Summary {
+        total_packets: u64_of(packets),
+        unique_sources: u64_of(distinct("traffic_src")?.max(max_src)),
+        unique_destinations: u64_of(distinct("traffic_dst")?.max(max_dst)),
+        total_bytes: u64_of(bytes),
+    })
+}
+
+pub(super) fn top_talkers(
+    conn: &Connection,
+    range: TimeRange,
+    limit: u32,
+    by: TalkerOrder,
+) -> Result<Vec<Talker>> {
+    let spans = spans(range);
+    let order = match by {
+        TalkerOrder::Packets => "p DESC, b DESC, ip",
+        TalkerOrder::Bytes => "b DESC, p DESC, ip",
+    };
+    let sql = format!(
+        "SELECT ip, sum(packets) AS p, sum(bytes) AS b FROM ({})
+         GROUP BY ip ORDER BY {order} LIMIT ?13",
+        tiers::union_all("traffic_src", "ip, packets, bytes")
+    );
+    collect(
+        conn,
+        &sql,
+        params_from_iter(args(&spans, &[clamp_limit(limit)])),
+        "listing top talkers",
+        |r| {
+            Ok(Talker {
+                src_ip: r.get(0)?,
+                packets: u64_of(r.get(1)?),
+                bytes: u64_of(r.get(2)?),
+            })
+        },
+    )
+}
+
+pub(super) fn protocol_distribution(
+    conn: &Connection,
+    range: TimeRange,
+) -> Result<Vec<ProtocolCount>> {
+    let spans = spans(range);
+    let sql = format!(
+        "SELECT protocol, sum(packets) AS c, sum(bytes) AS b FROM ({})
+         GROUP BY protocol ORDER BY c DESC, protocol",
+        tiers::union_all("traffic_protocol", "protocol, packets, bytes")
+    );
+    collect(
+        conn,
+        &sql,
+        params_from_iter(args(&spans, &[])),
+        "computing the protocol distribution",
+        |r| {
+            Ok(ProtocolCount {
+                protocol: r.get(0)?,
+                count: u64_of(r.get(1)?),
+                bytes: u64_of(r.get(2)?),
+            })
+        },
+    )
+}
+
+pub(super) fn traffic_over_time(
+    conn: &Connection,
+    range: TimeRange,
+    bucket_secs: Option<u32>,
+) -> Result<TrafficSeries> {
+    let Some(width) = bucket_secs else {
+        return raw_points(conn, range).map(TrafficSeries::Packets);
+    };
+    let width = i64::from(width.max(1));
+    let (since, until) = range.seconds();
+    // Only tiers whose buckets nest in the asked width can be summed into it.
+    let spans = tiers::split(since, until, tiers::coarsest_dividing(width));
+    // Floor division that stays right for seconds before the epoch.
+    let sql = format!(
+        "SELECT second - (((second % ?13) + ?13) % ?13) AS bucket, sum(packets), sum(bytes)
+         FROM ({}) GROUP BY bucket ORDER BY bucket",
+        tiers::union_all("traffic_seconds", "second, packets, bytes")
+    );
+    let buckets = collect(
+        conn,
+        &sql,
+        params_from_iter(args(&spans, &[width])),
+        "bucketing traffic over time",
+        |r| {
+            Ok(TrafficBucket {
+                timestamp: Ts::from_secs(r.get(0)?),
+                packets: u64_of(r.get(1)?),
+                bytes: u64_of(r.get(2)?),
+            })
+        },
+    )?;
+    Ok(TrafficSeries::Buckets(buckets))
+}
+
+fn raw_points(conn: &Connection, range: TimeRange) -> Result<Vec<PacketPoint>> {
+    let (since, until) = range.micros();
+    let mut points = collect(
+        conn,
+        "SELECT time, wire_len FROM packets WHERE time >= ?1 AND time < ?2
+         ORDER BY time DESC, seq DESC LIMIT ?3",
+        params![since, until, clamp_limit(u32::MAX)],
+        "listing traffic over time",
+        |r| {
+            Ok(PacketPoint {
+                timestamp: Ts(r.get(0)?),
+                packet_size: r.get(1)?,
+            })
+        },
+    )?;
+    points.reverse();
+    Ok(points)
+}
