@@ -45,9 +45,10 @@ pub trait Store: Send + Sync {
     /// Packets and bytes per protocol, most packets first.
     fn protocol_distribution(&self, range: TimeRange) -> Result<Vec<ProtocolCount>>;
 
-    /// With `bucket_secs: None`, the raw stored packets in the range (at most 10,000,
-    /// the newest, returned oldest first); otherwise buckets of that many seconds from
-    /// the rollups.
+    /// With `bucket_secs: None`, raw stored packets in the range, oldest first: all of
+    /// them when there are at most [`MAX_RAW_POINTS`], else the first packet of each of
+    /// [`MAX_RAW_POINTS`] equal slices of the time they span. Otherwise buckets of that
+    /// many seconds from the rollups.
     fn traffic_over_time(
         &self,
         range: TimeRange,
@@ -88,6 +89,12 @@ pub trait Store: Send + Sync {
 
 /// Most rows any query returns, whatever limit the caller asks for.
 pub const MAX_LIMIT: u32 = 10_000;
+
+/// Most raw points `traffic_over_time` returns. Stored packets are a sample already
+/// (a row cap per second, then the packet table's row cap); a chart shows no more
+/// points than it has pixels across, and each point costs one index seek, so the answer
+/// stays fast however many packets the range holds.
+pub const MAX_RAW_POINTS: u32 = 2_000;
 
 pub(crate) fn clamp_limit(limit: u32) -> i64 {
     i64::from(limit.min(MAX_LIMIT))

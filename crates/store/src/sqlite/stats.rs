@@ -1,5 +1,5 @@
 //! NetWatch's traffic statistics, read from the rollup tiers (see `tiers`) so a range
-//! costs rows per hour, not per second, and raw traffic points from the packets.
+//! costs rows per hour, not per second, and raw traffic points sampled from the packets.
 
 use super::read::collect;
 use super::tiers::{self, Spans};
@@ -7,10 +7,10 @@ use crate::model::{
     PacketPoint, ProtocolCount, Summary, Talker, TalkerOrder, TimeRange, TrafficBucket,
     TrafficSeries,
 };
-use crate::store::clamp_limit;
+use crate::store::{MAX_RAW_POINTS, clamp_limit};
 use crate::{Result, StoreError};
 use netsnoop_core::Ts;
-use rusqlite::{Connection, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 fn u64_of(v: i64) -> u64 {
     v.max(0) as u64
@@ -154,21 +154,58 @@ pub(super) fn traffic_over_time(
     Ok(TrafficSeries::Buckets(buckets))
 }
 
+/// Every stored packet in the range when there are at most [`MAX_RAW_POINTS`];
+/// otherwise the first packet of each of that many equal slices of the time they span,
+/// so the points cover the whole range (not only its newest seconds) at a cost of one
+/// primary-key seek per point, however many packets the range holds.
 fn raw_points(conn: &Connection, range: TimeRange) -> Result<Vec<PacketPoint>> {
+    let doing = "listing traffic over time";
     let (since, until) = range.micros();
-    let mut points = collect(
-        conn,
-        "SELECT time, wire_len FROM packets WHERE time >= ?1 AND time < ?2
-         ORDER BY time DESC, seq DESC LIMIT ?3",
-        params![since, until, clamp_limit(u32::MAX)],
-        "listing traffic over time",
-        |r| {
-            Ok(PacketPoint {
-                timestamp: Ts(r.get(0)?),
-                packet_size: r.get(1)?,
-            })
-        },
-    )?;
-    points.reverse();
+    let max = i64::from(MAX_RAW_POINTS);
+    let some = "SELECT time, wire_len FROM packets WHERE time >= ?1 AND time < ?2
+                ORDER BY time, seq LIMIT ?3";
+    let held: i64 = conn
+        .prepare_cached(
+            "SELECT count(*) FROM (SELECT 1 FROM packets WHERE time >= ?1 AND time < ?2 LIMIT ?3)",
+        )
+        .and_then(|mut s| s.query_row(params![since, until, max + 1], |r| r.get(0)))
+        .map_err(StoreError::sql(doing))?;
+    if held <= max {
+        return collect(conn, some, params![since, until, max], doing, |r| {
+            Ok(point(r)?)
+        });
+    }
+    let edge = |sql: &str| -> Result<i64> {
+        conn.prepare_cached(sql)
+            .and_then(|mut s| s.query_row(params![since, until], |r| r.get(0)))
+            .map_err(StoreError::sql(doing))
+    };
+    let first =
+        edge("SELECT time FROM packets WHERE time >= ?1 AND time < ?2 ORDER BY time LIMIT 1")?;
+    let last =
+        edge("SELECT time FROM packets WHERE time >= ?1 AND time < ?2 ORDER BY time DESC LIMIT 1")?;
+    // i128: span × slice index may not fit an i64.
+    let span = i128::from(last) - i128::from(first) + 1;
+    let mut stmt = conn.prepare_cached(some).map_err(StoreError::sql(doing))?;
+    let mut points = Vec::with_capacity(MAX_RAW_POINTS as usize);
+    for i in 0..i128::from(max) {
+        let lo = first + (span * i / i128::from(max)) as i64;
+        let hi = first + (span * (i + 1) / i128::from(max)) as i64;
+        if lo < hi
+            && let Some(p) = stmt
+                .query_row(params![lo, hi, 1], point)
+                .optional()
+                .map_err(StoreError::sql(doing))?
+        {
+            points.push(p);
+        }
+    }
     Ok(points)
+}
+
+fn point(r: &rusqlite::Row<'_>) -> rusqlite::Result<PacketPoint> {
+    Ok(PacketPoint {
+        timestamp: Ts(r.get(0)?),
+        packet_size: r.get(1)?,
+    })
 }
