@@ -7,6 +7,7 @@ mod retention;
 pub(crate) mod schema;
 mod stats;
 mod tiers;
+mod traffic;
 mod write;
 
 pub(crate) use write::PACKET_ROWS_PER_INSERT;
