@@ -16,12 +16,12 @@ pub struct RetentionConfig {
     pub packets: Option<Duration>,
     /// Most packet rows kept; the oldest go first. Default 1,000,000 (roughly 100 MB).
     pub max_packet_rows: Option<u64>,
-    /// Per-second traffic rollups (totals, per protocol, source and destination).
-    /// Default 30 days.
+    /// Per-second traffic rollups (totals, per protocol, source and destination), and
+    /// the same per 10 seconds. Default 30 days.
     pub traffic: Option<Duration>,
-    /// The same rollups per minute. Default 90 days: a sixtieth of the rows, and
-    /// statistics over older ranges are still exact to the minute. Never kept shorter
-    /// than the per-second rollups (a shorter setting counts as theirs).
+    /// The same rollups per minute and per 10 minutes. Default 90 days: a sixtieth of
+    /// the rows, and statistics over older ranges are still exact to the minute. Never
+    /// kept shorter than the per-second rollups (a shorter setting counts as theirs).
     pub traffic_minutes: Option<Duration>,
     /// The same rollups per hour. Default 400 days, so a year ago compares with today.
     /// Never kept shorter than the per-minute rollups.

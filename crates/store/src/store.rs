@@ -92,9 +92,9 @@ pub const MAX_LIMIT: u32 = 10_000;
 
 /// Most raw points `traffic_over_time` returns. Stored packets are a sample already
 /// (a row cap per second, then the packet table's row cap); a chart shows no more
-/// points than it has pixels across, and each point costs one index seek, so the answer
-/// stays fast however many packets the range holds.
-pub const MAX_RAW_POINTS: u32 = 2_000;
+/// points than it has pixels across (30 minutes at one point per 1.8 s), and each point
+/// costs one index seek, so the answer stays fast however many packets the range holds.
+pub const MAX_RAW_POINTS: u32 = 1_000;
 
 pub(crate) fn clamp_limit(limit: u32) -> i64 {
     i64::from(limit.min(MAX_LIMIT))

@@ -97,7 +97,7 @@ proptest! {
         for range in ranges.into_iter().chain([TimeRange::ALL]) {
             check(&store, &seconds, range, |s| second_in(range, s));
             let want = Brute::new(&seconds, |s| second_in(range, s));
-            for width in [1u32, 30, 60, 90, 300, 3600, 7200] {
+            for width in [1u32, 30, 60, 90, 300, 600, 1800, 3600, 7200] {
                 prop_assert_eq!(buckets(&store, range, width), want.buckets(i64::from(width)), "width {}", width);
             }
         }
@@ -150,36 +150,35 @@ fn after_retention_a_second_counts_when_a_kept_tier_covers_it_inside_the_range()
         };
         let m = longest(m, s);
         let h = longest(h, m);
-        let (cs, cm, ch) = (cut(s, 1), cut(m, 60), cut(h, HOUR));
-        let kept = |c: i64, w: i64| {
-            seconds
-                .iter()
-                .filter(move |t| t.second - t.second.rem_euclid(w) >= c)
-        };
+        // Each tier: table suffix, retention kind, bucket width, cutoff (10 s buckets
+        // are kept like seconds, 10 min like minutes).
+        let tiers = [
+            ("", "traffic", 1, cut(s, 1)),
+            ("_10s", "traffic_10s", 10, cut(s, 10)),
+            ("_1m", "traffic_1m", 60, cut(m, 60)),
+            ("_10m", "traffic_10m", 600, cut(m, 600)),
+            ("_1h", "traffic_1h", HOUR, cut(h, HOUR)),
+        ];
         let rows = store.stats().unwrap().rows;
-        for (table, c, w) in [
-            ("traffic_src", cs, 1),
-            ("traffic_src_1m", cm, 60),
-            ("traffic_src_1h", ch, HOUR),
-        ] {
-            let want: BTreeSet<(i64, String)> = kept(c, w)
-                .flat_map(|t| {
-                    t.by_src
-                        .iter()
-                        .map(|(ip, _)| (t.second - t.second.rem_euclid(w), ip.to_string()))
-                })
+        for (suffix, kind, w, c) in tiers {
+            let want: BTreeSet<(i64, String)> = seconds
+                .iter()
+                .map(|t| (t.second - t.second.rem_euclid(w), t))
+                .filter(|(b, _)| *b >= c)
+                .flat_map(|(b, t)| t.by_src.iter().map(move |(ip, _)| (b, ip.to_string())))
                 .collect();
-            assert_eq!(rows[table], want.len() as u64, "{table} after retention");
+            assert_eq!(
+                rows[&format!("traffic_src{suffix}")],
+                want.len() as u64,
+                "{kind}"
+            );
+            assert_eq!(
+                report.by_age.contains_key(kind),
+                c > i64::MIN,
+                "{kind}: {report:?}"
+            );
         }
-        assert!(
-            report.by_age["traffic"] > 0 && report.by_age["traffic_1m"] > 0,
-            "{report:?}"
-        );
-        assert_eq!(
-            report.by_age.contains_key("traffic_1h"),
-            h.is_some(),
-            "{report:?}"
-        );
+        let (cs, cm) = (tiers[0].3, tiers[2].3);
 
         let mut rng = Lcg(5);
         let mut at = || {
@@ -195,11 +194,11 @@ fn after_retention_a_second_counts_when_a_kept_tier_covers_it_inside_the_range()
         ranges.extend((0..30).map(|_| TimeRange::since(at())));
         for range in ranges {
             check(&store, &seconds, range, |sec| {
-                let (mb, hb) = (sec - sec.rem_euclid(60), sec - sec.rem_euclid(HOUR));
                 second_in(range, sec)
-                    && (sec >= cs
-                        || (mb >= cm && whole(range, mb, 60))
-                        || (hb >= ch && whole(range, hb, HOUR)))
+                    && tiers.iter().any(|&(_, _, w, c)| {
+                        let b = sec - sec.rem_euclid(w);
+                        b >= c && whole(range, b, w)
+                    })
             });
         }
     }
@@ -222,7 +221,7 @@ fn a_database_with_only_per_second_rollups_is_backfilled_into_the_tiers() {
         "traffic_src",
         "traffic_dst",
     ] {
-        for suffix in ["_1m", "_1h"] {
+        for suffix in ["_10s", "_1m", "_10m", "_1h"] {
             conn.execute_batch(&format!("DROP TABLE {family}{suffix}"))
                 .unwrap();
         }
@@ -230,12 +229,12 @@ fn a_database_with_only_per_second_rollups_is_backfilled_into_the_tiers() {
     conn.pragma_update(None, "user_version", 4).unwrap();
     let tables: i64 = conn
         .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE name LIKE 'traffic_%_1_'",
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name LIKE 'traffic%'",
             [],
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(tables, 0);
+    assert_eq!(tables, 4, "only the per-second rollups are left");
     drop(conn);
 
     let store = SqliteStore::open(

@@ -175,10 +175,10 @@ impl From<Age> for String {
 #[serde(default, deny_unknown_fields)]
 pub struct Keep {
     pub packets: Age,
-    /// Per-second traffic rollups.
+    /// Per-second (and 10-second) traffic rollups.
     pub traffic: Age,
-    /// Per-minute and per-hour traffic rollups: statistics over older ranges, at that
-    /// resolution. The store never keeps them shorter than the finer ones.
+    /// Per-minute (and 10-minute) and per-hour traffic rollups: statistics over older
+    /// ranges, at that resolution. The store never keeps them shorter than finer ones.
     pub traffic_minutes: Age,
     pub traffic_hours: Age,
     pub flows: Age,

@@ -83,6 +83,17 @@ const KINDS: &[Kind] = &[
         |c| c.traffic,
     ),
     tier(
+        "traffic_10s",
+        &[
+            "traffic_seconds_10s",
+            "traffic_protocol_10s",
+            "traffic_src_10s",
+            "traffic_dst_10s",
+        ],
+        10,
+        |c| c.traffic,
+    ),
+    tier(
         "traffic_1m",
         &[
             "traffic_seconds_1m",
@@ -91,6 +102,17 @@ const KINDS: &[Kind] = &[
             "traffic_dst_1m",
         ],
         60,
+        RetentionConfig::traffic_minutes_kept,
+    ),
+    tier(
+        "traffic_10m",
+        &[
+            "traffic_seconds_10m",
+            "traffic_protocol_10m",
+            "traffic_src_10m",
+            "traffic_dst_10m",
+        ],
+        600,
         RetentionConfig::traffic_minutes_kept,
     ),
     tier(

@@ -77,8 +77,9 @@ pub(super) fn top_talkers(
     };
     let sql = format!(
         "SELECT ip, sum(packets) AS p, sum(bytes) AS b FROM ({})
-         GROUP BY ip ORDER BY {order} LIMIT ?13",
-        tiers::union_all("traffic_src", "ip, packets, bytes")
+         GROUP BY ip ORDER BY {order} LIMIT ?{}",
+        tiers::union_all("traffic_src", "ip, packets, bytes"),
+        tiers::PARAMS + 1
     );
     collect(
         conn,
@@ -134,9 +135,10 @@ pub(super) fn traffic_over_time(
     let spans = tiers::split(since, until, tiers::coarsest_dividing(width));
     // Floor division that stays right for seconds before the epoch.
     let sql = format!(
-        "SELECT second - (((second % ?13) + ?13) % ?13) AS bucket, sum(packets), sum(bytes)
+        "SELECT second - (((second % ?{w}) + ?{w}) % ?{w}) AS bucket, sum(packets), sum(bytes)
          FROM ({}) GROUP BY bucket ORDER BY bucket",
-        tiers::union_all("traffic_seconds", "second, packets, bytes")
+        tiers::union_all("traffic_seconds", "second, packets, bytes"),
+        w = tiers::PARAMS + 1
     );
     let buckets = collect(
         conn,

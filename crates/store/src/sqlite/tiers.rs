@@ -1,6 +1,7 @@
-//! The traffic rollup tiers (per second, minute, hour) and how a time range is split
-//! across them, so a query reads whole hours from the hour tier, the remaining whole
-//! minutes from the minute tier and only the ragged seconds at its edges per second.
+//! The traffic rollup tiers (per second, 10 s, minute, 10 min, hour) and how a time
+//! range is split across them, so a query reads whole hours from the hour tier, the
+//! remaining whole 10-minute, minute and 10-second buckets from theirs, and only the
+//! ragged seconds at its edges per second: at most about 60 buckets at each edge.
 //!
 //! Every tier holds the same four tables (`traffic_seconds`, `traffic_protocol`,
 //! `traffic_src`, `traffic_dst`), named with the tier's suffix and keyed by `second`,
@@ -16,21 +17,34 @@ pub(super) struct Tier {
     pub(super) width: i64,
 }
 
-/// Finest first. A coarser width must be a multiple of every finer one.
-pub(super) const TIERS: [Tier; 3] = [
+/// Finest first. A coarser width must be a multiple of every finer one. Steps of 6–10
+/// keep each edge of a range to a few buckets per tier: with a thousand hosts active,
+/// every bucket holds about a thousand host rows, so buckets read are what costs.
+pub(super) const TIERS: [Tier; 5] = [
     Tier {
         suffix: "",
         width: 1,
+    },
+    Tier {
+        suffix: "_10s",
+        width: 10,
     },
     Tier {
         suffix: "_1m",
         width: 60,
     },
     Tier {
+        suffix: "_10m",
+        width: 600,
+    },
+    Tier {
         suffix: "_1h",
         width: 3600,
     },
 ];
+
+/// Parameters [`union_all`] binds; the next free one is `PARAMS + 1`.
+pub(super) const PARAMS: usize = TIERS.len() * 4;
 
 /// Start of the bucket of `width` seconds holding `second` (floor, also before 1970).
 pub(super) fn bucket(second: i64, width: i64) -> i64 {
@@ -85,7 +99,7 @@ pub(super) fn coarsest_dividing(width: i64) -> usize {
 }
 
 /// `SELECT {columns} FROM` each tier's table of `family`, restricted to its spans, as
-/// one `UNION ALL`. Binds `?1`…`?12`: the spans in [`params`] order.
+/// one `UNION ALL`. Binds `?1`…`?PARAMS`: the spans in [`params`] order.
 pub(super) fn union_all(family: &str, columns: &str) -> String {
     let mut sql = String::new();
     let mut n = 0;
@@ -107,9 +121,9 @@ pub(super) fn union_all(family: &str, columns: &str) -> String {
     sql
 }
 
-/// The spans as the 12 parameters [`union_all`] expects.
-pub(super) fn params(spans: &Spans) -> [i64; 12] {
-    let mut out = [0; 12];
+/// The spans as the parameters [`union_all`] expects.
+pub(super) fn params(spans: &Spans) -> [i64; PARAMS] {
+    let mut out = [0; PARAMS];
     for (i, (lo, hi)) in spans.iter().flatten().enumerate() {
         out[i * 2] = *lo;
         out[i * 2 + 1] = *hi;
@@ -151,12 +165,12 @@ mod tests {
             (-7300, 7300),
             (t0 + 10, t0 + 10),
         ] {
-            let spans = split(since, until, 2);
+            let spans = split(since, until, TIERS.len() - 1);
             for (i, tier) in owners(&spans, since, until).into_iter().enumerate() {
                 let s = since + i as i64;
                 let b = bucket(s, TIERS[tier].width);
                 assert!(b >= since && b + TIERS[tier].width <= until, "{s}");
-                if tier < 2 {
+                if tier < TIERS.len() - 1 {
                     let w = TIERS[tier + 1].width;
                     let c = bucket(s, w);
                     assert!(c < since || c + w > until, "{s} fits a coarser bucket");
@@ -167,23 +181,25 @@ mod tests {
 
     #[test]
     fn an_unbounded_range_is_all_hours_and_a_capped_tier_is_never_exceeded() {
-        let spans = split(i64::MIN, i64::MAX, 2);
-        assert_eq!(spans[0], [(0, 0); 2]);
-        assert_eq!(spans[1], [(0, 0); 2]);
-        assert_eq!(spans[2][0], (-BOUND, BOUND));
-        let spans = split(100, 100_000, 1);
-        assert_eq!(spans[2], [(0, 0); 2]);
-        assert_eq!(spans[1][0], (120, 99_960));
-        assert_eq!(spans[0], [(100, 120), (99_960, 100_000)]);
+        let spans = split(i64::MIN, i64::MAX, 4);
+        assert!(spans[..4].iter().all(|s| *s == [(0, 0); 2]));
+        assert_eq!(spans[4][0], (-BOUND, BOUND));
+        let spans = split(95, 100_005, 2);
+        assert_eq!(spans[4], [(0, 0); 2]);
+        assert_eq!(spans[3], [(0, 0); 2]);
+        assert_eq!(spans[2][0], (120, 99_960));
+        assert_eq!(spans[1], [(100, 120), (99_960, 100_000)]);
+        assert_eq!(spans[0], [(95, 100), (100_000, 100_005)]);
     }
 
     #[test]
     fn a_bucket_width_uses_only_tiers_that_divide_it() {
         assert_eq!(coarsest_dividing(1), 0);
-        assert_eq!(coarsest_dividing(30), 0);
-        assert_eq!(coarsest_dividing(90), 0);
-        assert_eq!(coarsest_dividing(120), 1);
-        assert_eq!(coarsest_dividing(1800), 1);
-        assert_eq!(coarsest_dividing(7200), 2);
+        assert_eq!(coarsest_dividing(15), 0);
+        assert_eq!(coarsest_dividing(30), 1);
+        assert_eq!(coarsest_dividing(90), 1);
+        assert_eq!(coarsest_dividing(120), 2);
+        assert_eq!(coarsest_dividing(1800), 3);
+        assert_eq!(coarsest_dividing(7200), 4);
     }
 }
