@@ -10,7 +10,9 @@ use crate::model::{
 use crate::store::{MAX_RAW_POINTS, clamp_limit};
 use crate::{Result, StoreError};
 use netsnoop_core::Ts;
+use netsnoop_core::net::rollup::Counts;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use rustc_hash::FxHashMap;
 
 fn u64_of(v: i64) -> u64 {
     v.max(0) as u64
@@ -46,20 +48,13 @@ pub(super) fn summary(conn: &Connection, range: TimeRange) -> Result<Summary> {
             })
         })
         .map_err(StoreError::sql(doing))?;
-    // A host in several tiers' rows is one host: count the union of the sets.
-    let distinct = |family: &str| -> Result<i64> {
-        let sql = format!(
-            "SELECT count(DISTINCT ip) FROM ({})",
-            tiers::union_all(family, "ip")
-        );
-        conn.prepare_cached(&sql)
-            .and_then(|mut s| s.query_row(params_from_iter(args(&spans, &[])), |r| r.get(0)))
-            .map_err(StoreError::sql(doing))
-    };
+    // A host in several buckets' rows is one host.
+    let sources = per_host(conn, "traffic_src", &spans, doing)?.len() as i64;
+    let destinations = per_host(conn, "traffic_dst", &spans, doing)?.len() as i64;
     Ok(Summary {
         total_packets: u64_of(packets),
-        unique_sources: u64_of(distinct("traffic_src")?.max(max_src)),
-        unique_destinations: u64_of(distinct("traffic_dst")?.max(max_dst)),
+        unique_sources: u64_of(sources.max(max_src)),
+        unique_destinations: u64_of(destinations.max(max_dst)),
         total_bytes: u64_of(bytes),
     })
 }
@@ -70,30 +65,57 @@ pub(super) fn top_talkers(
     limit: u32,
     by: TalkerOrder,
 ) -> Result<Vec<Talker>> {
-    let spans = spans(range);
-    let order = match by {
-        TalkerOrder::Packets => "p DESC, b DESC, ip",
-        TalkerOrder::Bytes => "b DESC, p DESC, ip",
+    let hosts = per_host(conn, "traffic_src", &spans(range), "listing top talkers")?;
+    let mut talkers: Vec<Talker> = hosts
+        .into_iter()
+        .map(|(src_ip, c)| Talker {
+            src_ip,
+            packets: c.packets,
+            bytes: c.bytes,
+        })
+        .collect();
+    let key = |t: &Talker| match by {
+        TalkerOrder::Packets => (t.packets, t.bytes),
+        TalkerOrder::Bytes => (t.bytes, t.packets),
     };
-    let sql = format!(
-        "SELECT ip, sum(packets) AS p, sum(bytes) AS b FROM ({})
-         GROUP BY ip ORDER BY {order} LIMIT ?{}",
-        tiers::union_all("traffic_src", "ip, packets, bytes"),
-        tiers::PARAMS + 1
-    );
-    collect(
-        conn,
-        &sql,
-        params_from_iter(args(&spans, &[clamp_limit(limit)])),
-        "listing top talkers",
-        |r| {
-            Ok(Talker {
-                src_ip: r.get(0)?,
-                packets: u64_of(r.get(1)?),
-                bytes: u64_of(r.get(2)?),
-            })
-        },
-    )
+    talkers.sort_unstable_by(|a, b| key(b).cmp(&key(a)).then_with(|| a.src_ip.cmp(&b.src_ip)));
+    talkers.truncate(clamp_limit(limit) as usize);
+    Ok(talkers)
+}
+
+/// Packets and bytes per host (`family` is `traffic_src` or `traffic_dst`) over the
+/// spans. Summed in a hash map rather than by `GROUP BY`, which sorts every row: over
+/// the ~10k host rows of a range that sort was three quarters of the query.
+fn per_host(
+    conn: &Connection,
+    family: &str,
+    spans: &Spans,
+    doing: &'static str,
+) -> Result<FxHashMap<String, Counts>> {
+    let sql = tiers::union_all(family, "ip, packets, bytes");
+    let mut stmt = conn.prepare_cached(&sql).map_err(StoreError::sql(doing))?;
+    let mut rows = stmt
+        .query(params_from_iter(args(spans, &[])))
+        .map_err(StoreError::sql(doing))?;
+    let mut hosts: FxHashMap<String, Counts> = FxHashMap::default();
+    while let Some(row) = rows.next().map_err(StoreError::sql(doing))? {
+        let get = |i| row.get::<_, i64>(i).map(u64_of);
+        let add = Counts {
+            packets: get(1).map_err(StoreError::sql(doing))?,
+            bytes: get(2).map_err(StoreError::sql(doing))?,
+        };
+        let ip = row
+            .get_ref(0)
+            .and_then(|v| Ok(v.as_str()?))
+            .map_err(StoreError::sql(doing))?;
+        match hosts.get_mut(ip) {
+            Some(c) => c.merge(add),
+            None => {
+                hosts.insert(ip.to_string(), add);
+            }
+        }
+    }
+    Ok(hosts)
 }
 
 pub(super) fn protocol_distribution(
