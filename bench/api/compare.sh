@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Statistics latency of two builds side by side: each fills its own store with its own
-# bench_fill, both servers run at once, and every endpoint is measured on one build then
-# the other, ROUNDS times, so machine load hits both alike. Prints a markdown table of
-# median p50/p99 over the rounds and the p99 ratio.
+# Two builds side by side. Ingest: POST /packets batches into a fresh server of each
+# build in turn, ROUNDS times. Statistics latency: each build fills its own store with
+# its own bench_fill, both servers run at once, and every endpoint is measured on one
+# build then the other, ROUNDS times, so machine load hits both alike. Prints markdown
+# tables of medians over the rounds and the new/old ratios.
 # Usage: bench/api/compare.sh OLD_DIR NEW_DIR [PACKETS=10000000] [DURATION=5s] [ROUNDS=3]
+#        (ONLY=ingest stops after the ingest table)
 # Each DIR holds release builds of `netsnoop` and `bench_fill` (target/release and
 # target/release/examples of a checkout).
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 old=$1 new=$2 packets=${3:-10000000} duration=${4:-5s} rounds=${5:-3}
 command -v wrk >/dev/null || { echo "bench/api: wrk is missing: apt-get install wrk" >&2; exit 1; }
 work=$(mktemp -d)
@@ -35,6 +38,34 @@ measure() {
     END { printf "%.2f %.2f\n", p50, p99 }'
 }
 median() { tr ' ' '\n' | sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
+# ingest BIN_DIR NAME PORT: POST /packets batches of 1,000 into a fresh `netsnoop serve`
+# for $duration; prints packets/s.
+ingest() {
+  local bin=$1 dir=$work/ingest-$2 port=$3 pid
+  rm -rf "$dir"; mkdir -p "$dir"
+  env -u NETSNOOP_TOKEN "$bin/netsnoop" serve --data-dir "$dir" --config "$dir/none.toml" \
+    --listen "127.0.0.1:$port" 2>"$dir/serve.log" >/dev/null &
+  pid=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+  wrk -t2 -c64 -d"$duration" -s "$here/post_batch.lua" "http://127.0.0.1:$port/packets" \
+    | awk '/^Requests\/sec:/{printf "%.0f\n", $2 * 1000}'
+  kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+
+oi=() ni=()
+for _ in $(seq "$rounds"); do
+  oi+=("$(ingest "$old" old 18913)"); ni+=("$(ingest "$new" new 18914)")
+done
+echo "## Ingest, old vs new ($(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg))"
+echo
+echo "POST /packets, batches of 1,000, wrk -t2 -c64 -d$duration; packets/s per round."
+echo
+echo "| build | rounds | median packets/s |"
+echo "|---|---|---:|"
+echo "| old | ${oi[*]} | $(echo "${oi[*]}" | median) |"
+echo "| new | ${ni[*]} | $(echo "${ni[*]}" | median) |"
+echo
+[ "${ONLY:-}" = ingest ] && exit 0
 
 start "$old" old 18911
 start "$new" new 18912
