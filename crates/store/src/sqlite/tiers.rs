@@ -1,7 +1,7 @@
 //! The traffic rollup tiers (per second, 10 s, minute, 10 min, hour) and how a time
 //! range is split across them, so a query reads whole hours from the hour tier, the
 //! remaining whole 10-minute, minute and 10-second buckets from theirs, and only the
-//! ragged seconds at its edges per second: at most about 60 buckets at each edge.
+//! ragged seconds at its edges per second: at most 9 + 5 + 9 + 5 buckets at each edge.
 //!
 //! Every tier holds the same four tables (`traffic_seconds`, `traffic_protocol`,
 //! `traffic_src`, `traffic_dst`), named with the tier's suffix and keyed by `second`,
