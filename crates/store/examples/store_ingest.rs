@@ -1,6 +1,9 @@
-//! Ingest benchmark for the SQLite store: packet-metadata and alert rows per second into
-//! a file database with batched transactions. Run through bench/store_ingest/run.sh.
+//! Ingest benchmark for the SQLite store: packet-metadata, traffic-rollup and alert rows
+//! per second into a file database with batched transactions. Run through
+//! bench/store_ingest/run.sh.
 
+use netsnoop_core::net::config::RollupConfig;
+use netsnoop_core::net::rollups::Rollups;
 use netsnoop_core::{
     Alert, AlertState, Event, PacketMeta, Protocol, Record, Severity, Subject, Ts,
 };
@@ -76,6 +79,44 @@ fn packets(n: usize) -> Vec<Record> {
         .collect()
 }
 
+/// `secs` closed seconds of rollups as core's `Rollups` stage emits them for 1,400
+/// packets/s from 1,000 sources (half the packets from the busiest 10) to 200
+/// destinations, like `bench_fill`; with the per-second rows they hold (1 + one per
+/// protocol, source and destination).
+fn traffic(secs: usize) -> (Vec<Record>, usize) {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |n: u64| {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (x >> 33) % n
+    };
+    let mut stage = Rollups::new(RollupConfig::default());
+    let mut out = Vec::new();
+    for i in 0..secs as i64 * 1400 {
+        let src = if next(2) == 0 { next(10) } else { next(1000) };
+        let m = PacketMeta {
+            time: Ts(1_700_000_000_000_000 + i * 1_000_000 / 1400),
+            src_ip: Some(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 | src as u32))),
+            dst_ip: Some(IpAddr::V4(Ipv4Addr::from(0xc0a8_0000 | next(200) as u32))),
+            protocol: [Protocol::Tcp, Protocol::Udp, Protocol::Icmp][next(3) as usize],
+            wire_len: 60 + next(1400) as u32,
+            ..PacketMeta::default()
+        };
+        stage.add(&m, m.time, &mut out);
+    }
+    let rows = out
+        .iter()
+        .map(|r| match r {
+            Record::Event(Event::Traffic(t)) => {
+                1 + t.by_protocol.len() + t.by_src.len() + t.by_dst.len()
+            }
+            _ => 0,
+        })
+        .sum();
+    (out, rows)
+}
+
 fn alerts(n: usize, resolved: bool) -> Vec<Record> {
     (0..n)
         .map(|i| {
@@ -138,7 +179,12 @@ fn measure(rows: usize, work: impl FnOnce()) -> Rate {
 
 /// Writes `records` in transactions of `batch` records.
 fn direct(store: &dyn Store, records: &[Record], batch: usize) -> Rate {
-    measure(records.len(), || {
+    direct_rows(store, records, batch, records.len())
+}
+
+/// The same, counting `rows` rows.
+fn direct_rows(store: &dyn Store, records: &[Record], batch: usize, rows: usize) -> Rate {
+    measure(rows, || {
         for chunk in records.chunks(batch) {
             store.write_batch(chunk).expect("write");
         }
@@ -180,6 +226,7 @@ fn main() {
     let pk = packets(a.packets);
     let al_new = alerts(a.alerts, false);
     let al_upd = alerts(a.alerts, true);
+    let (tr, tr_rows) = traffic(600);
 
     type Case<'a> = (&'a str, Box<dyn Fn() -> Rate + 'a>);
     let cases: Vec<Case> = vec![
@@ -220,6 +267,10 @@ fn main() {
                 };
                 direct(&fresh(&a.dir, "b4.db", opts), &pk, a.batch)
             }),
+        ),
+        (
+            "traffic rollups, 1 s per write_batch (rows = per-second rows)",
+            Box::new(|| direct_rows(&fresh(&a.dir, "b7.db", keep()), &tr, 1, tr_rows)),
         ),
         (
             "alerts, new episodes (insert)",
@@ -266,7 +317,9 @@ fn main() {
             med / base
         );
     }
-    for f in ["b1.db", "b2.db", "b3.db", "b4.db", "b5.db", "b6.db"] {
+    for f in [
+        "b1.db", "b2.db", "b3.db", "b4.db", "b5.db", "b6.db", "b7.db",
+    ] {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", a.dir.join(f).display()));
         }

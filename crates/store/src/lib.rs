@@ -39,7 +39,7 @@ pub use model::{
 };
 pub use retention::RetentionConfig;
 pub use sqlite::SqliteStore;
-pub use store::{MAX_LIMIT, Store};
+pub use store::{MAX_LIMIT, MAX_RAW_POINTS, Store};
 pub use writer::{Writer, WriterHandle, WriterOptions, WriterStats, spawn_writer};
 
 use std::path::Path;

@@ -57,7 +57,7 @@ impl TimeRange {
     }
 }
 
-/// NetWatch's `/stats/summary`, served from the per-second rollups.
+/// NetWatch's `/stats/summary`, served from the traffic rollups.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// Packets counted in the range.

@@ -28,7 +28,15 @@ pub trait Store: Send + Sync {
     /// still over its size limit, the oldest rows until it is under.
     fn apply_retention(&self, now: Ts) -> Result<RetentionReport>;
 
-    /// Totals over the range, from the per-second rollups.
+    /// Totals over the range, from the traffic rollups.
+    ///
+    /// Traffic statistics (this, [`Store::top_talkers`], [`Store::protocol_distribution`]
+    /// and bucketed [`Store::traffic_over_time`]) count every second whose start lies in
+    /// the range, exactly as a sum over per-second rollups would, but reading hourly
+    /// rollups for the bulk of a long range. Once a period's per-second rollups have aged
+    /// out, a range edge inside it counts the whole minutes (or hours) the coarser
+    /// rollups still hold: a second counts when some rollup that is still kept covers it
+    /// and lies inside the range.
     fn summary(&self, range: TimeRange) -> Result<Summary>;
 
     /// The sources that sent most, from the per-source rollups.
@@ -37,9 +45,10 @@ pub trait Store: Send + Sync {
     /// Packets and bytes per protocol, most packets first.
     fn protocol_distribution(&self, range: TimeRange) -> Result<Vec<ProtocolCount>>;
 
-    /// With `bucket_secs: None`, the raw stored packets in the range (at most 10,000,
-    /// the newest, returned oldest first); otherwise buckets of that many seconds from
-    /// the rollups.
+    /// With `bucket_secs: None`, raw stored packets in the range, oldest first: all of
+    /// them when there are at most [`MAX_RAW_POINTS`], else the first packet of each of
+    /// [`MAX_RAW_POINTS`] equal slices of the time they span. Otherwise buckets of that
+    /// many seconds from the rollups.
     fn traffic_over_time(
         &self,
         range: TimeRange,
@@ -80,6 +89,12 @@ pub trait Store: Send + Sync {
 
 /// Most rows any query returns, whatever limit the caller asks for.
 pub const MAX_LIMIT: u32 = 10_000;
+
+/// Most raw points `traffic_over_time` returns. Stored packets are a sample already
+/// (a row cap per second, then the packet table's row cap); a chart shows no more
+/// points than it has pixels across (30 minutes at one point per 1.8 s), and each point
+/// costs one index seek, so the answer stays fast however many packets the range holds.
+pub const MAX_RAW_POINTS: u32 = 1_000;
 
 pub(crate) fn clamp_limit(limit: u32) -> i64 {
     i64::from(limit.min(MAX_LIMIT))

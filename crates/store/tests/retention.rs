@@ -18,6 +18,8 @@ fn retention_by_age_deletes_only_what_is_older_than_each_limit() {
     let retention = RetentionConfig {
         packets: hours(1),
         traffic: hours(2),
+        traffic_minutes: hours(2),
+        traffic_hours: hours(2),
         flows: hours(3),
         process_events: hours(4),
         system_samples: hours(5),
@@ -77,6 +79,10 @@ fn retention_by_age_deletes_only_what_is_older_than_each_limit() {
         deleted(2) * 4,
         "total, protocol, source and destination rows"
     );
+    // Each of these seconds is alone in its minute, two share each hour, and the cutoff
+    // falls on an hour.
+    assert_eq!(report.by_age["traffic_1m"], deleted(2) * 4);
+    assert_eq!(report.by_age["traffic_1h"], deleted(2) * 4 / 2);
     assert_eq!(report.by_age["flows"], deleted(3));
     assert_eq!(report.by_age["process_events"], deleted(4));
     assert_eq!(report.by_age["alerts"], deleted(6));

@@ -175,7 +175,12 @@ impl From<Age> for String {
 #[serde(default, deny_unknown_fields)]
 pub struct Keep {
     pub packets: Age,
+    /// Per-second (and 10-second) traffic rollups.
     pub traffic: Age,
+    /// Per-minute (and 10-minute) and per-hour traffic rollups: statistics over older
+    /// ranges, at that resolution. The store never keeps them shorter than finer ones.
+    pub traffic_minutes: Age,
+    pub traffic_hours: Age,
     pub flows: Age,
     pub process_events: Age,
     pub system_samples: Age,
@@ -190,6 +195,8 @@ impl Default for Keep {
         Keep {
             packets: Age::days(1),
             traffic: Age::days(30),
+            traffic_minutes: Age::days(90),
+            traffic_hours: Age::days(400),
             flows: Age::days(7),
             process_events: Age::days(7),
             system_samples: Age::days(7),

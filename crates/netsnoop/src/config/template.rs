@@ -60,6 +60,10 @@ retention_every = "5m"
 # How long each kind of data is kept (30m, 12h, 7d, 2w, or "forever").
 packets = "1d"
 traffic = "30d"
+# Per-minute (and 10 min) and per-hour traffic statistics for older ranges; kept at
+# least as long as the finer ones.
+traffic_minutes = "90d"
+traffic_hours = "400d"
 flows = "7d"
 process_events = "7d"
 system_samples = "7d"

@@ -20,6 +20,8 @@ pub fn retention(cfg: &StoreConfig) -> RetentionConfig {
         packets: k.packets.get(),
         max_packet_rows: nonzero(cfg.max_packet_rows),
         traffic: k.traffic.get(),
+        traffic_minutes: k.traffic_minutes.get(),
+        traffic_hours: k.traffic_hours.get(),
         flows: k.flows.get(),
         process_events: k.process_events.get(),
         system_samples: k.system_samples.get(),

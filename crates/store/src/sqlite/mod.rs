@@ -5,6 +5,9 @@ mod query;
 mod read;
 mod retention;
 pub(crate) mod schema;
+mod stats;
+mod tiers;
+mod traffic;
 mod write;
 
 pub(crate) use write::PACKET_ROWS_PER_INSERT;
@@ -201,15 +204,15 @@ impl Store for SqliteStore {
     }
 
     fn summary(&self, range: TimeRange) -> Result<Summary> {
-        query::summary(&self.reader(), range)
+        stats::summary(&self.reader(), range)
     }
 
     fn top_talkers(&self, range: TimeRange, limit: u32, by: TalkerOrder) -> Result<Vec<Talker>> {
-        query::top_talkers(&self.reader(), range, limit, by)
+        stats::top_talkers(&self.reader(), range, limit, by)
     }
 
     fn protocol_distribution(&self, range: TimeRange) -> Result<Vec<ProtocolCount>> {
-        query::protocol_distribution(&self.reader(), range)
+        stats::protocol_distribution(&self.reader(), range)
     }
 
     fn traffic_over_time(
@@ -217,7 +220,7 @@ impl Store for SqliteStore {
         range: TimeRange,
         bucket_secs: Option<u32>,
     ) -> Result<TrafficSeries> {
-        query::traffic_over_time(&self.reader(), range, bucket_secs)
+        stats::traffic_over_time(&self.reader(), range, bucket_secs)
     }
 
     fn recent_packets(&self, limit: u32) -> Result<Vec<PacketMeta>> {

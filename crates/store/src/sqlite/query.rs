@@ -1,11 +1,9 @@
-//! Read queries for the HTTP API, each served from a rollup table or an index.
+//! Read queries for the HTTP API, each served from an index (traffic statistics, from
+//! the rollup tiers, are in `stats`).
 
 use super::read::{self, collect};
 use super::write::severity_rank;
-use crate::model::{
-    AlertFilter, FlowOrder, LossTotal, PacketPoint, ProcessSampleRow, ProtocolCount, StoreStats,
-    Summary, Talker, TalkerOrder, TimeRange, TrafficBucket, TrafficSeries,
-};
+use crate::model::{AlertFilter, FlowOrder, LossTotal, ProcessSampleRow, StoreStats, TimeRange};
 use crate::store::clamp_limit;
 use crate::{Result, StoreError};
 use netsnoop_core::{
@@ -16,131 +14,6 @@ use rusqlite::{Connection, params, params_from_iter};
 
 fn u64_of(v: i64) -> u64 {
     v.max(0) as u64
-}
-
-pub(super) fn summary(conn: &Connection, range: TimeRange) -> Result<Summary> {
-    let doing = "computing the traffic summary";
-    let (since, until) = range.seconds();
-    let (packets, bytes, max_src, max_dst): (i64, i64, i64, i64) = conn
-        .prepare_cached(
-            "SELECT coalesce(sum(packets), 0), coalesce(sum(bytes), 0),
-                    coalesce(max(unique_src), 0), coalesce(max(unique_dst), 0)
-             FROM traffic_seconds WHERE second >= ?1 AND second < ?2",
-        )
-        .and_then(|mut s| {
-            s.query_row(params![since, until], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
-        })
-        .map_err(StoreError::sql(doing))?;
-    let distinct = |table: &str| -> Result<i64> {
-        conn.prepare_cached(&format!(
-            "SELECT count(DISTINCT ip) FROM {table} WHERE second >= ?1 AND second < ?2"
-        ))
-        .and_then(|mut s| s.query_row(params![since, until], |r| r.get(0)))
-        .map_err(StoreError::sql(doing))
-    };
-    Ok(Summary {
-        total_packets: u64_of(packets),
-        unique_sources: u64_of(distinct("traffic_src")?.max(max_src)),
-        unique_destinations: u64_of(distinct("traffic_dst")?.max(max_dst)),
-        total_bytes: u64_of(bytes),
-    })
-}
-
-pub(super) fn top_talkers(
-    conn: &Connection,
-    range: TimeRange,
-    limit: u32,
-    by: TalkerOrder,
-) -> Result<Vec<Talker>> {
-    let (since, until) = range.seconds();
-    let order = match by {
-        TalkerOrder::Packets => "p DESC, b DESC, ip",
-        TalkerOrder::Bytes => "b DESC, p DESC, ip",
-    };
-    let sql = format!(
-        "SELECT ip, sum(packets) AS p, sum(bytes) AS b FROM traffic_src
-         WHERE second >= ?1 AND second < ?2 GROUP BY ip ORDER BY {order} LIMIT ?3"
-    );
-    collect(
-        conn,
-        &sql,
-        params![since, until, clamp_limit(limit)],
-        "listing top talkers",
-        |r| {
-            Ok(Talker {
-                src_ip: r.get(0)?,
-                packets: u64_of(r.get(1)?),
-                bytes: u64_of(r.get(2)?),
-            })
-        },
-    )
-}
-
-pub(super) fn protocol_distribution(
-    conn: &Connection,
-    range: TimeRange,
-) -> Result<Vec<ProtocolCount>> {
-    let (since, until) = range.seconds();
-    collect(
-        conn,
-        "SELECT protocol, sum(packets) AS c, sum(bytes) AS b FROM traffic_protocol
-         WHERE second >= ?1 AND second < ?2 GROUP BY protocol ORDER BY c DESC, protocol",
-        params![since, until],
-        "computing the protocol distribution",
-        |r| {
-            Ok(ProtocolCount {
-                protocol: r.get(0)?,
-                count: u64_of(r.get(1)?),
-                bytes: u64_of(r.get(2)?),
-            })
-        },
-    )
-}
-
-pub(super) fn traffic_over_time(
-    conn: &Connection,
-    range: TimeRange,
-    bucket_secs: Option<u32>,
-) -> Result<TrafficSeries> {
-    let Some(width) = bucket_secs else {
-        let (since, until) = range.micros();
-        let mut points = collect(
-            conn,
-            "SELECT time, wire_len FROM packets WHERE time >= ?1 AND time < ?2
-             ORDER BY time DESC, seq DESC LIMIT ?3",
-            params![since, until, clamp_limit(u32::MAX)],
-            "listing traffic over time",
-            |r| {
-                Ok(PacketPoint {
-                    timestamp: Ts(r.get(0)?),
-                    packet_size: r.get(1)?,
-                })
-            },
-        )?;
-        points.reverse();
-        return Ok(TrafficSeries::Packets(points));
-    };
-    let width = i64::from(width.max(1));
-    let (since, until) = range.seconds();
-    // Floor division that stays right for seconds before the epoch.
-    let buckets = collect(
-        conn,
-        "SELECT second - (((second % ?3) + ?3) % ?3) AS bucket, sum(packets), sum(bytes)
-         FROM traffic_seconds WHERE second >= ?1 AND second < ?2
-         GROUP BY bucket ORDER BY bucket",
-        params![since, until, width],
-        "bucketing traffic over time",
-        |r| {
-            Ok(TrafficBucket {
-                timestamp: Ts::from_secs(r.get(0)?),
-                packets: u64_of(r.get(1)?),
-                bytes: u64_of(r.get(2)?),
-            })
-        },
-    )?;
-    Ok(TrafficSeries::Buckets(buckets))
 }
 
 pub(super) fn recent_packets(conn: &Connection, limit: u32) -> Result<Vec<PacketMeta>> {
@@ -339,6 +212,22 @@ pub(super) const TABLES: &[&str] = &[
     "traffic_protocol",
     "traffic_src",
     "traffic_dst",
+    "traffic_seconds_10s",
+    "traffic_protocol_10s",
+    "traffic_src_10s",
+    "traffic_dst_10s",
+    "traffic_seconds_1m",
+    "traffic_protocol_1m",
+    "traffic_src_1m",
+    "traffic_dst_1m",
+    "traffic_seconds_10m",
+    "traffic_protocol_10m",
+    "traffic_src_10m",
+    "traffic_dst_10m",
+    "traffic_seconds_1h",
+    "traffic_protocol_1h",
+    "traffic_src_1h",
+    "traffic_dst_1h",
     "losses",
 ];
 

@@ -13,65 +13,121 @@ use std::time::Duration;
 struct Kind {
     name: &'static str,
     tables: &'static [&'static str],
-    /// Time column; `second` columns hold Unix seconds, the others microseconds.
     column: &'static str,
+    unit: Unit,
     age: fn(&RetentionConfig) -> Option<Duration>,
 }
 
+/// What the time column holds.
+enum Unit {
+    Micros,
+    /// The first Unix second of a rollup bucket this many seconds wide. Cutoffs fall on
+    /// bucket edges, so a bucket goes whole or not at all.
+    Buckets(i64),
+}
+
+const fn micros(
+    name: &'static str,
+    tables: &'static [&'static str],
+    column: &'static str,
+    age: fn(&RetentionConfig) -> Option<Duration>,
+) -> Kind {
+    Kind {
+        name,
+        tables,
+        column,
+        unit: Unit::Micros,
+        age,
+    }
+}
+
+/// One rollup tier: the four tables with its suffix.
+const fn tier(
+    name: &'static str,
+    tables: &'static [&'static str],
+    width: i64,
+    age: fn(&RetentionConfig) -> Option<Duration>,
+) -> Kind {
+    Kind {
+        name,
+        tables,
+        column: "second",
+        unit: Unit::Buckets(width),
+        age,
+    }
+}
+
+// Finer rollup tiers are sacrificed before coarser ones, which keeps every second still
+// held covered by its minute and hour (see `RetentionConfig::traffic_minutes_kept`).
 const KINDS: &[Kind] = &[
-    Kind {
-        name: "packets",
-        tables: &["packets"],
-        column: "time",
-        age: |c| c.packets,
-    },
-    Kind {
-        name: "process_samples",
-        tables: &["process_samples"],
-        column: "time",
-        age: |c| c.process_samples,
-    },
-    Kind {
-        name: "system_samples",
-        tables: &["system_samples"],
-        column: "time",
-        age: |c| c.system_samples,
-    },
-    Kind {
-        name: "process_events",
-        tables: &["process_events"],
-        column: "time",
-        age: |c| c.process_events,
-    },
-    Kind {
-        name: "flows",
-        tables: &["flows"],
-        column: "last_seen",
-        age: |c| c.flows,
-    },
-    Kind {
-        name: "traffic",
-        tables: &[
+    micros("packets", &["packets"], "time", |c| c.packets),
+    micros("process_samples", &["process_samples"], "time", |c| {
+        c.process_samples
+    }),
+    micros("system_samples", &["system_samples"], "time", |c| {
+        c.system_samples
+    }),
+    micros("process_events", &["process_events"], "time", |c| {
+        c.process_events
+    }),
+    micros("flows", &["flows"], "last_seen", |c| c.flows),
+    tier(
+        "traffic",
+        &[
             "traffic_seconds",
             "traffic_protocol",
             "traffic_src",
             "traffic_dst",
         ],
-        column: "second",
-        age: |c| c.traffic,
-    },
-    Kind {
-        name: "losses",
-        tables: &["losses"],
-        column: "time",
-        age: |c| c.losses,
-    },
-    Kind {
-        name: "alerts",
-        tables: &["alerts"],
-        column: "last_seen",
-        age: |c| c.alerts,
-    },
+        1,
+        |c| c.traffic,
+    ),
+    tier(
+        "traffic_10s",
+        &[
+            "traffic_seconds_10s",
+            "traffic_protocol_10s",
+            "traffic_src_10s",
+            "traffic_dst_10s",
+        ],
+        10,
+        |c| c.traffic,
+    ),
+    tier(
+        "traffic_1m",
+        &[
+            "traffic_seconds_1m",
+            "traffic_protocol_1m",
+            "traffic_src_1m",
+            "traffic_dst_1m",
+        ],
+        60,
+        RetentionConfig::traffic_minutes_kept,
+    ),
+    tier(
+        "traffic_10m",
+        &[
+            "traffic_seconds_10m",
+            "traffic_protocol_10m",
+            "traffic_src_10m",
+            "traffic_dst_10m",
+        ],
+        600,
+        RetentionConfig::traffic_minutes_kept,
+    ),
+    tier(
+        "traffic_1h",
+        &[
+            "traffic_seconds_1h",
+            "traffic_protocol_1h",
+            "traffic_src_1h",
+            "traffic_dst_1h",
+        ],
+        3600,
+        RetentionConfig::traffic_hours_kept,
+    ),
+    micros("losses", &["losses"], "time", |c| c.losses),
+    micros("alerts", &["alerts"], "last_seen", |c| c.alerts),
 ];
 
 impl Kind {
@@ -79,10 +135,12 @@ impl Kind {
     fn cutoff(&self, now: Ts, age: Duration) -> i64 {
         let age_us = i64::try_from(age.as_micros()).unwrap_or(i64::MAX);
         let cut = now.micros().saturating_sub(age_us);
-        if self.column == "second" {
-            cut.div_euclid(1_000_000)
-        } else {
-            cut
+        match self.unit {
+            Unit::Micros => cut,
+            Unit::Buckets(width) => {
+                let second = cut.div_euclid(1_000_000);
+                second - second.rem_euclid(width)
+            }
         }
     }
 

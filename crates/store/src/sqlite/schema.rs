@@ -221,6 +221,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE process_samples_v4 RENAME TO process_samples;
     CREATE INDEX process_samples_time ON process_samples(time);
     ",
+    // 5: the traffic rollups per 10 s, minute, 10 minutes and hour, backfilled.
+    include_str!("migrations/5_traffic_tiers.sql"),
 ];
 
 /// The schema version this build writes.

@@ -1,14 +1,13 @@
 //! The SQLite write path: one transaction per batch, cached statements, multi-row packet
-//! inserts, alert upserts and additive rollups.
+//! inserts, alert upserts and additive rollups (written by `traffic`).
 
 use super::WriteConn;
+use super::traffic::TrafficSums;
 use crate::model::WriteReport;
 use crate::{OpenOptions, Result, StoreError};
 use netsnoop_core::event::ProcSample;
-use netsnoop_core::net::rollup::Counts;
 use netsnoop_core::{
     Alert, Event, FlowRecord, Loss, PacketMeta, ProcessEvent, Record, ResourceSample, Severity,
-    TrafficSecond,
 };
 use rusqlite::{Connection, OptionalExtension, Statement, ToSql, params};
 use std::fmt::Write as _;
@@ -50,6 +49,7 @@ pub(super) fn write_batch(
         ..WriteReport::default()
     };
     let mut packets: Vec<&PacketMeta> = Vec::new();
+    let mut traffic = TrafficSums::default();
     for record in records {
         let rows = match record {
             Record::Alert(alert) => upsert_alert(&tx, alert),
@@ -60,7 +60,7 @@ pub(super) fn write_batch(
             Record::Event(Event::Process(e)) => insert_process_event(&tx, e),
             Record::Event(Event::Resources(s)) => insert_resources(&tx, s, opts),
             Record::Event(Event::Flow(f)) => insert_flow(&tx, f),
-            Record::Event(Event::Traffic(t)) => add_traffic(&tx, t),
+            Record::Event(Event::Traffic(t)) => Ok(traffic.add(t)),
             Record::Event(Event::Loss(l)) => insert_loss(&tx, l),
         };
         report.rows += rows.map_err(|e| match e {
@@ -68,6 +68,7 @@ pub(super) fn write_batch(
             Failure::Store(e) => e,
         })?;
     }
+    traffic.write(&tx).map_err(err)?;
     let first_seq = w.next_packet_seq;
     let inserted =
         insert_packets(&tx, &packets, first_seq, opts.packet_rows_per_insert).map_err(err)?;
@@ -272,71 +273,6 @@ fn insert_flow(conn: &Connection, f: &FlowRecord) -> Result<u64, Failure> {
         f.end_reason,
     ])?;
     Ok(1)
-}
-
-/// Adds to what is stored for the second rather than replacing it, so a second reported
-/// in two parts (two capture threads, a late flush) loses no counts.
-fn add_traffic(conn: &Connection, t: &TrafficSecond) -> Result<u64, Failure> {
-    // Distinct counts of two parts of one second cannot be added (the parts may share
-    // hosts); the larger is a lower bound of the truth.
-    let mut total = conn.prepare_cached(
-        "INSERT INTO traffic_seconds (second, packets, bytes, unique_src, unique_dst,
-             src_other_packets, src_other_bytes, dst_other_packets, dst_other_bytes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-         ON CONFLICT (second) DO UPDATE SET
-             packets = packets + excluded.packets, bytes = bytes + excluded.bytes,
-             unique_src = max(unique_src, excluded.unique_src),
-             unique_dst = max(unique_dst, excluded.unique_dst),
-             src_other_packets = src_other_packets + excluded.src_other_packets,
-             src_other_bytes = src_other_bytes + excluded.src_other_bytes,
-             dst_other_packets = dst_other_packets + excluded.dst_other_packets,
-             dst_other_bytes = dst_other_bytes + excluded.dst_other_bytes",
-    )?;
-    total.execute(params![
-        t.second,
-        t.total.packets,
-        t.total.bytes,
-        t.unique_src,
-        t.unique_dst,
-        t.src_other.packets,
-        t.src_other.bytes,
-        t.dst_other.packets,
-        t.dst_other.bytes,
-    ])?;
-    let mut rows = 1;
-    let mut by_protocol = conn.prepare_cached(
-        "INSERT INTO traffic_protocol (second, protocol, packets, bytes) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (second, protocol) DO UPDATE SET
-             packets = packets + excluded.packets, bytes = bytes + excluded.bytes",
-    )?;
-    for (proto, c) in &t.by_protocol {
-        by_protocol.execute(params![t.second, proto.as_str(), c.packets, c.bytes])?;
-        rows += 1;
-    }
-    for (table, list) in [("traffic_src", &t.by_src), ("traffic_dst", &t.by_dst)] {
-        rows += add_by_ip(conn, table, t.second, list)?;
-    }
-    Ok(rows)
-}
-
-fn add_by_ip(
-    conn: &Connection,
-    table: &str,
-    second: i64,
-    list: &[(IpAddr, Counts)],
-) -> Result<u64, Failure> {
-    // `table` is one of two constants above, never input.
-    let mut stmt = conn.prepare_cached(&format!(
-        "INSERT INTO {table} (second, ip, packets, bytes) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (second, ip) DO UPDATE SET
-             packets = packets + excluded.packets, bytes = bytes + excluded.bytes"
-    ))?;
-    let mut ip = String::new();
-    for (addr, c) in list {
-        ip_into(&mut ip, *addr);
-        stmt.execute(params![second, ip, c.packets, c.bytes])?;
-    }
-    Ok(list.len() as u64)
 }
 
 fn insert_loss(conn: &Connection, l: &Loss) -> Result<u64, Failure> {

@@ -2,6 +2,8 @@
 //! deterministic record generators.
 #![allow(dead_code)]
 
+pub mod brute;
+
 use netsnoop_core::net::config::RollupConfig;
 use netsnoop_core::net::packet::{IcmpInfo, QuotedHeader};
 use netsnoop_core::net::rollups::Rollups;
@@ -249,4 +251,61 @@ pub fn icmp_error_packet(time: Ts) -> PacketMeta {
         }),
         ..packet(time, "10.0.0.2", "10.0.0.1", Protocol::Icmp, 98)
     }
+}
+
+/// `n` packets over `secs` seconds from `start` from up to `hosts` sources (some IPv6)
+/// to a quarter as many destinations; a third of them in five short bursts, so some
+/// seconds hold many hosts (and overflow a small rollup cap) while most hold none.
+pub fn busy_packets(seed: u64, start: i64, secs: i64, n: usize, hosts: u64) -> Vec<PacketMeta> {
+    let mut rng = Lcg(seed);
+    let bursts: Vec<i64> = (0..5).map(|_| rng.below(secs as u64) as i64).collect();
+    let host = |i: u64, side: u8| -> String {
+        if i % 7 == 3 {
+            format!("2001:db8:{side}::{i:x}")
+        } else {
+            format!("10.{side}.{}.{}", i / 200, i % 200)
+        }
+    };
+    let mut out: Vec<PacketMeta> = (0..n)
+        .map(|_| {
+            let offset_us = if rng.below(3) == 0 {
+                let b = bursts[rng.below(5) as usize];
+                (b * 1_000_000 + rng.below(3_000_000) as i64).min(secs * 1_000_000 - 1)
+            } else {
+                rng.below((secs * 1_000_000) as u64) as i64
+            };
+            let t = Ts::from_secs(start) + netsnoop_core::time::Span(offset_us);
+            let proto = Protocol::ALL[rng.below(Protocol::ALL.len() as u64) as usize];
+            let src = host(rng.below(hosts), 1);
+            let dst = host(rng.below((hosts / 4).max(1)), 2);
+            packet(t, &src, &dst, proto, 60 + rng.below(1400) as u32)
+        })
+        .collect();
+    out.sort_by_key(|p| p.time);
+    out
+}
+
+/// The rollups of `packets` as two capture threads would report them (alternate
+/// packets each), with at most `cap` host rows per second: seconds then arrive in two
+/// parts that the store must add up.
+pub fn two_thread_rollups(packets: &[PacketMeta], cap: usize) -> Vec<TrafficSecond> {
+    let (a, b): (Vec<_>, Vec<_>) = packets
+        .iter()
+        .cloned()
+        .enumerate()
+        .partition(|(i, _)| i % 2 == 0);
+    let strip = |v: Vec<(usize, PacketMeta)>| -> Vec<PacketMeta> {
+        v.into_iter().map(|(_, p)| p).collect()
+    };
+    let mut out = rollups_capped(&strip(a), cap);
+    out.extend(rollups_capped(&strip(b), cap));
+    out
+}
+
+pub fn seconds_records(seconds: &[TrafficSecond]) -> Vec<Record> {
+    seconds
+        .iter()
+        .cloned()
+        .map(|t| Record::Event(Event::Traffic(t)))
+        .collect()
 }
