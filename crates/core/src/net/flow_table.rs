@@ -194,23 +194,25 @@ impl FlowTable {
         self.next_sweep = now + Span::secs(1);
         let linger = Span::secs(self.cfg.close_linger_secs as i64);
         let active = Span::secs(self.cfg.active_timeout_secs as i64);
-        let mut ended: Vec<(FlowKey, &'static str)> = Vec::new();
+        // The sequence number travels with each key, so ordering the ended flows needs no
+        // table lookups (seq is unique, so an unstable sort gives the one order).
+        let mut ended: Vec<(u64, FlowKey, &'static str)> = Vec::new();
         let mut restart: Vec<FlowKey> = Vec::new();
         for (key, flow) in &self.flows {
             if let Some(closed) = flow.closed_at
                 && now - closed >= linger
             {
-                ended.push((*key, end_reason(flow)));
+                ended.push((flow.seq, *key, end_reason(flow)));
                 continue;
             }
             if now - flow.last >= self.idle_limit(key, flow) {
-                ended.push((*key, "idle"));
+                ended.push((flow.seq, *key, "idle"));
             } else if now - flow.first >= active {
                 restart.push(*key);
             }
         }
-        ended.sort_by_key(|(k, _)| self.flows[k].seq);
-        for (key, reason) in ended {
+        ended.sort_unstable_by_key(|(seq, _, _)| *seq);
+        for (_, key, reason) in ended {
             let flow = self.flows.remove(&key).expect("present");
             out.push(self.record(&key, &flow, reason));
         }
