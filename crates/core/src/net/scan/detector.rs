@@ -49,7 +49,9 @@ pub struct ScanStats {
 pub struct ScanDetector {
     pub(super) cfg: ScanConfig,
     probes: Probes,
-    pub(super) sources: FxHashMap<AddrKey, Source>,
+    /// Boxed: a `Source` is a few hundred bytes and most never fail a probe, so the table
+    /// stays small and cheap to grow.
+    pub(super) sources: FxHashMap<AddrKey, Box<Source>>,
     order: VecDeque<(AddrKey, u64)>,
     next_seq: u64,
     /// One lifecycle per alert kind, keyed by the scanner's address.
@@ -256,9 +258,12 @@ impl ScanDetector {
             let seq = self.next_seq;
             self.next_seq += 1;
             self.order.push_back((scanner, seq));
-            self.sources.insert(scanner, Source::new(now, 0.0, seq));
+            return self
+                .sources
+                .entry(scanner)
+                .or_insert_with(|| Box::new(Source::new(now, 0.0, seq)));
         }
-        self.sources.get_mut(&scanner).expect("inserted")
+        self.sources.get_mut(&scanner).expect("present")
     }
 
     fn success(&mut self, scanner: AddrKey, now: Ts) {
