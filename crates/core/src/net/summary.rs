@@ -5,7 +5,7 @@
 use super::addr::{self, AddrKey};
 use super::packet::Protocol;
 use super::rollup::Counts;
-use crate::{Alert, Event, Record};
+use crate::{Alert, Event, FlowRecord, Record};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -107,18 +107,10 @@ impl SummaryBuilder {
             }
             Record::Event(Event::Flow(f)) => {
                 self.flows += 1;
-                *self.flow_states.entry(f.state.clone()).or_default() += 1;
+                bump(&mut self.flow_states, &f.state);
                 *self.flow_protocols.entry(f.protocol).or_default() += 1;
-                *self.flow_ends.entry(f.end_reason.clone()).or_default() += 1;
-                let line = FlowLine {
-                    protocol: f.protocol,
-                    orig: endpoint(f.orig_ip, f.orig_port),
-                    resp: endpoint(f.resp_ip, f.resp_port),
-                    packets: f.orig_packets + f.resp_packets,
-                    bytes: f.orig_bytes + f.resp_bytes,
-                    state: f.state.clone(),
-                };
-                self.keep_largest(line);
+                bump(&mut self.flow_ends, &f.end_reason);
+                self.keep_largest(f);
             }
             Record::Alert(a) => {
                 self.alerts.insert(a.id.clone(), a.clone());
@@ -127,7 +119,24 @@ impl SummaryBuilder {
         }
     }
 
-    fn keep_largest(&mut self, line: FlowLine) {
+    fn keep_largest(&mut self, f: &FlowRecord) {
+        let (packets, bytes) = (f.orig_packets + f.resp_packets, f.orig_bytes + f.resp_bytes);
+        // Most flows are smaller than the smallest kept one: skip them before formatting
+        // their endpoints, which would cost two strings per flow.
+        if self.top_flows.len() == TOP
+            && let Some(last) = self.top_flows.last()
+            && (bytes, packets) < (last.bytes, last.packets)
+        {
+            return;
+        }
+        let line = FlowLine {
+            protocol: f.protocol,
+            orig: endpoint(f.orig_ip, f.orig_port),
+            resp: endpoint(f.resp_ip, f.resp_port),
+            packets,
+            bytes,
+            state: f.state.clone(),
+        };
         let worse = |a: &FlowLine, b: &FlowLine| {
             (b.bytes, b.packets, &b.orig, &b.resp).cmp(&(a.bytes, a.packets, &a.orig, &a.resp))
         };
@@ -177,6 +186,16 @@ impl SummaryBuilder {
                 largest: self.top_flows.clone(),
             },
             alerts,
+        }
+    }
+}
+
+/// Counts one more under `key`, copying the key only the first time it is seen.
+fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_string(), 1);
         }
     }
 }
