@@ -43,22 +43,24 @@ pub fn run(path: &Path, cfg: &NetworkConfig, progress: &Progress) -> anyhow::Res
     let reader = std::thread::Builder::new()
         .name("analyze-reader".into())
         .spawn(move || -> Option<Damage> {
-            let mut meta = PacketMeta::default();
             loop {
                 let Ok(mut batch) = empty_rx.recv() else {
                     return None;
                 };
-                batch.clear();
+                // Packets are parsed in place into the recycled slots: no copy per packet.
+                batch.resize_with(BATCH, PacketMeta::default);
+                let mut filled = 0;
                 let mut damage = None;
                 let mut end = false;
-                while batch.len() < BATCH {
+                while filled < BATCH {
                     match file.next_packet() {
                         Ok(Some(raw)) => {
+                            let meta = &mut batch[filled];
                             meta.time = raw.time;
                             meta.iface = raw.iface;
                             meta.wire_len = raw.wire_len;
-                            parse_into(raw.link, raw.data, &mut meta);
-                            batch.push(meta.clone());
+                            parse_into(raw.link, raw.data, meta);
+                            filled += 1;
                         }
                         Ok(None) => {
                             end = true;
@@ -70,6 +72,7 @@ pub fn run(path: &Path, cfg: &NetworkConfig, progress: &Progress) -> anyhow::Res
                         }
                     }
                 }
+                batch.truncate(filled);
                 reader_progress.store(file.offset(), Ordering::Relaxed);
                 if !batch.is_empty() && full_tx.send(batch).is_err() {
                     return None;
