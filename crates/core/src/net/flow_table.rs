@@ -15,6 +15,7 @@ use crate::time::Span;
 use crate::{Event, FlowRecord, Record, Stage, Ts};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
+use std::collections::hash_map::Entry;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct FlowKey {
@@ -105,22 +106,39 @@ impl FlowTable {
         };
         let flags = meta.tcp_flags;
         let fresh_syn = meta.protocol == Protocol::Tcp && flags & (SYN | ACK) == SYN;
-        if let Some(flow) = self.flows.get_mut(&key) {
-            if !(fresh_syn && flow.closed_at.is_some()) {
-                Self::update(flow, meta, src_is_lo, now);
+        let room = self.flows.len() < self.cfg.max_flows;
+        let seq = self.next_seq;
+        // One hash lookup for the common cases: a packet of a known flow, or a new flow
+        // while the table has room.
+        match self.flows.entry(key) {
+            Entry::Occupied(mut e) => {
+                if !(fresh_syn && e.get().closed_at.is_some()) {
+                    Self::update(e.get_mut(), meta, src_is_lo, now);
+                    return;
+                }
+                // A new connection on a closed 5-tuple: report the old one first.
+                let old = e.remove();
+                out.push(self.record(&key, &old, end_reason(&old)));
+            }
+            Entry::Vacant(slot) if room => {
+                slot.insert(Self::new_flow(meta, src_is_lo, now, seq));
+                self.track(key, seq);
                 return;
             }
-            // A new connection on a closed 5-tuple: report the old one first.
-            let old = self.flows.remove(&key).expect("present");
-            out.push(self.record(&key, &old, end_reason(&old)));
+            Entry::Vacant(_) => {}
         }
         if self.flows.len() >= self.cfg.max_flows {
             self.evict_oldest(out);
         }
+        self.flows
+            .insert(key, Self::new_flow(meta, src_is_lo, now, seq));
+        self.track(key, seq);
+    }
+
+    fn new_flow(meta: &PacketMeta, src_is_lo: bool, now: Ts, seq: u64) -> Flow {
         // Seen first at its SYN-ACK: the receiver is the originator.
-        let synack_first = meta.protocol == Protocol::Tcp && flags & (SYN | ACK) == SYN | ACK;
-        let seq = self.next_seq;
-        self.next_seq += 1;
+        let synack_first =
+            meta.protocol == Protocol::Tcp && meta.tcp_flags & (SYN | ACK) == SYN | ACK;
         let mut flow = Flow {
             first: now,
             last: now,
@@ -134,7 +152,12 @@ impl FlowTable {
             seq,
         };
         Self::update(&mut flow, meta, src_is_lo, now);
-        self.flows.insert(key, flow);
+        flow
+    }
+
+    /// Queues a new flow for eviction in age order.
+    fn track(&mut self, key: FlowKey, seq: u64) {
+        self.next_seq = seq + 1;
         self.order.push_back((key, seq));
         if self.order.len() > 2 * self.cfg.max_flows.max(1024) {
             let flows = &self.flows;
@@ -229,7 +252,7 @@ impl FlowTable {
     /// Reports every open flow (`shutdown`), oldest first.
     pub fn flush(&mut self, out: &mut Vec<Record>) {
         let mut all: Vec<(FlowKey, Flow)> = self.flows.drain().collect();
-        all.sort_by_key(|(_, f)| f.seq);
+        all.sort_unstable_by_key(|(_, f)| f.seq);
         self.order.clear();
         for (key, flow) in all {
             let reason = if flow.closed_at.is_some() {
