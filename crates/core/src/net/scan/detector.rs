@@ -12,6 +12,7 @@ use crate::time::Span;
 use crate::{Event, Record, Stage, Ts};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
+use std::collections::hash_map::Entry;
 
 /// The three alert kinds, one episode of each per source at most.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -245,7 +246,8 @@ impl ScanDetector {
     }
 
     fn source(&mut self, scanner: AddrKey, now: Ts) -> &mut Source {
-        if !self.sources.contains_key(&scanner) {
+        if self.sources.len() >= self.cfg.max_sources.max(1) && !self.sources.contains_key(&scanner)
+        {
             while self.sources.len() >= self.cfg.max_sources.max(1) {
                 let Some((k, seq)) = self.order.pop_front() else {
                     break;
@@ -255,15 +257,16 @@ impl ScanDetector {
                     self.sources_evicted += 1;
                 }
             }
-            let seq = self.next_seq;
-            self.next_seq += 1;
-            self.order.push_back((scanner, seq));
-            return self
-                .sources
-                .entry(scanner)
-                .or_insert_with(|| Box::new(Source::new(now, 0.0, seq)));
         }
-        self.sources.get_mut(&scanner).expect("present")
+        match self.sources.entry(scanner) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(slot) => {
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                self.order.push_back((scanner, seq));
+                slot.insert(Box::new(Source::new(now, 0.0, seq)))
+            }
+        }
     }
 
     fn success(&mut self, scanner: AddrKey, now: Ts) {
