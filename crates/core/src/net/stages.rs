@@ -173,7 +173,14 @@ mod tests {
                 2 => v.push(tcp(t, &c, port - 2, s, 443, FIN | ACK)),
                 3 => v.push(udp(t, &c, port, "10.0.0.53", 53)),
                 4 => v.push(tcp(t, "10.66.0.1", 5555, s, (i % 900) as u16, SYN)),
-                _ => v.push(tcp(t, s, (i % 900) as u16 - 1, "10.66.0.1", 5555, RST | ACK)),
+                _ => v.push(tcp(
+                    t,
+                    s,
+                    (i % 900) as u16 - 1,
+                    "10.66.0.1",
+                    5555,
+                    RST | ACK,
+                )),
             }
             if i % 50 == 0 {
                 v.push(icmp(t, &c, "10.0.0.9", 8, 0));
@@ -208,8 +215,14 @@ mod tests {
         whole.finish_into(end, &mut one);
         a.finish_into(end, &mut two);
         b.finish_into(end, &mut three);
-        assert!(one.iter().any(|r| matches!(r, Record::Alert(_))), "scans seen");
-        assert!(two.iter().all(|r| matches!(r, Record::Event(Event::Flow(_)))));
+        assert!(
+            one.iter().any(|r| matches!(r, Record::Alert(_))),
+            "scans seen"
+        );
+        assert!(
+            two.iter()
+                .all(|r| matches!(r, Record::Event(Event::Flow(_))))
+        );
         two.extend(three);
         assert_eq!(sorted(two), sorted(one));
         assert_eq!(a.joint_stats(&b), whole.stats());

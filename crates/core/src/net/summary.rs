@@ -9,6 +9,7 @@ use crate::{Alert, Event, FlowRecord, Record};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::fmt::Write;
 use std::net::IpAddr;
 
 const TOP: usize = 10;
@@ -28,6 +29,8 @@ pub struct SummaryBuilder {
     flow_ends: BTreeMap<String, u64>,
     top_flows: Vec<FlowLine>,
     alerts: FxHashMap<String, Alert>,
+    /// Scratch for formatting a flow's endpoints.
+    endpoints: (String, String),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -121,18 +124,36 @@ impl SummaryBuilder {
 
     fn keep_largest(&mut self, f: &FlowRecord) {
         let (packets, bytes) = (f.orig_packets + f.resp_packets, f.orig_bytes + f.resp_bytes);
-        // Most flows are smaller than the smallest kept one: skip them before formatting
-        // their endpoints, which would cost two strings per flow.
-        if self.top_flows.len() == TOP
-            && let Some(last) = self.top_flows.last()
+        let last = self
+            .top_flows
+            .last()
+            .filter(|_| self.top_flows.len() == TOP);
+        // Most flows are smaller than the smallest kept one, and many tie with it (equal
+        // conversations): decide on sizes, then on endpoints formatted into reused
+        // buffers, before allocating a line.
+        if let Some(last) = last
             && (bytes, packets) < (last.bytes, last.packets)
+        {
+            return;
+        }
+        let (orig, resp) = &mut self.endpoints;
+        endpoint(orig, f.orig_ip, f.orig_port);
+        endpoint(resp, f.resp_ip, f.resp_port);
+        if let Some(last) = last
+            && (bytes, packets, orig.as_str(), resp.as_str())
+                <= (
+                    last.bytes,
+                    last.packets,
+                    last.orig.as_str(),
+                    last.resp.as_str(),
+                )
         {
             return;
         }
         let line = FlowLine {
             protocol: f.protocol,
-            orig: endpoint(f.orig_ip, f.orig_port),
-            resp: endpoint(f.resp_ip, f.resp_port),
+            orig: orig.clone(),
+            resp: resp.clone(),
             packets,
             bytes,
             state: f.state.clone(),
@@ -200,12 +221,14 @@ fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
     }
 }
 
-fn endpoint(ip: Option<IpAddr>, port: u16) -> String {
-    match ip {
-        Some(IpAddr::V6(v6)) => format!("[{v6}]:{port}"),
-        Some(v4) => format!("{v4}:{port}"),
-        None => format!("?:{port}"),
-    }
+/// Writes `ip:port` (`[v6]:port`) over what `out` held.
+fn endpoint(out: &mut String, ip: Option<IpAddr>, port: u16) {
+    out.clear();
+    let _ = match ip {
+        Some(IpAddr::V6(v6)) => write!(out, "[{v6}]:{port}"),
+        Some(v4) => write!(out, "{v4}:{port}"),
+        None => write!(out, "?:{port}"),
+    };
 }
 
 fn top(map: &FxHashMap<AddrKey, Counts>) -> Vec<Talker> {
