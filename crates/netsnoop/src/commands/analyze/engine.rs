@@ -46,14 +46,15 @@ struct ReaderEnd {
     last: Option<Ts>,
 }
 
-/// The work is split so both cores stay busy: the reader thread reads, parses and runs
-/// rollups and scan detection on each packet while it is hot; this thread runs the flow
-/// table and folds every record into the summary. The summary does not depend on how the
-/// two halves' records interleave, so the result is the same as with one thread.
+/// The work is split so both cores stay busy: the reader thread reads and parses each
+/// packet and runs the detection half of the stages on it while it is hot; this thread
+/// runs the traffic half (flow table, rollups) and folds every record into the summary.
+/// The summary does not depend on how the two halves' records interleave, so the result
+/// is the same as with one thread.
 pub fn run(path: &Path, cfg: &NetworkConfig, progress: &Progress) -> anyhow::Result<Analysis> {
     let started = Instant::now();
     let mut file = CaptureFile::open(path)?;
-    let (mut flows, mut rest) = NetworkStages::split(cfg);
+    let (mut traffic, mut detection) = NetworkStages::split(cfg);
     let (full_tx, full_rx) = bounded::<Batch>(IN_FLIGHT);
     let (empty_tx, empty_rx) = bounded::<Batch>(IN_FLIGHT + 2);
     for _ in 0..IN_FLIGHT {
@@ -78,7 +79,7 @@ pub fn run(path: &Path, cfg: &NetworkConfig, progress: &Progress) -> anyhow::Res
                             meta.iface = raw.iface;
                             meta.wire_len = raw.wire_len;
                             parse_into(raw.link, raw.data, meta);
-                            rest.packet(meta, &mut batch.records);
+                            detection.packet(meta, &mut batch.records);
                             filled += 1;
                         }
                         Ok(None) => {
@@ -103,10 +104,10 @@ pub fn run(path: &Path, cfg: &NetworkConfig, progress: &Progress) -> anyhow::Res
                 }
             }
             let mut records = Vec::new();
-            rest.finish_into(last.unwrap_or_default(), &mut records);
+            detection.finish_into(last.unwrap_or_default(), &mut records);
             ReaderEnd {
                 damage,
-                stages: rest,
+                stages: detection,
                 records,
                 first,
                 last,
@@ -118,7 +119,7 @@ pub fn run(path: &Path, cfg: &NetworkConfig, progress: &Progress) -> anyhow::Res
     let mut packets = 0u64;
     for mut batch in full_rx.iter() {
         for m in &batch.packets {
-            flows.packet(m, &mut records);
+            traffic.packet(m, &mut records);
         }
         packets += batch.packets.len() as u64;
         for r in records.drain(..).chain(batch.records.drain(..)) {
@@ -129,7 +130,7 @@ pub fn run(path: &Path, cfg: &NetworkConfig, progress: &Progress) -> anyhow::Res
     let end = reader
         .join()
         .map_err(|_| anyhow::anyhow!("the capture reader thread panicked"))?;
-    flows.finish_into(end.last.unwrap_or_default(), &mut records);
+    traffic.finish_into(end.last.unwrap_or_default(), &mut records);
     for r in records.iter().chain(&end.records) {
         summary.add(r);
     }
@@ -139,7 +140,7 @@ pub fn run(path: &Path, cfg: &NetworkConfig, progress: &Progress) -> anyhow::Res
         first_packet: end.first,
         last_packet: end.last,
         damage: end.damage,
-        stats: flows.joint_stats(&end.stages),
+        stats: traffic.joint_stats(&end.stages),
         elapsed: started.elapsed(),
     })
 }
