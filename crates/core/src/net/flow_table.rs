@@ -26,6 +26,7 @@ struct FlowKey {
     proto: Protocol,
 }
 
+#[derive(Clone, Copy)]
 struct Flow {
     first: Ts,
     last: Ts,
@@ -198,45 +199,35 @@ impl FlowTable {
         }
     }
 
-    fn idle_limit(&self, key: &FlowKey, flow: &Flow) -> Span {
-        let secs = match key.proto {
-            Protocol::Tcp if flow.tcp.handshake_answered() => self.cfg.tcp_idle_secs,
-            Protocol::Tcp if flow.resp_packets > 0 => self.cfg.tcp_idle_secs,
-            Protocol::Tcp => self.cfg.tcp_attempt_idle_secs,
-            Protocol::Udp => self.cfg.udp_idle_secs,
-            _ => self.cfg.other_idle_secs,
-        };
-        Span::secs(secs as i64)
-    }
-
     /// Ends closed, idle and over-long flows. Runs at most once a second of packet time.
     pub fn sweep(&mut self, now: Ts, out: &mut Vec<Record>) {
         if now < self.next_sweep {
             return;
         }
         self.next_sweep = now + Span::secs(1);
-        let linger = Span::secs(self.cfg.close_linger_secs as i64);
-        let active = Span::secs(self.cfg.active_timeout_secs as i64);
-        // The sequence number travels with each key, so ordering the ended flows needs no
-        // table lookups (seq is unique, so an unstable sort gives the one order).
-        let mut ended: Vec<(u64, FlowKey, &'static str)> = Vec::new();
+        let cfg = &self.cfg;
+        let linger = Span::secs(cfg.close_linger_secs as i64);
+        let active = Span::secs(cfg.active_timeout_secs as i64);
+        let mut ended: Vec<(FlowKey, Flow, &'static str)> = Vec::new();
         let mut restart: Vec<FlowKey> = Vec::new();
-        for (key, flow) in &self.flows {
-            if let Some(closed) = flow.closed_at
-                && now - closed >= linger
-            {
-                ended.push((flow.seq, *key, end_reason(flow)));
-                continue;
-            }
-            if now - flow.last >= self.idle_limit(key, flow) {
-                ended.push((flow.seq, *key, "idle"));
-            } else if now - flow.first >= active {
-                restart.push(*key);
-            }
-        }
-        ended.sort_unstable_by_key(|(seq, _, _)| *seq);
-        for (_, key, reason) in ended {
-            let flow = self.flows.remove(&key).expect("present");
+        // Ended flows are taken out in the same pass that finds them: no second lookup.
+        self.flows.retain(|key, flow| {
+            let reason = match flow.closed_at {
+                Some(closed) if now - closed >= linger => end_reason(flow),
+                _ if now - flow.last >= idle_limit(cfg, key, flow) => "idle",
+                _ => {
+                    if now - flow.first >= active {
+                        restart.push(*key);
+                    }
+                    return true;
+                }
+            };
+            ended.push((*key, *flow, reason));
+            false
+        });
+        // seq is unique, so an unstable sort gives the one order: oldest first.
+        ended.sort_unstable_by_key(|(_, flow, _)| flow.seq);
+        for (key, flow, reason) in ended {
             out.push(self.record(&key, &flow, reason));
         }
         for key in restart {
@@ -290,6 +281,17 @@ impl FlowTable {
             end_reason: reason.to_string(),
         }))
     }
+}
+
+fn idle_limit(cfg: &FlowConfig, key: &FlowKey, flow: &Flow) -> Span {
+    let secs = match key.proto {
+        Protocol::Tcp if flow.tcp.handshake_answered() => cfg.tcp_idle_secs,
+        Protocol::Tcp if flow.resp_packets > 0 => cfg.tcp_idle_secs,
+        Protocol::Tcp => cfg.tcp_attempt_idle_secs,
+        Protocol::Udp => cfg.udp_idle_secs,
+        _ => cfg.other_idle_secs,
+    };
+    Span::secs(secs as i64)
 }
 
 fn end_reason(flow: &Flow) -> &'static str {
