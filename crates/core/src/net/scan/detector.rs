@@ -50,9 +50,7 @@ pub struct ScanStats {
 pub struct ScanDetector {
     pub(super) cfg: ScanConfig,
     probes: Probes,
-    /// Boxed: a `Source` is a few hundred bytes and most never fail a probe, so the table
-    /// stays small and cheap to grow.
-    pub(super) sources: FxHashMap<AddrKey, Box<Source>>,
+    pub(super) sources: FxHashMap<AddrKey, Source>,
     order: VecDeque<(AddrKey, u64)>,
     next_seq: u64,
     /// One lifecycle per alert kind, keyed by the scanner's address.
@@ -264,7 +262,7 @@ impl ScanDetector {
                 let seq = self.next_seq;
                 self.next_seq += 1;
                 self.order.push_back((scanner, seq));
-                slot.insert(Box::new(Source::new(now, 0.0, seq)))
+                slot.insert(Source::new(now, 0.0, seq))
             }
         }
     }
@@ -327,28 +325,16 @@ impl ScanDetector {
         let s = &self.sources[&scanner];
         let mut hits = Vec::new();
         if matches!(c.proto, Protocol::Icmp | Protocol::Icmpv6) {
-            let hosts = s
-                .hosts_per_port
-                .get(&(Protocol::Icmp, 0))
-                .copied()
-                .unwrap_or(0)
-                + s.hosts_per_port
-                    .get(&(Protocol::Icmpv6, 0))
-                    .copied()
-                    .unwrap_or(0);
+            let hosts = s.hosts_on(Protocol::Icmp, 0) + s.hosts_on(Protocol::Icmpv6, 0);
             if hosts >= self.cfg.ping_hosts {
                 hits.push(ScanKind::PingSweep);
             }
             return hits;
         }
-        if s.ports_per_host.get(&c.target).copied().unwrap_or(0) >= self.cfg.vertical_ports {
+        if s.ports_on(c.target) >= self.cfg.vertical_ports {
             hits.push(ScanKind::PortScan);
         }
-        let on_port = s
-            .hosts_per_port
-            .get(&(c.proto, c.port))
-            .copied()
-            .unwrap_or(0);
+        let on_port = s.hosts_on(c.proto, c.port);
         if on_port >= self.cfg.horizontal_hosts {
             hits.push(ScanKind::Sweep);
         }
