@@ -15,6 +15,7 @@ use crate::time::Span;
 use crate::{Event, FlowRecord, Record, Stage, Ts};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
+use std::collections::hash_map::Entry;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct FlowKey {
@@ -25,6 +26,7 @@ struct FlowKey {
     proto: Protocol,
 }
 
+#[derive(Clone, Copy)]
 struct Flow {
     first: Ts,
     last: Ts,
@@ -105,22 +107,39 @@ impl FlowTable {
         };
         let flags = meta.tcp_flags;
         let fresh_syn = meta.protocol == Protocol::Tcp && flags & (SYN | ACK) == SYN;
-        if let Some(flow) = self.flows.get_mut(&key) {
-            if !(fresh_syn && flow.closed_at.is_some()) {
-                Self::update(flow, meta, src_is_lo, now);
+        let room = self.flows.len() < self.cfg.max_flows;
+        let seq = self.next_seq;
+        // One hash lookup for the common cases: a packet of a known flow, or a new flow
+        // while the table has room.
+        match self.flows.entry(key) {
+            Entry::Occupied(mut e) => {
+                if !(fresh_syn && e.get().closed_at.is_some()) {
+                    Self::update(e.get_mut(), meta, src_is_lo, now);
+                    return;
+                }
+                // A new connection on a closed 5-tuple: report the old one first.
+                let old = e.remove();
+                out.push(self.record(&key, &old, end_reason(&old)));
+            }
+            Entry::Vacant(slot) if room => {
+                slot.insert(Self::new_flow(meta, src_is_lo, now, seq));
+                self.track(key, seq);
                 return;
             }
-            // A new connection on a closed 5-tuple: report the old one first.
-            let old = self.flows.remove(&key).expect("present");
-            out.push(self.record(&key, &old, end_reason(&old)));
+            Entry::Vacant(_) => {}
         }
         if self.flows.len() >= self.cfg.max_flows {
             self.evict_oldest(out);
         }
+        self.flows
+            .insert(key, Self::new_flow(meta, src_is_lo, now, seq));
+        self.track(key, seq);
+    }
+
+    fn new_flow(meta: &PacketMeta, src_is_lo: bool, now: Ts, seq: u64) -> Flow {
         // Seen first at its SYN-ACK: the receiver is the originator.
-        let synack_first = meta.protocol == Protocol::Tcp && flags & (SYN | ACK) == SYN | ACK;
-        let seq = self.next_seq;
-        self.next_seq += 1;
+        let synack_first =
+            meta.protocol == Protocol::Tcp && meta.tcp_flags & (SYN | ACK) == SYN | ACK;
         let mut flow = Flow {
             first: now,
             last: now,
@@ -134,7 +153,12 @@ impl FlowTable {
             seq,
         };
         Self::update(&mut flow, meta, src_is_lo, now);
-        self.flows.insert(key, flow);
+        flow
+    }
+
+    /// Queues a new flow for eviction in age order.
+    fn track(&mut self, key: FlowKey, seq: u64) {
+        self.next_seq = seq + 1;
         self.order.push_back((key, seq));
         if self.order.len() > 2 * self.cfg.max_flows.max(1024) {
             let flows = &self.flows;
@@ -175,43 +199,35 @@ impl FlowTable {
         }
     }
 
-    fn idle_limit(&self, key: &FlowKey, flow: &Flow) -> Span {
-        let secs = match key.proto {
-            Protocol::Tcp if flow.tcp.handshake_answered() => self.cfg.tcp_idle_secs,
-            Protocol::Tcp if flow.resp_packets > 0 => self.cfg.tcp_idle_secs,
-            Protocol::Tcp => self.cfg.tcp_attempt_idle_secs,
-            Protocol::Udp => self.cfg.udp_idle_secs,
-            _ => self.cfg.other_idle_secs,
-        };
-        Span::secs(secs as i64)
-    }
-
     /// Ends closed, idle and over-long flows. Runs at most once a second of packet time.
     pub fn sweep(&mut self, now: Ts, out: &mut Vec<Record>) {
         if now < self.next_sweep {
             return;
         }
         self.next_sweep = now + Span::secs(1);
-        let linger = Span::secs(self.cfg.close_linger_secs as i64);
-        let active = Span::secs(self.cfg.active_timeout_secs as i64);
-        let mut ended: Vec<(FlowKey, &'static str)> = Vec::new();
+        let cfg = &self.cfg;
+        let linger = Span::secs(cfg.close_linger_secs as i64);
+        let active = Span::secs(cfg.active_timeout_secs as i64);
+        let mut ended: Vec<(FlowKey, Flow, &'static str)> = Vec::new();
         let mut restart: Vec<FlowKey> = Vec::new();
-        for (key, flow) in &self.flows {
-            if let Some(closed) = flow.closed_at
-                && now - closed >= linger
-            {
-                ended.push((*key, end_reason(flow)));
-                continue;
-            }
-            if now - flow.last >= self.idle_limit(key, flow) {
-                ended.push((*key, "idle"));
-            } else if now - flow.first >= active {
-                restart.push(*key);
-            }
-        }
-        ended.sort_by_key(|(k, _)| self.flows[k].seq);
-        for (key, reason) in ended {
-            let flow = self.flows.remove(&key).expect("present");
+        // Ended flows are taken out in the same pass that finds them: no second lookup.
+        self.flows.retain(|key, flow| {
+            let reason = match flow.closed_at {
+                Some(closed) if now - closed >= linger => end_reason(flow),
+                _ if now - flow.last >= idle_limit(cfg, key, flow) => "idle",
+                _ => {
+                    if now - flow.first >= active {
+                        restart.push(*key);
+                    }
+                    return true;
+                }
+            };
+            ended.push((*key, *flow, reason));
+            false
+        });
+        // seq is unique, so an unstable sort gives the one order: oldest first.
+        ended.sort_unstable_by_key(|(_, flow, _)| flow.seq);
+        for (key, flow, reason) in ended {
             out.push(self.record(&key, &flow, reason));
         }
         for key in restart {
@@ -227,7 +243,7 @@ impl FlowTable {
     /// Reports every open flow (`shutdown`), oldest first.
     pub fn flush(&mut self, out: &mut Vec<Record>) {
         let mut all: Vec<(FlowKey, Flow)> = self.flows.drain().collect();
-        all.sort_by_key(|(_, f)| f.seq);
+        all.sort_unstable_by_key(|(_, f)| f.seq);
         self.order.clear();
         for (key, flow) in all {
             let reason = if flow.closed_at.is_some() {
@@ -265,6 +281,17 @@ impl FlowTable {
             end_reason: reason.to_string(),
         }))
     }
+}
+
+fn idle_limit(cfg: &FlowConfig, key: &FlowKey, flow: &Flow) -> Span {
+    let secs = match key.proto {
+        Protocol::Tcp if flow.tcp.handshake_answered() => cfg.tcp_idle_secs,
+        Protocol::Tcp if flow.resp_packets > 0 => cfg.tcp_idle_secs,
+        Protocol::Tcp => cfg.tcp_attempt_idle_secs,
+        Protocol::Udp => cfg.udp_idle_secs,
+        _ => cfg.other_idle_secs,
+    };
+    Span::secs(secs as i64)
 }
 
 fn end_reason(flow: &Flow) -> &'static str {

@@ -5,10 +5,11 @@
 use super::addr::{self, AddrKey};
 use super::packet::Protocol;
 use super::rollup::Counts;
-use crate::{Alert, Event, Record};
+use crate::{Alert, Event, FlowRecord, Record};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::fmt::Write;
 use std::net::IpAddr;
 
 const TOP: usize = 10;
@@ -28,6 +29,8 @@ pub struct SummaryBuilder {
     flow_ends: BTreeMap<String, u64>,
     top_flows: Vec<FlowLine>,
     alerts: FxHashMap<String, Alert>,
+    /// Scratch for formatting a flow's endpoints.
+    endpoints: (String, String),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -107,18 +110,10 @@ impl SummaryBuilder {
             }
             Record::Event(Event::Flow(f)) => {
                 self.flows += 1;
-                *self.flow_states.entry(f.state.clone()).or_default() += 1;
+                bump(&mut self.flow_states, &f.state);
                 *self.flow_protocols.entry(f.protocol).or_default() += 1;
-                *self.flow_ends.entry(f.end_reason.clone()).or_default() += 1;
-                let line = FlowLine {
-                    protocol: f.protocol,
-                    orig: endpoint(f.orig_ip, f.orig_port),
-                    resp: endpoint(f.resp_ip, f.resp_port),
-                    packets: f.orig_packets + f.resp_packets,
-                    bytes: f.orig_bytes + f.resp_bytes,
-                    state: f.state.clone(),
-                };
-                self.keep_largest(line);
+                bump(&mut self.flow_ends, &f.end_reason);
+                self.keep_largest(f);
             }
             Record::Alert(a) => {
                 self.alerts.insert(a.id.clone(), a.clone());
@@ -127,7 +122,42 @@ impl SummaryBuilder {
         }
     }
 
-    fn keep_largest(&mut self, line: FlowLine) {
+    fn keep_largest(&mut self, f: &FlowRecord) {
+        let (packets, bytes) = (f.orig_packets + f.resp_packets, f.orig_bytes + f.resp_bytes);
+        let last = self
+            .top_flows
+            .last()
+            .filter(|_| self.top_flows.len() == TOP);
+        // Most flows are smaller than the smallest kept one, and many tie with it (equal
+        // conversations): decide on sizes, then on endpoints formatted into reused
+        // buffers, before allocating a line.
+        if let Some(last) = last
+            && (bytes, packets) < (last.bytes, last.packets)
+        {
+            return;
+        }
+        let (orig, resp) = &mut self.endpoints;
+        endpoint(orig, f.orig_ip, f.orig_port);
+        endpoint(resp, f.resp_ip, f.resp_port);
+        if let Some(last) = last
+            && (bytes, packets, orig.as_str(), resp.as_str())
+                <= (
+                    last.bytes,
+                    last.packets,
+                    last.orig.as_str(),
+                    last.resp.as_str(),
+                )
+        {
+            return;
+        }
+        let line = FlowLine {
+            protocol: f.protocol,
+            orig: orig.clone(),
+            resp: resp.clone(),
+            packets,
+            bytes,
+            state: f.state.clone(),
+        };
         let worse = |a: &FlowLine, b: &FlowLine| {
             (b.bytes, b.packets, &b.orig, &b.resp).cmp(&(a.bytes, a.packets, &a.orig, &a.resp))
         };
@@ -181,12 +211,24 @@ impl SummaryBuilder {
     }
 }
 
-fn endpoint(ip: Option<IpAddr>, port: u16) -> String {
-    match ip {
-        Some(IpAddr::V6(v6)) => format!("[{v6}]:{port}"),
-        Some(v4) => format!("{v4}:{port}"),
-        None => format!("?:{port}"),
+/// Counts one more under `key`, copying the key only the first time it is seen.
+fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_string(), 1);
+        }
     }
+}
+
+/// Writes `ip:port` (`[v6]:port`) over what `out` held.
+fn endpoint(out: &mut String, ip: Option<IpAddr>, port: u16) {
+    out.clear();
+    let _ = match ip {
+        Some(IpAddr::V6(v6)) => write!(out, "[{v6}]:{port}"),
+        Some(v4) => write!(out, "{v4}:{port}"),
+        None => write!(out, "?:{port}"),
+    };
 }
 
 fn top(map: &FxHashMap<AddrKey, Counts>) -> Vec<Talker> {

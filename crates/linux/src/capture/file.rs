@@ -2,14 +2,14 @@
 //!
 //! libpcap's reader stops at the first bad record and cannot say where it was; this one
 //! reports the byte offset of the damage and has delivered everything before it. It is
-//! also faster (see BENCHMARKS.md): one buffered read per record, no copies
-//! beyond the record itself.
+//! also faster (see BENCHMARKS.md): a pcap record that lies whole in the read buffer is
+//! handed out from there, without a copy.
 
 use super::pcapng::NgState;
 use netsnoop_core::Ts;
 use netsnoop_core::net::parse::LinkType;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
 /// Records larger than this are damage, whatever the header says (libpcap's own limit).
@@ -59,8 +59,11 @@ pub(super) enum Format {
 }
 
 /// A capture file reader over any byte source.
-pub struct CaptureFile<R: Read> {
+pub struct CaptureFile<R: BufRead> {
     src: R,
+    /// Bytes of `src`'s buffer the last record was read from in place, consumed at the
+    /// next call.
+    in_place: usize,
     format: Format,
     pub(super) offset: u64,
     pub(super) buf: Vec<u8>,
@@ -96,7 +99,7 @@ impl OpenError {
     }
 }
 
-impl<R: Read> CaptureFile<R> {
+impl<R: BufRead> CaptureFile<R> {
     pub fn new(mut src: R) -> Result<Self, OpenError> {
         let mut head = [0u8; 24];
         let got = read_full(&mut src, &mut head).map_err(OpenError::Io)?;
@@ -106,6 +109,7 @@ impl<R: Read> CaptureFile<R> {
             return Ok(CaptureFile {
                 src,
                 format: Format::PcapNg(state),
+                in_place: 0,
                 offset: 0,
                 buf: Vec::with_capacity(4096),
             });
@@ -140,6 +144,7 @@ impl<R: Read> CaptureFile<R> {
                 // The top bits may carry FCS information; the link type is the low 16.
                 link: LinkType::from_dlt(word(20) & 0xffff),
             },
+            in_place: 0,
             offset: 24,
             buf: Vec::with_capacity(4096),
         })
@@ -184,8 +189,29 @@ impl<R: Read> CaptureFile<R> {
         else {
             unreachable!()
         };
+        // The previous record was read in place; the reader moves past it only now.
+        self.src.consume(std::mem::take(&mut self.in_place));
         let at = self.offset;
         let damage = |reason: String| Damage { offset: at, reason };
+        let header = |head: &[u8; 16]| record_header(head, swapped, nanos, snaplen);
+        // Most records lie whole in the reader's buffer: use them there, without a copy.
+        let buffered = self.src.fill_buf().map_err(|e| damage(e.to_string()))?;
+        if let Some(head) = buffered.first_chunk::<16>() {
+            let (time, incl, orig) = header(head).map_err(damage)?;
+            let end = 16 + incl as usize;
+            if buffered.len() >= end {
+                self.in_place = end;
+                self.offset = at + end as u64;
+                let data = &self.src.fill_buf().map_err(|e| damage(e.to_string()))?[16..end];
+                return Ok(Some(RawPacket {
+                    time,
+                    link,
+                    iface: 0,
+                    wire_len: orig.max(incl),
+                    data,
+                }));
+            }
+        }
         let mut head = [0u8; 16];
         let got = read_full(&mut self.src, &mut head).map_err(|e| damage(e.to_string()))?;
         if got == 0 {
@@ -196,26 +222,7 @@ impl<R: Read> CaptureFile<R> {
                 "truncated: record header needs 16 bytes, file ends after {got}"
             )));
         }
-        let word = |i: usize| {
-            let b = [head[i], head[i + 1], head[i + 2], head[i + 3]];
-            if swapped {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
-            }
-        };
-        let (sec, frac, incl, orig) = (word(0), word(4), word(8), word(12));
-        let frac_limit = if nanos { 1_000_000_000 } else { 1_000_000 };
-        if incl > snaplen.max(MAX_RECORD) {
-            return Err(damage(format!(
-                "record claims {incl} captured bytes (snaplen {snaplen}): corrupt record header"
-            )));
-        }
-        if frac >= frac_limit {
-            return Err(damage(format!(
-                "record timestamp fraction {frac} is out of range: corrupt record header"
-            )));
-        }
+        let (time, incl, orig) = header(&head).map_err(damage)?;
         self.buf.clear();
         let complete = self
             .fill(incl as usize)
@@ -227,19 +234,49 @@ impl<R: Read> CaptureFile<R> {
             )));
         }
         self.offset = at + 16 + u64::from(incl);
-        let micros = if nanos {
-            i64::from(frac) / 1000
-        } else {
-            i64::from(frac)
-        };
         Ok(Some(RawPacket {
-            time: Ts(i64::from(sec) * 1_000_000 + micros),
+            time,
             link,
             iface: 0,
             wire_len: orig.max(incl),
             data: &self.buf,
         }))
     }
+}
+
+/// A pcap record header: time, captured and original length, checked for sense.
+fn record_header(
+    head: &[u8; 16],
+    swapped: bool,
+    nanos: bool,
+    snaplen: u32,
+) -> Result<(Ts, u32, u32), String> {
+    let word = |i: usize| {
+        let b = [head[i], head[i + 1], head[i + 2], head[i + 3]];
+        if swapped {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        }
+    };
+    let (sec, frac, incl, orig) = (word(0), word(4), word(8), word(12));
+    let frac_limit = if nanos { 1_000_000_000 } else { 1_000_000 };
+    if incl > snaplen.max(MAX_RECORD) {
+        return Err(format!(
+            "record claims {incl} captured bytes (snaplen {snaplen}): corrupt record header"
+        ));
+    }
+    if frac >= frac_limit {
+        return Err(format!(
+            "record timestamp fraction {frac} is out of range: corrupt record header"
+        ));
+    }
+    let micros = if nanos {
+        i64::from(frac) / 1000
+    } else {
+        i64::from(frac)
+    };
+    Ok((Ts(i64::from(sec) * 1_000_000 + micros), incl, orig))
 }
 
 /// Reads until `buf` is full or the source ends; returns the bytes read.

@@ -4,7 +4,7 @@
 use super::file::{CaptureFile, Damage, RawPacket};
 use netsnoop_core::Ts;
 use netsnoop_core::net::parse::LinkType;
-use std::io::Read;
+use std::io::BufRead;
 
 const SHB: u32 = 0x0A0D_0D0A;
 const IDB: u32 = 1;
@@ -67,7 +67,7 @@ fn damage(offset: u64, reason: impl Into<String>) -> Damage {
     }
 }
 
-pub(super) fn next<R: Read>(f: &mut CaptureFile<R>) -> Result<Option<RawPacket<'_>>, Damage> {
+pub(super) fn next<R: BufRead>(f: &mut CaptureFile<R>) -> Result<Option<RawPacket<'_>>, Damage> {
     loop {
         let at = f.offset;
         let prefix = std::mem::take(&mut f.ng_state().prefix);

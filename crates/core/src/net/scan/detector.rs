@@ -12,6 +12,7 @@ use crate::time::Span;
 use crate::{Event, Record, Stage, Ts};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
+use std::collections::hash_map::Entry;
 
 /// The three alert kinds, one episode of each per source at most.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -243,7 +244,8 @@ impl ScanDetector {
     }
 
     fn source(&mut self, scanner: AddrKey, now: Ts) -> &mut Source {
-        if !self.sources.contains_key(&scanner) {
+        if self.sources.len() >= self.cfg.max_sources.max(1) && !self.sources.contains_key(&scanner)
+        {
             while self.sources.len() >= self.cfg.max_sources.max(1) {
                 let Some((k, seq)) = self.order.pop_front() else {
                     break;
@@ -253,12 +255,16 @@ impl ScanDetector {
                     self.sources_evicted += 1;
                 }
             }
-            let seq = self.next_seq;
-            self.next_seq += 1;
-            self.order.push_back((scanner, seq));
-            self.sources.insert(scanner, Source::new(now, 0.0, seq));
         }
-        self.sources.get_mut(&scanner).expect("inserted")
+        match self.sources.entry(scanner) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(slot) => {
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                self.order.push_back((scanner, seq));
+                slot.insert(Source::new(now, 0.0, seq))
+            }
+        }
     }
 
     fn success(&mut self, scanner: AddrKey, now: Ts) {
@@ -319,28 +325,16 @@ impl ScanDetector {
         let s = &self.sources[&scanner];
         let mut hits = Vec::new();
         if matches!(c.proto, Protocol::Icmp | Protocol::Icmpv6) {
-            let hosts = s
-                .hosts_per_port
-                .get(&(Protocol::Icmp, 0))
-                .copied()
-                .unwrap_or(0)
-                + s.hosts_per_port
-                    .get(&(Protocol::Icmpv6, 0))
-                    .copied()
-                    .unwrap_or(0);
+            let hosts = s.hosts_on(Protocol::Icmp, 0) + s.hosts_on(Protocol::Icmpv6, 0);
             if hosts >= self.cfg.ping_hosts {
                 hits.push(ScanKind::PingSweep);
             }
             return hits;
         }
-        if s.ports_per_host.get(&c.target).copied().unwrap_or(0) >= self.cfg.vertical_ports {
+        if s.ports_on(c.target) >= self.cfg.vertical_ports {
             hits.push(ScanKind::PortScan);
         }
-        let on_port = s
-            .hosts_per_port
-            .get(&(c.proto, c.port))
-            .copied()
-            .unwrap_or(0);
+        let on_port = s.hosts_on(c.proto, c.port);
         if on_port >= self.cfg.horizontal_hosts {
             hits.push(ScanKind::Sweep);
         }

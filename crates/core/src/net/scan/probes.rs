@@ -6,6 +6,7 @@ use crate::net::packet::Protocol;
 use crate::time::Span;
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
+use std::collections::hash_map::Entry;
 
 /// What kind of first contact a probe was, which names the scan type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -122,7 +123,7 @@ impl Probes {
     /// Starts tracking a probe unless one is already pending on that 5-tuple
     /// (retransmissions are the same first contact).
     pub fn insert(&mut self, key: ProbeKey, kind: ProbeKind, now: Ts) {
-        if self.map.contains_key(&key) {
+        if self.map.len() >= self.max && self.map.contains_key(&key) {
             return;
         }
         while self.map.len() >= self.max {
@@ -136,16 +137,16 @@ impl Probes {
                 None => break,
             }
         }
+        let Entry::Vacant(slot) = self.map.entry(key) else {
+            return;
+        };
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.map.insert(
-            key,
-            Pending {
-                kind,
-                synacked: false,
-                seq,
-            },
-        );
+        slot.insert(Pending {
+            kind,
+            synacked: false,
+            seq,
+        });
         self.expiry.push_back((now + self.timeout, key, seq));
     }
 
@@ -157,10 +158,10 @@ impl Probes {
                 break;
             }
             self.expiry.pop_front();
-            if let Some(p) = self.map.get(&key)
-                && p.seq == seq
+            if let Entry::Occupied(e) = self.map.entry(key)
+                && e.get().seq == seq
             {
-                let p = self.map.remove(&key).expect("present");
+                let p = e.remove();
                 if !p.synacked {
                     unanswered(key, p.kind);
                 }

@@ -46,17 +46,9 @@ pub(super) fn describe(d: &ScanDetector, scanner: AddrKey, kind: ScanKind) -> Ra
     // Which contacts belong to this episode: the targets or ports over the threshold.
     let in_episode = |c: &super::sources::Contact| -> bool {
         match kind {
-            ScanKind::PortScan => {
-                !is_icmp(c.proto)
-                    && s.ports_per_host.get(&c.target).copied().unwrap_or(0) >= cfg.vertical_ports
-            }
+            ScanKind::PortScan => !is_icmp(c.proto) && s.ports_on(c.target) >= cfg.vertical_ports,
             ScanKind::Sweep => {
-                !is_icmp(c.proto)
-                    && s.hosts_per_port
-                        .get(&(c.proto, c.port))
-                        .copied()
-                        .unwrap_or(0)
-                        >= cfg.horizontal_hosts
+                !is_icmp(c.proto) && s.hosts_on(c.proto, c.port) >= cfg.horizontal_hosts
             }
             ScanKind::PingSweep => is_icmp(c.proto),
         }

@@ -21,14 +21,9 @@ pub struct Contact {
 pub struct Source {
     /// Threshold Random Walk log-likelihood ratio, clamped to [ln η0, ln η1].
     pub llr: f64,
-    window: VecDeque<(Ts, Contact, ProbeKind)>,
-    contacts: FxHashSet<Contact>,
-    /// Distinct failed TCP/UDP ports per target host.
-    pub ports_per_host: FxHashMap<AddrKey, u32>,
-    /// Distinct failed hosts per (protocol, port); ICMP echo is (Icmp, 0).
-    pub hosts_per_port: FxHashMap<(Protocol, u16), u32>,
-    /// Failures in the window by probe kind.
-    pub kinds: [u32; ProbeKind::COUNT],
+    /// The failures of the window, allocated at the first one: most sources only ever
+    /// succeed, and without it their entry in the table of sources stays small.
+    failed: Option<Box<Window>>,
     pub successes: u64,
     pub failures: u64,
     /// Scanner closed a SYN-ACKed probe with a bare RST (half-open) / completed it.
@@ -42,15 +37,24 @@ pub struct Source {
     pub dropped: u64,
 }
 
+/// The distinct failed contacts of the window, counted per target host and port.
+#[derive(Debug, Default)]
+struct Window {
+    recent: VecDeque<(Ts, Contact, ProbeKind)>,
+    contacts: FxHashSet<Contact>,
+    /// Distinct failed TCP/UDP ports per target host.
+    ports_per_host: FxHashMap<AddrKey, u32>,
+    /// Distinct failed hosts per (protocol, port); ICMP echo is (Icmp, 0).
+    hosts_per_port: FxHashMap<(Protocol, u16), u32>,
+    /// Failures in the window by probe kind.
+    kinds: [u32; ProbeKind::COUNT],
+}
+
 impl Source {
     pub fn new(now: Ts, llr: f64, seq: u64) -> Source {
         Source {
             llr,
-            window: VecDeque::new(),
-            contacts: FxHashSet::default(),
-            ports_per_host: FxHashMap::default(),
-            hosts_per_port: FxHashMap::default(),
-            kinds: [0; ProbeKind::COUNT],
+            failed: None,
             successes: 0,
             failures: 0,
             half_open: 0,
@@ -66,26 +70,73 @@ impl Source {
 
     /// Adds a failed contact; returns false when it was already counted in the window.
     pub fn add_failure(&mut self, c: Contact, kind: ProbeKind, now: Ts, cap: usize) -> bool {
-        if !self.contacts.insert(c) {
+        let w = self.failed.get_or_insert_with(Box::default);
+        if !w.contacts.insert(c) {
             return false;
         }
-        if self.window.len() >= cap {
-            self.pop_oldest();
+        if w.recent.len() >= cap {
+            w.pop_oldest();
             self.dropped += 1;
         }
-        self.window.push_back((now, c, kind));
+        w.recent.push_back((now, c, kind));
         if c.proto != Protocol::Icmp && c.proto != Protocol::Icmpv6 {
-            *self.ports_per_host.entry(c.target).or_default() += 1;
+            *w.ports_per_host.entry(c.target).or_default() += 1;
         }
-        *self.hosts_per_port.entry((c.proto, c.port)).or_default() += 1;
-        self.kinds[kind.index()] += 1;
+        *w.hosts_per_port.entry((c.proto, c.port)).or_default() += 1;
+        w.kinds[kind.index()] += 1;
         self.failures += 1;
         self.last_failure = now;
         true
     }
 
+    /// Forgets failures older than the window.
+    pub fn expire(&mut self, now: Ts, window: Span) {
+        let Some(w) = &mut self.failed else {
+            return;
+        };
+        while w.recent.front().is_some_and(|(t, _, _)| now - *t >= window) {
+            w.pop_oldest();
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.failed.as_ref().is_none_or(|w| w.recent.is_empty())
+    }
+
+    /// Distinct failed contacts in the window, oldest first.
+    pub fn contacts(&self) -> impl Iterator<Item = &Contact> {
+        self.failed
+            .iter()
+            .flat_map(|w| w.recent.iter().map(|(_, c, _)| c))
+    }
+
+    /// Distinct failed TCP/UDP ports on `host` in the window.
+    pub fn ports_on(&self, host: AddrKey) -> u32 {
+        let w = self.failed.as_ref();
+        w.and_then(|w| w.ports_per_host.get(&host).copied())
+            .unwrap_or(0)
+    }
+
+    /// Distinct failed hosts on `(proto, port)` in the window.
+    pub fn hosts_on(&self, proto: Protocol, port: u16) -> u32 {
+        let w = self.failed.as_ref();
+        w.and_then(|w| w.hosts_per_port.get(&(proto, port)).copied())
+            .unwrap_or(0)
+    }
+
+    /// Most common failing probe kind among those `keep` accepts.
+    pub fn dominant_kind(&self, keep: impl Fn(ProbeKind) -> bool) -> Option<ProbeKind> {
+        let kinds = self.failed.as_ref()?.kinds;
+        (0..ProbeKind::COUNT)
+            .map(ProbeKind::from_index)
+            .filter(|k| keep(*k) && kinds[k.index()] > 0)
+            .max_by_key(|k| (kinds[k.index()], std::cmp::Reverse(k.index())))
+    }
+}
+
+impl Window {
     fn pop_oldest(&mut self) {
-        let Some((_, c, kind)) = self.window.pop_front() else {
+        let Some((_, c, kind)) = self.recent.pop_front() else {
             return;
         };
         self.contacts.remove(&c);
@@ -103,33 +154,5 @@ impl Source {
             }
         }
         self.kinds[kind.index()] -= 1;
-    }
-
-    /// Forgets failures older than the window.
-    pub fn expire(&mut self, now: Ts, window: Span) {
-        while self
-            .window
-            .front()
-            .is_some_and(|(t, _, _)| now - *t >= window)
-        {
-            self.pop_oldest();
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.window.is_empty()
-    }
-
-    /// Distinct failed contacts in the window, oldest first.
-    pub fn contacts(&self) -> impl Iterator<Item = &Contact> {
-        self.window.iter().map(|(_, c, _)| c)
-    }
-
-    /// Most common failing probe kind among those `keep` accepts.
-    pub fn dominant_kind(&self, keep: impl Fn(ProbeKind) -> bool) -> Option<ProbeKind> {
-        (0..ProbeKind::COUNT)
-            .map(ProbeKind::from_index)
-            .filter(|k| keep(*k) && self.kinds[k.index()] > 0)
-            .max_by_key(|k| (self.kinds[k.index()], std::cmp::Reverse(k.index())))
     }
 }
