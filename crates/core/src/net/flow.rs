@@ -3,6 +3,7 @@
 use super::packet::Protocol;
 use crate::Ts;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// The originator is the side that sent the first packet seen.
@@ -19,8 +20,9 @@ pub struct FlowRecord {
     pub orig_bytes: u64,
     pub resp_packets: u64,
     pub resp_bytes: u64,
-    /// Zeek-style connection state (S0, S1, SF, REJ, RSTO, RSTR, SH, OTH, …).
-    pub state: String,
+    /// Zeek-style connection state (S0, S1, SF, REJ, RSTO, RSTR, SH, OTH, …). A label
+    /// the flow table borrows, so ending a flow allocates nothing; owned when read back.
+    pub state: Cow<'static, str>,
     /// Why the flow was closed: `fin`, `rst`, `idle`, `active`, `evicted`, `shutdown`.
-    pub end_reason: String,
+    pub end_reason: Cow<'static, str>,
 }

@@ -14,6 +14,7 @@ use super::packet::{PacketMeta, Protocol};
 use crate::time::Span;
 use crate::{Event, FlowRecord, Record, Stage, Ts};
 use rustc_hash::FxHashMap;
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::collections::hash_map::Entry;
 
@@ -255,7 +256,7 @@ impl FlowTable {
         }
     }
 
-    fn record(&mut self, key: &FlowKey, flow: &Flow, reason: &str) -> Record {
+    fn record(&mut self, key: &FlowKey, flow: &Flow, reason: &'static str) -> Record {
         self.stats.emitted += 1;
         let lo = (addr::ip(key.lo), key.lo_port);
         let hi = (addr::ip(key.hi), key.hi_port);
@@ -277,8 +278,8 @@ impl FlowTable {
             orig_bytes: flow.orig_bytes,
             resp_packets: flow.resp_packets,
             resp_bytes: flow.resp_bytes,
-            state: state.to_string(),
-            end_reason: reason.to_string(),
+            state: Cow::Borrowed(state),
+            end_reason: Cow::Borrowed(reason),
         }))
     }
 }

@@ -156,7 +156,7 @@ impl SummaryBuilder {
             resp: resp.clone(),
             packets,
             bytes,
-            state: f.state.clone(),
+            state: f.state.to_string(),
         };
         let worse = |a: &FlowLine, b: &FlowLine| {
             (b.bytes, b.packets, &b.orig, &b.resp).cmp(&(a.bytes, a.packets, &a.orig, &a.resp))

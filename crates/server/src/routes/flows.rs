@@ -48,8 +48,8 @@ impl FlowView {
             orig_bytes: f.orig_bytes,
             resp_packets: f.resp_packets,
             resp_bytes: f.resp_bytes,
-            state: f.state.clone(),
-            end_reason: f.end_reason.clone(),
+            state: f.state.to_string(),
+            end_reason: f.end_reason.to_string(),
         }
     }
 }

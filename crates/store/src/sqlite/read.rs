@@ -248,8 +248,8 @@ pub(super) fn flow(row: &Row<'_>) -> Decoded<FlowRecord> {
         orig_bytes: u64_col(row, 8)?,
         resp_packets: u64_col(row, 9)?,
         resp_bytes: u64_col(row, 10)?,
-        state: row.get(11)?,
-        end_reason: row.get(12)?,
+        state: row.get::<_, String>(11)?.into(),
+        end_reason: row.get::<_, String>(12)?.into(),
     })
 }
 

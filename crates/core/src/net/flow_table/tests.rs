@@ -47,7 +47,7 @@ fn a_complete_tcp_conversation_is_one_sf_flow_with_both_directions_counted() {
     assert_eq!((f.resp_ip, f.resp_port), (Some(ip(s)), 80));
     assert_eq!((f.orig_packets, f.resp_packets), (4, 2));
     assert_eq!((f.orig_bytes, f.resp_bytes), (240, 120));
-    assert_eq!((f.state.as_str(), f.end_reason.as_str()), ("SF", "fin"));
+    assert_eq!((f.state.as_ref(), f.end_reason.as_ref()), ("SF", "fin"));
     assert_eq!((f.first_seen, f.last_seen), (t(0.0), t(0.5)));
     assert_eq!(ft.stats().active, 0);
 }
@@ -66,13 +66,13 @@ fn a_rejected_syn_is_rej_and_an_unanswered_one_s0_after_the_attempt_timeout() {
     let done = flows(ft.tick(t(5.0)));
     assert_eq!(done.len(), 1);
     assert_eq!(
-        (done[0].state.as_str(), done[0].end_reason.as_str()),
+        (done[0].state.as_ref(), done[0].end_reason.as_ref()),
         ("REJ", "rst")
     );
     assert!(flows(ft.tick(t(20.0))).is_empty());
     let done = flows(ft.tick(t(31.0)));
     assert_eq!(
-        (done[0].state.as_str(), done[0].end_reason.as_str()),
+        (done[0].state.as_ref(), done[0].end_reason.as_ref()),
         ("S0", "idle")
     );
     assert_eq!(done[0].resp_port, 24);
@@ -108,8 +108,8 @@ fn udp_flows_end_when_idle_and_say_whether_they_were_answered() {
     let mut done = flows(ft.tick(t(61.0)));
     done.sort_by_key(|f| f.resp_port);
     assert_eq!(done.len(), 2);
-    assert_eq!((done[0].resp_port, done[0].state.as_str()), (53, "SF"));
-    assert_eq!((done[1].resp_port, done[1].state.as_str()), (514, "S0"));
+    assert_eq!((done[0].resp_port, done[0].state.as_ref()), (53, "SF"));
+    assert_eq!((done[1].resp_port, done[1].state.as_ref()), (514, "S0"));
 }
 
 #[test]
@@ -129,7 +129,7 @@ fn a_full_table_evicts_the_oldest_flow_and_counts_it() {
     );
     assert_eq!(done.len(), 1);
     assert_eq!(
-        (done[0].orig_port, done[0].end_reason.as_str()),
+        (done[0].orig_port, done[0].end_reason.as_ref()),
         (1, "evicted")
     );
     assert_eq!(ft.stats().evicted, 1);
@@ -150,7 +150,7 @@ fn a_long_flow_is_reported_at_the_active_timeout_and_counted_afresh() {
     }
     assert_eq!(done.len(), 1);
     assert_eq!(
-        (done[0].end_reason.as_str(), done[0].orig_packets),
+        (done[0].end_reason.as_ref(), done[0].orig_packets),
         ("active", 11)
     );
     let rest = flows(ft.finish(t(13.0)));
