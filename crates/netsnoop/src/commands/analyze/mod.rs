@@ -27,12 +27,15 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<()> {
         std::thread::spawn(move || {
             while !bar.is_finished() {
                 bar.set_position(progress.load(Ordering::Relaxed));
-                std::thread::sleep(Duration::from_millis(100));
+                // Parked, not asleep: the end of the analysis wakes it, so joining it
+                // does not wait out the rest of a tick.
+                std::thread::park_timeout(Duration::from_millis(100));
             }
         })
     };
     let result = engine::run(&args.file, &s.config.network, &progress);
     bar.finish_and_clear();
+    ticker.thread().unpark();
     let _ = ticker.join();
     let analysis = result?;
     let file = args.file.display().to_string();
