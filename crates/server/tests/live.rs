@@ -1,6 +1,7 @@
 //! The live surfaces: the SSE stream delivers a real alert raised from POSTed packets, a
 //! client that stops reading is dropped without stalling the pipeline, /metrics parses as
-//! exposition text, and the docs and dashboard are served offline.
+//! exposition text, the docs and dashboard are served offline, and answers are gzipped
+//! for clients that ask while the stream never is.
 
 mod common;
 
@@ -285,5 +286,45 @@ async fn the_docs_work_offline_and_describe_every_endpoint() {
     );
     let missing = s.client.get(s.url("/no/such/thing")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_is_gzipped_for_a_client_that_asks_and_reads_back_the_same() {
+    use std::io::Read;
+    let s = TestServer::start().await;
+    let plain: Value = s.get_json("/openapi.json").await;
+    let resp = s
+        .client
+        .get(s.url("/openapi.json"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-encoding"], "gzip");
+    let packed = resp.bytes().await.unwrap();
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&packed[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    assert!(packed.len() * 3 < text.len(), "JSON should shrink well");
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), plain);
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stream_is_never_compressed_so_events_arrive_as_they_happen() {
+    let s = TestServer::start().await;
+    let mut stream = s
+        .client
+        .get(s.url("/stream"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    assert!(stream.headers().get("content-encoding").is_none());
+    next_event(&mut stream, "tick", Duration::from_secs(10)).await;
     s.shutdown().await;
 }

@@ -1,5 +1,5 @@
 //! The router: which path goes to which handler, and which layers (auth, body limit,
-//! CORS) wrap them.
+//! compression, CORS) wrap them.
 
 pub mod alerts;
 pub mod dashboard;
@@ -19,6 +19,7 @@ use axum::http::{HeaderValue, header};
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// Builds the whole app. Data endpoints sit behind the token check; the dashboard's static
@@ -55,6 +56,10 @@ pub fn router(state: AppState) -> Router {
     let mut app = api
         .merge(public)
         .layer(DefaultBodyLimit::max(config.body_limit))
+        // gzip for clients that ask: JSON histories and the chart library shrink 4-10x,
+        // which keeps the dashboard's load small as its histories fill. The default
+        // predicate leaves tiny bodies, images and the SSE stream (no buffering) alone.
+        .layer(CompressionLayer::new().gzip(true))
         .with_state(state);
     if !config.cors_origins.is_empty() {
         let origins: Vec<HeaderValue> = config
