@@ -21,11 +21,10 @@ pub enum RawItem {
 }
 
 pub const REASON_OVERRUN: &str = "kernel receive buffer overrun (ENOBUFS)";
-/// The kernel numbers events per CPU for all listeners, but delivers a process's events
-/// only to listeners in its own network namespace (on kernels with per-netns connectors)
-/// and drops them when it cannot allocate; either way we never see them.
+/// The kernel numbers events per CPU for all listeners; a number we never see is an event
+/// it did not deliver to us (it drops events when it cannot allocate, for instance).
 pub const REASON_GAP: &str =
-    "gap in the per-CPU sequence numbers (kernel drop, or processes in another network namespace)";
+    "gap in the per-CPU sequence numbers (events the kernel did not deliver)";
 pub const REASON_QUEUE: &str = "enricher queue full";
 
 /// How long the reader lets events gather between drains while they flow.
