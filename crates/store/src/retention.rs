@@ -41,7 +41,8 @@ pub struct RetentionConfig {
     pub losses: Option<Duration>,
     /// Bytes the database may use. When over, the oldest rows are deleted (packets
     /// first, then process samples, system samples, process events, flows, rollups
-    /// (per second, then per minute, then per hour), losses, and alerts last) and the freed pages returned to the file system.
+    /// (finest tier first), losses, and alerts last) and the freed pages returned to the
+    /// file system.
     /// Default 2 GiB.
     pub max_db_bytes: Option<u64>,
 }

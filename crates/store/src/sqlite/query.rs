@@ -2,6 +2,7 @@
 //! the rollup tiers, are in `stats`).
 
 use super::read::{self, collect};
+use super::tiers::TIERS;
 use super::write::severity_rank;
 use crate::model::{AlertFilter, FlowOrder, LossTotal, ProcessSampleRow, StoreStats, TimeRange};
 use crate::store::clamp_limit;
@@ -201,35 +202,20 @@ pub(super) fn loss_totals(conn: &Connection, range: TimeRange) -> Result<Vec<Los
 }
 
 /// Tables counted by `stats`, in schema order.
-pub(super) const TABLES: &[&str] = &[
-    "alerts",
-    "process_events",
-    "system_samples",
-    "process_samples",
-    "packets",
-    "flows",
-    "traffic_seconds",
-    "traffic_protocol",
-    "traffic_src",
-    "traffic_dst",
-    "traffic_seconds_10s",
-    "traffic_protocol_10s",
-    "traffic_src_10s",
-    "traffic_dst_10s",
-    "traffic_seconds_1m",
-    "traffic_protocol_1m",
-    "traffic_src_1m",
-    "traffic_dst_1m",
-    "traffic_seconds_10m",
-    "traffic_protocol_10m",
-    "traffic_src_10m",
-    "traffic_dst_10m",
-    "traffic_seconds_1h",
-    "traffic_protocol_1h",
-    "traffic_src_1h",
-    "traffic_dst_1h",
-    "losses",
-];
+fn tables() -> Vec<String> {
+    let fixed = [
+        "alerts",
+        "process_events",
+        "system_samples",
+        "process_samples",
+        "packets",
+        "flows",
+    ];
+    let mut all: Vec<String> = fixed.iter().map(|t| t.to_string()).collect();
+    all.extend(TIERS.iter().flat_map(|t| t.tables()));
+    all.push("losses".to_string());
+    all
+}
 
 /// Bytes held by pages in use, and the whole file's size.
 pub(super) fn sizes(conn: &Connection) -> rusqlite::Result<(u64, u64)> {
@@ -245,11 +231,11 @@ pub(super) fn sizes(conn: &Connection) -> rusqlite::Result<(u64, u64)> {
 pub(super) fn stats(conn: &Connection) -> Result<StoreStats> {
     let doing = "counting rows";
     let mut out = StoreStats::default();
-    for table in TABLES {
+    for table in tables() {
         let n: i64 = conn
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
             .map_err(StoreError::sql(doing))?;
-        out.rows.insert((*table).to_string(), u64_of(n));
+        out.rows.insert(table, u64_of(n));
     }
     (out.used_bytes, out.file_bytes) = sizes(conn).map_err(StoreError::sql(doing))?;
     Ok(out)

@@ -2,6 +2,7 @@
 //! database is under its size limit, and hand the freed pages back to the file system.
 
 use super::query::sizes;
+use super::tiers::TIERS;
 use crate::model::RetentionReport;
 use crate::{Result, RetentionConfig, StoreError};
 use netsnoop_core::Ts;
@@ -11,8 +12,8 @@ use std::time::Duration;
 /// One kind of data and the tables that hold it, in the order they are sacrificed when
 /// the database is too big: bulky, re-derivable data first, alerts last.
 struct Kind {
-    name: &'static str,
-    tables: &'static [&'static str],
+    name: String,
+    tables: Vec<String>,
     column: &'static str,
     unit: Unit,
     age: fn(&RetentionConfig) -> Option<Duration>,
@@ -26,109 +27,37 @@ enum Unit {
     Buckets(i64),
 }
 
-const fn micros(
-    name: &'static str,
-    tables: &'static [&'static str],
-    column: &'static str,
-    age: fn(&RetentionConfig) -> Option<Duration>,
-) -> Kind {
+fn micros(name: &str, column: &'static str, age: fn(&RetentionConfig) -> Option<Duration>) -> Kind {
     Kind {
-        name,
-        tables,
+        name: name.to_string(),
+        tables: vec![name.to_string()],
         column,
         unit: Unit::Micros,
         age,
     }
 }
 
-/// One rollup tier: the four tables with its suffix.
-const fn tier(
-    name: &'static str,
-    tables: &'static [&'static str],
-    width: i64,
-    age: fn(&RetentionConfig) -> Option<Duration>,
-) -> Kind {
-    Kind {
-        name,
-        tables,
+/// Every kind in sacrifice order. Finer rollup tiers go before coarser ones, which keeps
+/// every second still held covered by its minute and hour.
+fn kinds() -> Vec<Kind> {
+    let mut kinds = vec![
+        micros("packets", "time", |c| c.packets),
+        micros("process_samples", "time", |c| c.process_samples),
+        micros("system_samples", "time", |c| c.system_samples),
+        micros("process_events", "time", |c| c.process_events),
+        micros("flows", "last_seen", |c| c.flows),
+    ];
+    kinds.extend(TIERS.iter().map(|t| Kind {
+        name: t.name(),
+        tables: t.tables().collect(),
         column: "second",
-        unit: Unit::Buckets(width),
-        age,
-    }
+        unit: Unit::Buckets(t.width),
+        age: t.keep,
+    }));
+    kinds.push(micros("losses", "time", |c| c.losses));
+    kinds.push(micros("alerts", "last_seen", |c| c.alerts));
+    kinds
 }
-
-// Finer rollup tiers are sacrificed before coarser ones, which keeps every second still
-// held covered by its minute and hour (see `RetentionConfig::traffic_minutes_kept`).
-const KINDS: &[Kind] = &[
-    micros("packets", &["packets"], "time", |c| c.packets),
-    micros("process_samples", &["process_samples"], "time", |c| {
-        c.process_samples
-    }),
-    micros("system_samples", &["system_samples"], "time", |c| {
-        c.system_samples
-    }),
-    micros("process_events", &["process_events"], "time", |c| {
-        c.process_events
-    }),
-    micros("flows", &["flows"], "last_seen", |c| c.flows),
-    tier(
-        "traffic",
-        &[
-            "traffic_seconds",
-            "traffic_protocol",
-            "traffic_src",
-            "traffic_dst",
-        ],
-        1,
-        |c| c.traffic,
-    ),
-    tier(
-        "traffic_10s",
-        &[
-            "traffic_seconds_10s",
-            "traffic_protocol_10s",
-            "traffic_src_10s",
-            "traffic_dst_10s",
-        ],
-        10,
-        |c| c.traffic,
-    ),
-    tier(
-        "traffic_1m",
-        &[
-            "traffic_seconds_1m",
-            "traffic_protocol_1m",
-            "traffic_src_1m",
-            "traffic_dst_1m",
-        ],
-        60,
-        RetentionConfig::traffic_minutes_kept,
-    ),
-    tier(
-        "traffic_10m",
-        &[
-            "traffic_seconds_10m",
-            "traffic_protocol_10m",
-            "traffic_src_10m",
-            "traffic_dst_10m",
-        ],
-        600,
-        RetentionConfig::traffic_minutes_kept,
-    ),
-    tier(
-        "traffic_1h",
-        &[
-            "traffic_seconds_1h",
-            "traffic_protocol_1h",
-            "traffic_src_1h",
-            "traffic_dst_1h",
-        ],
-        3600,
-        RetentionConfig::traffic_hours_kept,
-    ),
-    micros("losses", &["losses"], "time", |c| c.losses),
-    micros("alerts", &["alerts"], "last_seen", |c| c.alerts),
-];
 
 impl Kind {
     /// `now - age` in this kind's unit.
@@ -153,8 +82,8 @@ impl Kind {
     ) -> rusqlite::Result<u64> {
         let op = if inclusive { "<=" } else { "<" };
         let mut n = 0;
-        for table in self.tables {
-            // Table and column names are constants above, never input.
+        for table in &self.tables {
+            // Table and column names are constants of this crate, never input.
             let mut stmt = tx.prepare_cached(&format!(
                 "DELETE FROM {table} WHERE {} {op} ?1",
                 self.column
@@ -167,7 +96,7 @@ impl Kind {
     /// Deletes roughly `share` of this kind's oldest rows (at least 100). Returns rows
     /// deleted; 0 means the kind is empty.
     fn delete_oldest(&self, tx: &Transaction<'_>, share: f64) -> rusqlite::Result<u64> {
-        let first = self.tables[0];
+        let first = &self.tables[0];
         let rows: i64 = tx.query_row(&format!("SELECT count(*) FROM {first}"), [], |r| r.get(0))?;
         if rows == 0 {
             return Ok(0);
@@ -196,13 +125,13 @@ pub(super) fn apply(
     let mut report = RetentionReport::default();
     let tx = conn.transaction().map_err(StoreError::sql(doing))?;
     (report.bytes_before, _) = sizes(&tx).map_err(StoreError::sql(doing))?;
-    for kind in KINDS {
+    for kind in &kinds() {
         if let Some(age) = (kind.age)(cfg) {
             let n = kind
                 .delete_before(&tx, kind.cutoff(now, age), false)
                 .map_err(StoreError::sql(doing))?;
             if n > 0 {
-                report.by_age.insert(kind.name.to_string(), n);
+                report.by_age.insert(kind.name.clone(), n);
             }
         }
     }
@@ -226,7 +155,7 @@ fn shrink_to(
     max: u64,
     report: &mut RetentionReport,
 ) -> rusqlite::Result<bool> {
-    for kind in KINDS {
+    for kind in &kinds() {
         loop {
             let (used, _) = sizes(tx)?;
             if used <= max {
@@ -239,7 +168,7 @@ fn shrink_to(
             if n == 0 {
                 break;
             }
-            *report.by_size.entry(kind.name.to_string()).or_default() += n;
+            *report.by_size.entry(kind.name.clone()).or_default() += n;
         }
     }
     Ok(sizes(tx)?.0 <= max)

@@ -9,12 +9,38 @@
 //! distinct counts the largest of its seconds'), so any exact cover of a range by
 //! buckets gives the same sums, maxima and sets of hosts as the seconds themselves.
 
+use crate::RetentionConfig;
+use std::time::Duration;
+
 /// One rollup tier.
 pub(super) struct Tier {
     /// Appended to each family's table name: `traffic_src_1m`.
     pub(super) suffix: &'static str,
     /// Bucket width in seconds.
     pub(super) width: i64,
+    /// How long retention keeps it: finer tiers never outlive coarser ones, so every
+    /// second still held is covered by its coarser buckets too.
+    pub(super) keep: fn(&RetentionConfig) -> Option<Duration>,
+}
+
+/// The four tables of every tier, by their per-second names.
+pub(super) const FAMILIES: [&str; 4] = [
+    "traffic_seconds",
+    "traffic_protocol",
+    "traffic_src",
+    "traffic_dst",
+];
+
+impl Tier {
+    /// `traffic`, `traffic_10s`, …: how retention reports it.
+    pub(super) fn name(&self) -> String {
+        format!("traffic{}", self.suffix)
+    }
+
+    /// Its four tables, in [`FAMILIES`] order.
+    pub(super) fn tables(&self) -> impl Iterator<Item = String> + '_ {
+        FAMILIES.iter().map(|f| format!("{f}{}", self.suffix))
+    }
 }
 
 /// Finest first. A coarser width must be a multiple of every finer one. Steps of 6–10
@@ -24,22 +50,27 @@ pub(super) const TIERS: [Tier; 5] = [
     Tier {
         suffix: "",
         width: 1,
+        keep: |c| c.traffic,
     },
     Tier {
         suffix: "_10s",
         width: 10,
+        keep: |c| c.traffic,
     },
     Tier {
         suffix: "_1m",
         width: 60,
+        keep: RetentionConfig::traffic_minutes_kept,
     },
     Tier {
         suffix: "_10m",
         width: 600,
+        keep: RetentionConfig::traffic_minutes_kept,
     },
     Tier {
         suffix: "_1h",
         width: 3600,
+        keep: RetentionConfig::traffic_hours_kept,
     },
 ];
 

@@ -34,7 +34,7 @@ struct Sums {
 }
 
 impl TrafficSums {
-    /// Adds a second to its second, minute and hour. Returns the per-second rows it
+    /// Adds a second to its bucket in every tier. Returns the per-second rows it
     /// holds (1 + one per protocol, source and destination), the rows a caller counts.
     pub(super) fn add(&mut self, t: &TrafficSecond) -> u64 {
         for (i, tier) in TIERS.iter().enumerate() {
