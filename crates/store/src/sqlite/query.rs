@@ -13,7 +13,8 @@ use netsnoop_core::{
 use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
 
-fn u64_of(v: i64) -> u64 {
+/// SQLite's integers as counts: never negative.
+pub(super) fn u64_of(v: i64) -> u64 {
     v.max(0) as u64
 }
 

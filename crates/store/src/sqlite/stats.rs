@@ -1,6 +1,7 @@
 //! NetWatch's traffic statistics, read from the rollup tiers (see `tiers`) so a range
 //! costs rows per hour, not per second, and raw traffic points sampled from the packets.
 
+use super::query::u64_of;
 use super::read::collect;
 use super::tiers::{self, Spans};
 use crate::model::{
@@ -13,10 +14,6 @@ use netsnoop_core::Ts;
 use netsnoop_core::net::rollup::Counts;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use rustc_hash::FxHashMap;
-
-fn u64_of(v: i64) -> u64 {
-    v.max(0) as u64
-}
 
 /// The range's seconds split over every tier.
 fn spans(range: TimeRange) -> Spans {
