@@ -16,19 +16,16 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
+source "$here/common.sh"
 
-# fill BIN_DIR NAME PORT: fills a store with bench_fill and serves it on PORT.
+# start BIN_DIR NAME PORT: fills a store with bench_fill and serves it on PORT.
 start() {
   local bin=$1 dir=$work/$2 port=$3 t0
   mkdir -p "$dir"
   t0=$(date +%s.%N)
   "$bin/bench_fill" "$dir" "$packets" 7200 1000 10 2>&1 >/dev/null | sed "s/^/    $2: /" >&2
   echo "    $2: filled in $(awk -v s="$t0" -v e="$(date +%s.%N)" 'BEGIN{printf "%.1f", e-s}') s" >&2
-  env -u NETSNOOP_TOKEN "$bin/netsnoop" serve --data-dir "$dir" --config "$dir/none.toml" \
-    --listen "127.0.0.1:$port" 2>"$dir/serve.log" >/dev/null &
-  pids+=($!)
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && return; sleep 0.1; done
-  echo "bench/api: server $2 did not start: $(cat "$dir/serve.log")" >&2; exit 1
+  serve "$bin/netsnoop" "$dir" "$port"
 }
 # "p50_ms p99_ms" of one wrk run.
 measure() {
@@ -43,10 +40,8 @@ median() { tr ' ' '\n' | sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}';
 ingest() {
   local bin=$1 dir=$work/ingest-$2 port=$3 pid
   rm -rf "$dir"; mkdir -p "$dir"
-  env -u NETSNOOP_TOKEN "$bin/netsnoop" serve --data-dir "$dir" --config "$dir/none.toml" \
-    --listen "127.0.0.1:$port" 2>"$dir/serve.log" >/dev/null &
-  pid=$!
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+  serve "$bin/netsnoop" "$dir" "$port"
+  pid=${pids[-1]}
   wrk -t2 -c64 -d"$duration" -s "$here/post_batch.lua" "http://127.0.0.1:$port/packets" \
     | awk '/^Requests\/sec:/{printf "%.0f\n", $2 * 1000}'
   kill "$pid"; wait "$pid" 2>/dev/null || true
@@ -76,9 +71,7 @@ echo "$packets packets over 2 h from 1,000 sources; wrk -t1 -c4 -d$duration; med
 echo
 echo "| endpoint | old p50 | old p99 | new p50 | new p99 | p99 new/old |"
 echo "|---|---:|---:|---:|---:|---:|"
-for path in "/stats/summary" "/stats/summary?since=$since" "/stats/top-talkers" "/stats/top-talkers?since=$since" \
-            "/stats/protocol-distribution" "/stats/traffic-over-time" "/stats/traffic-over-time?bucket=30s" \
-            "/packets/recent?limit=20" "/alerts" "/flows"; do
+for path in $(endpoints "$since"); do
   o50=() o99=() n50=() n99=()
   for _ in $(seq "$rounds"); do
     read -r a b < <(measure "http://127.0.0.1:18911$path"); o50+=("$a"); o99+=("$b")

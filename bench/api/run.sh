@@ -16,15 +16,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-# Starts `netsnoop serve` over DIR on PORT and waits until /health answers.
-serve() {
-  local dir=$1 port=$2
-  env -u NETSNOOP_TOKEN "$bin" serve --data-dir "$dir" --config "$dir/none.toml" \
-    --listen "127.0.0.1:$port" 2>"$dir/serve.log" >/dev/null &
-  pids+=($!)
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && return; sleep 0.1; done
-  echo "bench/api: server on $port did not start: $(cat "$dir/serve.log")" >&2; exit 1
-}
+source bench/api/common.sh
 # wrk with --latency; prints "p50 p99 req/s non2xx".
 measure() {
   local out
@@ -42,7 +34,7 @@ echo
 
 # 1. Ingest into an empty store through the real pipeline (network stages + writer).
 mkdir -p "$work/ingest"
-serve "$work/ingest" 18901
+serve "$bin" "$work/ingest" 18901
 echo "### Ingest: POST /packets into \`netsnoop serve\` (pipeline: flows, rollups, scan detection, SQLite writer)"
 echo
 echo "| mode | connections | requests/s | packets/s | p50 | p99 | non-2xx |"
@@ -64,15 +56,13 @@ mkdir -p "$work/stats"
 start=$(date +%s.%N)
 target/release/examples/bench_fill "$work/stats" "$packets" 7200 1000 10 2>&1 >/dev/null | sed 's/^/    /' >&2
 fill_secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN{printf "%.0f", e-s}')
-serve "$work/stats" 18902
+serve "$bin" "$work/stats" 18902
 since=$(( $(date +%s) - 1800 ))
 echo "### Statistics latency, $packets packets stored (2 h of traffic from 1,000 sources; filled in ${fill_secs} s)"
 echo
 echo "| endpoint | p50 | p99 | requests/s |"
 echo "|---|---|---|---|"
-for path in "/stats/summary" "/stats/summary?since=$since" "/stats/top-talkers" "/stats/top-talkers?since=$since" \
-            "/stats/protocol-distribution" "/stats/traffic-over-time" "/stats/traffic-over-time?bucket=30s" \
-            "/packets/recent?limit=20" "/alerts" "/flows"; do
+for path in $(endpoints "$since"); do
   read -r p50 p99 rps bad < <(measure -t1 -c4 -d"$duration" "http://127.0.0.1:18902$path")
   [ "$bad" = 0 ] || { echo "bench/api: $path answered $bad errors" >&2; exit 1; }
   echo "| \`${path/$since/NOW-30m}\` | $p50 | $p99 | $rps |"
