@@ -196,6 +196,34 @@ fn every_short_lived_exec_is_caught_and_running_processes_are_seeded_not_new() {
 }
 
 #[test]
+fn a_process_that_drops_to_another_user_and_its_children_carry_that_users_uid() {
+    use std::os::unix::process::CommandExt;
+    require_root();
+    let (src, rx) = start(SourceConfig::default());
+    let tag = marker("uid");
+    // The child drops to nobody (a uid event) before its exec; its own child inherits the
+    // uid at fork. Neither uid is read from /proc when the events are all there.
+    let status = Command::new("/bin/sh")
+        .args(["-c", &format!("/bin/sh -c 'sleep 0.3; :' {tag}; :")])
+        .current_dir("/")
+        .uid(65534)
+        .gid(65534)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let both = |ev: &[Event]| execs_with_arg(ev, &tag).len() >= 2;
+    let events = collect_until(&rx, Duration::from_secs(20), both);
+    let execs = execs_with_arg(&events, &tag);
+    assert_eq!(execs.len(), 2, "{execs:?}");
+    assert_eq!(execs[1].ppid, execs[0].pid, "{execs:?}");
+    for p in execs {
+        assert_eq!(p.uid, Some(65534), "{p:?}");
+        assert_eq!(p.user.as_deref(), Some("nobody"), "{p:?}");
+    }
+    src.stop();
+}
+
+#[test]
 fn when_the_pipeline_stalls_losses_are_counted_reported_and_followed_by_a_resync() {
     require_root();
     let source = SourceConfig {

@@ -6,11 +6,12 @@ use super::convert::{BootClock, to_process_event};
 use super::loader::{EbpfUnavailable, Loaded, load};
 use super::wire::parse;
 use crate::exec::enrich::Enricher;
+use crate::exec::handoff::{Feeder, handoff};
 use crate::exec::message::{RawEvent, RawMsg};
 use crate::exec::reader::RawItem;
 use crate::exec::{ExecCounters, ExecStats};
 use crate::proc_pid::{ProcFs, UserNames};
-use crossbeam_channel::{SendTimeoutError, Sender};
+use crossbeam_channel::Sender;
 use netsnoop_core::process::config::TableConfig;
 use netsnoop_core::{Event, ProcessEvent};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -30,6 +31,8 @@ pub const LOSS_SOURCE: &str = "proc_ebpf";
 const WAIT: Duration = Duration::from_millis(25);
 /// How often the kernel's drop counter and the boot-clock offset are re-read.
 const HOUSEKEEPING: Duration = Duration::from_secs(1);
+/// Most records gathered from the ring buffer before they are handed to the enricher.
+const HAND_OVER_AT: usize = 1024;
 
 /// Settings of the eBPF exec source.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,7 +94,7 @@ impl EbpfExecSource {
     ) -> std::io::Result<SourceHandle> {
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(ExecStats::default());
-        let (raw_tx, raw_rx) = crossbeam_channel::bounded(self.config.queue_capacity.max(16));
+        let (raw_tx, raw_rx) = handoff(self.config.queue_capacity.max(16));
         let enricher = Enricher::new(ProcFs::default(), table, out, stats.clone(), LOSS_SOURCE);
         let mut threads = Vec::new();
         let st = stop.clone();
@@ -143,7 +146,7 @@ impl Drop for SourceHandle {
     }
 }
 
-fn read(loaded: Loaded, tx: &Sender<RawItem>, stats: &ExecStats, stop: &AtomicBool) {
+fn read(loaded: Loaded, tx: &Feeder<RawItem>, stats: &ExecStats, stop: &AtomicBool) {
     let Loaded {
         ebpf: _programs,
         mut events,
@@ -154,6 +157,7 @@ fn read(loaded: Loaded, tx: &Sender<RawItem>, stats: &ExecStats, stop: &AtomicBo
     let mut clock = boot_clock();
     let mut lost_reported = 0u64;
     let mut last_housekeeping = Instant::now();
+    let mut batch = Vec::new();
     while !stop.load(Ordering::Relaxed) {
         let mut fds = [PollFd::new(events_fd.as_fd(), PollFlags::POLLIN)];
         let timeout = PollTimeout::try_from(WAIT).unwrap_or(PollTimeout::MAX);
@@ -186,9 +190,13 @@ fn read(loaded: Loaded, tx: &Sender<RawItem>, stats: &ExecStats, stop: &AtomicBo
                 }
             };
             drop(record);
-            if !send(tx, item, stop) {
+            batch.push(item);
+            if batch.len() >= HAND_OVER_AT && !send(tx, &mut batch, stop) {
                 return;
             }
+        }
+        if !send(tx, &mut batch, stop) {
+            return;
         }
         if last_housekeeping.elapsed() >= HOUSEKEEPING {
             last_housekeeping = Instant::now();
@@ -198,11 +206,11 @@ fn read(loaded: Loaded, tx: &Sender<RawItem>, stats: &ExecStats, stop: &AtomicBo
                 let count = total - lost_reported;
                 lost_reported = total;
                 stats.overruns.fetch_add(count, Ordering::Relaxed);
-                let item = RawItem::Lost {
+                batch.push(RawItem::Lost {
                     count,
                     reason: "eBPF ring buffer full",
-                };
-                if !send(tx, item, stop) {
+                });
+                if !send(tx, &mut batch, stop) {
                     return;
                 }
             }
@@ -210,16 +218,21 @@ fn read(loaded: Loaded, tx: &Sender<RawItem>, stats: &ExecStats, stop: &AtomicBo
     }
 }
 
-/// Blocks while the enricher is behind (the ring buffer absorbs the backlog, and counts
-/// what it cannot hold), but keeps noticing a stop request. False when it should end.
-fn send(tx: &Sender<RawItem>, mut item: RawItem, stop: &AtomicBool) -> bool {
+/// Hands `batch` over, waiting while the enricher is behind (the ring buffer absorbs the
+/// backlog, and counts what it cannot hold), but keeps noticing a stop request. False when
+/// it should end.
+fn send(tx: &Feeder<RawItem>, batch: &mut Vec<RawItem>, stop: &AtomicBool) -> bool {
     loop {
-        match tx.send_timeout(item, WAIT) {
-            Ok(()) => return true,
-            Err(SendTimeoutError::Disconnected(_)) => return false,
-            Err(SendTimeoutError::Timeout(back)) if !stop.load(Ordering::Relaxed) => item = back,
-            Err(SendTimeoutError::Timeout(_)) => return false,
+        if tx.send(batch).is_err() {
+            return false;
         }
+        if batch.is_empty() {
+            return true;
+        }
+        if stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 

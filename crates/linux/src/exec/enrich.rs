@@ -2,11 +2,12 @@
 //! cwd, cgroup, ancestry from its own process table) and reconciles with /proc scans.
 
 use super::clock::Clock;
+use super::handoff::{Closed, Drain};
 use super::message::{RawEvent, RawMsg};
 use super::reader::RawItem;
 use super::stats::ExecStats;
 use crate::proc_pid::{Perishable, ProcFs, ProcInfo, UserNames};
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::Sender;
 use netsnoop_core::process::config::TableConfig;
 use netsnoop_core::process::table::{Applied, ProcessTable};
 use netsnoop_core::{Event, Loss, ProcEventKind, ProcessEvent, Ts};
@@ -17,8 +18,24 @@ use std::time::{Duration, Instant};
 
 /// Most events sent to the pipeline in one batch.
 const BATCH: usize = 512;
+/// Events wait at most this long to be sent on, so a storm costs the pipeline one wake-up
+/// per interval rather than one per socket drain.
+const FLUSH_EVERY: Duration = Duration::from_millis(10);
 /// Resyncs after loss are at most this frequent: a full /proc scan is costly in a storm.
 const RESYNC_EVERY: Duration = Duration::from_secs(1);
+
+/// Where the enricher's raw events come from.
+pub trait RawFeed {
+    /// Waits up to `wait` for raw events and appends them to `into`, oldest first; `Closed`
+    /// once no more will come.
+    fn next(&mut self, wait: Duration, into: &mut Vec<RawItem>) -> Result<(), Closed>;
+}
+
+impl RawFeed for Drain<RawItem> {
+    fn next(&mut self, wait: Duration, into: &mut Vec<RawItem>) -> Result<(), Closed> {
+        self.take(wait, into)
+    }
+}
 
 pub struct Enricher {
     pub(crate) fs: ProcFs,
@@ -60,23 +77,23 @@ impl Enricher {
 
     /// The connector loop: until stopped or the pipeline hangs up. `seeded` is told when
     /// the processes already running have been sent.
-    pub fn run(mut self, rx: Receiver<RawItem>, stop: Arc<AtomicBool>, seeded: Sender<()>) {
+    pub fn run(mut self, mut rx: impl RawFeed, stop: Arc<AtomicBool>, seeded: Sender<()>) {
         self.scan(ProcEventKind::Existing);
         let sent = self.flush();
         let _ = seeded.send(());
         if !sent {
             return;
         }
+        let mut pending_since = Instant::now();
+        let mut items = Vec::new();
         while !stop.load(Relaxed) {
-            match rx.recv_timeout(Duration::from_millis(200)) {
-                Ok(item) => {
-                    let mut items = vec![item];
-                    while items.len() < BATCH {
-                        match rx.try_recv() {
-                            Ok(item) => items.push(item),
-                            Err(_) => break,
-                        }
-                    }
+            let wait = if self.batch.is_empty() {
+                Duration::from_millis(200)
+            } else {
+                FLUSH_EVERY.saturating_sub(pending_since.elapsed())
+            };
+            match rx.next(wait, &mut items) {
+                Ok(()) if !items.is_empty() => {
                     // With a backlog, every exec's argv is read before any slower read,
                     // so the last of them still finds its process alive.
                     for item in &items {
@@ -89,22 +106,27 @@ impl Enricher {
                             self.prefetched.insert(*pid, first);
                         }
                     }
-                    for item in items {
+                    for item in items.drain(..) {
                         self.on_item(item);
                     }
                     self.prefetched.clear();
                 }
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => break,
+                Ok(()) => {}
+                Err(Closed) => break,
             }
             if self.resync_due && self.last_resync.is_none_or(|t| t.elapsed() >= RESYNC_EVERY) {
                 self.resync_due = false;
                 self.last_resync = Some(Instant::now());
                 self.stats.resyncs.fetch_add(1, Relaxed);
                 self.scan(ProcEventKind::Existing);
+                self.refresh_uids();
             }
-            if !self.flush() {
+            let due = self.batch.len() >= BATCH || pending_since.elapsed() >= FLUSH_EVERY;
+            if due && !self.flush() {
                 return;
+            }
+            if due || self.batch.is_empty() {
+                pending_since = Instant::now();
             }
         }
         self.flush();
@@ -152,10 +174,19 @@ impl Enricher {
             }
             RawEvent::Exec { pid } => {
                 self.stats.execs.fetch_add(1, Relaxed);
-                let info = match self.prefetched.remove(&pid) {
-                    Some(first) => self.fs.read_rest(first),
-                    None => self.fs.read_exec(pid),
+                // The real uid is inherited at fork and changed only by the set*uid calls
+                // the connector reports, so the table knows it unless events were lost
+                // (then the resync re-reads it).
+                let uid_known = !self.resync_due
+                    && self
+                        .table
+                        .current(pid)
+                        .is_some_and(|p| !p.exited && p.uid.is_some());
+                let first = match self.prefetched.remove(&pid) {
+                    Some(first) => first,
+                    None => self.fs.read_perishable(pid),
                 };
+                let info = self.fs.read_rest(first, !uid_known);
                 // An exec that finished just as we started was already reported by the
                 // seed scan with this very image: not news.
                 let seen = self.table.current(pid).is_some_and(|p| {
@@ -348,6 +379,34 @@ impl Enricher {
             self.batch.push(Event::Process(ev));
         }
         found
+    }
+
+    /// After a loss: a set*uid call's event may have been among the lost, so every known
+    /// process's real uid is read again and a change is reported as a uid event.
+    fn refresh_uids(&mut self) {
+        let now = self.clock.now();
+        for pid in self.table.live_pids() {
+            let Some(uid) = self.fs.uid(pid) else {
+                continue;
+            };
+            let Some(known) = self.table.current(pid) else {
+                continue;
+            };
+            if known.uid == Some(uid) {
+                continue;
+            }
+            let ev = ProcessEvent {
+                time: now,
+                kind: ProcEventKind::Uid,
+                pid,
+                ppid: known.ppid,
+                uid: Some(uid),
+                user: self.users.name(uid),
+                ..ProcessEvent::default()
+            };
+            self.table.apply(&ev);
+            self.batch.push(Event::Process(ev));
+        }
     }
 
     /// Sends the pending batch; false when the pipeline is gone.

@@ -3,6 +3,8 @@
 
 mod clock;
 pub(crate) mod enrich;
+pub(crate) mod handoff;
+mod intake;
 pub mod message;
 pub mod netlink;
 mod poll;
@@ -21,7 +23,6 @@ use message::{RawEvent, decode};
 use netlink::ConnectorSocket;
 use netsnoop_core::Event;
 use netsnoop_core::process::config::{SourceConfig, TableConfig};
-use reader::Reader;
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
@@ -131,20 +132,15 @@ impl ExecSource {
         out: Sender<Vec<Event>>,
     ) -> io::Result<ExecSource> {
         let (stats, stop, seeded_tx, seeded_rx) = shared();
-        let (raw_tx, raw_rx) = crossbeam_channel::bounded(source.queue_capacity.max(16));
-        let reader = Reader {
-            socket,
-            tx: raw_tx,
-            stats: stats.clone(),
-            stop: stop.clone(),
-        };
+        let (reader, feed) = intake::share(socket, source.queue_capacity, stats.clone());
         let nice = source.thread_nice;
+        let st = stop.clone();
         let mut threads = vec![
             std::thread::Builder::new()
                 .name("exec-reader".into())
                 .spawn(move || {
                     raise_priority(nice);
-                    reader.run()
+                    reader.run(&st)
                 })?,
         ];
         let enr = Enricher::new(
@@ -160,7 +156,7 @@ impl ExecSource {
                 .name("exec-enrich".into())
                 .spawn(move || {
                     raise_priority(nice);
-                    enr.run(raw_rx, st, seeded_tx)
+                    enr.run(feed, st, seeded_tx)
                 })?,
         );
         Ok(ExecSource::seeded(

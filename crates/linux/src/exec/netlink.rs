@@ -1,13 +1,14 @@
 //! The netlink proc connector socket: open, size the receive buffer, subscribe, receive.
 //! The only `unsafe` of the exec source lives here.
 
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::socket::{
     MsgFlags, NetlinkAddr, bind, getsockopt, recv, send, setsockopt,
     sockopt::{RcvBuf, RcvBufForce, ReceiveTimeout},
 };
 use nix::sys::time::TimeVal;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
 /// `CN_IDX_PROC`: the connector index (and multicast group) of process events.
@@ -83,6 +84,17 @@ impl ConnectorSocket {
     /// One datagram if one is queued, else `WouldBlock` at once.
     pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         recv(self.fd.as_raw_fd(), buf, MsgFlags::MSG_DONTWAIT).map_err(io::Error::from)
+    }
+
+    /// Waits up to `timeout` for a datagram (or an error) to be queued; false on timeout.
+    pub fn wait_readable(&self, timeout: Duration) -> io::Result<bool> {
+        let mut fds = [PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
+        let ms = PollTimeout::try_from(timeout).unwrap_or(PollTimeout::MAX);
+        match poll(&mut fds, ms) {
+            Ok(n) => Ok(n > 0),
+            Err(nix::errno::Errno::EINTR) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn control(&self, op: u32) -> io::Result<()> {

@@ -1,13 +1,12 @@
-//! The socket reader thread: receives datagrams, decodes them, checks per-CPU sequence
-//! numbers and queues raw events. It never touches /proc, so it keeps up with fork storms.
+//! Reading the proc connector socket: receive datagrams, decode them, check the per-CPU
+//! sequence numbers and turn them into raw events and loss markers. Never touches /proc.
 
 use super::message::{DecodeError, RawEvent, RawMsg, decode};
 use super::netlink::ConnectorSocket;
 use super::stats::ExecStats;
-use crossbeam_channel::{Sender, TrySendError};
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::Ordering::Relaxed;
 
 /// What the reader hands the enricher.
 #[derive(Debug)]
@@ -26,9 +25,6 @@ pub const REASON_OVERRUN: &str = "kernel receive buffer overrun (ENOBUFS)";
 pub const REASON_GAP: &str =
     "gap in the per-CPU sequence numbers (events the kernel did not deliver)";
 pub const REASON_QUEUE: &str = "enricher queue full";
-
-/// How long the reader lets events gather between drains while they flow.
-const DRAIN_PAUSE: std::time::Duration = std::time::Duration::from_micros(200);
 
 /// Per-CPU sequence tracking: the kernel numbers each CPU's events consecutively.
 #[derive(Debug, Default)]
@@ -76,125 +72,76 @@ impl SeqGaps {
     }
 }
 
-pub struct Reader {
-    pub socket: ConnectorSocket,
-    pub tx: Sender<RawItem>,
-    pub stats: Arc<ExecStats>,
-    pub stop: Arc<AtomicBool>,
+/// The socket end of the connector source: receives datagrams without waiting, decodes
+/// them and checks the per-CPU sequence numbers.
+pub struct Intake {
+    socket: Arc<ConnectorSocket>,
+    gaps: SeqGaps,
+    buf: Vec<u8>,
+    stats: Arc<ExecStats>,
 }
 
-impl Reader {
-    pub fn run(self) {
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut gaps = SeqGaps::default();
-        let mut dropped: u64 = 0;
-        // Idle, the reader blocks on the socket. Once events flow it drains what is queued,
-        // pauses, and drains again: a storm then costs one wake-up per pause instead of one
-        // per datagram (four per process), while the receive buffer holds the backlog.
-        let mut flowing = false;
-        while !self.stop.load(Relaxed) {
-            let got = if flowing {
-                self.socket.try_recv(&mut buf)
-            } else {
-                self.socket.recv(&mut buf)
-            };
-            let got = match got {
-                Err(e) if flowing && e.kind() == io::ErrorKind::WouldBlock => {
-                    self.flush_dropped(&mut dropped);
-                    std::thread::sleep(DRAIN_PAUSE);
-                    // Nothing queued during the pause: back to blocking.
-                    self.socket.try_recv(&mut buf)
-                }
-                other => other,
-            };
-            flowing = match &got {
-                Ok(_) => true,
-                Err(e) => e.raw_os_error() == Some(libc::ENOBUFS),
-            };
-            let n = match got {
+impl Intake {
+    pub fn new(socket: Arc<ConnectorSocket>, stats: Arc<ExecStats>) -> Intake {
+        Intake {
+            socket,
+            gaps: SeqGaps::default(),
+            buf: vec![0u8; 64 * 1024],
+            stats,
+        }
+    }
+
+    /// Receives up to `limit` datagrams of what the socket holds, appending their events
+    /// and loss markers to `into`. Returns how many it received; an error is fatal.
+    pub fn drain(&mut self, into: &mut Vec<RawItem>, limit: usize) -> io::Result<usize> {
+        let mut received = 0;
+        while received < limit {
+            let n = match self.socket.try_recv(&mut self.buf) {
                 Ok(n) => n,
                 Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
                     self.stats.overruns.fetch_add(1, Relaxed);
                     // The count shows up as sequence gaps; this makes the enricher resync.
-                    self.push(
-                        RawItem::Lost {
-                            count: 0,
-                            reason: REASON_OVERRUN,
-                        },
-                        &mut dropped,
-                    );
+                    into.push(RawItem::Lost {
+                        count: 0,
+                        reason: REASON_OVERRUN,
+                    });
+                    received += 1;
                     continue;
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                    ) =>
-                {
-                    self.flush_dropped(&mut dropped);
-                    continue;
-                }
-                Err(e) => {
-                    tracing::error!("proc connector receive failed, exec events stop: {e}");
-                    self.stats.fatal.store(true, Relaxed);
-                    return;
-                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
             };
-            for m in decode(&buf[..n]) {
-                match m {
-                    Ok(m) => {
-                        self.stats.messages.fetch_add(1, Relaxed);
-                        let (lost, wanted) = gaps.admit(m);
-                        if lost > 0 {
-                            self.stats.lost_seq.fetch_add(lost, Relaxed);
-                            self.push(
-                                RawItem::Lost {
-                                    count: lost,
-                                    reason: REASON_GAP,
-                                },
-                                &mut dropped,
-                            );
-                        }
-                        if let Some(m) = wanted {
-                            self.push(RawItem::Msg(m), &mut dropped);
-                        }
+            received += 1;
+            self.decode(n, into);
+        }
+        Ok(received)
+    }
+
+    fn decode(&mut self, n: usize, into: &mut Vec<RawItem>) {
+        for m in decode(&self.buf[..n]) {
+            match m {
+                Ok(m) => {
+                    self.stats.messages.fetch_add(1, Relaxed);
+                    let (lost, wanted) = self.gaps.admit(m);
+                    if lost > 0 {
+                        self.stats.lost_seq.fetch_add(lost, Relaxed);
+                        into.push(RawItem::Lost {
+                            count: lost,
+                            reason: REASON_GAP,
+                        });
                     }
-                    Err(DecodeError::Overrun) => {
-                        self.stats.overruns.fetch_add(1, Relaxed);
-                    }
-                    Err(DecodeError::Truncated(_)) => {
-                        self.stats.decode_errors.fetch_add(1, Relaxed);
+                    if let Some(m) = wanted {
+                        into.push(RawItem::Msg(m));
                     }
                 }
+                Err(DecodeError::Overrun) => {
+                    self.stats.overruns.fetch_add(1, Relaxed);
+                }
+                Err(DecodeError::Truncated(_)) => {
+                    self.stats.decode_errors.fetch_add(1, Relaxed);
+                }
             }
-            self.flush_dropped(&mut dropped);
-        }
-    }
-
-    /// Queues without blocking; a full queue drops and counts, never stalls the socket.
-    fn push(&self, item: RawItem, dropped: &mut u64) {
-        match self.tx.try_send(item) {
-            Ok(()) => {}
-            Err(TrySendError::Full(RawItem::Lost { count, .. })) => *dropped += count,
-            Err(TrySendError::Full(_)) => {
-                *dropped += 1;
-                self.stats.lost_queue.fetch_add(1, Relaxed);
-            }
-            Err(TrySendError::Disconnected(_)) => self.stop.store(true, Relaxed),
-        }
-    }
-
-    fn flush_dropped(&self, dropped: &mut u64) {
-        if *dropped > 0
-            && self
-                .tx
-                .try_send(RawItem::Lost {
-                    count: *dropped,
-                    reason: REASON_QUEUE,
-                })
-                .is_ok()
-        {
-            *dropped = 0;
         }
     }
 }

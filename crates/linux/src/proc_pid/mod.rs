@@ -63,7 +63,7 @@ impl ProcFs {
     /// takes with it when it exits.
     pub fn read_exec(&self, pid: u32) -> ProcInfo {
         let first = self.read_perishable(pid);
-        self.read_rest(first)
+        self.read_rest(first, true)
     }
 
     /// argv and stat only: read for a whole backlog first, before the slower rest.
@@ -84,8 +84,9 @@ impl ProcFs {
         }
     }
 
-    /// The rest of [`ProcFs::read_exec`], given what [`ProcFs::read_perishable`] got.
-    pub fn read_rest(&self, first: Perishable) -> ProcInfo {
+    /// The rest of [`ProcFs::read_exec`], given what [`ProcFs::read_perishable`] got; the
+    /// uid only if `read_uid` (the caller may know it already: status is the costliest read).
+    pub fn read_rest(&self, first: Perishable, read_uid: bool) -> ProcInfo {
         let Perishable { argv, stat, dir } = first;
         let argv_complete = !argv.is_empty();
         let Some(dir) = dir else {
@@ -104,13 +105,21 @@ impl ProcFs {
         };
         ProcInfo {
             stat,
-            uid: text("status").and_then(|s| parse::parse_status_uid(&s)),
+            uid: read_uid
+                .then(|| text("status").and_then(|s| parse::parse_status_uid(&s)))
+                .flatten(),
             argv,
             argv_complete,
             exe: link("exe"),
             cwd: link("cwd"),
             cgroup: text("cgroup").and_then(|s| parse::parse_cgroup(&s)),
         }
+    }
+
+    /// The real uid, from status.
+    pub fn uid(&self, pid: u32) -> Option<u32> {
+        let text = std::fs::read_to_string(self.path(pid, "status")).ok()?;
+        parse::parse_status_uid(&text)
     }
 
     pub fn stat(&self, pid: u32) -> Option<Stat> {
@@ -221,9 +230,19 @@ mod tests {
         let reused = dir.path().join("4242");
         std::fs::create_dir(&reused).unwrap();
         std::os::unix::fs::symlink("/usr/bin/other", reused.join("exe")).unwrap();
-        let info = fs.read_rest(first);
+        let info = fs.read_rest(first, true);
         assert_eq!(info.exe.as_deref(), Some("/usr/bin/python3.11"));
         assert_eq!(info.uid, Some(1000));
+    }
+
+    #[test]
+    fn the_uid_is_left_out_when_the_caller_knows_it() {
+        let dir = fixture();
+        let fs = ProcFs::at(dir.path());
+        let info = fs.read_rest(fs.read_perishable(4242), false);
+        assert_eq!(info.uid, None);
+        assert_eq!(info.exe.as_deref(), Some("/usr/bin/python3.11"));
+        assert_eq!(fs.uid(4242), Some(1000));
     }
 
     #[test]
