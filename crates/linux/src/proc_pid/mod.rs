@@ -1,6 +1,7 @@
 //! Reading one process from /proc (stat, status, cmdline, exe, cwd, cgroup), the pid list
 //! and the fork counter, with the root directory injectable so tests can use fixtures.
 
+mod memory;
 pub mod parse;
 mod users;
 
@@ -40,17 +41,25 @@ pub struct Perishable {
 #[derive(Clone, Debug)]
 pub struct ProcFs {
     root: PathBuf,
+    /// The real /proc: a process's arguments can be read from its memory.
+    live: bool,
 }
 
 impl Default for ProcFs {
     fn default() -> Self {
-        ProcFs::at("/proc")
+        ProcFs {
+            root: "/proc".into(),
+            live: true,
+        }
     }
 }
 
 impl ProcFs {
     pub fn at(root: impl Into<PathBuf>) -> ProcFs {
-        ProcFs { root: root.into() }
+        ProcFs {
+            root: root.into(),
+            live: false,
+        }
     }
 
     fn path(&self, pid: u32, file: &str) -> PathBuf {
@@ -66,19 +75,34 @@ impl ProcFs {
         self.read_rest(first, true)
     }
 
-    /// argv and stat only: read for a whole backlog first, before the slower rest.
+    /// argv and stat only: read for a whole backlog first, before the slower rest. A
+    /// zombie's are empty, and nothing more is read of it.
     pub fn read_perishable(&self, pid: u32) -> Perishable {
         let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
         let Ok(dir) = open(&self.root.join(pid.to_string()), flags, Mode::empty()) else {
             return Perishable::default();
         };
-        let argv = read_at(&dir, "cmdline")
-            .map(|b| parse::parse_cmdline(&b))
-            .unwrap_or_default();
         let stat = read_at(&dir, "stat")
             .and_then(|b| parse::parse_stat(&String::from_utf8_lossy(&b)).ok());
+        if stat.as_ref().is_some_and(Stat::exited) {
+            return Perishable {
+                stat,
+                ..Perishable::default()
+            };
+        }
+        let from_memory = match stat.as_ref().and_then(|s| s.args) {
+            Some(range) if self.live => memory::read_args(pid, range),
+            _ => memory::Args::Unavailable,
+        };
+        let cmdline = match from_memory {
+            memory::Args::Read(bytes) => Some(bytes),
+            memory::Args::Gone => None,
+            memory::Args::Unavailable => read_at(&dir, "cmdline"),
+        };
         Perishable {
-            argv,
+            argv: cmdline
+                .map(|b| parse::parse_cmdline(&b))
+                .unwrap_or_default(),
             stat,
             dir: Some(dir),
         }

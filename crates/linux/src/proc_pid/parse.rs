@@ -10,6 +10,16 @@ pub struct Stat {
     pub ppid: u32,
     /// Field 22: start time in clock ticks since boot.
     pub start_ticks: u64,
+    /// Fields 48 and 49: where the argument strings lie in the process's memory; None for
+    /// a zombie, without permission, or from kernels older than 3.5.
+    pub args: Option<(u64, u64)>,
+}
+
+impl Stat {
+    /// A zombie (or dead task): it has exited and only waits for its parent to reap it.
+    pub fn exited(&self) -> bool {
+        matches!(self.state, 'Z' | 'X' | 'x')
+    }
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -35,12 +45,18 @@ pub fn parse_stat(text: &str) -> Result<Stat, StatError> {
     let state = field(3)?.chars().next().ok_or(StatError("empty state"))?;
     let ppid = field(4)?.parse().map_err(|_| StatError("bad ppid"))?;
     let start_ticks = field(22)?.parse().map_err(|_| StatError("bad starttime"))?;
+    let address = |n: usize| field(n).ok().and_then(|f| f.parse::<u64>().ok());
+    let args = match (address(48), address(49)) {
+        (Some(start), Some(end)) if start != 0 && end > start => Some((start, end)),
+        _ => None,
+    };
     Ok(Stat {
         pid,
         comm,
         state,
         ppid,
         start_ticks,
+        args,
     })
 }
 
@@ -107,6 +123,29 @@ mod tests {
                 "{comm:?}"
             );
         }
+    }
+
+    #[test]
+    fn stat_gives_where_the_arguments_lie_unless_it_hides_them() {
+        // A real line from kernel 6.x: 52 fields, arg_start and arg_end are 48 and 49.
+        let live = "913 (sh) S 1 913 913 0 -1 4194560 97 0 0 0 0 0 0 0 20 0 1 0 1722 \
+                    2654208 226 18446744073709551615 94750511693824 94750511784913 \
+                    140723418484496 0 0 0 0 0 65538 1 0 0 17 1 0 0 0 0 0 94750511812016 \
+                    94750511817056 94750521761792 140723418487453 140723418487489 \
+                    140723418487489 140723418488811 0\n";
+        let s = parse_stat(live).unwrap();
+        assert_eq!(s.args, Some((140723418487453, 140723418487489)));
+        assert!(!s.exited());
+        // A zombie (or a reader without permission) sees zeros.
+        let zombie = live.replace(" S ", " Z ").replace("140723418487453", "0");
+        let z = parse_stat(&zombie).unwrap();
+        assert_eq!(z.args, None);
+        assert!(z.exited());
+        assert_eq!(
+            parse_stat(&stat_line("old")).unwrap().args,
+            None,
+            "short line"
+        );
     }
 
     #[test]
