@@ -8,7 +8,7 @@
 use super::enrich::RawFeed;
 use super::handoff::Closed;
 use super::netlink::ConnectorSocket;
-use super::reader::{Intake, REASON_QUEUE, RawItem};
+use super::reader::{REASON_QUEUE, RawItem, SocketReader};
 use super::stats::ExecStats;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -26,7 +26,7 @@ const IDLE_WAIT: Duration = Duration::from_millis(200);
 const DRAIN_LIMIT: usize = 4096;
 
 struct Queue {
-    intake: Intake,
+    socket_reader: SocketReader,
     /// What the reader thread drained and the enricher has not taken yet.
     items: Vec<RawItem>,
     /// Events the full queue refused, reported once there is room.
@@ -61,7 +61,7 @@ pub fn share(
     let socket = Arc::new(socket);
     let shared = Arc::new(Shared {
         queue: Mutex::new(Queue {
-            intake: Intake::new(socket.clone(), stats.clone()),
+            socket_reader: SocketReader::new(socket.clone(), stats.clone()),
             items: Vec::new(),
             dropped: 0,
             enricher_waiting: false,
@@ -104,7 +104,7 @@ impl ReaderLoop {
             if q.closed {
                 return;
             }
-            if let Err(e) = q.intake.drain(&mut scratch, DRAIN_LIMIT) {
+            if let Err(e) = q.socket_reader.drain(&mut scratch, DRAIN_LIMIT) {
                 drop(q);
                 return fail(sh, &e);
             }
@@ -174,7 +174,7 @@ impl RawFeed for ConnectorFeed {
         // Older events first: what the reader thread queued, then what is still on the socket.
         into.append(&mut q.items);
         if !q.closed
-            && let Err(e) = q.intake.drain(into, DRAIN_LIMIT)
+            && let Err(e) = q.socket_reader.drain(into, DRAIN_LIMIT)
         {
             drop(q);
             fail(sh, &e);
@@ -194,5 +194,61 @@ impl RawFeed for ConnectorFeed {
 impl Drop for ConnectorFeed {
     fn drop(&mut self) {
         self.shared.lock().closed = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::message::{RawEvent, RawMsg};
+
+    fn exec(pid: u32) -> RawItem {
+        RawItem::Msg(RawMsg {
+            cpu: 0,
+            seq: pid,
+            ts_ns: 0,
+            event: RawEvent::Exec { pid },
+        })
+    }
+
+    fn queue() -> Queue {
+        let (socket, _) =
+            ConnectorSocket::open(1 << 16).expect("a netlink socket (no subscription needed)");
+        Queue {
+            socket_reader: SocketReader::new(Arc::new(socket), Arc::default()),
+            items: Vec::new(),
+            dropped: 0,
+            enricher_waiting: false,
+            closed: false,
+        }
+    }
+
+    fn pids(items: &[RawItem]) -> Vec<String> {
+        items
+            .iter()
+            .map(|i| match i {
+                RawItem::Msg(m) => format!("{:?}", m.event),
+                RawItem::Lost { count, reason } => format!("lost {count} ({reason})"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_full_queue_refuses_and_counts_and_reports_the_loss_once_there_is_room() {
+        let stats = ExecStats::default();
+        let mut q = queue();
+        q.accept(&mut vec![exec(1), exec(2), exec(3)], 2, &stats);
+        assert_eq!(pids(&q.items), ["Exec { pid: 1 }", "Exec { pid: 2 }"]);
+        assert_eq!((q.dropped, stats.lost_queue.load(Relaxed)), (1, 1));
+        q.items.clear(); // the enricher took them
+        q.accept(&mut vec![exec(4)], 2, &stats);
+        assert_eq!(
+            pids(&q.items),
+            [
+                format!("lost 1 ({REASON_QUEUE})"),
+                "Exec { pid: 4 }".to_string()
+            ]
+        );
+        assert_eq!(q.dropped, 0);
     }
 }

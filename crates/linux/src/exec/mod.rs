@@ -1,5 +1,6 @@
-//! The exec event source: the netlink proc connector (fork, exec, exit, uid, comm) read by
-//! a lean thread and enriched by a second one, with a /proc polling fallback.
+//! The exec event source: the netlink proc connector (fork, exec, exit, uid, comm), its
+//! socket guarded by a dedicated reader thread that never touches /proc and enriched on a
+//! second thread, with a /proc polling fallback.
 
 mod clock;
 pub(crate) mod enrich;

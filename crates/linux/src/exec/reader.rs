@@ -74,16 +74,16 @@ impl SeqGaps {
 
 /// The socket end of the connector source: receives datagrams without waiting, decodes
 /// them and checks the per-CPU sequence numbers.
-pub struct Intake {
+pub struct SocketReader {
     socket: Arc<ConnectorSocket>,
     gaps: SeqGaps,
     buf: Vec<u8>,
     stats: Arc<ExecStats>,
 }
 
-impl Intake {
-    pub fn new(socket: Arc<ConnectorSocket>, stats: Arc<ExecStats>) -> Intake {
-        Intake {
+impl SocketReader {
+    pub fn new(socket: Arc<ConnectorSocket>, stats: Arc<ExecStats>) -> SocketReader {
+        SocketReader {
             socket,
             gaps: SeqGaps::default(),
             buf: vec![0u8; 64 * 1024],
