@@ -14,6 +14,9 @@ pub enum Args {
     Read(Vec<u8>),
     /// The process has exited (its memory is gone).
     Gone,
+    /// A security module or a missing capability refused: every later read would be
+    /// refused too, and may be logged each time, so the caller should stop asking.
+    Denied,
     /// Not readable this way (no permission, a title rewritten past the area's end, an
     /// area too large): read /proc/PID/cmdline instead.
     Unavailable,
@@ -44,6 +47,7 @@ pub fn read_args(pid: u32, (start, end): (u64, u64)) -> Args {
     if got < 0 {
         return match io::Error::last_os_error().raw_os_error() {
             Some(libc::ESRCH) => Args::Gone,
+            Some(libc::EPERM | libc::EACCES) => Args::Denied,
             _ => Args::Unavailable,
         };
     }
@@ -60,6 +64,16 @@ mod tests {
     use super::*;
     use crate::proc_pid::parse::parse_stat;
 
+    /// Waits until `pid` runs the program whose cmdline is `want`: until its exec the
+    /// argument area is the test binary's.
+    fn wait_for_exec(pid: u32, want: &[u8]) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::fs::read(format!("/proc/{pid}/cmdline")).unwrap() != want {
+            assert!(std::time::Instant::now() < deadline, "exec did not happen");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
     fn args_of(pid: u32) -> (u64, u64) {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
         parse_stat(&stat)
@@ -75,13 +89,8 @@ mod tests {
             .spawn()
             .unwrap();
         let pid = child.id();
-        // Until the exec has happened the area holds the test binary's arguments.
         let want = b"/bin/sh\0-c\0sleep 5; :\0a b\0\0".to_vec();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while std::fs::read(format!("/proc/{pid}/cmdline")).unwrap() != want {
-            assert!(std::time::Instant::now() < deadline, "exec did not happen");
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
+        wait_for_exec(pid, &want);
         assert_eq!(read_args(pid, args_of(pid)), Args::Read(want));
         child.kill().unwrap();
         child.wait().unwrap();
@@ -90,6 +99,34 @@ mod tests {
             Args::Gone,
             "reaped"
         );
+    }
+
+    #[test]
+    fn a_reader_without_the_right_to_trace_is_denied() {
+        assert!(
+            nix::unistd::geteuid().is_root(),
+            "this test needs root: run it as root"
+        );
+        let mut child = std::process::Command::new("/bin/sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        wait_for_exec(pid, b"/bin/sleep\x005\0");
+        let range = args_of(pid);
+        // The raw setresuid changes only this thread's credentials (glibc's wrapper would
+        // change the whole test process's), and dropping root drops its capabilities.
+        let got = std::thread::spawn(move || {
+            // SAFETY: plain integer arguments; affects only the calling thread.
+            let r = unsafe { libc::syscall(libc::SYS_setresuid, 65534, 65534, 65534) };
+            assert_eq!(r, 0, "{}", io::Error::last_os_error());
+            read_args(pid, range)
+        })
+        .join()
+        .unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(got, Args::Denied);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub use users::UserNames;
 
 use nix::fcntl::{OFlag, open, openat, readlinkat};
 use nix::sys::stat::Mode;
+use std::cell::Cell;
 use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
@@ -38,18 +39,19 @@ pub struct Perishable {
 }
 
 /// A /proc tree: the real one, or a fixture directory laid out like it.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct ProcFs {
     root: PathBuf,
-    /// The real /proc: a process's arguments can be read from its memory.
-    live: bool,
+    /// The real /proc, and reading a process's arguments from its memory has not been
+    /// refused.
+    memory: Cell<bool>,
 }
 
 impl Default for ProcFs {
     fn default() -> Self {
         ProcFs {
             root: "/proc".into(),
-            live: true,
+            memory: Cell::new(true),
         }
     }
 }
@@ -58,7 +60,7 @@ impl ProcFs {
     pub fn at(root: impl Into<PathBuf>) -> ProcFs {
         ProcFs {
             root: root.into(),
-            live: false,
+            memory: Cell::new(false),
         }
     }
 
@@ -91,13 +93,21 @@ impl ProcFs {
             };
         }
         let from_memory = match stat.as_ref().and_then(|s| s.args) {
-            Some(range) if self.live => memory::read_args(pid, range),
+            Some(range) if self.memory.get() => memory::read_args(pid, range),
             _ => memory::Args::Unavailable,
         };
         let cmdline = match from_memory {
             memory::Args::Read(bytes) => Some(bytes),
             memory::Args::Gone => None,
             memory::Args::Unavailable => read_at(&dir, "cmdline"),
+            memory::Args::Denied => {
+                self.memory.set(false);
+                tracing::info!(
+                    "reading exec arguments from process memory was refused (CAP_SYS_PTRACE \
+                     or a security module); /proc/PID/cmdline is read instead"
+                );
+                read_at(&dir, "cmdline")
+            }
         };
         Perishable {
             argv: cmdline
@@ -267,6 +277,37 @@ mod tests {
         assert_eq!(info.uid, None);
         assert_eq!(info.exe.as_deref(), Some("/usr/bin/python3.11"));
         assert_eq!(fs.uid(4242), Some(1000));
+    }
+
+    #[test]
+    fn an_unprivileged_reader_gets_argv_from_cmdline_since_stat_hides_the_argument_area() {
+        assert!(
+            nix::unistd::geteuid().is_root(),
+            "this test needs root: run it as root"
+        );
+        let mut child = std::process::Command::new("/bin/sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::fs::read(format!("/proc/{pid}/cmdline")).unwrap() != b"/bin/sleep\x005\0" {
+            assert!(std::time::Instant::now() < deadline, "exec did not happen");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let (argv, area) = std::thread::spawn(move || {
+            // SAFETY: plain integer arguments; changes only this thread's credentials.
+            let r = unsafe { libc::syscall(libc::SYS_setresuid, 65534, 65534, 65534) };
+            assert_eq!(r, 0);
+            let first = ProcFs::default().read_perishable(pid);
+            (first.argv, first.stat.and_then(|s| s.args))
+        })
+        .join()
+        .unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(argv, ["/bin/sleep", "5"]);
+        assert_eq!(area, None, "no process_vm_readv was tried");
     }
 
     #[test]
