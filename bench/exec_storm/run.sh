@@ -3,8 +3,8 @@
 # time, as fast as the machine allows, watched side by side in the same run by NetSnoop's
 # eBPF source, proc connector source and /proc polling fallback (each with the core process
 # monitor stage fed every event) and forkstat. Per source: share of execs reported, share with
-# complete argv, events counted as lost, CPU as % of one core over the storm. RUNS runs,
-# medians.
+# complete argv, events counted as lost, CPU as % of one core over the storm and per exec.
+# RUNS runs, medians.
 #
 # Usage (root): bench/exec_storm/run.sh     env: COUNT=20000 THREADS=4 RUNS=3
 set -euo pipefail
@@ -78,8 +78,8 @@ med = statistics.median
 print(f"storm: {count} execs of /bin/true from {threads} threads, {runs} runs; "
       f"rate median {med([s['rate'] for s in storms]):.0f}/s "
       f"(runs: {', '.join(str(round(s['rate'])) for s in storms)})\n")
-print("| source | exec events reported | complete argv | lost (counted, median) | CPU, % of one core (median) | CPU per run |")
-print("|---|---|---|---|---|---|")
+print("| source | exec events reported | complete argv | lost (counted, median) | CPU, % of one core (median) | CPU per exec (median) | CPU per run |")
+print("|---|---|---|---|---|---|---|")
 for src in sources + ["forkstat"]:
     rows = []
     for r, storm in enumerate(storms, 1):
@@ -87,13 +87,15 @@ for src in sources + ["forkstat"]:
         try:
             rows.append((json.loads(line), storm))
         except json.JSONDecodeError:
-            print(f"| {src} | unavailable: {line} | | | | |")
+            print(f"| {src} | unavailable: {line} | | | | | |")
             break
     else:
         pct = lambda key: med([100 * d.get(key, 0) / count for d, _ in rows])
         cpus = [100 * d["cpu_s"] / s["secs"] for d, s in rows]
         reported = f"{pct('execs'):.2f}%" if src != "forkstat" else "not measurable"
         lost = med([d.get("lost", 0) for d, _ in rows]) if src != "forkstat" else "not counted"
+        # CPU per storm exec: comparable across runs whose storm rates differ.
+        per_exec = med([1e6 * d["cpu_s"] / count for d, _ in rows])
         print(f"| {src} | {reported} | {pct('complete'):.2f}% | {lost} | {med(cpus):.1f}% | "
-              f"{', '.join(f'{c:.1f}%' for c in cpus)} |")
+              f"{per_exec:.0f} µs | {', '.join(f'{c:.1f}%' for c in cpus)} |")
 PY
