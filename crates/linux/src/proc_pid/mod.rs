@@ -78,7 +78,7 @@ impl ProcFs {
     }
 
     /// argv and stat only: read for a whole backlog first, before the slower rest. A
-    /// zombie's are empty, and nothing more is read of it.
+    /// zombie has no argv left to read.
     pub fn read_perishable(&self, pid: u32) -> Perishable {
         let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
         let Ok(dir) = open(&self.root.join(pid.to_string()), flags, Mode::empty()) else {
@@ -88,8 +88,9 @@ impl ProcFs {
             .and_then(|b| parse::parse_stat(&String::from_utf8_lossy(&b)).ok());
         if stat.as_ref().is_some_and(Stat::exited) {
             return Perishable {
+                argv: Vec::new(),
                 stat,
-                ..Perishable::default()
+                dir: Some(dir),
             };
         }
         let from_memory = match stat.as_ref().and_then(|s| s.args) {
@@ -132,6 +133,17 @@ impl ProcFs {
             };
         };
         let text = |f: &str| read_at(&dir, f).map(|b| String::from_utf8_lossy(&b).into_owned());
+        let uid = read_uid
+            .then(|| text("status").and_then(|s| parse::parse_status_uid(&s)))
+            .flatten();
+        // A zombie has no exe or cwd left; only its uid is still worth a read.
+        if stat.as_ref().is_some_and(Stat::exited) {
+            return ProcInfo {
+                stat,
+                uid,
+                ..ProcInfo::default()
+            };
+        }
         let link = |f: &str| {
             readlinkat(&dir, f)
                 .ok()
@@ -139,9 +151,7 @@ impl ProcFs {
         };
         ProcInfo {
             stat,
-            uid: read_uid
-                .then(|| text("status").and_then(|s| parse::parse_status_uid(&s)))
-                .flatten(),
+            uid,
             argv,
             argv_complete,
             exe: link("exe"),
@@ -308,6 +318,18 @@ mod tests {
         child.wait().unwrap();
         assert_eq!(argv, ["/bin/sleep", "5"]);
         assert_eq!(area, None, "no process_vm_readv was tried");
+    }
+
+    #[test]
+    fn a_zombie_gives_its_stat_and_uid_and_nothing_it_no_longer_has() {
+        let dir = fixture();
+        let stat = "4242 (x) Z 17 4242 4242 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5555 0 0";
+        std::fs::write(dir.path().join("4242/stat"), stat).unwrap();
+        let info = ProcFs::at(dir.path()).read_exec(4242);
+        assert_eq!(info.stat.as_ref().map(|s| s.state), Some('Z'));
+        assert_eq!(info.uid, Some(1000));
+        assert!(info.argv.is_empty() && !info.argv_complete);
+        assert_eq!((info.exe, info.cwd, info.cgroup), (None, None, None));
     }
 
     #[test]
