@@ -63,16 +63,7 @@ pub fn read_args(pid: u32, (start, end): (u64, u64)) -> Args {
 mod tests {
     use super::*;
     use crate::proc_pid::parse::parse_stat;
-
-    /// Waits until `pid` runs the program whose cmdline is `want`: until its exec the
-    /// argument area is the test binary's.
-    fn wait_for_exec(pid: u32, want: &[u8]) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while std::fs::read(format!("/proc/{pid}/cmdline")).unwrap() != want {
-            assert!(std::time::Instant::now() < deadline, "exec did not happen");
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-    }
+    use crate::proc_pid::test_support::{as_nobody, sleeper, wait_for_exec};
 
     fn args_of(pid: u32) -> (u64, u64) {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
@@ -103,27 +94,10 @@ mod tests {
 
     #[test]
     fn a_reader_without_the_right_to_trace_is_denied() {
-        assert!(
-            nix::unistd::geteuid().is_root(),
-            "this test needs root: run it as root"
-        );
-        let mut child = std::process::Command::new("/bin/sleep")
-            .arg("5")
-            .spawn()
-            .unwrap();
+        let mut child = sleeper();
         let pid = child.id();
-        wait_for_exec(pid, b"/bin/sleep\x005\0");
         let range = args_of(pid);
-        // The raw setresuid changes only this thread's credentials (glibc's wrapper would
-        // change the whole test process's), and dropping root drops its capabilities.
-        let got = std::thread::spawn(move || {
-            // SAFETY: plain integer arguments; affects only the calling thread.
-            let r = unsafe { libc::syscall(libc::SYS_setresuid, 65534, 65534, 65534) };
-            assert_eq!(r, 0, "{}", io::Error::last_os_error());
-            read_args(pid, range)
-        })
-        .join()
-        .unwrap();
+        let got = as_nobody(move || read_args(pid, range));
         child.kill().unwrap();
         child.wait().unwrap();
         assert_eq!(got, Args::Denied);

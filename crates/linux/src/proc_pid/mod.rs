@@ -3,6 +3,8 @@
 
 mod memory;
 pub mod parse;
+#[cfg(test)]
+mod test_support;
 mod users;
 
 pub use parse::Stat;
@@ -291,29 +293,12 @@ mod tests {
 
     #[test]
     fn an_unprivileged_reader_gets_argv_from_cmdline_since_stat_hides_the_argument_area() {
-        assert!(
-            nix::unistd::geteuid().is_root(),
-            "this test needs root: run it as root"
-        );
-        let mut child = std::process::Command::new("/bin/sleep")
-            .arg("5")
-            .spawn()
-            .unwrap();
+        let mut child = test_support::sleeper();
         let pid = child.id();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while std::fs::read(format!("/proc/{pid}/cmdline")).unwrap() != b"/bin/sleep\x005\0" {
-            assert!(std::time::Instant::now() < deadline, "exec did not happen");
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        let (argv, area) = std::thread::spawn(move || {
-            // SAFETY: plain integer arguments; changes only this thread's credentials.
-            let r = unsafe { libc::syscall(libc::SYS_setresuid, 65534, 65534, 65534) };
-            assert_eq!(r, 0);
+        let (argv, area) = test_support::as_nobody(move || {
             let first = ProcFs::default().read_perishable(pid);
             (first.argv, first.stat.and_then(|s| s.args))
-        })
-        .join()
-        .unwrap();
+        });
         child.kill().unwrap();
         child.wait().unwrap();
         assert_eq!(argv, ["/bin/sleep", "5"]);
