@@ -17,8 +17,8 @@ pub enum Args {
     /// A security module or a missing capability refused: every later read would be
     /// refused too, and may be logged each time, so the caller should stop asking.
     Denied,
-    /// Not readable this way (no permission, a title rewritten past the area's end, an
-    /// area too large): read /proc/PID/cmdline instead.
+    /// Not readable this way (a title rewritten past the area's end, an area too large,
+    /// another error): read /proc/PID/cmdline instead.
     Unavailable,
 }
 
