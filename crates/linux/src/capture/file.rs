@@ -127,14 +127,7 @@ impl<R: BufRead> CaptureFile<R> {
                 reason: format!("file header needs 24 bytes, file has {got}"),
             }));
         }
-        let word = |at: usize| {
-            let b = [head[at], head[at + 1], head[at + 2], head[at + 3]];
-            if swapped {
-                u32::from_be_bytes(b)
-            } else {
-                u32::from_le_bytes(b)
-            }
-        };
+        let word = |at: usize| u32_at(&head, at, swapped);
         Ok(CaptureFile {
             src,
             format: Format::Pcap {
@@ -251,14 +244,7 @@ fn record_header(
     nanos: bool,
     snaplen: u32,
 ) -> Result<(Ts, u32, u32), String> {
-    let word = |i: usize| {
-        let b = [head[i], head[i + 1], head[i + 2], head[i + 3]];
-        if swapped {
-            u32::from_be_bytes(b)
-        } else {
-            u32::from_le_bytes(b)
-        }
-    };
+    let word = |at: usize| u32_at(head, at, swapped);
     let (sec, frac, incl, orig) = (word(0), word(4), word(8), word(12));
     let frac_limit = if nanos { 1_000_000_000 } else { 1_000_000 };
     if incl > snaplen.max(MAX_RECORD) {
@@ -277,6 +263,17 @@ fn record_header(
         i64::from(frac)
     };
     Ok((Ts(i64::from(sec) * 1_000_000 + micros), incl, orig))
+}
+
+/// The 4 bytes at `at` as a number, in the byte order the file declared.
+#[inline]
+pub(super) fn u32_at(bytes: &[u8], at: usize, big_endian: bool) -> u32 {
+    let b: [u8; 4] = bytes[at..at + 4].try_into().expect("4 bytes");
+    if big_endian {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    }
 }
 
 /// Reads until `buf` is full or the source ends; returns the bytes read.

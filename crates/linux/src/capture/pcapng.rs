@@ -1,7 +1,7 @@
 //! pcapng blocks: section headers, interface descriptions (link type, timestamp
 //! resolution) and the three packet block kinds; every other block is skipped.
 
-use super::file::{CaptureFile, Damage, RawPacket};
+use super::file::{CaptureFile, Damage, RawPacket, u32_at};
 use netsnoop_core::Ts;
 use netsnoop_core::net::parse::LinkType;
 use std::io::BufRead;
@@ -96,14 +96,7 @@ pub(super) fn next<R: BufRead>(f: &mut CaptureFile<R>) -> Result<Option<RawPacke
             };
         }
         let be = f.ng_state().big_endian;
-        let word = |b: &[u8], i: usize| {
-            let w: [u8; 4] = b[i..i + 4].try_into().expect("4 bytes");
-            if be {
-                u32::from_be_bytes(w)
-            } else {
-                u32::from_le_bytes(w)
-            }
-        };
+        let word = |b: &[u8], i: usize| u32_at(b, i, be);
         let half = |b: &[u8], i: usize| {
             let w: [u8; 2] = b[i..i + 2].try_into().expect("2 bytes");
             if be {
