@@ -174,14 +174,11 @@ impl Enricher {
             }
             RawEvent::Exec { pid } => {
                 self.stats.execs.fetch_add(1, Relaxed);
+                let known = self.table.current(pid).filter(|p| !p.exited);
                 // The real uid is inherited at fork and changed only by the set*uid calls
                 // the connector reports, so the table knows it unless events were lost
                 // (then the resync re-reads it).
-                let uid_known = !self.resync_due
-                    && self
-                        .table
-                        .current(pid)
-                        .is_some_and(|p| !p.exited && p.uid.is_some());
+                let uid_known = !self.resync_due && known.is_some_and(|p| p.uid.is_some());
                 let first = match self.prefetched.remove(&pid) {
                     Some(first) => first,
                     None => self.fs.read_perishable(pid),
@@ -189,9 +186,8 @@ impl Enricher {
                 let info = self.fs.read_rest(first, !uid_known);
                 // An exec that finished just as we started was already reported by the
                 // seed scan with this very image: not news.
-                let seen = self.table.current(pid).is_some_and(|p| {
-                    p.seeded && !p.exited && p.exe == info.exe && p.argv == info.argv
-                });
+                let seen =
+                    known.is_some_and(|p| p.seeded && p.exe == info.exe && p.argv == info.argv);
                 if seen {
                     return;
                 }
