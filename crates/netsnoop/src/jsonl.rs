@@ -17,6 +17,15 @@ pub fn event(e: &Event, tf: &TimeFmt) -> Value {
         if let Event::Traffic(t) = e {
             m.insert("time".into(), tf.rfc3339(Ts::from_secs(t.second)).into());
         }
+        // A packet without ports (ICMP, ARP, or POSTed without them) has null ports:
+        // unknown, not port 0.
+        if let Event::Packet(p) = e {
+            m.remove("no_ports");
+            if p.ports().is_none() {
+                m.insert("src_port".into(), Value::Null);
+                m.insert("dst_port".into(), Value::Null);
+            }
+        }
     }
     v
 }
@@ -112,5 +121,29 @@ mod tests {
         assert_eq!(v["type"], "alert");
         assert_eq!(v["last_seen"], "2026-11-21T17:30:55.5+05:30");
         insta::assert_snapshot!(String::from_utf8(line(&v)).unwrap());
+    }
+
+    #[test]
+    fn a_packet_without_ports_has_null_ports_and_one_with_ports_keeps_them() {
+        let tf = TimeFmt::utc();
+        let mut p = netsnoop_core::PacketMeta {
+            protocol: netsnoop_core::Protocol::Tcp,
+            src_port: 40000,
+            dst_port: 443,
+            ..Default::default()
+        };
+        let v = event(&Event::Packet(p.clone()), &tf);
+        assert_eq!(
+            (v["src_port"].as_u64(), v["dst_port"].as_u64()),
+            (Some(40000), Some(443))
+        );
+        (p.src_port, p.dst_port, p.no_ports) = (0, 0, true);
+        let v = event(&Event::Packet(p.clone()), &tf);
+        assert!(v["src_port"].is_null() && v["dst_port"].is_null(), "{v}");
+        assert!(v.get("no_ports").is_none(), "{v}");
+        p.no_ports = false;
+        p.protocol = netsnoop_core::Protocol::Icmp;
+        let v = event(&Event::Packet(p), &tf);
+        assert!(v["src_port"].is_null(), "ICMP has no ports: {v}");
     }
 }

@@ -33,6 +33,16 @@ impl TimeFmt {
         self.zoned(ts, true)
     }
 
+    /// The time in the zone by a strftime `pattern` (e.g. `%Y-%m-%d %H:%M:%S %Z`), for
+    /// files other tools parse. A pattern jiff cannot render (checked when the config
+    /// loads) falls back to RFC 3339 rather than lose the row.
+    pub fn strftime(&self, ts: Ts, pattern: &str) -> String {
+        Timestamp::from_microsecond(ts.micros())
+            .ok()
+            .and_then(|t| jiff::fmt::strtime::format(pattern, &t.to_zoned(self.tz.clone())).ok())
+            .unwrap_or_else(|| self.rfc3339(ts))
+    }
+
     /// `HH:MM:SS` in the zone, for compact terminal lines.
     pub fn clock(&self, ts: Ts) -> String {
         match Timestamp::from_microsecond(ts.micros()) {

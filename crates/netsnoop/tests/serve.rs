@@ -207,3 +207,96 @@ fn a_public_address_without_a_token_is_refused_naming_the_fix() {
         "{err}"
     );
 }
+
+/// `n` port-less packets from `src` within one second, as NetWatch's agent sends them.
+fn portless_batch(src: &str, n: usize, at: i64) -> String {
+    let rows: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                r#"{{"timestamp":{},"src_ip":"{src}","dst_ip":"10.0.0.1","protocol":"OTHER","packet_size":60}}"#,
+                at as f64 + i as f64 / 1000.0
+            )
+        })
+        .collect();
+    format!("[{}]", rows.join(","))
+}
+
+#[test]
+fn serve_and_run_raise_netwatchs_rule_on_51_portless_packets_from_one_source_and_not_on_50() {
+    for args in [
+        &["serve", "--listen", "127.0.0.1:0"][..],
+        &["run", "--no-capture", "--listen", "127.0.0.1:0"][..],
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (child, rx) = spawn(dir.path(), args);
+        let addr = bound_addr(&rx);
+        let at = jiff::Timestamp::now().as_second() - 5;
+        // Fifty first, in their own request: had they tripped the rule, their alert would
+        // be stored before the fifty-one's.
+        assert_eq!(
+            http(
+                addr,
+                "POST",
+                "/packets",
+                &portless_batch("10.5.0.50", 50, at)
+            )
+            .0,
+            200
+        );
+        assert_eq!(
+            http(
+                addr,
+                "POST",
+                "/packets",
+                &portless_batch("10.5.0.51", 51, at)
+            )
+            .0,
+            200
+        );
+        let alerts = wait_for_json(addr, "/alerts", |v| {
+            v.as_array()
+                .is_some_and(|a| a.iter().any(|x| x["src_ip"] == "10.5.0.51"))
+        });
+        let alerts = alerts.as_array().unwrap();
+        assert_eq!(alerts.len(), 1, "{args:?}: only the 51: {alerts:?}");
+        assert!(alerts[0]["packet_count"].as_u64().unwrap() > 50);
+        let text = alerts[0]["alert"].as_str().unwrap();
+        assert!(text.contains("more than 50 packets within 10 s"), "{text}");
+        assert_eq!(stop(child).code(), Some(0));
+    }
+}
+
+#[test]
+fn serve_raises_a_port_scan_on_posted_syns_to_100_closed_ports() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, rx) = spawn(dir.path(), &["serve", "--listen", "127.0.0.1:0"]);
+    let addr = bound_addr(&rx);
+    let at = jiff::Timestamp::now().as_second() - 5;
+    let mut rows = Vec::new();
+    for port in 1000..1100 {
+        let t = at as f64 + f64::from(port - 1000) / 100.0;
+        rows.push(format!(
+            r#"{{"timestamp":{t},"src_ip":"10.66.0.1","dst_ip":"10.0.0.5","protocol":"TCP","packet_size":60,"src_port":40000,"dst_port":{port},"tcp_flags":"S"}}"#
+        ));
+        // The closed port answers with RST+ACK.
+        rows.push(format!(
+            r#"{{"timestamp":{},"src_ip":"10.0.0.5","dst_ip":"10.66.0.1","protocol":"TCP","packet_size":54,"src_port":{port},"dst_port":40000,"tcp_flags":"RA"}}"#,
+            t + 0.001
+        ));
+    }
+    let (status, body) = http(addr, "POST", "/packets", &format!("[{}]", rows.join(",")));
+    assert_eq!(status, 200, "{body}");
+    let alerts = wait_for_json(addr, "/alerts?extended=true", |v| {
+        v.as_array()
+            .is_some_and(|a| a.iter().any(|x| x["kind"] == "net.portscan"))
+    });
+    let scan = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["kind"] == "net.portscan")
+        .unwrap();
+    assert_eq!(scan["src_ip"], "10.66.0.1");
+    assert_eq!(scan["dst_ip"], "10.0.0.5");
+    assert_eq!(stop(child).code(), Some(0));
+}

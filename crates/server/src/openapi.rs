@@ -12,7 +12,10 @@ use utoipa::{Modify, OpenApi};
 Times are RFC 3339 with an offset; `since`/`until` also take unix seconds. \
 A bearer token (NETSNOOP_TOKEN) is required for POST when set, and for every data endpoint when \
 the server listens beyond loopback (`?token=` works for GET, e.g. for EventSource). \
-Errors are JSON: `{\"error\": code, \"detail\": what to fix}`."
+Errors are JSON: `{\"error\": code, \"detail\": what to fix}`.\n\n\
+NetWatch's seven endpoints answer with exactly NetWatch's keys, in its order, so its dashboard and \
+agent work unchanged; `?extended=true` on any of them adds NetSnoop's fields (ports, bytes, \
+alert ids and details) after NetWatch's. Each response schema lists both forms (`oneOf`)."
     ),
     paths(
         ingest::post_packets,
@@ -32,7 +35,7 @@ Errors are JSON: `{\"error\": code, \"detail\": what to fix}`."
         stream::stream,
         crate::routes::metrics,
     ),
-    components(schemas(crate::error::ErrorBody, crate::views::PacketView, crate::views::AlertView)),
+    components(schemas(crate::error::ErrorBody, crate::views::PacketView, crate::views::PacketViewExtended, crate::views::NetWatchAlert, crate::views::AlertView)),
     modifiers(&BearerScheme),
     tags(
         (name = "netwatch", description = "NetWatch's endpoints: same paths and field names"),

@@ -1,5 +1,5 @@
-//! The JSON shapes the API returns for packets and alerts: NetWatch's field names first,
-//! our extra fields after, times as RFC 3339 with the configured offset.
+//! The JSON shapes the API returns for packets and alerts: exactly NetWatch's keys by
+//! default, ours after them with `?extended=true`, times as RFC 3339 with the offset.
 
 use crate::timefmt::format_time;
 use jiff::tz::TimeZone;
@@ -7,7 +7,7 @@ use netsnoop_core::{Alert, PacketMeta, ProcessEvent};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// One stored packet, as NetWatch's `/packets/recent` returned it (plus ports).
+/// One stored packet with exactly NetWatch's `/packets/recent` keys, in its order.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PacketView {
     /// RFC 3339 with offset.
@@ -19,9 +19,25 @@ pub struct PacketView {
     pub protocol: String,
     /// Bytes on the wire.
     pub packet_size: u32,
-    /// 0 when the protocol has no ports.
-    pub src_port: u16,
-    pub dst_port: u16,
+}
+
+/// NetWatch's packet keys followed by ours (`?extended=true`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PacketViewExtended {
+    #[serde(flatten)]
+    pub netwatch: PacketView,
+    /// Null when the packet has no ports: ICMP, ARP, other protocols, and packets POSTed
+    /// without them (unknown, not 0).
+    pub src_port: Option<u16>,
+    pub dst_port: Option<u16>,
+}
+
+/// A packet in NetWatch's shape, or with our fields added.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum PacketRow {
+    NetWatch(PacketView),
+    Extended(PacketViewExtended),
 }
 
 impl PacketView {
@@ -32,9 +48,54 @@ impl PacketView {
             dst_ip: p.dst_ip.map(|ip| ip.to_string()),
             protocol: p.protocol.as_str().to_string(),
             packet_size: p.wire_len,
-            src_port: p.src_port,
-            dst_port: p.dst_port,
         }
+    }
+}
+
+impl PacketRow {
+    pub fn new(p: &PacketMeta, tz: &TimeZone, extended: bool) -> PacketRow {
+        let netwatch = PacketView::new(p, tz);
+        if !extended {
+            return PacketRow::NetWatch(netwatch);
+        }
+        let ports = p.ports();
+        PacketRow::Extended(PacketViewExtended {
+            netwatch,
+            src_port: ports.map(|(s, _)| s),
+            dst_port: ports.map(|(_, d)| d),
+        })
+    }
+}
+
+/// One alert with exactly the keys NetWatch's detector returned, in its order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NetWatchAlert {
+    /// Source address for network alerts; null for host alerts.
+    pub src_ip: Option<String>,
+    /// Packets counted by the detector (0 when it does not count packets).
+    pub packet_count: u64,
+    /// The one-line message.
+    pub alert: String,
+}
+
+/// An alert in NetWatch's shape, or with our fields added (`?extended=true`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum AlertRow {
+    NetWatch(NetWatchAlert),
+    Extended(Box<AlertView>),
+}
+
+impl AlertRow {
+    pub fn new(a: &Alert, tz: &TimeZone, extended: bool) -> AlertRow {
+        if extended {
+            return AlertRow::Extended(Box::new(AlertView::new(a, tz)));
+        }
+        AlertRow::NetWatch(NetWatchAlert {
+            src_ip: a.subject.src_ip.map(|ip| ip.to_string()),
+            packet_count: packet_count(&a.details),
+            alert: a.message.clone(),
+        })
     }
 }
 

@@ -180,7 +180,7 @@ async fn host_endpoints_show_the_live_snapshot() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alerts_list_active_network_alerts_and_history_pages_through_everything() {
     let s = with_host_data().await;
-    let active = snapshot(&s, "alerts_active", "/alerts").await;
+    let active = snapshot(&s, "alerts_active", "/alerts?extended=true").await;
     assert_eq!(active.as_array().unwrap().len(), 1);
     assert_eq!(active[0]["kind"], "net.portscan");
 

@@ -73,7 +73,7 @@ async fn the_stream_delivers_a_port_scan_alert_raised_from_posted_packets() {
     assert_eq!(alert["src_ip"], "10.66.0.1");
     assert!(alert["alert"].as_str().is_some_and(|a| !a.is_empty()));
 
-    let active = s.get_json("/alerts").await;
+    let active = s.get_json("/alerts?extended=true").await;
     assert_eq!(active[0]["src_ip"], "10.66.0.1");
     for key in [
         "src_ip",

@@ -74,6 +74,7 @@ fn packets(n: usize) -> Vec<Record> {
                 icmp: None,
                 wire_len: 60 + r % 1400,
                 ip_len: 46 + r % 1400,
+                no_ports: false,
             }))
         })
         .collect()

@@ -46,9 +46,9 @@ pub trait Store: Send + Sync {
     fn protocol_distribution(&self, range: TimeRange) -> Result<Vec<ProtocolCount>>;
 
     /// With `bucket_secs: None`, raw stored packets in the range, oldest first: all of
-    /// them when there are at most [`MAX_RAW_POINTS`], else the first packet of each of
-    /// [`MAX_RAW_POINTS`] equal slices of the time they span. Otherwise buckets of that
-    /// many seconds from the rollups.
+    /// them when there are at most [`MAX_RAW_POINTS`], else the newest
+    /// [`MAX_RAW_POINTS`] (never a sample). Otherwise buckets of that many seconds from
+    /// the rollups.
     fn traffic_over_time(
         &self,
         range: TimeRange,
@@ -90,11 +90,10 @@ pub trait Store: Send + Sync {
 /// Most rows any query returns, whatever limit the caller asks for.
 pub const MAX_LIMIT: u32 = 10_000;
 
-/// Most raw points `traffic_over_time` returns. Stored packets are a sample already
-/// (a row cap per second, then the packet table's row cap); a chart shows no more
-/// points than it has pixels across (30 minutes at one point per 1.8 s), and each point
-/// costs one index seek, so the answer stays fast however many packets the range holds.
-pub const MAX_RAW_POINTS: u32 = 1_000;
+/// Most raw points `traffic_over_time` returns: NetWatch's dashboard counts the rows per
+/// 30 s, so each stored packet in the window is one row, up to this bound (about 14 MB
+/// of JSON). Past it the newest are returned and the API says so in a header.
+pub const MAX_RAW_POINTS: u32 = 200_000;
 
 pub(crate) fn clamp_limit(limit: u32) -> i64 {
     i64::from(limit.min(MAX_LIMIT))

@@ -82,6 +82,36 @@ fn every_record_type_reads_back_as_written() {
 }
 
 #[test]
+fn a_packet_posted_without_ports_reads_back_without_ports() {
+    let (_dir, store) = store();
+    let mut portless = packet(
+        Ts::from_secs(103),
+        "10.0.0.1",
+        "10.0.0.2",
+        netsnoop_core::Protocol::Tcp,
+        60,
+    );
+    (portless.src_port, portless.dst_port, portless.no_ports) = (0, 0, true);
+    let with_ports = packet(
+        Ts::from_secs(104),
+        "10.0.0.1",
+        "10.0.0.2",
+        netsnoop_core::Protocol::Tcp,
+        60,
+    );
+    store
+        .write_batch(&[
+            Record::Event(Event::Packet(portless.clone())),
+            Record::Event(Event::Packet(with_ports.clone())),
+        ])
+        .unwrap();
+    let back = store.recent_packets(10).unwrap();
+    assert_eq!(back, vec![with_ports, portless]);
+    assert_eq!(back[0].ports(), Some((40000, 443)));
+    assert_eq!(back[1].ports(), None);
+}
+
+#[test]
 fn hostile_strings_are_stored_verbatim() {
     let (_dir, store) = store();
     let hostile = [

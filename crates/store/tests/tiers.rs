@@ -226,6 +226,12 @@ fn a_database_with_only_per_second_rollups_is_backfilled_into_the_tiers() {
                 .unwrap();
         }
     }
+    // …nor the host totals and the packets' no_ports flag of version 6.
+    conn.execute_batch(
+        "DROP TABLE traffic_src_total; DROP TABLE traffic_dst_total;
+         DROP TABLE traffic_host_counts; ALTER TABLE packets DROP COLUMN no_ports;",
+    )
+    .unwrap();
     conn.pragma_update(None, "user_version", 4).unwrap();
     let tables: i64 = conn
         .query_row(
@@ -245,7 +251,7 @@ fn a_database_with_only_per_second_rollups_is_backfilled_into_the_tiers() {
         },
     )
     .unwrap();
-    assert_eq!(store.schema_version().unwrap(), 5);
+    assert_eq!(store.schema_version().unwrap(), 6);
     let rows = store.stats().unwrap().rows;
     assert!(
         rows["traffic_src_1h"] > 0 && rows["traffic_protocol_1m"] > 0,

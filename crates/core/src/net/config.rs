@@ -196,6 +196,10 @@ impl Default for ScanConfig {
 pub struct SpikeConfig {
     /// Off by default: a busy host trips it all the time, so it says little on its own.
     pub enabled: bool,
+    /// Apply the rule to packets POSTed without ports even when `enabled` is false:
+    /// packet counts are all a NetWatch agent sends, so for them it is the only rule
+    /// there is (the scan detectors need ports and TCP flags).
+    pub portless_packets: bool,
     /// More than this many packets from one source…
     pub packets: u32,
     /// …within this many seconds.
@@ -209,6 +213,7 @@ impl Default for SpikeConfig {
     fn default() -> Self {
         SpikeConfig {
             enabled: false,
+            portless_packets: true,
             packets: 50,
             window_secs: 10,
             severity: Severity::Low,

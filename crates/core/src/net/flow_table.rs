@@ -82,7 +82,11 @@ impl FlowTable {
 
     fn key_of(meta: &PacketMeta) -> Option<(FlowKey, bool)> {
         let (src, dst) = (meta.src_ip?, meta.dst_ip?);
-        if meta.protocol == Protocol::Arp {
+        // ARP has no conversation; a TCP or UDP packet POSTed without ports has no
+        // 5-tuple (its ports are unknown), so it would only make up a flow on port 0.
+        if meta.protocol == Protocol::Arp
+            || (meta.no_ports && matches!(meta.protocol, Protocol::Tcp | Protocol::Udp))
+        {
             return None;
         }
         let (s, d) = (

@@ -97,6 +97,21 @@ pub struct PacketMeta {
     /// Length of the IP packet (header included), 0 when there is no IP layer.
     #[serde(default)]
     pub ip_len: u32,
+    /// The sender gave no ports (a NetWatch agent's POST of a TCP or UDP packet): the
+    /// ports are unknown, not 0. Captured packets always carry theirs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_ports: bool,
+}
+
+impl PacketMeta {
+    /// The ports as the packet carried them: `None` for protocols without ports (ICMP,
+    /// ARP, OTHER) and for packets whose sender gave none. The numeric fields keep 0 in
+    /// those cases so the hot paths (flow keys, rollups) stay plain integers; every view
+    /// and export goes through this instead.
+    pub fn ports(&self) -> Option<(u16, u16)> {
+        let has = matches!(self.protocol, Protocol::Tcp | Protocol::Udp) && !self.no_ports;
+        has.then_some((self.src_port, self.dst_port))
+    }
 }
 
 /// ICMP type and code, and for error messages the header of the packet they quote.

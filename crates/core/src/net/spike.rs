@@ -1,5 +1,6 @@
 //! NetWatch's old rule, kept under its real name: more than N packets from one source
-//! within a window is a `net.traffic_spike`, not a port scan. Off by default.
+//! within a window is a `net.traffic_spike`, not a port scan. Off by default for
+//! packets with ports; on by default for packets POSTed without them.
 
 use super::addr::{self, AddrKey};
 use super::config::SpikeConfig;
@@ -34,7 +35,7 @@ impl TrafficSpike {
     }
 
     pub fn packet(&mut self, m: &PacketMeta, now: Ts, out: &mut Vec<Record>) {
-        if !self.cfg.enabled {
+        if !(self.cfg.enabled || (self.cfg.portless_packets && m.no_ports)) {
             return;
         }
         let Some(src) = m.src_ip else {
@@ -166,5 +167,39 @@ mod tests {
     #[test]
     fn the_rule_is_off_by_default() {
         assert!(run(SpikeConfig::default(), 500, 1).is_empty());
+    }
+
+    fn portless(n: u32, cfg: SpikeConfig) -> Vec<Alert> {
+        let mut s = TrafficSpike::new(cfg);
+        let mut out = Vec::new();
+        for i in 0..n {
+            let t = Ts::from_millis(1_000_000 + i64::from(i) * 10);
+            let mut p = udp(t, "10.0.0.5", 0, "10.0.0.6", 0);
+            p.no_ports = true;
+            s.packet(&p, t, &mut out);
+        }
+        out.into_iter()
+            .filter_map(|r| match r {
+                Record::Alert(a) => Some(a),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn packets_posted_without_ports_are_judged_by_default_and_can_be_excluded() {
+        let alerts = portless(51, SpikeConfig::default());
+        assert_eq!(alerts.len(), 1);
+        assert!(
+            alerts[0]
+                .message
+                .contains("more than 50 packets within 10 s")
+        );
+        assert!(portless(50, SpikeConfig::default()).is_empty());
+        let off = SpikeConfig {
+            portless_packets: false,
+            ..SpikeConfig::default()
+        };
+        assert!(portless(500, off).is_empty());
     }
 }

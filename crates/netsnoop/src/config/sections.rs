@@ -68,6 +68,11 @@ pub struct Logs {
     /// Event types written to events.jsonl. Packets and resource samples come many per
     /// second, so by default they go only to the store.
     pub events: Vec<String>,
+    /// strftime pattern for the timestamp column of anomalies.csv; absent means RFC 3339.
+    /// `"%Y-%m-%d %H:%M:%S %Z"` writes the original NetSnoop's form, which its dashboard
+    /// reads (with `general.timezone = "Asia/Kolkata"`: `2026-12-03 14:24:29 IST`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csv_time_format: Option<String>,
 }
 
 impl Default for Logs {
@@ -76,6 +81,7 @@ impl Default for Logs {
             max_size_mb: 10,
             keep: 5,
             events: vec!["process".into(), "flow".into(), "loss".into()],
+            csv_time_format: None,
         }
     }
 }
@@ -84,6 +90,20 @@ impl Logs {
     pub(super) fn check(&self, p: &mut Problems) {
         p.range("logs.max_size_mb", self.max_size_mb, 1, 100_000);
         p.range("logs.keep", self.keep, 0, 100);
+        if let Some(pattern) = &self.csv_time_format {
+            let sample = jiff::Timestamp::UNIX_EPOCH.to_zoned(jiff::tz::TimeZone::UTC);
+            match jiff::fmt::strtime::format(pattern, &sample) {
+                _ if pattern.trim().is_empty() => p.add(
+                    "logs.csv_time_format",
+                    "is empty: remove the key for RFC 3339, or give a strftime pattern such as \"%Y-%m-%d %H:%M:%S %Z\"".to_string(),
+                ),
+                Err(e) => p.add(
+                    "logs.csv_time_format",
+                    format!("{pattern:?} is not a strftime pattern jiff can render ({e}); e.g. \"%Y-%m-%d %H:%M:%S %Z\""),
+                ),
+                Ok(_) => {}
+            }
+        }
         for e in &self.events {
             if !EVENT_TYPES.contains(&e.as_str()) {
                 p.add(

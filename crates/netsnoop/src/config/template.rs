@@ -42,6 +42,10 @@ keep = 5
 # Event types written to events.jsonl: process, resources, packet, flow, traffic, loss.
 # Packets and resource samples arrive many per second; by default only the store has them.
 events = ["process", "flow", "loss"]
+# strftime pattern for the timestamp column of anomalies.csv (default: RFC 3339, e.g.
+# 2026-12-03T14:24:29+05:30). The original NetSnoop's dashboard reads only its own form:
+# with general.timezone = "Asia/Kolkata", "%Y-%m-%d %H:%M:%S %Z" gives 2026-12-03 14:24:29 IST.
+# csv_time_format = "%Y-%m-%d %H:%M:%S %Z"
 "#;
 
 const STORE: &str = r#"

@@ -8,12 +8,17 @@ use std::fmt::Write as _;
 
 pub const HEADER: &str = "timestamp,process_name,pid,reason,severity,user,command\n";
 
-/// One CSV row (with its line end) for `alert`.
-pub fn row(alert: &Alert, tf: &TimeFmt) -> Vec<u8> {
+/// One CSV row (with its line end) for `alert`; the time by `time_format` (strftime,
+/// `logs.csv_time_format`) or else RFC 3339.
+pub fn row(alert: &Alert, tf: &TimeFmt, time_format: Option<&str>) -> Vec<u8> {
     let s = &alert.subject;
     let pid = s.pid.map(|p| p.to_string()).unwrap_or_default();
+    let time = match time_format {
+        Some(pattern) => tf.strftime(alert.last_seen, pattern),
+        None => tf.rfc3339(alert.last_seen),
+    };
     let fields = [
-        tf.rfc3339(alert.last_seen),
+        time,
         cell(s.process_name.as_deref().unwrap_or("")),
         pid,
         cell(&alert.message),
@@ -83,7 +88,7 @@ mod tests {
     fn hostile_strings_are_quoted_and_read_back_as_one_row() {
         let tf = TimeFmt::from_setting("Asia/Kolkata").unwrap();
         let mut bytes = HEADER.as_bytes().to_vec();
-        bytes.extend(row(&hostile_alert(), &tf));
+        bytes.extend(row(&hostile_alert(), &tf, None));
         assert!(!bytes.contains(&0x1b), "no raw ESC reaches the file");
         assert!(
             !bytes.contains(&0x07) && !bytes.contains(&0),
@@ -111,7 +116,7 @@ mod tests {
     #[test]
     fn the_row_text_is_stable() {
         let tf = TimeFmt::from_setting("Asia/Kolkata").unwrap();
-        insta::assert_snapshot!(String::from_utf8(row(&hostile_alert(), &tf)).unwrap());
+        insta::assert_snapshot!(String::from_utf8(row(&hostile_alert(), &tf, None)).unwrap());
     }
 
     #[test]
@@ -121,10 +126,25 @@ mod tests {
         a.message = "system CPU 97%".into();
         a.label = None;
         a.severity = Severity::Critical;
-        let text = String::from_utf8(row(&a, &TimeFmt::utc())).unwrap();
+        let text = String::from_utf8(row(&a, &TimeFmt::utc(), None)).unwrap();
         assert_eq!(
             text,
             "2026-11-21T12:00:53+00:00,,,system CPU 97%,CRITICAL,,\n"
+        );
+    }
+
+    #[test]
+    fn the_original_form_is_written_byte_for_byte_with_its_pattern_and_zone() {
+        // 2026-12-03 08:54:29 UTC is 14:24:29 in Kolkata.
+        let mut a = hostile_alert();
+        a.last_seen = Ts::from_secs(1_796_288_069);
+        a.subject = Subject::process(4242, "xmrig");
+        a.message = "CPU 97%".into();
+        let tf = TimeFmt::from_setting("Asia/Kolkata").unwrap();
+        let text = String::from_utf8(row(&a, &tf, Some("%Y-%m-%d %H:%M:%S %Z"))).unwrap();
+        assert_eq!(
+            text,
+            "2026-12-03 14:24:29 IST,xmrig,4242,CPU 97%,SUSPICIOUS,,\n"
         );
     }
 }

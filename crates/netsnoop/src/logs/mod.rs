@@ -27,6 +27,7 @@ pub struct LogFiles {
     tf: TimeFmt,
     changes: Changes,
     event_types: Vec<String>,
+    csv_time_format: Option<String>,
 }
 
 fn open_all(dir: &Path, cfg: &Logs) -> anyhow::Result<[RotatingFile; 4]> {
@@ -72,6 +73,7 @@ impl LogFiles {
             tf,
             changes: Changes::default(),
             event_types: cfg.events.clone(),
+            csv_time_format: cfg.csv_time_format.clone(),
         })
     }
 
@@ -101,7 +103,11 @@ impl Sink for LogFiles {
                     let line = jsonl::line(&jsonl::alert(a, Some(change), &self.tf));
                     self.alerts.write_entry(&line)?;
                     if matches!(change, Change::Opened | Change::Escalated) {
-                        self.anomalies.write_entry(&anomalies::row(a, &self.tf))?;
+                        self.anomalies.write_entry(&anomalies::row(
+                            a,
+                            &self.tf,
+                            self.csv_time_format.as_deref(),
+                        ))?;
                     }
                     let entry = session::alert_entry(a, change, &self.tf);
                     self.session.write_entry(entry.as_bytes())?;

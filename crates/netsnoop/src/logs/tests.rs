@@ -167,3 +167,27 @@ fn init_creates_the_data_dir_and_the_headers() {
     );
     assert!(d.join(ALERTS_JSONL).exists() && d.join(EVENTS_JSONL).exists());
 }
+
+#[test]
+fn anomalies_csv_with_the_original_pattern_reads_exactly_like_the_original_netsnoop() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cfg = Logs {
+        csv_time_format: Some("%Y-%m-%d %H:%M:%S %Z".into()),
+        ..Logs::default()
+    };
+    let mut logs = LogFiles::open(d, &cfg, kolkata(), &start(d)).unwrap();
+    // 2026-12-03 08:54:29 UTC: 14:24:29 in Kolkata.
+    let mut a = alert(Severity::High, AlertState::Active, 1_796_288_069);
+    if let Record::Alert(a) = &mut a {
+        a.subject = Subject::process(4242, "xmrig");
+    }
+    logs.accept(&[a]).unwrap();
+    logs.flush().unwrap();
+    let bytes = fs::read(d.join(ANOMALIES_CSV)).unwrap();
+    let want = format!(
+        "{}2026-12-03 14:24:29 IST,xmrig,4242,12 spawns in 3s,HIGH,,\n",
+        anomalies::HEADER
+    );
+    assert_eq!(String::from_utf8(bytes).unwrap(), want);
+}

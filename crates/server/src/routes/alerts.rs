@@ -3,8 +3,9 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::routes::params::{Range, parse_limit};
+use crate::routes::shape::Shape;
 use crate::state::AppState;
-use crate::views::AlertView;
+use crate::views::{AlertRow, AlertView};
 use axum::Json;
 use axum::extract::{Query, State};
 use netsnoop_core::{AlertState, Severity};
@@ -23,13 +24,18 @@ pub struct AlertsQuery {
     pub until: Option<String>,
 }
 
-/// Active network alerts (NetWatch's shape plus ours)
-#[utoipa::path(get, path = "/alerts", tag = "netwatch", params(AlertsQuery),
-    responses((status = 200, body = Vec<AlertView>), (status = 422, body = crate::error::ErrorBody)))]
+/// Active network alerts
+///
+/// NetWatch's `{src_ip, packet_count, alert}`; `extended=true` adds our fields (id,
+/// kind, severity, state, times, ports, details) after them.
+#[utoipa::path(get, path = "/alerts", tag = "netwatch", params(AlertsQuery, Shape),
+    responses((status = 200, body = Vec<AlertRow>), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn alerts(
     State(state): State<AppState>,
     Query(q): Query<AlertsQuery>,
-) -> ApiResult<Json<Vec<AlertView>>> {
+    Query(shape): Query<Shape>,
+) -> ApiResult<Json<Vec<AlertRow>>> {
+    let extended = shape.extended()?;
     let all = parse_bool("all", q.all.as_deref())?;
     let limit = parse_limit(q.limit.as_deref(), 100, 10_000)? as u32;
     let tz = state.config.timezone.clone();
@@ -54,7 +60,7 @@ pub async fn alerts(
         rows.iter()
             .filter(|a| all || AlertView::is_network(a))
             .take(limit as usize)
-            .map(|a| AlertView::new(a, &tz))
+            .map(|a| AlertRow::new(a, &tz, extended))
             .collect(),
     ))
 }

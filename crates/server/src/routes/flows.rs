@@ -7,7 +7,7 @@ use crate::timefmt::format_time;
 use axum::Json;
 use axum::extract::{Query, State};
 use jiff::tz::TimeZone;
-use netsnoop_core::FlowRecord;
+use netsnoop_core::{FlowRecord, Protocol};
 use netsnoop_store::FlowOrder;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -20,9 +20,10 @@ pub struct FlowView {
     pub duration_secs: f64,
     pub protocol: String,
     pub orig_ip: Option<String>,
-    pub orig_port: u16,
+    /// Null for protocols without ports (ICMP, other IP protocols).
+    pub orig_port: Option<u16>,
     pub resp_ip: Option<String>,
-    pub resp_port: u16,
+    pub resp_port: Option<u16>,
     pub orig_packets: u64,
     pub orig_bytes: u64,
     pub resp_packets: u64,
@@ -35,15 +36,16 @@ pub struct FlowView {
 
 impl FlowView {
     fn new(f: &FlowRecord, tz: &TimeZone) -> FlowView {
+        let ports = matches!(f.protocol, Protocol::Tcp | Protocol::Udp);
         FlowView {
             first_seen: format_time(f.first_seen, tz),
             last_seen: format_time(f.last_seen, tz),
             duration_secs: f.last_seen.since(f.first_seen),
             protocol: f.protocol.as_str().to_string(),
             orig_ip: f.orig_ip.map(|ip| ip.to_string()),
-            orig_port: f.orig_port,
+            orig_port: ports.then_some(f.orig_port),
             resp_ip: f.resp_ip.map(|ip| ip.to_string()),
-            resp_port: f.resp_port,
+            resp_port: ports.then_some(f.resp_port),
             orig_packets: f.orig_packets,
             orig_bytes: f.orig_bytes,
             resp_packets: f.resp_packets,

@@ -2,12 +2,14 @@
 //! field by field and handed to the pipeline in one batch.
 
 use crate::error::{ApiError, ApiResult};
+use crate::routes::lenient;
+use crate::routes::shape::Shape;
 use crate::state::{AppState, IngestError};
 use crate::timefmt::{parse_time, secs_to_ts};
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{Query, State};
 use jiff::tz::TimeZone;
 use netsnoop_core::{PacketMeta, Protocol, Ts};
 use serde::{Deserialize, Serialize};
@@ -37,28 +39,54 @@ pub struct PacketIn {
     /// `TCP`, `UDP`, `ICMP`, `ICMPv6`, `ARP`; anything else is stored as `OTHER`.
     #[schema(example = "TCP")]
     pub protocol: String,
-    /// Bytes on the wire, 0 to 262144.
-    #[schema(example = 60)]
+    /// Bytes on the wire, 0 to 262144; a numeric string (`"60"`) is read as a number,
+    /// as NetWatch's model does.
+    #[serde(deserialize_with = "lenient::whole")]
+    #[schema(value_type = i64, example = 60)]
     pub packet_size: i64,
-    #[serde(default)]
+    /// Give both ports or neither. Without them the packet's ports are unknown (null in
+    /// every view) and NetWatch's packet-count rule judges it.
+    #[serde(default, deserialize_with = "lenient::port")]
+    #[schema(value_type = Option<u16>, example = 51234)]
     pub src_port: Option<u16>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::port")]
+    #[schema(value_type = Option<u16>, example = 443)]
     pub dst_port: Option<u16>,
+    /// TCP flags: the bits (2 = SYN, 18 = SYN+ACK) or letters (`"S"`, `"SA"`, `"RA"`).
+    /// With ports, they let the scan detectors judge the packet.
+    #[serde(default, deserialize_with = "lenient::tcp_flags")]
+    #[schema(value_type = Option<String>, example = "S")]
+    pub tcp_flags: Option<u8>,
 }
 
-/// NetWatch's answer, plus how many packets were taken.
+/// NetWatch's answer: `{"status": "stored"}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Stored {
+    /// Always `stored`.
+    pub status: &'static str,
+}
+
+/// NetWatch's answer plus how many packets were taken (`?extended=true`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoredExtended {
     /// Always `stored`.
     pub status: &'static str,
     pub count: usize,
 }
 
+/// The answer in NetWatch's shape or with the count added.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum StoredRow {
+    NetWatch(Stored),
+    Extended(StoredExtended),
+}
+
 /// Ingest one packet or a JSON array of packets
-#[utoipa::path(post, path = "/packets", tag = "netwatch",
+#[utoipa::path(post, path = "/packets", tag = "netwatch", params(Shape),
     request_body(content = Vec<PacketIn>, description = "one packet object, or an array of them"),
     responses(
-        (status = 200, body = Stored),
+        (status = 200, body = StoredRow),
         (status = 400, description = "not JSON", body = crate::error::ErrorBody),
         (status = 401, description = "token missing or wrong", body = crate::error::ErrorBody),
         (status = 413, description = "body over the size limit", body = crate::error::ErrorBody),
@@ -68,8 +96,10 @@ pub struct Stored {
     security((), ("bearer" = [])))]
 pub async fn post_packets(
     State(state): State<AppState>,
+    Query(shape): Query<Shape>,
     body: Result<Bytes, BytesRejection>,
-) -> ApiResult<Json<Stored>> {
+) -> ApiResult<Json<StoredRow>> {
+    let extended = shape.extended()?;
     let body = body.map_err(|rejection| {
         if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::TooLarge(format!(
@@ -98,9 +128,13 @@ pub async fn post_packets(
         Err(e) => return Err(ingest_error(e)),
     }
     state.hub.metrics().ingested_packets.inc_by(count as u64);
-    Ok(Json(Stored {
-        status: "stored",
-        count,
+    Ok(Json(if extended {
+        StoredRow::Extended(StoredExtended {
+            status: "stored",
+            count,
+        })
+    } else {
+        StoredRow::NetWatch(Stored { status: "stored" })
     }))
 }
 
@@ -198,6 +232,15 @@ fn validate(p: PacketIn, tz: &TimeZone, now: Ts) -> Result<PacketMeta, String> {
             ));
         }
     };
+    let no_ports = match (p.src_port, p.dst_port) {
+        (Some(_), Some(_)) => false,
+        (None, None) => true,
+        _ => {
+            return Err(
+                "src_port and dst_port: give both ports, or neither when they are unknown".into(),
+            );
+        }
+    };
     Ok(PacketMeta {
         time,
         src_ip: Some(src_ip),
@@ -205,7 +248,9 @@ fn validate(p: PacketIn, tz: &TimeZone, now: Ts) -> Result<PacketMeta, String> {
         src_port: p.src_port.unwrap_or(0),
         dst_port: p.dst_port.unwrap_or(0),
         protocol: Protocol::from_label(p.protocol.trim()),
+        tcp_flags: p.tcp_flags.unwrap_or(0),
         wire_len: p.packet_size as u32,
+        no_ports,
         ..PacketMeta::default()
     })
 }

@@ -7,7 +7,9 @@ pub mod docs;
 pub mod flows;
 pub mod host;
 pub mod ingest;
+pub mod lenient;
 pub mod params;
+pub mod shape;
 pub mod stats;
 pub mod stream;
 

@@ -3,13 +3,16 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::routes::params::{Limit, Range, Window, parse_limit};
+use crate::routes::shape::Shape;
 use crate::state::AppState;
 use crate::timefmt::format_time;
-use crate::views::PacketView;
+use crate::views::PacketRow;
 use axum::Json;
 use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::IntoResponse;
 use netsnoop_core::Ts;
-use netsnoop_store::{Summary, TalkerOrder, TimeRange, TrafficSeries};
+use netsnoop_store::{MAX_RAW_POINTS, Summary, TalkerOrder, TimeRange, TrafficSeries};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -47,12 +50,18 @@ impl From<Summary> for SummaryView {
 }
 
 /// Total packets, unique sources and destinations, total bytes
-#[utoipa::path(get, path = "/stats/summary", tag = "netwatch", params(Range),
+///
+/// NetWatch's four keys in both forms (`extended` adds nothing here). Without a range
+/// the answer comes from running totals kept as packets are stored, so it costs the
+/// same at a million packets as at ten.
+#[utoipa::path(get, path = "/stats/summary", tag = "netwatch", params(Range, Shape),
     responses((status = 200, body = SummaryView), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn summary(
     State(state): State<AppState>,
     Query(r): Query<Range>,
+    Query(shape): Query<Shape>,
 ) -> ApiResult<Json<SummaryView>> {
+    shape.extended()?;
     let range = time_range(r.resolve(&state.config.timezone)?);
     let s = state.query(move |store| store.summary(range)).await?;
     Ok(Json(s.into()))
@@ -69,22 +78,41 @@ pub struct TalkersQuery {
     pub until: Option<String>,
 }
 
-/// One top talker: NetWatch's `{src_ip, count}` plus bytes.
+/// One top talker: NetWatch's `{src_ip, count}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TalkerView {
     pub src_ip: String,
     /// Packets sent.
     pub count: u64,
+}
+
+/// NetWatch's talker keys, then bytes sent (`?extended=true`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TalkerViewExtended {
+    #[serde(flatten)]
+    pub netwatch: TalkerView,
     pub bytes: u64,
 }
 
+/// A talker in NetWatch's shape or with bytes added.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum TalkerRow {
+    NetWatch(TalkerView),
+    Extended(TalkerViewExtended),
+}
+
 /// Top source addresses by packets (or bytes)
-#[utoipa::path(get, path = "/stats/top-talkers", tag = "netwatch", params(TalkersQuery),
-    responses((status = 200, body = Vec<TalkerView>), (status = 422, body = crate::error::ErrorBody)))]
+///
+/// Without a range, read from per-source running totals kept as packets are stored.
+#[utoipa::path(get, path = "/stats/top-talkers", tag = "netwatch", params(TalkersQuery, Shape),
+    responses((status = 200, body = Vec<TalkerRow>), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn top_talkers(
     State(state): State<AppState>,
     Query(q): Query<TalkersQuery>,
-) -> ApiResult<Json<Vec<TalkerView>>> {
+    Query(shape): Query<Shape>,
+) -> ApiResult<Json<Vec<TalkerRow>>> {
+    let extended = shape.extended()?;
     let limit = parse_limit(q.limit.as_deref(), 5, 1000)? as u32;
     let by = match q.by.as_deref().map(str::trim) {
         None | Some("") | Some("packets") | Some("count") => TalkerOrder::Packets,
@@ -108,41 +136,76 @@ pub async fn top_talkers(
     Ok(Json(
         talkers
             .into_iter()
-            .map(|t| TalkerView {
-                src_ip: t.src_ip,
-                count: t.packets,
-                bytes: t.bytes,
+            .map(|t| {
+                let netwatch = TalkerView {
+                    src_ip: t.src_ip,
+                    count: t.packets,
+                };
+                if extended {
+                    TalkerRow::Extended(TalkerViewExtended {
+                        netwatch,
+                        bytes: t.bytes,
+                    })
+                } else {
+                    TalkerRow::NetWatch(netwatch)
+                }
             })
             .collect(),
     ))
 }
 
-/// One protocol's share: NetWatch's `{protocol, count}` plus bytes.
+/// One protocol's share: NetWatch's `{protocol, count}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProtocolView {
     /// `TCP`, `UDP`, `ICMP`, `ICMPv6`, `ARP` or `OTHER`.
     pub protocol: String,
     pub count: u64,
+}
+
+/// NetWatch's protocol keys, then bytes (`?extended=true`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProtocolViewExtended {
+    #[serde(flatten)]
+    pub netwatch: ProtocolView,
     pub bytes: u64,
 }
 
+/// A protocol's share in NetWatch's shape or with bytes added.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ProtocolRow {
+    NetWatch(ProtocolView),
+    Extended(ProtocolViewExtended),
+}
+
 /// Packets per protocol, most first
-#[utoipa::path(get, path = "/stats/protocol-distribution", tag = "netwatch", params(Range),
-    responses((status = 200, body = Vec<ProtocolView>), (status = 422, body = crate::error::ErrorBody)))]
+#[utoipa::path(get, path = "/stats/protocol-distribution", tag = "netwatch", params(Range, Shape),
+    responses((status = 200, body = Vec<ProtocolRow>), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn protocol_distribution(
     State(state): State<AppState>,
     Query(r): Query<Range>,
-) -> ApiResult<Json<Vec<ProtocolView>>> {
+    Query(shape): Query<Shape>,
+) -> ApiResult<Json<Vec<ProtocolRow>>> {
+    let extended = shape.extended()?;
     let range = time_range(r.resolve(&state.config.timezone)?);
     let rows = state
         .query(move |store| store.protocol_distribution(range))
         .await?;
     Ok(Json(
         rows.into_iter()
-            .map(|p| ProtocolView {
-                protocol: p.protocol,
-                count: p.count,
-                bytes: p.bytes,
+            .map(|p| {
+                let netwatch = ProtocolView {
+                    protocol: p.protocol,
+                    count: p.count,
+                };
+                if extended {
+                    ProtocolRow::Extended(ProtocolViewExtended {
+                        netwatch,
+                        bytes: p.bytes,
+                    })
+                } else {
+                    ProtocolRow::NetWatch(netwatch)
+                }
             })
             .collect(),
     ))
@@ -174,13 +237,33 @@ pub enum TrafficPoint {
     },
 }
 
+/// Header set on a raw answer that does not list every packet the rollups counted in
+/// the range, saying why and what to ask instead.
+pub const INCOMPLETE_HEADER: &str = "x-netsnoop-incomplete";
+/// Header on every raw answer: packets the rollups counted in the range.
+pub const COUNTED_HEADER: &str = "x-netsnoop-packets-counted";
+
 /// Traffic over time: the last 30 minutes by default
-#[utoipa::path(get, path = "/stats/traffic-over-time", tag = "netwatch", params(TrafficQuery),
-    responses((status = 200, body = Vec<TrafficPoint>), (status = 422, body = crate::error::ErrorBody)))]
+///
+/// Without `bucket`, one `{timestamp, packet_size}` row per stored packet in the
+/// range, oldest first, as NetWatch returned them (a client counting rows counts
+/// packets), up to 200,000 rows. Past that bound the newest 200,000 are listed, and
+/// whenever rows are fewer than the packets the rollups counted (past the bound, or
+/// because `network.packets.max_per_second` stored only a sample of a busy second) the
+/// `X-NetSnoop-Incomplete` header says so; `X-NetSnoop-Packets-Counted` always gives the
+/// count. With `bucket`, `{timestamp, packets, bytes}` per bucket from the rollups,
+/// counting every packet.
+#[utoipa::path(get, path = "/stats/traffic-over-time", tag = "netwatch", params(TrafficQuery, Shape),
+    responses((status = 200, body = Vec<TrafficPoint>, headers(
+        ("x-netsnoop-packets-counted" = u64, description = "raw form: packets the rollups counted in the range"),
+        ("x-netsnoop-incomplete" = String, description = "raw form, only when rows are fewer than the packets counted: why, and what to ask instead"),
+    )), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn traffic_over_time(
     State(state): State<AppState>,
     Query(q): Query<TrafficQuery>,
-) -> ApiResult<Json<Vec<TrafficPoint>>> {
+    Query(shape): Query<Shape>,
+) -> ApiResult<impl IntoResponse> {
+    shape.extended()?;
     let tz = state.config.timezone.clone();
     let mut w = Range {
         since: q.since,
@@ -205,26 +288,58 @@ pub async fn traffic_over_time(
         }
     }
     let range = time_range(w);
-    let series = state
-        .query(move |store| store.traffic_over_time(range, bucket))
+    let (series, counted) = state
+        .query(move |store| {
+            let series = store.traffic_over_time(range, bucket)?;
+            // The rollups count every packet, stored or not; minutes are cheap to sum.
+            let counted = match (&series, store.traffic_over_time(range, Some(60))?) {
+                (TrafficSeries::Packets(_), TrafficSeries::Buckets(bs)) => {
+                    Some(bs.iter().map(|b| b.packets).sum::<u64>())
+                }
+                _ => None,
+            };
+            Ok((series, counted))
+        })
         .await?;
-    Ok(Json(match series {
-        TrafficSeries::Packets(ps) => ps
-            .into_iter()
-            .map(|p| TrafficPoint::Packet {
-                timestamp: format_time(p.timestamp, &tz),
-                packet_size: p.packet_size,
-            })
-            .collect(),
-        TrafficSeries::Buckets(bs) => bs
-            .into_iter()
-            .map(|b| TrafficPoint::Bucket {
-                timestamp: format_time(b.timestamp, &tz),
-                packets: b.packets,
-                bytes: b.bytes,
-            })
-            .collect(),
-    }))
+    let mut headers = HeaderMap::new();
+    if let (Some(counted), TrafficSeries::Packets(ps)) = (counted, &series) {
+        headers.insert(COUNTED_HEADER, HeaderValue::from(counted));
+        let rows = ps.len() as u64;
+        let why = if rows >= u64::from(MAX_RAW_POINTS) && counted > rows {
+            Some(format!(
+                "the newest {MAX_RAW_POINTS} of {counted} packets are listed (the raw form's bound); ask with ?bucket=30s for counts of every packet"
+            ))
+        } else if counted > rows {
+            Some(format!(
+                "{rows} of {counted} packets are listed: busy seconds are stored as a sample (network.packets.max_per_second); ask with ?bucket=30s for counts of every packet"
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = why.and_then(|w| HeaderValue::from_str(&w).ok()) {
+            headers.insert(INCOMPLETE_HEADER, why);
+        }
+    }
+    Ok((
+        headers,
+        Json(match series {
+            TrafficSeries::Packets(ps) => ps
+                .into_iter()
+                .map(|p| TrafficPoint::Packet {
+                    timestamp: format_time(p.timestamp, &tz),
+                    packet_size: p.packet_size,
+                })
+                .collect(),
+            TrafficSeries::Buckets(bs) => bs
+                .into_iter()
+                .map(|b| TrafficPoint::Bucket {
+                    timestamp: format_time(b.timestamp, &tz),
+                    packets: b.packets,
+                    bytes: b.bytes,
+                })
+                .collect::<Vec<_>>(),
+        }),
+    ))
 }
 
 /// `30s`, `5m`, `1h`, `1d` or plain seconds; 1 s to 1 day.
@@ -250,19 +365,27 @@ pub fn parse_bucket(text: &str) -> ApiResult<u32> {
 }
 
 /// Most recent packets, newest first
-#[utoipa::path(get, path = "/packets/recent", tag = "netwatch", params(Limit),
-    responses((status = 200, body = Vec<PacketView>), (status = 422, body = crate::error::ErrorBody)))]
+///
+/// NetWatch's five keys; `extended=true` adds `src_port` and `dst_port`, null when the
+/// packet has none (ICMP, ARP, or POSTed without ports).
+#[utoipa::path(get, path = "/packets/recent", tag = "netwatch", params(Limit, Shape),
+    responses((status = 200, body = Vec<PacketRow>), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn recent_packets(
     State(state): State<AppState>,
     Query(q): Query<Limit>,
-) -> ApiResult<Json<Vec<PacketView>>> {
+    Query(shape): Query<Shape>,
+) -> ApiResult<Json<Vec<PacketRow>>> {
+    let extended = shape.extended()?;
     let limit = q.resolve(20, 1000)? as u32;
     let tz = state.config.timezone.clone();
     let packets = state
         .query(move |store| store.recent_packets(limit))
         .await?;
     Ok(Json(
-        packets.iter().map(|p| PacketView::new(p, &tz)).collect(),
+        packets
+            .iter()
+            .map(|p| PacketRow::new(p, &tz, extended))
+            .collect(),
     ))
 }
 

@@ -120,7 +120,7 @@ pub(super) fn alert(row: &Row<'_>) -> Decoded<Alert> {
 }
 
 pub(super) const PACKET_COLUMNS: &str = "time, iface, src_ip, dst_ip, src_port, dst_port, \
-     protocol, tcp_flags, icmp_type, icmp_code, icmp_quoted, wire_len, ip_len";
+     protocol, tcp_flags, icmp_type, icmp_code, icmp_quoted, wire_len, ip_len, no_ports";
 
 pub(super) fn packet(row: &Row<'_>) -> Decoded<PacketMeta> {
     let icmp_type: Option<u8> = row.get(8)?;
@@ -148,6 +148,7 @@ pub(super) fn packet(row: &Row<'_>) -> Decoded<PacketMeta> {
         },
         wire_len: row.get(11)?,
         ip_len: row.get(12)?,
+        no_ports: row.get(13)?,
     })
 }
 

@@ -223,6 +223,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ",
     // 5: the traffic rollups per 10 s, minute, 10 minutes and hour, backfilled.
     include_str!("migrations/5_traffic_tiers.sql"),
+    // 6: all-time totals per host kept by triggers on the hour tier; packets' no_ports.
+    include_str!("migrations/6_host_totals.sql"),
 ];
 
 /// The schema version this build writes.

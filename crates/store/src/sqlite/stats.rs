@@ -1,5 +1,5 @@
 //! NetWatch's traffic statistics, read from the rollup tiers (see `tiers`) so a range
-//! costs rows per hour, not per second, and raw traffic points sampled from the packets.
+//! costs rows per hour, not per second, and raw traffic points from the packets.
 
 use super::query::u64_of;
 use super::read::collect;
@@ -12,7 +12,7 @@ use crate::store::{MAX_RAW_POINTS, clamp_limit};
 use crate::{Result, StoreError};
 use netsnoop_core::Ts;
 use netsnoop_core::net::rollup::Counts;
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use rusqlite::{Connection, params, params_from_iter};
 use rustc_hash::FxHashMap;
 
 /// The range's seconds split over every tier.
@@ -29,6 +29,9 @@ fn args(spans: &Spans, extra: &[i64]) -> Vec<i64> {
 }
 
 pub(super) fn summary(conn: &Connection, range: TimeRange) -> Result<Summary> {
+    if range == TimeRange::ALL {
+        return summary_all(conn);
+    }
     let doing = "computing the traffic summary";
     let spans = spans(range);
     let sql = format!(
@@ -56,12 +59,70 @@ pub(super) fn summary(conn: &Connection, range: TimeRange) -> Result<Summary> {
     })
 }
 
+/// All time, from the running totals (migration 6): a sum over the hour rows, and host
+/// counts and top lists read off the per-host totals and their indexes. The same
+/// figures the hour tier gives a range without bounds, at a cost that does not grow
+/// with the number of hosts.
+fn summary_all(conn: &Connection) -> Result<Summary> {
+    let doing = "computing the all-time traffic summary";
+    conn.prepare_cached(
+        "SELECT coalesce(sum(packets), 0), coalesce(sum(bytes), 0),
+                max(coalesce(max(unique_src), 0),
+                    (SELECT hosts FROM traffic_host_counts WHERE family = 'src')),
+                max(coalesce(max(unique_dst), 0),
+                    (SELECT hosts FROM traffic_host_counts WHERE family = 'dst'))
+         FROM traffic_seconds_1h",
+    )
+    .and_then(|mut s| {
+        s.query_row([], |r| {
+            Ok(Summary {
+                total_packets: u64_of(r.get(0)?),
+                total_bytes: u64_of(r.get(1)?),
+                unique_sources: u64_of(r.get(2)?),
+                unique_destinations: u64_of(r.get(3)?),
+            })
+        })
+    })
+    .map_err(StoreError::sql(doing))
+}
+
+fn top_talkers_all(conn: &Connection, limit: u32, by: TalkerOrder) -> Result<Vec<Talker>> {
+    // Both orders walk an index of the totals: packets then bytes, or bytes then packets,
+    // ties by address, as the ranged query sorts.
+    let sql = match by {
+        TalkerOrder::Packets => {
+            "SELECT ip, packets, bytes FROM traffic_src_total
+             ORDER BY packets DESC, bytes DESC, ip LIMIT ?1"
+        }
+        TalkerOrder::Bytes => {
+            "SELECT ip, packets, bytes FROM traffic_src_total
+             ORDER BY bytes DESC, packets DESC, ip LIMIT ?1"
+        }
+    };
+    collect(
+        conn,
+        sql,
+        [clamp_limit(limit)],
+        "listing all-time top talkers",
+        |r| {
+            Ok(Talker {
+                src_ip: r.get(0)?,
+                packets: u64_of(r.get(1)?),
+                bytes: u64_of(r.get(2)?),
+            })
+        },
+    )
+}
+
 pub(super) fn top_talkers(
     conn: &Connection,
     range: TimeRange,
     limit: u32,
     by: TalkerOrder,
 ) -> Result<Vec<Talker>> {
+    if range == TimeRange::ALL {
+        return top_talkers_all(conn, limit, by);
+    }
     let hosts = per_host(conn, "traffic_src", &spans(range), "listing top talkers")?;
     let mut talkers: Vec<Talker> = hosts
         .into_iter()
@@ -175,53 +236,21 @@ pub(super) fn traffic_over_time(
     Ok(TrafficSeries::Buckets(buckets))
 }
 
-/// Every stored packet in the range when there are at most [`MAX_RAW_POINTS`];
-/// otherwise the first packet of each of that many equal slices of the time they span,
-/// so the points cover the whole range (not only its newest seconds) at a cost of one
-/// primary-key seek per point, however many packets the range holds.
+/// Every stored packet in the range, oldest first, when there are at most
+/// [`MAX_RAW_POINTS`]; past that the newest [`MAX_RAW_POINTS`] of them (the live end of
+/// a chart stays exact). Never a sample: a client that counts rows counts packets.
 fn raw_points(conn: &Connection, range: TimeRange) -> Result<Vec<PacketPoint>> {
-    let doing = "listing traffic over time";
     let (since, until) = range.micros();
-    let max = i64::from(MAX_RAW_POINTS);
-    let some = "SELECT time, wire_len FROM packets WHERE time >= ?1 AND time < ?2
-                ORDER BY time, seq LIMIT ?3";
-    let held: i64 = conn
-        .prepare_cached(
-            "SELECT count(*) FROM (SELECT 1 FROM packets WHERE time >= ?1 AND time < ?2 LIMIT ?3)",
-        )
-        .and_then(|mut s| s.query_row(params![since, until, max + 1], |r| r.get(0)))
-        .map_err(StoreError::sql(doing))?;
-    if held <= max {
-        return collect(conn, some, params![since, until, max], doing, |r| {
-            Ok(point(r)?)
-        });
-    }
-    let edge = |sql: &str| -> Result<i64> {
-        conn.prepare_cached(sql)
-            .and_then(|mut s| s.query_row(params![since, until], |r| r.get(0)))
-            .map_err(StoreError::sql(doing))
-    };
-    let first =
-        edge("SELECT time FROM packets WHERE time >= ?1 AND time < ?2 ORDER BY time LIMIT 1")?;
-    let last =
-        edge("SELECT time FROM packets WHERE time >= ?1 AND time < ?2 ORDER BY time DESC LIMIT 1")?;
-    // i128: span × slice index may not fit an i64.
-    let span = i128::from(last) - i128::from(first) + 1;
-    let mut stmt = conn.prepare_cached(some).map_err(StoreError::sql(doing))?;
-    let mut points = Vec::with_capacity(MAX_RAW_POINTS as usize);
-    for i in 0..i128::from(max) {
-        let lo = first + (span * i / i128::from(max)) as i64;
-        let hi = first + (span * (i + 1) / i128::from(max)) as i64;
-        if lo < hi
-            && let Some(p) = stmt
-                .query_row(params![lo, hi, 1], point)
-                .optional()
-                .map_err(StoreError::sql(doing))?
-        {
-            points.push(p);
-        }
-    }
-    Ok(points)
+    collect(
+        conn,
+        "SELECT time, wire_len FROM (
+             SELECT time, seq, wire_len FROM packets WHERE time >= ?1 AND time < ?2
+             ORDER BY time DESC, seq DESC LIMIT ?3)
+         ORDER BY time, seq",
+        params![since, until, i64::from(MAX_RAW_POINTS)],
+        "listing traffic over time",
+        |r| Ok(point(r)?),
+    )
 }
 
 fn point(r: &rusqlite::Row<'_>) -> rusqlite::Result<PacketPoint> {

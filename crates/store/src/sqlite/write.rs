@@ -15,11 +15,11 @@ use std::net::IpAddr;
 use std::sync::OnceLock;
 
 const PACKET_COLUMNS: &str = "time, seq, iface, src_ip, dst_ip, src_port, dst_port, protocol, \
-     tcp_flags, icmp_type, icmp_code, icmp_quoted, wire_len, ip_len";
-const PACKET_PARAMS: usize = 14;
+     tcp_flags, icmp_type, icmp_code, icmp_quoted, wire_len, ip_len, no_ports";
+const PACKET_PARAMS: usize = 15;
 
 /// Rows per multi-row packet INSERT: one statement step per 64 rows instead of per row;
-/// 64 × 14 parameters stay far under SQLite's limit.
+/// 64 × 15 parameters stay far under SQLite's limit.
 pub(crate) const PACKET_ROWS_PER_INSERT: usize = 64;
 
 /// The severity as a sortable integer (0 info … 4 critical), so "min severity" is `>=`.
@@ -378,6 +378,7 @@ fn bind_packet(
         &quoted,
         &p.wire_len,
         &p.ip_len,
+        &p.no_ports,
     ];
     for (i, v) in values.iter().enumerate() {
         stmt.raw_bind_parameter(base + i + 1, v)?;

@@ -65,6 +65,7 @@ pub fn packet(time: Ts, src: &str, dst: &str, protocol: Protocol, len: u32) -> P
         icmp: None,
         wire_len: len,
         ip_len: len.saturating_sub(14),
+        no_ports: false,
     }
 }
 
