@@ -178,13 +178,16 @@ export function normHealth(j) {
   };
 }
 
+// NetWatch's paths answer with NetWatch's keys only; this switch adds ours (bytes, ports).
+const EXTENDED = { extended: 'true' };
+
 // One function per endpoint; panels call these, never fetch directly.
 export const api = {
-  summary: (range) => getJSON('stats/summary', rangeParams(range)).then(normSummary),
-  talkers: (range, by) => getJSON('stats/top-talkers', { ...rangeParams(range), limit: 10, by }).then((j) => list(j, 'items').map(normTalker)),
-  protocols: (range) => getJSON('stats/protocol-distribution', rangeParams(range)).then((j) => list(j, 'items').map(normProtocol)),
-  traffic: (range) => getJSON('stats/traffic-over-time', { ...rangeParams(range), bucket: bucketFor(range) }).then((j) => list(j, 'items', 'buckets').map(normTrafficPoint)),
-  packets: (limit = 50) => getJSON('packets/recent', { limit }).then((j) => list(j, 'items', 'packets').map(normPacket)),
+  summary: (range) => getJSON('stats/summary', { ...rangeParams(range), ...EXTENDED }).then(normSummary),
+  talkers: (range, by) => getJSON('stats/top-talkers', { ...rangeParams(range), limit: 10, by, ...EXTENDED }).then((j) => list(j, 'items').map(normTalker)),
+  protocols: (range) => getJSON('stats/protocol-distribution', { ...rangeParams(range), ...EXTENDED }).then((j) => list(j, 'items').map(normProtocol)),
+  traffic: (range) => getJSON('stats/traffic-over-time', { ...rangeParams(range), bucket: bucketFor(range), ...EXTENDED }).then((j) => list(j, 'items', 'buckets').map(normTrafficPoint)),
+  packets: (limit = 50) => getJSON('packets/recent', { limit, ...EXTENDED }).then((j) => list(j, 'items', 'packets').map(normPacket)),
   // The biggest flows by bytes ({recent, top} on the wire).
   flows: () => getJSON('flows', { limit: 20 }).then((j) => list(j, 'top', 'items', 'flows').map(normFlow)),
   // Active alerts of every kind (/alerts alone lists only network ones, as NetWatch did).

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normAlert, normHealth, normProcEvent, normSystem, normProcesses, normTalker, rangeParams, bucketFor } from '../../js/api.js';
+import { api, normAlert, normHealth, normProcEvent, normSystem, normProcesses, normTalker, rangeParams, bucketFor } from '../../js/api.js';
 import { perHour } from '../../js/panels/anomaly-history.js';
 import { offenders } from '../../js/panels/offenders.js';
 import { buildTree } from '../../js/panels/proc-tree.js';
@@ -111,4 +111,26 @@ test('index.html preloads every module, so the graph loads in one round trip', a
   }
   assert.ok(!/innerHTML|outerHTML|insertAdjacentHTML|document\.write/.test(modules.map((m) => fs.readFileSync(path.join(web, m), 'utf8')).join('\n')),
     'no module parses strings as HTML');
+});
+
+test('the dashboard asks NetWatch paths for our extra fields (bytes, ports)', async () => {
+  const asked = [];
+  const saved = { fetch: globalThis.fetch, document: globalThis.document };
+  globalThis.document = { baseURI: 'http://127.0.0.1:8000/' };
+  globalThis.fetch = async (url) => {
+    asked.push(new URL(url));
+    const body = url.pathname.endsWith('top-talkers') ? [{ src_ip: '10.0.0.1', count: 3, bytes: 900 }] : [];
+    return { ok: true, json: async () => body };
+  };
+  try {
+    const talkers = await api.talkers('1h', 'bytes');
+    assert.equal(talkers[0].bytes, 900);
+    await api.protocols('1h');
+    await api.packets(10);
+  } finally {
+    globalThis.fetch = saved.fetch;
+    globalThis.document = saved.document;
+  }
+  assert.equal(asked.length, 3);
+  for (const url of asked) assert.equal(url.searchParams.get('extended'), 'true', url.href);
 });

@@ -121,6 +121,20 @@ fn kolkata_is_one_setting_away() {
 }
 
 #[test]
+fn the_csv_time_format_takes_a_strftime_pattern_and_refuses_one_jiff_cannot_render() {
+    let c = parse(
+        "[logs]\ncsv_time_format = \"%Y-%m-%d %H:%M:%S %Z\"\n",
+        Path::new(FILE),
+    )
+    .unwrap();
+    assert_eq!(c.logs.csv_time_format.as_deref(), Some("%Y-%m-%d %H:%M:%S %Z"));
+    let msg = refuse("[logs]\ncsv_time_format = \"%Y-%m-%d %\"\n");
+    assert!(msg.contains("logs.csv_time_format"), "{msg}");
+    let msg = refuse("[logs]\ncsv_time_format = \" \"\n");
+    assert!(msg.contains("RFC 3339"), "{msg}");
+}
+
+#[test]
 fn bad_toml_is_refused_with_the_line() {
     let msg = refuse("[logs\nkeep = 3\n");
     assert!(msg.contains("not valid TOML"), "{msg}");
