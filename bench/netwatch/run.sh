@@ -64,7 +64,7 @@ if [ -n "${NETWATCH_DIR:-}" ] && [ -n "${NETWATCH_PY:-}" ] && [ -n "${PG_BIN:-}"
     | psql -c "COPY packets (timestamp, src_ip, dst_ip, protocol, packet_size) FROM STDIN"
   psql -c "ANALYZE packets"
   load_nw=$(awk -v s="$t0" -v e="$(date +%s.%N)" 'BEGIN{printf "%.0f", e-s}')
-  (cd "$NETWATCH_DIR/backend" && DATABASE_URL=postgresql://netwatch@127.0.0.1:18933/postgres \
+  (cd "$NETWATCH_DIR/backend" && DATABASE_URL=postgresql+psycopg2://netwatch@127.0.0.1:18933/postgres \
     exec "$NETWATCH_PY" -m uvicorn main:app --host 127.0.0.1 --port 18932 --log-level warning) &
   pids+=($!)
   wait_http http://127.0.0.1:18932/stats/protocol-distribution
@@ -92,7 +92,11 @@ for path in "${paths[@]}"; do
   if [ -n "$nw" ]; then
     nreq=$requests; case $path in /stats/summary|/stats/top-talkers) nreq=$(( requests < 10 ? requests : 10 ));; esac
     read -r w50 w99 < <(python3 "$here/latency.py" 127.0.0.1 18932 "$path" "$nreq")
-    echo "| \`$path\` | $n50 ms | $n99 ms | $w50 ms | $w99 ms | $(awk -v a="$w50" -v b="$n50" 'BEGIN{printf "%.0f×", a/b}') |"
+    if [[ $w50 == HTTP-* ]]; then
+      echo "| \`$path\` | $n50 ms | $n99 ms | ${w50/-/ } | (NetWatch's own error) | — |"
+    else
+      echo "| \`$path\` | $n50 ms | $n99 ms | $w50 ms | $w99 ms | $(awk -v a="$w50" -v b="$n50" 'BEGIN{printf "%.0f×", a/b}') |"
+    fi
   else
     echo "| \`$path\` | $n50 ms | $n99 ms |"
   fi

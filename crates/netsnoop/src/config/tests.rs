@@ -127,7 +127,10 @@ fn the_csv_time_format_takes_a_strftime_pattern_and_refuses_one_jiff_cannot_rend
         Path::new(FILE),
     )
     .unwrap();
-    assert_eq!(c.logs.csv_time_format.as_deref(), Some("%Y-%m-%d %H:%M:%S %Z"));
+    assert_eq!(
+        c.logs.csv_time_format.as_deref(),
+        Some("%Y-%m-%d %H:%M:%S %Z")
+    );
     let msg = refuse("[logs]\ncsv_time_format = \"%Y-%m-%d %\"\n");
     assert!(msg.contains("logs.csv_time_format"), "{msg}");
     let msg = refuse("[logs]\ncsv_time_format = \" \"\n");

@@ -292,11 +292,12 @@ pub async fn traffic_over_time(
         .query(move |store| {
             let series = store.traffic_over_time(range, bucket)?;
             // The rollups count every packet, stored or not; minutes are cheap to sum.
-            let counted = match (&series, store.traffic_over_time(range, Some(60))?) {
-                (TrafficSeries::Packets(_), TrafficSeries::Buckets(bs)) => {
-                    Some(bs.iter().map(|b| b.packets).sum::<u64>())
-                }
-                _ => None,
+            let counted = match &series {
+                TrafficSeries::Packets(_) => match store.traffic_over_time(range, Some(60))? {
+                    TrafficSeries::Buckets(bs) => Some(bs.iter().map(|b| b.packets).sum::<u64>()),
+                    TrafficSeries::Packets(_) => None,
+                },
+                TrafficSeries::Buckets(_) => None,
             };
             Ok((series, counted))
         })

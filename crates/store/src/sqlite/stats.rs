@@ -87,8 +87,8 @@ fn summary_all(conn: &Connection) -> Result<Summary> {
 }
 
 fn top_talkers_all(conn: &Connection, limit: u32, by: TalkerOrder) -> Result<Vec<Talker>> {
-    // Both orders walk an index of the totals: packets then bytes, or bytes then packets,
-    // ties by address, as the ranged query sorts.
+    // By packets (NetWatch's order) walks the totals' index; by bytes scans the totals
+    // (one row per host) with a bounded sort. Ties by address, as the ranged query sorts.
     let sql = match by {
         TalkerOrder::Packets => {
             "SELECT ip, packets, bytes FROM traffic_src_total
