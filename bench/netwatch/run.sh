@@ -27,7 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT
 end=$(( $(date +%s) - 60 ))
-paths=(/stats/summary /stats/top-talkers /stats/protocol-distribution /packets/recent?limit=30 /alerts)
+paths=(/stats/summary /stats/top-talkers "/stats/top-talkers?by=bytes" /stats/protocol-distribution /packets/recent?limit=30 /alerts)
 
 wait_http() { for _ in $(seq 300); do curl -sf "$1" >/dev/null && return; sleep 0.2; done; echo "bench/netwatch: $1 never answered" >&2; exit 1; }
 
