@@ -117,8 +117,20 @@ impl Worker {
         // Large bursts go in several transactions so one never grows without bound.
         let size = self.opts.max_batch_records.max(1);
         let mut lost: Vec<(Range<usize>, String)> = Vec::new();
+        let mut store_failed = false;
         for (i, chunk) in pending.chunks(size).enumerate() {
             let at = i * size;
+            if store_failed {
+                // The database or its disk just failed: the rest would fail the same way
+                // (each after its own busy wait), so it is lost with the chunk before.
+                let why = lost.last().map(|(_, why)| why.clone()).unwrap_or_default();
+                self.counters
+                    .records_failed
+                    .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                self.counters.episodes.failed(chunk.len() as u64, &why);
+                lost.push((at..at + chunk.len(), why));
+                continue;
+            }
             let Err(e) = self.write(chunk) else { continue };
             if chunk.len() > 1 && e.is_about_a_record() {
                 // One bad record must not cost the thousands around it: retry one by
@@ -132,6 +144,7 @@ impl Worker {
             } else {
                 self.failed(chunk.len() as u64, &e);
                 lost.push((at..at + chunk.len(), e.to_string()));
+                store_failed = !e.is_about_a_record();
             }
         }
         for (covered, ack) in self.acks.drain(..) {
