@@ -59,7 +59,7 @@ pub struct WriterStats {
     /// Packet rows removed to respect the packet row cap.
     pub packets_capped: u64,
     /// Set while writes fail (disk full, read-only, I/O errors): a degraded mode.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing: Option<WriteFailing>,
 }
 
