@@ -98,7 +98,9 @@ impl<S: Sink> Sink for SampledPackets<S> {
     }
 
     fn accept_durable(&mut self, records: &[Record], acks: &mut Vec<Ack>) -> anyhow::Result<()> {
-        self.sampled(records, |inner, records| inner.accept_durable(records, acks))
+        self.sampled(records, |inner, records| {
+            inner.accept_durable(records, acks)
+        })
     }
 
     fn flush(&mut self) -> anyhow::Result<()> {

@@ -84,7 +84,12 @@ mod tests {
         let (tx, rx) = mpsc::channel();
         drop(Ack::new(move |r| tx.send(r).unwrap()));
         let answer = rx.recv().unwrap();
-        assert!(answer.unwrap_err().0.contains("dropped before it was stored"));
+        assert!(
+            answer
+                .unwrap_err()
+                .0
+                .contains("dropped before it was stored")
+        );
     }
 
     #[test]

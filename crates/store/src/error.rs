@@ -47,7 +47,7 @@ pub enum StoreError {
 
     /// The file could not be opened or created.
     #[error(
-        "cannot open database {path}: {source}. Check that the directory exists and is writable by this user, or choose another --data-dir"
+        "cannot open database {path}: {source}. Check that the directory exists and is writable by this user and that its disk has free space, or choose another --data-dir"
     )]
     Open {
         /// The database file.
@@ -137,10 +137,7 @@ impl StoreError {
             StoreError::Sqlite {
                 source: rusqlite::Error::SqliteFailure(e, _),
                 ..
-            } => matches!(
-                e.code,
-                C::ConstraintViolation | C::TooBig | C::TypeMismatch
-            ),
+            } => matches!(e.code, C::ConstraintViolation | C::TooBig | C::TypeMismatch),
             _ => false,
         }
     }

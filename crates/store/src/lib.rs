@@ -33,6 +33,7 @@ mod sqlite;
 mod store;
 mod writer;
 
+pub use ack::{Ack, AckedBatch, NotStored};
 pub use error::{Result, StoreError};
 pub use model::{
     AlertFilter, FlowOrder, LossTotal, PacketPoint, ProcessSampleRow, ProtocolCount,
@@ -42,7 +43,6 @@ pub use model::{
 pub use retention::RetentionConfig;
 pub use sqlite::SqliteStore;
 pub use store::{MAX_LIMIT, MAX_RAW_POINTS, Store};
-pub use ack::{Ack, AckedBatch, NotStored};
 pub use writer::{WriteFailing, Writer, WriterHandle, WriterOptions, WriterStats, spawn_writer};
 
 use std::path::Path;

@@ -75,7 +75,11 @@ fn concurrent_acknowledged_batches_share_one_transaction() {
     assert_eq!(answered, (0..51).collect::<Vec<_>>());
     let stats = writer.shutdown();
     assert_eq!(stats.records_written, 51 * 4);
-    assert!(stats.batches <= 2, "{} transactions for 51 batches", stats.batches);
+    assert!(
+        stats.batches <= 2,
+        "{} transactions for 51 batches",
+        stats.batches
+    );
     assert_eq!(store.stats().unwrap().rows["packets"], 51 * 4);
 }
 
@@ -92,14 +96,23 @@ fn a_batch_that_cannot_be_committed_is_answered_not_stored_and_the_episode_ends_
     // The writer gives up after SQLite's 5 s busy timeout.
     let (_, outcome) = answers.recv_timeout(Duration::from_secs(60)).unwrap();
     let why = outcome.unwrap_err().0;
-    assert!(why.contains("nothing from it is stored") && why.contains("locked"), "{why}");
+    assert!(
+        why.contains("nothing from it is stored") && why.contains("locked"),
+        "{why}"
+    );
     let failing = writer.stats().failing.expect("a failure episode");
-    assert_eq!((failing.records_failed, failing.transactions_failed), (10, 1));
+    assert_eq!(
+        (failing.records_failed, failing.transactions_failed),
+        (10, 1)
+    );
     other.execute_batch("ROLLBACK").unwrap();
 
     let (mut ack, answers) = acks(1);
     writer.send_durable(records(8, 10), vec![ack.pop().unwrap()]);
-    assert_eq!(answers.recv_timeout(Duration::from_secs(60)).unwrap().1, Ok(()));
+    assert_eq!(
+        answers.recv_timeout(Duration::from_secs(60)).unwrap().1,
+        Ok(())
+    );
     let stats = writer.shutdown();
     assert_eq!(stats.failing, None, "the commit ended the episode");
     assert_eq!((stats.records_failed, stats.records_written), (10, 10));

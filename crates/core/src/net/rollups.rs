@@ -340,7 +340,11 @@ mod tests {
         parts.extend(parted.tick(Ts::from_secs(8)));
         let parts = seconds(parts);
         let whole = &seconds(whole.tick(Ts::from_secs(8)))[0];
-        assert_eq!(parts.len(), 4, "three checkpoints with news, then the close");
+        assert_eq!(
+            parts.len(),
+            4,
+            "three checkpoints with news, then the close"
+        );
         assert_eq!(parts[3].total.packets, 1, "the close holds what came after");
         let sum = |f: fn(&TrafficSecond) -> u64| parts.iter().map(f).sum::<u64>();
         assert_eq!(sum(|t| t.total.packets), whole.total.packets);

@@ -70,7 +70,10 @@ fn acknowledged_packets_survive_sigkill_at_random_points_during_concurrent_inges
             .collect();
         let deadline = Instant::now() + Duration::from_secs(20);
         while !first_ack.load(Ordering::SeqCst) {
-            assert!(Instant::now() < deadline, "nothing acknowledged in run {run}");
+            assert!(
+                Instant::now() < deadline,
+                "nothing acknowledged in run {run}"
+            );
             std::thread::sleep(Duration::from_millis(5));
         }
         // A random point in the next 0.6 s of ingest.

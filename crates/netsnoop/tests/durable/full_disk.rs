@@ -71,10 +71,15 @@ fn a_full_disk_is_a_degraded_mode_that_refuses_ingest_and_recovers_by_itself() {
     std::fs::create_dir(&data).unwrap();
     let mut server = Server::start(&data);
     let addr = server.addr;
-    assert_eq!(http(addr, "POST", "/packets", &batch(1, 0, 100, now_secs())).0, 200);
+    assert_eq!(
+        http(addr, "POST", "/packets", &batch(1, 0, 100, now_secs())).0,
+        200
+    );
     let mut acked: Vec<(u8, u32)> = (0..100).map(|n| (1, n)).collect();
     assert_eq!(
-        get_json(addr, "/health")["degraded"].as_array().map(Vec::len),
+        get_json(addr, "/health")["degraded"]
+            .as_array()
+            .map(Vec::len),
         Some(0)
     );
 
@@ -94,7 +99,10 @@ fn a_full_disk_is_a_degraded_mode_that_refuses_ingest_and_recovers_by_itself() {
             other => panic!("{other}: {body}"),
         }
         next += 2000;
-        assert!(Instant::now() < deadline, "a full disk never refused a batch");
+        assert!(
+            Instant::now() < deadline,
+            "a full disk never refused a batch"
+        );
     }
     let health = get_json(addr, "/health");
     assert_eq!(health["status"], "degraded", "{health}");
@@ -109,7 +117,10 @@ fn a_full_disk_is_a_degraded_mode_that_refuses_ingest_and_recovers_by_itself() {
         mode["effect"].as_str().unwrap().contains("records lost"),
         "{mode}"
     );
-    assert!(mode["fix"].as_str().unwrap().contains("free space"), "{mode}");
+    assert!(
+        mode["fix"].as_str().unwrap().contains("free space"),
+        "{mode}"
+    );
     // Twenty refused batches of 2,000 records: one line when the failures began.
     let began = lines_with(&server, "store writes are failing");
     let ended = lines_with(&server, "store writes work again");

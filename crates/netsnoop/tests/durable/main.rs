@@ -15,7 +15,12 @@ use std::time::{Duration, Instant};
 fn a_batch_answered_stored_survives_an_immediate_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(dir.path());
-    let (status, body) = http(server.addr, "POST", "/packets", &batch(1, 0, 50, now_secs()));
+    let (status, body) = http(
+        server.addr,
+        "POST",
+        "/packets",
+        &batch(1, 0, 50, now_secs()),
+    );
     assert_eq!(status, 200, "{body}");
     assert!(body.contains(r#""status":"stored""#), "{body}");
     server.kill9();
@@ -26,7 +31,10 @@ fn a_batch_answered_stored_survives_an_immediate_sigkill() {
         .filter(|id| !stored.packets.contains(id))
         .collect();
     assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
-    assert_eq!(stored.counted, 50, "the rollups count what was acknowledged");
+    assert_eq!(
+        stored.counted, 50,
+        "the rollups count what was acknowledged"
+    );
     assert_eq!(stored.integrity, "ok");
 }
 
@@ -60,7 +68,10 @@ fn sigterm_answers_503_to_new_batches_and_keeps_every_acknowledged_one() {
     let mut server = Server::start(dir.path());
     let addr = server.addr;
     // Warm up: the database exists and the first commit is done.
-    assert_eq!(http(addr, "POST", "/packets", &batch(9, 0, 1, now_secs())).0, 200);
+    assert_eq!(
+        http(addr, "POST", "/packets", &batch(9, 0, 1, now_secs())).0,
+        200
+    );
 
     // Writers post until the server is gone, each remembering what was acknowledged.
     let writers: Vec<_> = (0..4u8)
@@ -122,7 +133,14 @@ fn sigterm_answers_503_to_new_batches_and_keeps_every_acknowledged_one() {
             .into_iter()
             .filter(|n| !stored.packets.contains(&identity(w, *n)))
             .collect();
-        assert!(lost.is_empty(), "writer {w}: acknowledged but lost: {lost:?}");
+        assert!(
+            lost.is_empty(),
+            "writer {w}: acknowledged but lost: {lost:?}"
+        );
     }
-    assert!(stored.counted >= total, "{} counted < {total} acknowledged", stored.counted);
+    assert!(
+        stored.counted >= total,
+        "{} counted < {total} acknowledged",
+        stored.counted
+    );
 }

@@ -99,7 +99,9 @@ impl Episodes {
     pub(super) fn bad_record(&self, error: &str) {
         let mut b = self.bad_records.lock().unwrap_or_else(|p| p.into_inner());
         b.since_logged += 1;
-        if b.last_logged.is_none_or(|t| t.elapsed() >= RECORD_LOG_EVERY) {
+        if b.last_logged
+            .is_none_or(|t| t.elapsed() >= RECORD_LOG_EVERY)
+        {
             tracing::error!(
                 records = b.since_logged,
                 "records could not be stored and were skipped: {error}"

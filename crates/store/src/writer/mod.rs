@@ -250,4 +250,3 @@ pub fn spawn_writer(store: Arc<dyn Store>, opts: WriterOptions) -> Writer {
         thread: Some(thread),
     }
 }
-
