@@ -119,9 +119,16 @@ impl Pipeline {
         if let Some(intake) = self.intake.take() {
             // From here POST /packets answers 503; what it took before is all run.
             intake.close();
-            let mut taken = Vec::new();
-            intake.drain(|batch| taken.push(batch));
-            self.ingest_acked(taken);
+            let (mut group, mut events) = (Vec::new(), 0);
+            intake.drain(|batch| {
+                events += batch.events.len();
+                group.push(batch);
+                if events >= GROUP_EVENTS {
+                    self.ingest_acked(std::mem::take(&mut group));
+                    events = 0;
+                }
+            });
+            self.ingest_acked(group);
         }
         self.drain(&input);
         self.finish(reason)
