@@ -114,8 +114,14 @@ impl Worker {
             return;
         }
         let pending = std::mem::take(&mut self.pending);
-        // Large bursts go in several transactions so one never grows without bound.
-        let size = self.opts.max_batch_records.max(1);
+        // Large bursts go in several transactions so one never grows without bound, but
+        // acknowledged records go in one, so a failure never stores part of a batch that
+        // is answered "not stored" (the pipeline bounds what one round holds).
+        let size = if self.acks.is_empty() {
+            self.opts.max_batch_records.max(1)
+        } else {
+            pending.len().max(1)
+        };
         let mut lost: Vec<(Range<usize>, String)> = Vec::new();
         let mut store_failed = false;
         for (i, chunk) in pending.chunks(size).enumerate() {
@@ -138,12 +144,18 @@ impl Worker {
                 for (j, record) in chunk.iter().enumerate() {
                     if let Err(e) = self.write(std::slice::from_ref(record)) {
                         self.failed(1, &e);
-                        lost.push((at + j..at + j + 1, e.to_string()));
+                        let why = format!(
+                            "a record of this batch could not be stored (the others were): {e}"
+                        );
+                        lost.push((at + j..at + j + 1, why));
                     }
                 }
             } else {
                 self.failed(chunk.len() as u64, &e);
-                lost.push((at..at + chunk.len(), e.to_string()));
+                let why = format!(
+                    "the store could not commit this batch, so nothing from it is stored: {e}"
+                );
+                lost.push((at..at + chunk.len(), why));
                 store_failed = !e.is_about_a_record();
             }
         }
@@ -153,9 +165,7 @@ impl Worker {
                 .find(|(r, _)| r.start < covered.end && covered.start < r.end)
             {
                 None => ack.stored(),
-                Some((_, why)) => ack.fail(format!(
-                    "the store could not commit this batch, so nothing from it is stored: {why}"
-                )),
+                Some((_, why)) => ack.fail(why.clone()),
             }
         }
         self.pending = pending;
