@@ -26,6 +26,11 @@ pub struct WriterOptions {
     pub channel_capacity: usize,
     /// Records committed per transaction at most. Default 5,000.
     pub max_batch_records: usize,
+    /// Records a round of acknowledged batches may gather (from everything already
+    /// queued) before it commits, in one transaction. Default 100,000: the rollups a
+    /// round adds cost the same however many batches share it, so under load rounds
+    /// must grow rather than multiply.
+    pub max_round_records: usize,
     /// Longest a record waits before it is committed. Default 200 ms, so the dashboard
     /// and API see new data within a fraction of a second. Records sent with
     /// [`WriterHandle::send_durable`] do not wait: they are committed as soon as the
@@ -38,6 +43,7 @@ impl Default for WriterOptions {
         WriterOptions {
             channel_capacity: 1024,
             max_batch_records: 5000,
+            max_round_records: 100_000,
             max_delay: Duration::from_millis(200),
         }
     }

@@ -87,7 +87,12 @@ impl Worker {
                     continue;
                 }
             }
-            if self.pending.len() >= self.opts.max_batch_records {
+            let limit = if self.acks.is_empty() {
+                self.opts.max_batch_records
+            } else {
+                self.opts.max_round_records.max(self.opts.max_batch_records)
+            };
+            if self.pending.len() >= limit {
                 self.commit();
                 deadline = None;
             } else if deadline.is_none() {
