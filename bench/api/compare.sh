@@ -5,7 +5,7 @@
 # build then the other, ROUNDS times, so machine load hits both alike. Prints markdown
 # tables of medians over the rounds and the new/old ratios.
 # Usage: bench/api/compare.sh OLD_DIR NEW_DIR [PACKETS=10000000] [DURATION=5s] [ROUNDS=3]
-#        (ONLY=ingest stops after the ingest table)
+#        (ONLY=ingest stops after the ingest table; SINGLE=1 adds single-packet POSTs)
 # Each DIR holds release builds of `netsnoop` and `bench_fill` (target/release and
 # target/release/examples of a checkout).
 set -euo pipefail
@@ -35,21 +35,24 @@ measure() {
     END { printf "%.2f %.2f\n", p50, p99 }'
 }
 median() { tr ' ' '\n' | sort -g | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
-# ingest BIN_DIR NAME PORT: POST /packets batches of 1,000 into a fresh `netsnoop serve`
-# for $duration; prints packets/s.
+# ingest BIN_DIR NAME PORT [SCRIPT PER_REQUEST]: POST /packets (batches of 1,000 by
+# default) into a fresh `netsnoop serve` for $duration; prints packets/s.
 ingest() {
-  local bin=$1 dir=$work/ingest-$2 port=$3 pid
+  local bin=$1 dir=$work/ingest-$2 port=$3 script=${4:-post_batch.lua} per=${5:-1000} pid
   rm -rf "$dir"; mkdir -p "$dir"
   serve "$bin/netsnoop" "$dir" "$port"
   pid=${pids[-1]}
-  wrk -t2 -c64 -d"$duration" -s "$here/post_batch.lua" "http://127.0.0.1:$port/packets" \
-    | awk '/^Requests\/sec:/{printf "%.0f\n", $2 * 1000}'
+  wrk -t2 -c64 -d"$duration" -s "$here/$script" "http://127.0.0.1:$port/packets" \
+    | awk -v per="$per" '/^Requests\/sec:/{printf "%.0f\n", $2 * per}'
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
-oi=() ni=()
+oi=() ni=() os=() ns=()
 for _ in $(seq "$rounds"); do
   oi+=("$(ingest "$old" old 18913)"); ni+=("$(ingest "$new" new 18914)")
+  if [ -n "${SINGLE:-}" ]; then
+    os+=("$(ingest "$old" old 18913 post_single.lua 1)"); ns+=("$(ingest "$new" new 18914 post_single.lua 1)")
+  fi
 done
 echo "## Ingest, old vs new ($(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg))"
 echo
@@ -60,6 +63,15 @@ echo "|---|---|---:|"
 echo "| old | ${oi[*]} | $(echo "${oi[*]}" | median) |"
 echo "| new | ${ni[*]} | $(echo "${ni[*]}" | median) |"
 echo
+if [ -n "${SINGLE:-}" ]; then
+  echo "Single packets per POST, keep-alive, wrk -t2 -c64 -d$duration; packets/s per round."
+  echo
+  echo "| build | rounds | median packets/s |"
+  echo "|---|---|---:|"
+  echo "| old | ${os[*]} | $(echo "${os[*]}" | median) |"
+  echo "| new | ${ns[*]} | $(echo "${ns[*]}" | median) |"
+  echo
+fi
 [ "${ONLY:-}" = ingest ] && exit 0
 
 start "$old" old 18911

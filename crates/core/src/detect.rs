@@ -26,4 +26,11 @@ pub trait Stage: Send {
     fn finish(&mut self, now: Ts) -> Vec<Record> {
         self.tick(now)
     }
+
+    /// Hands out what the stage has counted but not yet emitted, as records that add to
+    /// those emitted before (the open second's rollup so far), so a caller that must make
+    /// every event so far durable and queryable can; state stays open. Default: nothing.
+    fn checkpoint(&mut self, _now: Ts) -> Vec<Record> {
+        Vec::new()
+    }
 }

@@ -21,15 +21,19 @@ pub enum Degraded {
     /// built without clang); argv is read from /proc after the fact and can be missing
     /// for very short processes. The banner names the exact reason.
     NoEbpf,
+    /// The store is open but writes to it fail (disk full, read-only, I/O errors):
+    /// records are lost (counted) and POST /packets answers 503 until a write succeeds.
+    StoreFailing,
 }
 
 impl Degraded {
-    pub const ALL: [Degraded; 5] = [
+    pub const ALL: [Degraded; 6] = [
         Degraded::NoCapturePermission,
         Degraded::NoProcConnector,
         Degraded::NoPsi,
         Degraded::NoStore,
         Degraded::NoEbpf,
+        Degraded::StoreFailing,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +43,7 @@ impl Degraded {
             Degraded::NoPsi => "no_psi",
             Degraded::NoStore => "no_store",
             Degraded::NoEbpf => "no_ebpf",
+            Degraded::StoreFailing => "store_failing",
         }
     }
 
@@ -53,6 +58,9 @@ impl Degraded {
             Degraded::NoStore => "nothing is stored; alerts go to the terminal and log files only",
             Degraded::NoEbpf => {
                 "argv is read from /proc after exec and can be missing for very short processes"
+            }
+            Degraded::StoreFailing => {
+                "writes to the store fail: new records are lost (counted) and POST /packets answers 503 until a write succeeds"
             }
         }
     }
@@ -72,6 +80,9 @@ impl Degraded {
             }
             Degraded::NoEbpf => {
                 "run as root on a kernel >= 5.8 with BTF (/sys/kernel/btf/vmlinux), built with clang"
+            }
+            Degraded::StoreFailing => {
+                "free space on the data disk (or lower store.max_size_mb and the retention limits) and check that the database file is writable; writing resumes by itself"
             }
         }
     }

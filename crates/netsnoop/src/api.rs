@@ -4,9 +4,9 @@
 use crate::commands::Setup;
 use crate::sinks::{SessionEnd, Sink};
 use anyhow::Context;
-use crossbeam_channel::Sender;
-use netsnoop_core::{Degraded, Event, Record};
+use netsnoop_core::{Degraded, Record};
 use netsnoop_server::{AppState, LiveHub, ServerConfig, ServerHandle, SourceStatus};
+use netsnoop_store::intake::IntakeSender;
 use netsnoop_store::{Store, WriterHandle};
 use std::sync::Arc;
 
@@ -56,8 +56,8 @@ pub fn token(setup: &Setup) -> Option<String> {
 /// What the server needs from the session being started.
 pub struct ApiParts {
     pub hub: LiveHub,
-    /// The pipeline's input: POST /packets sends here, like a capture source.
-    pub ingest: Sender<Vec<Event>>,
+    /// The pipeline's intake: POST /packets sends here, and is answered once stored.
+    pub ingest: IntakeSender,
     pub store: Option<Arc<dyn Store>>,
     pub writer: Option<WriterHandle>,
     pub degraded: Vec<Degraded>,
@@ -73,9 +73,16 @@ pub fn start(setup: &Setup, parts: ApiParts) -> anyhow::Result<ServerHandle> {
         timezone: zone(setup),
         ..ServerConfig::default()
     };
-    parts
-        .hub
-        .set_degraded(parts.degraded.iter().copied().map(Into::into).collect());
+    // A failing store is live: /health takes it from the writer while it lasts.
+    parts.hub.set_degraded(
+        parts
+            .degraded
+            .iter()
+            .copied()
+            .filter(|d| *d != Degraded::StoreFailing)
+            .map(Into::into)
+            .collect(),
+    );
     let mut sources: Vec<SourceStatus> = parts
         .sources
         .into_iter()

@@ -8,6 +8,7 @@ use netsnoop_core::net::config::SamplerConfig;
 use netsnoop_core::net::sampler::PacketSampler;
 use netsnoop_core::{Event, Record};
 use netsnoop_linux::capture::{CaptureError, InterfaceCapture};
+use netsnoop_store::Ack;
 use std::net::SocketAddr;
 
 /// One interface's live capture as a pipeline source.
@@ -60,14 +61,13 @@ impl<S: Sink> SampledPackets<S> {
             sampler: PacketSampler::new(cfg),
         }
     }
-}
 
-impl<S: Sink> Sink for SampledPackets<S> {
-    fn name(&self) -> String {
-        self.inner.name()
-    }
-
-    fn accept(&mut self, records: &[Record]) -> anyhow::Result<()> {
+    /// Hands `to_inner` the records with the packets over the rate left out.
+    fn sampled(
+        &mut self,
+        records: &[Record],
+        to_inner: impl FnOnce(&mut S, &[Record]) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
         let keep: Vec<bool> = records
             .iter()
             .map(|r| match r {
@@ -76,7 +76,7 @@ impl<S: Sink> Sink for SampledPackets<S> {
             })
             .collect();
         if keep.iter().all(|k| *k) {
-            return self.inner.accept(records);
+            return to_inner(&mut self.inner, records);
         }
         let kept: Vec<Record> = records
             .iter()
@@ -84,7 +84,23 @@ impl<S: Sink> Sink for SampledPackets<S> {
             .filter(|(_, k)| *k)
             .map(|(r, _)| r.clone())
             .collect();
-        self.inner.accept(&kept)
+        to_inner(&mut self.inner, &kept)
+    }
+}
+
+impl<S: Sink> Sink for SampledPackets<S> {
+    fn name(&self) -> String {
+        self.inner.name()
+    }
+
+    fn accept(&mut self, records: &[Record]) -> anyhow::Result<()> {
+        self.sampled(records, |inner, records| inner.accept(records))
+    }
+
+    fn accept_durable(&mut self, records: &[Record], acks: &mut Vec<Ack>) -> anyhow::Result<()> {
+        self.sampled(records, |inner, records| {
+            inner.accept_durable(records, acks)
+        })
     }
 
     fn flush(&mut self) -> anyhow::Result<()> {

@@ -1,12 +1,20 @@
 //! The pipeline thread: the single owner of every stage and sink. It receives owned
 //! batches from the sources, runs the stages, updates the live snapshot, hands records to
 //! the sinks, ticks about once a second, and on stop drains, finishes and closes.
+//!
+//! Batches from the intake (POST /packets) carry acks: the pipeline takes every such
+//! batch already waiting, runs them, adds the stages' checkpoint (the open second's
+//! rollup so far) and hands records and acks to the sinks together, so the store answers
+//! each ack once the packets and their counts are committed. On stop the intake closes
+//! first (new batches get 503) and every batch it took is run before the sinks close.
 
 use crate::sinks::{SessionEnd, Sink};
 use crate::sources::StopFlag;
 use crate::{events, live};
 use crossbeam_channel::{Receiver, RecvTimeoutError, never, select};
 use netsnoop_core::{Event, Record, SharedLive, Stage, Ts};
+use netsnoop_store::intake::IntakeReceiver;
+use netsnoop_store::{Ack, AckedBatch};
 use std::time::{Duration, Instant};
 
 /// What `now` means for ticks.
@@ -29,9 +37,12 @@ pub struct Pipeline {
     sink_errors: Vec<u64>,
     last_tick: Option<Ts>,
     end: SessionEnd,
+    intake: Option<IntakeReceiver>,
 }
 
 const TICK: Duration = Duration::from_secs(1);
+/// Most events run as one acknowledged group (one checkpoint, one writer message).
+const GROUP_EVENTS: usize = 50_000;
 
 impl Pipeline {
     pub fn new(
@@ -50,7 +61,14 @@ impl Pipeline {
             sink_errors: vec![0; n],
             last_tick: None,
             end: SessionEnd::default(),
+            intake: None,
         }
+    }
+
+    /// Takes acknowledged batches (POST /packets) from `intake` besides the sources.
+    pub fn with_intake(mut self, intake: IntakeReceiver) -> Pipeline {
+        self.intake = Some(intake);
+        self
     }
 
     /// Runs until `stop` delivers a reason (a signal name) or, with event-time clocks,
@@ -63,6 +81,10 @@ impl Pipeline {
     ) -> SessionEnd {
         let mut input_open = true;
         let mut next_flush = Instant::now() + TICK;
+        let acked = match &self.intake {
+            Some(intake) => intake.receiver().clone(),
+            None => never(),
+        };
         let reason = loop {
             let wait = next_flush.saturating_duration_since(Instant::now());
             let rx = if input_open { input.clone() } else { never() };
@@ -72,6 +94,15 @@ impl Pipeline {
                     Err(_) if self.clock == Clock::EventTime => break "end of input".to_string(),
                     // Live mode with no (more) sources: keep running until told to stop.
                     Err(_) => input_open = false,
+                },
+                recv(acked) -> msg => if let Ok(first) = msg {
+                    let mut group = vec![first];
+                    let mut events = group[0].events.len();
+                    while events < GROUP_EVENTS && let Ok(more) = acked.try_recv() {
+                        events += more.events.len();
+                        group.push(more);
+                    }
+                    self.ingest_acked(group);
                 },
                 recv(stop) -> why => break why.unwrap_or_else(|_| "stopped".into()),
                 default(wait) => {}
@@ -85,6 +116,20 @@ impl Pipeline {
             }
         };
         sources_stop.stop();
+        if let Some(intake) = self.intake.take() {
+            // From here POST /packets answers 503; what it took before is all run.
+            intake.close();
+            let (mut group, mut events) = (Vec::new(), 0);
+            intake.drain(|batch| {
+                events += batch.events.len();
+                group.push(batch);
+                if events >= GROUP_EVENTS {
+                    self.ingest_acked(std::mem::take(&mut group));
+                    events = 0;
+                }
+            });
+            self.ingest_acked(group);
+        }
         self.drain(&input);
         self.finish(reason)
     }
@@ -109,6 +154,31 @@ impl Pipeline {
 
     /// Runs one source batch through the stages and hands the records to the sinks.
     pub fn ingest(&mut self, batch: Vec<Event>) {
+        let records = self.stage(batch);
+        self.deliver(&records);
+    }
+
+    /// Runs acknowledged batches through the stages and hands their records, the stages'
+    /// checkpoint and the acks to the sinks in one go.
+    pub fn ingest_acked(&mut self, group: Vec<AckedBatch>) {
+        if group.is_empty() {
+            return;
+        }
+        let mut records = Vec::new();
+        let mut acks = Vec::with_capacity(group.len());
+        for batch in group {
+            records.extend(self.stage(batch.events));
+            acks.push(batch.ack);
+        }
+        let now = crate::time::now();
+        for stage in &mut self.stages {
+            records.extend(stage.checkpoint(now));
+        }
+        self.deliver_durable(&records, acks);
+    }
+
+    /// The records of one batch: each event, followed by what the stages made of it.
+    fn stage(&mut self, batch: Vec<Event>) -> Vec<Record> {
         let mut records = Vec::with_capacity(batch.len());
         for event in batch {
             let now = events::time(&event);
@@ -126,7 +196,7 @@ impl Pipeline {
             records.push(Record::Event(event));
             records.extend(derived);
         }
-        self.deliver(&records);
+        records
     }
 
     fn tick_if_due(&mut self, now: Ts, records: &mut Vec<Record>) {
@@ -163,6 +233,25 @@ impl Pipeline {
             if let Err(e) = sink.accept(records) {
                 report(&mut self.sink_errors[i], &sink.name(), &e);
             }
+        }
+    }
+
+    fn deliver_durable(&mut self, records: &[Record], mut acks: Vec<Ack>) {
+        self.end.alerts += records
+            .iter()
+            .filter(|r| matches!(r, Record::Alert(_)))
+            .count() as u64;
+        live::observe(&self.live, records);
+        for (i, sink) in self.sinks.iter_mut().enumerate() {
+            if let Err(e) = sink.accept_durable(records, &mut acks) {
+                report(&mut self.sink_errors[i], &sink.name(), &e);
+            }
+        }
+        // No sink stores records (the store could not be opened).
+        for ack in acks {
+            ack.fail(
+                "no store is open, so nothing can be stored (see /health for why); fix the store and restart",
+            );
         }
     }
 

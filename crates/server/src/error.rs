@@ -78,7 +78,11 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
+        // A 503 Busy repeats for every request while its cause lasts (a full disk, a
+        // stop, a full queue), and each cause is logged once where it arises.
+        if let ApiError::Busy(_) = self {
+            tracing::debug!(error = %self, "API request refused");
+        } else if status.is_server_error() {
             tracing::warn!(error = %self, "API request failed");
         }
         let body = ErrorBody {

@@ -4,54 +4,34 @@
 use crate::config::ServerConfig;
 use crate::error::{ApiError, ApiResult};
 use crate::live::LiveHub;
-use netsnoop_core::{Event, PacketMeta};
-use netsnoop_store::{Store, StoreError, WriterHandle};
+use netsnoop_store::intake::{self, IntakeSender};
+use netsnoop_store::{AckedBatch, Store, StoreError, WriterHandle};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Why packets could not be handed over. Nothing was accepted in either case, so the
-/// client may safely retry.
+/// Why a batch could not be handed over. Nothing was accepted in either case (its ack
+/// is unanswered), so the client may safely retry.
 #[derive(Debug)]
 pub enum IngestError {
-    /// The queue stayed full for the whole wait; the packets come back to the caller.
-    Full(Vec<PacketMeta>),
-    /// The pipeline has stopped.
+    /// The queue stayed full for the whole wait; the batch comes back to the caller.
+    Full(AckedBatch),
+    /// The pipeline is stopping or has stopped.
     Closed,
 }
 
-/// Where POSTed packets go: normally the pipeline's ingest channel, so rollups and
-/// detectors see them exactly like captured packets, and the pipeline's store writer
-/// stores them.
+/// Where POSTed packets go: normally the pipeline's intake, so rollups and detectors see
+/// them exactly like captured packets, and the pipeline's store writer answers each
+/// batch's ack once its transaction commits.
 pub trait PacketIngest: Send + Sync + 'static {
     /// Hands over one batch, waiting at most `wait` for room.
-    fn submit(&self, packets: Vec<PacketMeta>, wait: Duration) -> Result<(), IngestError>;
+    fn submit(&self, batch: AckedBatch, wait: Duration) -> Result<(), IngestError>;
 }
 
-impl PacketIngest for crossbeam_channel::Sender<Vec<Event>> {
-    fn submit(&self, packets: Vec<PacketMeta>, wait: Duration) -> Result<(), IngestError> {
-        let batch: Vec<Event> = packets.into_iter().map(Event::Packet).collect();
-        let result = if wait.is_zero() {
-            self.try_send(batch).map_err(|e| match e {
-                crossbeam_channel::TrySendError::Full(b) => Some(b),
-                crossbeam_channel::TrySendError::Disconnected(_) => None,
-            })
-        } else {
-            self.send_timeout(batch, wait).map_err(|e| match e {
-                crossbeam_channel::SendTimeoutError::Timeout(b) => Some(b),
-                crossbeam_channel::SendTimeoutError::Disconnected(_) => None,
-            })
-        };
-        result.map_err(|back| match back {
-            Some(batch) => IngestError::Full(
-                batch
-                    .into_iter()
-                    .filter_map(|e| match e {
-                        Event::Packet(p) => Some(p),
-                        _ => None,
-                    })
-                    .collect(),
-            ),
-            None => IngestError::Closed,
+impl PacketIngest for IntakeSender {
+    fn submit(&self, batch: AckedBatch, wait: Duration) -> Result<(), IngestError> {
+        self.send(batch, wait).map_err(|e| match e {
+            intake::SendError::Full(batch) => IngestError::Full(batch),
+            intake::SendError::Closed(_) => IngestError::Closed,
         })
     }
 }

@@ -47,7 +47,7 @@ pub enum StoreError {
 
     /// The file could not be opened or created.
     #[error(
-        "cannot open database {path}: {source}. Check that the directory exists and is writable by this user, or choose another --data-dir"
+        "cannot open database {path}: {source}. Check that the directory exists and is writable by this user and that its disk has free space, or choose another --data-dir"
     )]
     Open {
         /// The database file.
@@ -126,6 +126,22 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the error is about one record, which would fail on its own whatever the
+    /// state of the database (a value SQLite cannot hold), rather than about the
+    /// database or its disk (full, read-only, I/O error, locked), which fails every
+    /// record until it is fixed.
+    pub fn is_about_a_record(&self) -> bool {
+        use rusqlite::ErrorCode as C;
+        match self {
+            StoreError::Unstorable { .. } | StoreError::BadJson { .. } => true,
+            StoreError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(e, _),
+                ..
+            } => matches!(e.code, C::ConstraintViolation | C::TooBig | C::TypeMismatch),
+            _ => false,
+        }
+    }
+
     /// Wraps a rusqlite error with what the store was doing.
     pub(crate) fn sql(doing: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
         move |source| StoreError::Sqlite { doing, source }

@@ -24,13 +24,16 @@
 
 #![warn(missing_docs)]
 
+pub mod ack;
 mod error;
+pub mod intake;
 mod model;
 mod retention;
 mod sqlite;
 mod store;
 mod writer;
 
+pub use ack::{Ack, AckedBatch, NotStored};
 pub use error::{Result, StoreError};
 pub use model::{
     AlertFilter, FlowOrder, LossTotal, PacketPoint, ProcessSampleRow, ProtocolCount,
@@ -40,7 +43,7 @@ pub use model::{
 pub use retention::RetentionConfig;
 pub use sqlite::SqliteStore;
 pub use store::{MAX_LIMIT, MAX_RAW_POINTS, Store};
-pub use writer::{Writer, WriterHandle, WriterOptions, WriterStats, spawn_writer};
+pub use writer::{WriteFailing, Writer, WriterHandle, WriterOptions, WriterStats, spawn_writer};
 
 use std::path::Path;
 use std::sync::Arc;

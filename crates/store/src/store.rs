@@ -23,6 +23,13 @@ pub trait Store: Send + Sync {
     /// episode); a traffic second adds to any counts already stored for that second.
     fn write_batch(&self, records: &[Record]) -> Result<WriteReport>;
 
+    /// Commits a transaction that changes nothing but must still reach the disk, so a
+    /// full or read-only disk shows at start rather than at the first lost batch. A
+    /// pass does not promise that every later write fits.
+    fn check_writable(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// Deletes what is older than the configured ages (relative to `now`, which is the
     /// pipeline's time, so replays behave like live runs), then, if the database is
     /// still over its size limit, the oldest rows until it is under.

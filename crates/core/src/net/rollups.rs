@@ -4,6 +4,12 @@
 //!
 //! A packet stamped earlier than the open second (capture reordering) is counted in the
 //! open second rather than reopening a closed one; seconds without packets emit nothing.
+//!
+//! [`Stage::checkpoint`] hands out the open second so far, so acknowledged packets can be
+//! stored (and queried) before their second closes. A second may then come in parts:
+//! each part holds the counts added since the previous one (they add up), and the hosts
+//! seen so far in the second (`unique_src`/`unique_dst`, of which a reader keeps the
+//! largest).
 
 use super::addr::{self, AddrKey};
 use super::config::RollupConfig;
@@ -15,6 +21,8 @@ use rustc_hash::FxHashMap;
 pub struct Rollups {
     cap: usize,
     second: Option<i64>,
+    /// Packets counted since the last part was handed out.
+    dirty: bool,
     total: Counts,
     by_protocol: [Counts; Protocol::ALL.len()],
     by_src: FxHashMap<AddrKey, Counts>,
@@ -39,6 +47,7 @@ impl Rollups {
         Rollups {
             cap: cfg.max_hosts_per_second.max(1),
             second: None,
+            dirty: false,
             total: Counts::default(),
             by_protocol: [Counts::default(); Protocol::ALL.len()],
             by_src: FxHashMap::default(),
@@ -52,13 +61,14 @@ impl Rollups {
         let sec = now.secs();
         match self.second {
             Some(open) if sec > open => {
-                out.push(self.close());
+                out.extend(self.close());
                 self.second = Some(sec);
             }
             None => self.second = Some(sec),
             _ => {}
         }
         let bytes = u64::from(m.wire_len);
+        self.dirty = true;
         self.total.add(bytes);
         self.by_protocol[proto_index(m.protocol)].add(bytes);
         count(
@@ -77,7 +87,16 @@ impl Rollups {
         );
     }
 
-    fn close(&mut self) -> Record {
+    /// The open second's counts since the last part, or nothing if there are none;
+    /// `keep_hosts` keeps the second's hosts (for the cap and the distinct counts).
+    fn part(&mut self, keep_hosts: bool) -> Option<Record> {
+        if !std::mem::take(&mut self.dirty) {
+            if !keep_hosts {
+                self.by_src.clear();
+                self.by_dst.clear();
+            }
+            return None;
+        }
         let by_protocol = Protocol::ALL
             .into_iter()
             .zip(self.by_protocol)
@@ -89,8 +108,8 @@ impl Rollups {
             by_protocol,
             unique_src: self.by_src.len() as u64,
             unique_dst: self.by_dst.len() as u64,
-            by_src: drain_sorted(&mut self.by_src),
-            by_dst: drain_sorted(&mut self.by_dst),
+            by_src: take_sorted(&mut self.by_src, keep_hosts),
+            by_dst: take_sorted(&mut self.by_dst, keep_hosts),
             src_other: self.src_other,
             dst_other: self.dst_other,
         };
@@ -98,7 +117,11 @@ impl Rollups {
         self.by_protocol = [Counts::default(); Protocol::ALL.len()];
         self.src_other = Counts::default();
         self.dst_other = Counts::default();
-        Record::Event(Event::Traffic(row))
+        Some(Record::Event(Event::Traffic(row)))
+    }
+
+    fn close(&mut self) -> Option<Record> {
+        self.part(false)
     }
 
     /// Closes the open second if `now` is past it.
@@ -106,9 +129,15 @@ impl Rollups {
         if let Some(open) = self.second
             && now.secs() > open
         {
-            out.push(self.close());
+            out.extend(self.close());
             self.second = None;
         }
+    }
+
+    /// Hands out the open second's counts so far (see the module doc); the second
+    /// stays open.
+    pub fn checkpoint(&mut self, out: &mut Vec<Record>) {
+        out.extend(self.part(true));
     }
 }
 
@@ -133,8 +162,20 @@ fn count(
     }
 }
 
-fn drain_sorted(map: &mut FxHashMap<AddrKey, Counts>) -> Vec<(std::net::IpAddr, Counts)> {
-    let mut rows: Vec<(AddrKey, Counts)> = map.drain().collect();
+/// The hosts with counts, busiest first; `keep` leaves every host in the map at zero
+/// (a checkpoint), else the map is emptied (the second closes).
+fn take_sorted(
+    map: &mut FxHashMap<AddrKey, Counts>,
+    keep: bool,
+) -> Vec<(std::net::IpAddr, Counts)> {
+    let mut rows: Vec<(AddrKey, Counts)> = if keep {
+        map.iter_mut()
+            .filter(|(_, c)| c.packets > 0)
+            .map(|(k, c)| (*k, std::mem::take(c)))
+            .collect()
+    } else {
+        map.drain().filter(|(_, c)| c.packets > 0).collect()
+    };
     rows.sort_unstable_by(|a, b| b.1.packets.cmp(&a.1.packets).then(a.0.cmp(&b.0)));
     rows.into_iter().map(|(k, c)| (addr::ip(k), c)).collect()
 }
@@ -161,9 +202,15 @@ impl Stage for Rollups {
     fn finish(&mut self, _now: Ts) -> Vec<Record> {
         let mut out = Vec::new();
         if self.second.is_some() {
-            out.push(self.close());
+            out.extend(self.close());
             self.second = None;
         }
+        out
+    }
+
+    fn checkpoint(&mut self, _now: Ts) -> Vec<Record> {
+        let mut out = Vec::new();
+        Rollups::checkpoint(self, &mut out);
         out
     }
 }
@@ -262,5 +309,58 @@ mod tests {
         assert!(r.tick(Ts::from_millis(7_900)).is_empty());
         assert_eq!(seconds(r.tick(Ts::from_secs(8))).len(), 1);
         assert!(r.finish(Ts::from_secs(9)).is_empty());
+    }
+
+    #[test]
+    fn checkpoints_hand_out_parts_of_the_open_second_that_add_up_to_the_closed_second() {
+        let packets: Vec<PacketMeta> = (0..9)
+            .map(|i| {
+                let src = format!("10.0.0.{}", i % 4);
+                udp(Ts::from_millis(7_000 + i * 100), &src, 1, "10.0.0.99", 53)
+            })
+            .collect();
+        let mut whole = Rollups::new(RollupConfig::default());
+        let mut parted = Rollups::new(RollupConfig::default());
+        let mut parts = Vec::new();
+        for (i, p) in packets.iter().enumerate() {
+            whole.add(p, p.time, &mut Vec::new());
+            parted.add(p, p.time, &mut parts);
+            if i % 4 == 1 {
+                parted.checkpoint(&mut parts);
+            }
+        }
+        // Nothing new since the last checkpoint: no empty part.
+        let before = parts.len();
+        parted.checkpoint(&mut parts);
+        parted.checkpoint(&mut parts);
+        assert_eq!(parts.len(), before + 1);
+        let last = udp(Ts::from_millis(7_950), "10.0.0.5", 1, "10.0.0.99", 53);
+        whole.add(&last, last.time, &mut Vec::new());
+        parted.add(&last, last.time, &mut parts);
+        parts.extend(parted.tick(Ts::from_secs(8)));
+        let parts = seconds(parts);
+        let whole = &seconds(whole.tick(Ts::from_secs(8)))[0];
+        assert_eq!(
+            parts.len(),
+            4,
+            "three checkpoints with news, then the close"
+        );
+        assert_eq!(parts[3].total.packets, 1, "the close holds what came after");
+        let sum = |f: fn(&TrafficSecond) -> u64| parts.iter().map(f).sum::<u64>();
+        assert_eq!(sum(|t| t.total.packets), whole.total.packets);
+        assert_eq!(sum(|t| t.total.bytes), whole.total.bytes);
+        for host in ["10.0.0.0", "10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.5"] {
+            let of = |t: &TrafficSecond| {
+                t.by_src
+                    .iter()
+                    .filter(|(a, _)| *a == ip(host))
+                    .map(|(_, c)| c.packets)
+                    .sum::<u64>()
+            };
+            assert_eq!(parts.iter().map(of).sum::<u64>(), of(whole), "{host}");
+        }
+        let most_hosts = parts.iter().map(|t| t.unique_src).max().unwrap();
+        assert_eq!(most_hosts, whole.unique_src);
+        assert!(parts.iter().all(|t| t.second == 7));
     }
 }

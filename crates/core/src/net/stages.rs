@@ -152,6 +152,15 @@ impl Stage for NetworkStages {
         self.finish_into(now, &mut out);
         out
     }
+
+    /// The open second's rollup so far; flows and detectors emit as they always do.
+    fn checkpoint(&mut self, _now: Ts) -> Vec<Record> {
+        let mut out = Vec::new();
+        if let Some(r) = &mut self.rollups {
+            r.checkpoint(&mut out);
+        }
+        out
+    }
 }
 
 #[cfg(test)]

@@ -48,6 +48,7 @@ fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
     };
     let mut w = wiring::build(mode, &setup, &session)?;
     let (tx, rx) = crossbeam_channel::bounded(CHANNEL_BATCHES);
+    let (intake_tx, intake_rx) = netsnoop_store::intake::intake(CHANNEL_BATCHES);
     // `run` serves the API on the same pipeline: POSTed packets enter like captured ones.
     let _server = match mode {
         Mode::Run => {
@@ -55,7 +56,7 @@ fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
             w.sinks.push(Box::new(api::HubSink(hub.clone())));
             let parts = api::ApiParts {
                 hub,
-                ingest: tx.clone(),
+                ingest: intake_tx,
                 store: w.store.clone(),
                 writer: w.writer.clone(),
                 degraded: w.degraded.clone(),
@@ -88,7 +89,7 @@ fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
     // Only sources (and the API) hold senders now: the channel closes when the last one
     // finishes.
     drop(tx);
-    let pipeline = Pipeline::new(w.stages, w.sinks, shared, Clock::Wall);
+    let pipeline = Pipeline::new(w.stages, w.sinks, shared, Clock::Wall).with_intake(intake_rx);
     let pipeline_stop = stop.clone();
     let end = std::thread::Builder::new()
         .name("pipeline".into())

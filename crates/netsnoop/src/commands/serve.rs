@@ -39,15 +39,21 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let (store, writer) = (sink.store(), sink.writer_handle());
     let hub = api::hub(&s);
     let stages: Vec<Box<dyn Stage>> = vec![Box::new(NetworkStages::new(&s.config.network))];
+    let mut degraded: Vec<Degraded> = Vec::new();
+    let unwritable = sink.check_writable().err();
+    if unwritable.is_some() {
+        degraded.push(Degraded::StoreFailing);
+    }
     let sinks: Vec<Box<dyn Sink>> = vec![Box::new(sink), Box::new(api::HubSink(hub.clone()))];
-    let degraded: Vec<Degraded> = Vec::new();
 
-    let (tx, rx) = crossbeam_channel::bounded(CHANNEL_BATCHES);
+    // `serve` has no sources but the API: an event channel with no sender at all.
+    let (_, rx) = crossbeam_channel::bounded(1);
+    let (intake_tx, intake_rx) = netsnoop_store::intake::intake(CHANNEL_BATCHES);
     let server = api::start(
         &s,
         ApiParts {
             hub,
-            ingest: tx,
+            ingest: intake_tx,
             store: Some(store.clone()),
             writer,
             degraded: degraded.clone(),
@@ -65,9 +71,17 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             "not set (loopback only)"
         },
     );
+    if let Some(e) = &unwritable {
+        let d = Degraded::StoreFailing;
+        eprintln!(
+            "netsnoop serve: degraded: {d}: {} (fix: {}): {e:#}",
+            d.effect(),
+            d.fix()
+        );
+    }
 
     let shared = live::shared(started, degraded);
-    let pipeline = Pipeline::new(stages, sinks, shared, Clock::Wall);
+    let pipeline = Pipeline::new(stages, sinks, shared, Clock::Wall).with_intake(intake_rx);
     let sources_stop = StopFlag::new();
     let end = std::thread::Builder::new()
         .name("pipeline".into())

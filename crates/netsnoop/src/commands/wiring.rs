@@ -132,6 +132,10 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
             .map(|sink| sink.with_top_n(cfg.resources.top_n))
         {
             Ok(sink) => {
+                if let Err(e) = sink.check_writable() {
+                    w.degraded.push(Degraded::StoreFailing);
+                    w.notes.push(("store", format!("writes fail: {e:#}")));
+                }
                 w.store = Some(sink.store());
                 w.writer = sink.writer_handle();
                 // Before the terminal: what is recorded must not wait for a slow tty.

@@ -188,3 +188,111 @@ fn losses_are_counted_in_the_live_snapshot_and_the_session_end() {
     assert_eq!(snap.events.get("loss"), Some(&2));
     assert_eq!(snap.last_event, Some(Ts::from_secs(1)));
 }
+
+/// Answers every ack it is handed as stored, as the store sink does after its commit.
+struct Storing(Log);
+
+impl Sink for Storing {
+    fn name(&self) -> String {
+        "storing".into()
+    }
+    fn accept(&mut self, records: &[Record]) -> anyhow::Result<()> {
+        let packets = records
+            .iter()
+            .filter(|r| matches!(r, Record::Event(Event::Packet(_))))
+            .count();
+        self.0.lock().unwrap().push(format!("packets {packets}"));
+        Ok(())
+    }
+    fn accept_durable(&mut self, records: &[Record], acks: &mut Vec<Ack>) -> anyhow::Result<()> {
+        self.accept(records)?;
+        for ack in acks.drain(..) {
+            ack.stored();
+        }
+        Ok(())
+    }
+    fn flush(&mut self) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn close(&mut self, _end: &SessionEnd) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+type Answers = std::sync::mpsc::Receiver<Result<(), netsnoop_store::NotStored>>;
+
+fn acked(
+    n: i64,
+    answers: &std::sync::mpsc::Sender<Result<(), netsnoop_store::NotStored>>,
+) -> AckedBatch {
+    let tx = answers.clone();
+    AckedBatch {
+        events: (0..n).map(|i| packet(i * 10)).collect(),
+        ack: Ack::new(move |outcome| tx.send(outcome).unwrap()),
+    }
+}
+
+fn answers(rx: &Answers, n: usize) -> Vec<Result<(), netsnoop_store::NotStored>> {
+    (0..n)
+        .map(|_| rx.recv_timeout(Duration::from_secs(10)).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_stop_runs_every_acknowledged_batch_already_taken_and_refuses_later_ones() {
+    let log = Log::default();
+    let (_tx, rx) = bounded::<Vec<Event>>(1);
+    let (stop_tx, stop_rx) = bounded(1);
+    let (intake_tx, intake_rx) = netsnoop_store::intake::intake(8);
+    let (answer_tx, answer_rx) = std::sync::mpsc::channel();
+    for n in [1, 2, 3] {
+        intake_tx
+            .send(acked(n, &answer_tx), Duration::ZERO)
+            .unwrap();
+    }
+    stop_tx.send("SIGTERM".to_string()).unwrap();
+    let p = Pipeline::new(
+        vec![],
+        vec![Box::new(Storing(log.clone()))],
+        live::shared(Ts(0), vec![]),
+        Clock::Wall,
+    )
+    .with_intake(intake_rx);
+    p.run(rx, stop_rx, &StopFlag::new());
+    assert_eq!(answers(&answer_rx, 3), vec![Ok(()); 3]);
+    let stored: usize = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l.strip_prefix("packets ")?.parse::<usize>().ok())
+        .sum();
+    assert_eq!(stored, 6, "every packet of the three batches");
+    assert!(matches!(
+        intake_tx.send(acked(1, &answer_tx), Duration::ZERO),
+        Err(netsnoop_store::intake::SendError::Closed(_))
+    ));
+}
+
+#[test]
+fn an_acknowledged_batch_with_no_sink_to_store_it_is_answered_not_stored() {
+    let log = Log::default();
+    let (_tx, rx) = bounded::<Vec<Event>>(1);
+    let (stop_tx, stop_rx) = bounded(1);
+    let (intake_tx, intake_rx) = netsnoop_store::intake::intake(8);
+    let (answer_tx, answer_rx) = std::sync::mpsc::channel();
+    intake_tx
+        .send(acked(2, &answer_tx), Duration::ZERO)
+        .unwrap();
+    stop_tx.send("SIGTERM".to_string()).unwrap();
+    pipeline(Clock::Wall, &log)
+        .with_intake(intake_rx)
+        .run(rx, stop_rx, &StopFlag::new());
+    let why = answers(&answer_rx, 1).remove(0).unwrap_err().0;
+    assert!(why.contains("no store is open"), "{why}");
+    let got = log.lock().unwrap().clone();
+    assert_eq!(
+        got.iter().filter(|l| *l == "event packet").count(),
+        2,
+        "{got:?}"
+    );
+}

@@ -8,6 +8,7 @@ pub mod terminal;
 pub use changes::{Change, Changes};
 
 use netsnoop_core::{Record, Ts};
+use netsnoop_store::Ack;
 use std::path::PathBuf;
 
 /// How a session started, for sinks that record it (the session log's start marker).
@@ -44,6 +45,14 @@ pub trait Sink: Send {
 
     /// Takes one batch: the events of one source batch and the records stages derived.
     fn accept(&mut self, records: &[Record]) -> anyhow::Result<()>;
+
+    /// Takes a batch whose senders wait for it to be durable (POST /packets). A sink that
+    /// stores records takes the acks out of `acks` and answers them once the records are
+    /// committed; every other sink takes the records as usual and leaves the acks alone.
+    fn accept_durable(&mut self, records: &[Record], acks: &mut Vec<Ack>) -> anyhow::Result<()> {
+        let _ = acks;
+        self.accept(records)
+    }
 
     /// Makes what was accepted durable or visible; called about once a second.
     fn flush(&mut self) -> anyhow::Result<()>;

@@ -6,7 +6,9 @@ use crate::config::Store as StoreConfig;
 use crossbeam_channel::{Sender, bounded};
 use netsnoop_core::resource::trim_to_top_n;
 use netsnoop_core::{Event, Record};
-use netsnoop_store::{OpenOptions, RetentionConfig, Store, Writer, WriterOptions, spawn_writer};
+use netsnoop_store::{
+    Ack, OpenOptions, RetentionConfig, Store, Writer, WriterOptions, spawn_writer,
+};
 use std::path::Path;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -92,6 +94,29 @@ impl StoreSink {
         self.store.clone()
     }
 
+    /// Per-process rows are kept for the top processes only: trimming here also spares
+    /// copying a thousand process samples a second into the queue.
+    fn trimmed(&self, records: &[Record]) -> Vec<Record> {
+        records
+            .iter()
+            .map(|r| match r {
+                Record::Event(Event::Resources(s)) => {
+                    Record::Event(Event::Resources(trim_to_top_n(s, self.top_n)))
+                }
+                other => other.clone(),
+            })
+            .collect()
+    }
+
+    /// Whether a write reaches the disk now; a failure is the `store_failing` degraded
+    /// mode (also in /health until a write succeeds).
+    pub fn check_writable(&self) -> anyhow::Result<()> {
+        match &self.writer {
+            Some(w) => Ok(w.check_writable()?),
+            None => Ok(()),
+        }
+    }
+
     /// A handle other threads (the API's ingest endpoints) can write through.
     pub fn writer_handle(&self) -> Option<netsnoop_store::WriterHandle> {
         self.writer.as_ref().map(Writer::handle)
@@ -106,18 +131,16 @@ impl Sink for StoreSink {
     fn accept(&mut self, records: &[Record]) -> anyhow::Result<()> {
         // A full writer queue drops and counts (WriterStats::records_dropped), shown at exit.
         if let Some(w) = &self.writer {
-            // Per-process rows are kept for the top processes only: trimming here also
-            // spares copying a thousand process samples a second into the queue.
-            let batch = records
-                .iter()
-                .map(|r| match r {
-                    Record::Event(Event::Resources(s)) => {
-                        Record::Event(Event::Resources(trim_to_top_n(s, self.top_n)))
-                    }
-                    other => other.clone(),
-                })
-                .collect();
-            w.send(batch);
+            w.send(self.trimmed(records));
+        }
+        Ok(())
+    }
+
+    fn accept_durable(&mut self, records: &[Record], acks: &mut Vec<Ack>) -> anyhow::Result<()> {
+        // Waits for room rather than dropping: the senders wait for the commit anyway.
+        // Without a writer the acks stay behind and answer "not stored".
+        if let Some(w) = &self.writer {
+            w.send_durable(self.trimmed(records), std::mem::take(acks));
         }
         Ok(())
     }

@@ -297,15 +297,20 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
     let tz = hub.timezone().clone();
     let st = hub.state();
     let writer = state.writer.as_ref().map(|w| w.stats());
+    let mut modes = st.degraded.clone();
+    if let Some(failing) = writer.as_ref().and_then(|w| w.failing.as_ref()) {
+        modes.retain(|m| m.mode != netsnoop_core::Degraded::StoreFailing.as_str());
+        modes.push(store_failing(failing, &tz));
+    }
     let degraded =
-        !st.degraded.is_empty() || st.sources.iter().any(|s| !s.running) || state.store.is_none();
+        !modes.is_empty() || st.sources.iter().any(|s| !s.running) || state.store.is_none();
     Json(Health {
         status: if degraded { "degraded" } else { "ok" },
         version: env!("CARGO_PKG_VERSION"),
         started_at: format_time(hub.started_at(), &tz),
         uptime_secs: hub.uptime_secs(),
         sources: st.sources.clone(),
-        degraded: st.degraded.clone(),
+        degraded: modes,
         losses: st.losses.clone(),
         last_event: st.last_event.map(|t| format_time(t, &tz)),
         packets_seen: st.packets_seen,
@@ -315,4 +320,21 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
         store: state.store.as_ref().map(|s| s.backend()),
         writer,
     })
+}
+
+/// The store's failure episode as a degraded mode, with what it has cost so far.
+fn store_failing(f: &netsnoop_store::WriteFailing, tz: &TimeZone) -> DegradedMode {
+    let d = netsnoop_core::Degraded::StoreFailing;
+    DegradedMode {
+        mode: d.as_str().to_string(),
+        effect: format!(
+            "{} (since {}: {} records lost in {} failed transactions; last error: {})",
+            d.effect(),
+            format_time(f.since, tz),
+            f.records_failed,
+            f.transactions_failed,
+            f.error
+        ),
+        fix: d.fix().to_string(),
+    }
 }

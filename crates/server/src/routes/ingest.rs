@@ -1,5 +1,6 @@
 //! POST /packets: NetWatch agents' ingest, one packet or a JSON array of them, validated
-//! field by field and handed to the pipeline in one batch.
+//! field by field and handed to the pipeline in one batch. The answer waits until the
+//! batch's transaction has committed: "stored" means durable.
 
 use crate::error::{ApiError, ApiResult};
 use crate::routes::lenient;
@@ -11,7 +12,8 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use jiff::tz::TimeZone;
-use netsnoop_core::{PacketMeta, Protocol, Ts};
+use netsnoop_core::{Event, PacketMeta, Protocol, Ts};
+use netsnoop_store::{Ack, AckedBatch};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use std::time::Duration;
@@ -23,6 +25,9 @@ pub const MAX_PACKET_SIZE: i64 = 262_144;
 pub const MAX_BATCH: usize = 100_000;
 /// How long a request waits for room in a full pipeline queue before answering 503.
 const QUEUE_WAIT: Duration = Duration::from_secs(5);
+/// How long a request waits for its transaction to commit before answering 503. A
+/// commit normally takes milliseconds; this only ends waits on a stalled disk.
+const COMMIT_WAIT: Duration = Duration::from_secs(60);
 
 /// One packet as NetWatch's agent posts it. Unknown extra fields are ignored.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -62,7 +67,8 @@ pub struct PacketIn {
 /// NetWatch's answer: `{"status": "stored"}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Stored {
-    /// Always `stored`.
+    /// Always `stored`: the packets are committed to the store (they survive a crash)
+    /// and counted by `/stats/*`.
     pub status: &'static str,
 }
 
@@ -91,7 +97,7 @@ pub enum StoredRow {
         (status = 401, description = "token missing or wrong", body = crate::error::ErrorBody),
         (status = 413, description = "body over the size limit", body = crate::error::ErrorBody),
         (status = 422, description = "a field is missing, mistyped or impossible", body = crate::error::ErrorBody),
-        (status = 503, description = "pipeline busy; nothing was taken, retry", body = crate::error::ErrorBody),
+        (status = 503, description = "not stored: the pipeline is busy, the server is stopping, or the store cannot write (see /health); retry", body = crate::error::ErrorBody),
     ),
     security((), ("bearer" = [])))]
 pub async fn post_packets(
@@ -117,7 +123,14 @@ pub async fn post_packets(
     let ingest = state.ingest.clone().ok_or_else(|| {
         ApiError::Busy("this server takes no packets (no pipeline is attached); send them to `netsnoop run` or `netsnoop serve`".into())
     })?;
-    match ingest.submit(packets, Duration::ZERO) {
+    let (answer, stored) = tokio::sync::oneshot::channel();
+    let batch = AckedBatch {
+        events: packets.into_iter().map(Event::Packet).collect(),
+        ack: Ack::new(move |outcome| {
+            let _ = answer.send(outcome);
+        }),
+    };
+    match ingest.submit(batch, Duration::ZERO) {
         Ok(()) => {}
         Err(IngestError::Full(back)) => {
             let waited = tokio::task::spawn_blocking(move || ingest.submit(back, QUEUE_WAIT))
@@ -126,6 +139,22 @@ pub async fn post_packets(
             waited.map_err(ingest_error)?;
         }
         Err(e) => return Err(ingest_error(e)),
+    }
+    match tokio::time::timeout(COMMIT_WAIT, stored).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(not_stored))) => return Err(ApiError::Busy(not_stored.0)),
+        // The ack answers even when dropped, so a closed channel means it was lost.
+        Ok(Err(_)) => {
+            return Err(ApiError::Busy(
+                "the batch was lost before it was stored; retry".into(),
+            ));
+        }
+        Err(_) => {
+            return Err(ApiError::Busy(format!(
+                "the store did not confirm the batch within {} s (see /health); it may still be stored, so a retry may count it twice",
+                COMMIT_WAIT.as_secs()
+            )));
+        }
     }
     state.hub.metrics().ingested_packets.inc_by(count as u64);
     Ok(Json(if extended {
@@ -143,7 +172,7 @@ fn ingest_error(e: IngestError) -> ApiError {
         IngestError::Full(_) => ApiError::Busy(
             "the pipeline queue stayed full for 5 s; nothing from this request was taken, retry shortly or send smaller batches".into(),
         ),
-        IngestError::Closed => ApiError::Busy("the pipeline has stopped; nothing from this request was taken".into()),
+        IngestError::Closed => ApiError::Busy("the server is shutting down; nothing from this request was taken: send it again once the server is back".into()),
     }
 }
 

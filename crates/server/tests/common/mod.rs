@@ -19,6 +19,8 @@ use tokio::sync::oneshot;
 
 pub enum Control {
     Batch(Vec<Event>),
+    /// POSTed packets: answered once committed, as `netsnoop run` does.
+    Acked(Vec<Event>, netsnoop_store::Ack),
     /// Tick the stages at `max event time + secs`, commit the writer, then answer.
     Settle(i64, Sender<()>),
 }
@@ -62,12 +64,14 @@ struct IngestInto(Sender<Control>);
 impl netsnoop_server::PacketIngest for IngestInto {
     fn submit(
         &self,
-        packets: Vec<netsnoop_core::PacketMeta>,
+        batch: netsnoop_store::AckedBatch,
         wait: Duration,
     ) -> Result<(), netsnoop_server::IngestError> {
-        let batch = Control::Batch(packets.into_iter().map(Event::Packet).collect());
         self.0
-            .send_timeout(batch, wait.max(Duration::from_millis(1)))
+            .send_timeout(
+                Control::Acked(batch.events, batch.ack),
+                wait.max(Duration::from_millis(1)),
+            )
             .map_err(|_| netsnoop_server::IngestError::Closed)
     }
 }
@@ -213,22 +217,34 @@ fn run_pipeline(
     hub: LiveHub,
 ) {
     let mut newest = Ts(0);
+    fn staged(batch: Vec<Event>, stages: &mut [Box<dyn Stage>], newest: &mut Ts) -> Vec<Record> {
+        let mut records = Vec::new();
+        for event in batch {
+            let now = event_time(&event);
+            *newest = (*newest).max(now);
+            let mut derived = Vec::new();
+            for s in stages.iter_mut() {
+                derived.extend(s.ingest(&event, now));
+            }
+            records.push(Record::Event(event));
+            records.extend(derived);
+        }
+        records
+    }
     for msg in rx {
         match msg {
             Control::Batch(batch) => {
-                let mut records = Vec::new();
-                for event in batch {
-                    let now = event_time(&event);
-                    newest = newest.max(now);
-                    let mut derived = Vec::new();
-                    for s in &mut stages {
-                        derived.extend(s.ingest(&event, now));
-                    }
-                    records.push(Record::Event(event));
-                    records.extend(derived);
-                }
+                let records = staged(batch, &mut stages, &mut newest);
                 hub.publish(&records);
                 assert!(writer.send(records), "writer queue full in a test");
+            }
+            Control::Acked(batch, ack) => {
+                let mut records = staged(batch, &mut stages, &mut newest);
+                for s in &mut stages {
+                    records.extend(s.checkpoint(Ts(0)));
+                }
+                hub.publish(&records);
+                writer.send_durable(records, vec![ack]);
             }
             Control::Settle(secs, reply) => {
                 let now = Ts(newest.micros() + secs * 1_000_000);

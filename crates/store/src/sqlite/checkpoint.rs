@@ -51,13 +51,26 @@ impl Drop for Checkpointer {
 }
 
 fn run(conn: Connection, stopped: Receiver<()>) {
+    // Failures in a row: a full disk fails every attempt, so it is logged when the
+    // failures begin and when they end, not twice a second.
+    let mut failures: u64 = 0;
     loop {
         match stopped.recv_timeout(INTERVAL) {
             Err(RecvTimeoutError::Timeout) => {}
             Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
         }
-        if let Err(e) = checkpoint(&conn) {
-            tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+        match checkpoint(&conn) {
+            Ok(()) if failures > 0 => {
+                tracing::info!(failures, "WAL checkpoints work again");
+                failures = 0;
+            }
+            Ok(()) => {}
+            Err(e) => {
+                if failures == 0 {
+                    tracing::warn!(error = %e, "WAL checkpoint failed; retrying every 0.5 s, logged again when one succeeds");
+                }
+                failures += 1;
+            }
         }
     }
 }

@@ -195,6 +195,24 @@ impl Store for SqliteStore {
         write::write_batch(&mut self.writer(), records, &self.opts)
     }
 
+    fn check_writable(&self) -> Result<()> {
+        let w = self.writer();
+        let probe = |conn: &Connection| -> rusqlite::Result<()> {
+            let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            // Rewriting the version dirties the header page, so the commit appends a
+            // frame to the WAL: it needs the disk, and changes nothing.
+            conn.execute_batch(&format!(
+                "BEGIN IMMEDIATE; PRAGMA user_version = {version}; COMMIT"
+            ))
+        };
+        probe(&w.conn).map_err(|e| {
+            if !w.conn.is_autocommit() {
+                let _ = w.conn.execute_batch("ROLLBACK");
+            }
+            StoreError::sql("checking that the database is writable")(e)
+        })
+    }
+
     fn apply_retention(&self, now: Ts) -> Result<RetentionReport> {
         let mut w = self.writer();
         let report = retention::apply(&mut w.conn, now, &self.opts.retention)?;

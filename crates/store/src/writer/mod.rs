@@ -1,14 +1,22 @@
 //! The writer thread: groups records from a bounded channel into transactions, counts
-//! what it wrote, what failed and what it had to drop.
+//! what it wrote, what failed and what it had to drop, and answers the acknowledgements
+//! of batches whose senders wait for them to be durable (group commit, see `worker`).
 
+mod episode;
+mod worker;
+
+pub use episode::WriteFailing;
+
+use crate::ack::Ack;
 use crate::{Result, Store, StoreError};
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded};
+use crossbeam_channel::{Sender, TrySendError, bounded};
+use episode::Episodes;
 use netsnoop_core::Record;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How the writer groups records into transactions.
 #[derive(Clone, Debug)]
@@ -18,8 +26,15 @@ pub struct WriterOptions {
     pub channel_capacity: usize,
     /// Records committed per transaction at most. Default 5,000.
     pub max_batch_records: usize,
+    /// Records a round of acknowledged batches may gather (from everything already
+    /// queued) before it commits, in one transaction. Default 100,000: the rollups a
+    /// round adds cost the same however many batches share it, so under load rounds
+    /// must grow rather than multiply.
+    pub max_round_records: usize,
     /// Longest a record waits before it is committed. Default 200 ms, so the dashboard
-    /// and API see new data within a fraction of a second.
+    /// and API see new data within a fraction of a second. Records sent with
+    /// [`WriterHandle::send_durable`] do not wait: they are committed as soon as the
+    /// channel holds nothing more to add to their transaction.
     pub max_delay: Duration,
 }
 
@@ -28,6 +43,7 @@ impl Default for WriterOptions {
         WriterOptions {
             channel_capacity: 1024,
             max_batch_records: 5000,
+            max_round_records: 100_000,
             max_delay: Duration::from_millis(200),
         }
     }
@@ -48,6 +64,9 @@ pub struct WriterStats {
     pub records_failed: u64,
     /// Packet rows removed to respect the packet row cap.
     pub packets_capped: u64,
+    /// Set while writes fail (disk full, read-only, I/O errors): a degraded mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing: Option<WriteFailing>,
 }
 
 #[derive(Default)]
@@ -58,6 +77,7 @@ struct Counters {
     records_dropped: AtomicU64,
     records_failed: AtomicU64,
     packets_capped: AtomicU64,
+    episodes: Episodes,
 }
 
 impl Counters {
@@ -70,15 +90,20 @@ impl Counters {
             records_dropped: get(&self.records_dropped),
             records_failed: get(&self.records_failed),
             packets_capped: get(&self.packets_capped),
+            failing: self.episodes.current(),
         }
     }
 }
 
 enum Msg {
     Records(Vec<Record>),
+    /// Records whose senders wait: each ack is answered once they are committed.
+    Durable(Vec<Record>, Vec<Ack>),
     /// Commit everything queued so far, then answer with the first error since the
     /// last flush, if any.
     Flush(Sender<Option<String>>),
+    /// Run [`Store::check_writable`] in turn with the writes and answer with its outcome.
+    Probe(Sender<Result<()>>),
     Shutdown,
 }
 
@@ -109,6 +134,20 @@ impl WriterHandle {
         }
     }
 
+    /// Queues records whose senders wait for them to be durable, blocking while the
+    /// channel is full (the senders wait anyway, and nothing may be dropped). Each ack
+    /// is answered after the transaction holding all of `records` commits, or with the
+    /// reason it failed. Concurrent senders share transactions (group commit).
+    pub fn send_durable(&self, records: Vec<Record>, acks: Vec<Ack>) {
+        if acks.is_empty() {
+            self.send(records);
+            return;
+        }
+        // On a stopped writer the message comes back and its acks answer "not stored"
+        // as they drop.
+        let _ = self.tx.send(Msg::Durable(records, acks));
+    }
+
     /// Blocks until every record queued before this call is committed. Fails if the
     /// writer has stopped, or if a batch failed since the previous flush (those records
     /// are counted in [`WriterStats::records_failed`]).
@@ -122,6 +161,17 @@ impl WriterHandle {
             Ok(Some(message)) => Err(StoreError::WriteFailed { message }),
             Err(_) => Err(StoreError::WriterStopped),
         }
+    }
+
+    /// Checks, in turn with the writes, that the store takes writes
+    /// ([`Store::check_writable`]). A failure begins a failure episode, as a failed
+    /// write would: a degraded mode until a write succeeds.
+    pub fn check_writable(&self) -> Result<()> {
+        let (reply_tx, reply_rx) = bounded(1);
+        self.tx
+            .send(Msg::Probe(reply_tx))
+            .map_err(|_| StoreError::WriterStopped)?;
+        reply_rx.recv().map_err(|_| StoreError::WriterStopped)?
     }
 
     /// The counters so far.
@@ -148,9 +198,19 @@ impl Writer {
         self.handle.send(records)
     }
 
+    /// See [`WriterHandle::send_durable`].
+    pub fn send_durable(&self, records: Vec<Record>, acks: Vec<Ack>) {
+        self.handle.send_durable(records, acks)
+    }
+
     /// See [`WriterHandle::flush`].
     pub fn flush(&self) -> Result<()> {
         self.handle.flush()
+    }
+
+    /// See [`WriterHandle::check_writable`].
+    pub fn check_writable(&self) -> Result<()> {
+        self.handle.check_writable()
     }
 
     /// The counters so far.
@@ -186,13 +246,7 @@ impl Drop for Writer {
 pub fn spawn_writer(store: Arc<dyn Store>, opts: WriterOptions) -> Writer {
     let (tx, rx) = bounded(opts.channel_capacity.max(1));
     let counters = Arc::new(Counters::default());
-    let worker = Worker {
-        store,
-        opts,
-        counters: counters.clone(),
-        pending: Vec::new(),
-        first_error: Mutex::new(None),
-    };
+    let worker = worker::Worker::new(store, opts, counters.clone());
     let thread = std::thread::Builder::new()
         .name("store-writer".into())
         .spawn(move || worker.run(rx))
@@ -200,107 +254,5 @@ pub fn spawn_writer(store: Arc<dyn Store>, opts: WriterOptions) -> Writer {
     Writer {
         handle: WriterHandle { tx, counters },
         thread: Some(thread),
-    }
-}
-
-struct Worker {
-    store: Arc<dyn Store>,
-    opts: WriterOptions,
-    counters: Arc<Counters>,
-    pending: Vec<Record>,
-    first_error: Mutex<Option<String>>,
-}
-
-impl Worker {
-    fn run(mut self, rx: Receiver<Msg>) {
-        let mut deadline: Option<Instant> = None;
-        loop {
-            let msg = match deadline {
-                None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-                Some(d) => rx.recv_deadline(d),
-            };
-            match msg {
-                Ok(Msg::Records(records)) => {
-                    if self.pending.is_empty() {
-                        // Take the sender's Vec as is: records are large (an alert is a
-                        // few hundred bytes), and copying them showed in the benchmark.
-                        self.pending = records;
-                    } else {
-                        self.pending.extend(records);
-                    }
-                    if self.pending.len() >= self.opts.max_batch_records {
-                        self.commit();
-                        deadline = None;
-                    } else if deadline.is_none() {
-                        deadline = Some(Instant::now() + self.opts.max_delay);
-                    }
-                }
-                Ok(Msg::Flush(reply)) => {
-                    self.commit();
-                    deadline = None;
-                    let _ = reply.send(self.take_error());
-                }
-                Ok(Msg::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
-                Err(RecvTimeoutError::Timeout) => {
-                    self.commit();
-                    deadline = None;
-                }
-            }
-        }
-        // Whatever was queued before the shutdown message is already in `pending` (the
-        // channel is FIFO); commit it.
-        self.commit();
-    }
-
-    fn commit(&mut self) {
-        if self.pending.is_empty() {
-            return;
-        }
-        // Large bursts go in several transactions so one never grows without bound.
-        let pending = std::mem::take(&mut self.pending);
-        for chunk in pending.chunks(self.opts.max_batch_records.max(1)) {
-            if let Err(e) = self.write(chunk) {
-                if chunk.len() == 1 {
-                    self.failed(1, &e);
-                    continue;
-                }
-                // One bad record must not cost the thousands around it: retry one by
-                // one, so only the records that fail on their own are lost (and counted).
-                tracing::warn!(error = %e, records = chunk.len(), "batch failed; retrying record by record");
-                for record in chunk {
-                    if let Err(e) = self.write(std::slice::from_ref(record)) {
-                        self.failed(1, &e);
-                    }
-                }
-            }
-        }
-        self.pending = pending;
-        self.pending.clear();
-    }
-
-    fn write(&self, records: &[Record]) -> Result<()> {
-        let report = self.store.write_batch(records)?;
-        let c = &self.counters;
-        c.records_written
-            .fetch_add(records.len() as u64, Ordering::Relaxed);
-        c.rows_written.fetch_add(report.rows, Ordering::Relaxed);
-        c.packets_capped
-            .fetch_add(report.packets_capped, Ordering::Relaxed);
-        c.batches.fetch_add(1, Ordering::Relaxed);
-        Ok(())
-    }
-
-    fn failed(&self, n: u64, e: &StoreError) {
-        tracing::error!(error = %e, records = n, "store write failed; records lost");
-        self.counters.records_failed.fetch_add(n, Ordering::Relaxed);
-        let mut first = self.first_error.lock().unwrap_or_else(|p| p.into_inner());
-        first.get_or_insert_with(|| e.to_string());
-    }
-
-    fn take_error(&self) -> Option<String> {
-        self.first_error
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
     }
 }
