@@ -9,7 +9,6 @@ pub mod detect;
 pub mod episodes;
 pub mod event;
 pub mod health;
-pub mod live;
 pub mod net;
 pub mod process;
 pub mod resource;
@@ -24,6 +23,5 @@ pub use event::{
     ResourceSample, SystemSample, TrafficSecond,
 };
 pub use health::Degraded;
-pub use live::{LiveSnapshot, SharedLive};
 pub use severity::Severity;
 pub use time::Ts;

@@ -114,8 +114,7 @@ fn once(case: &str, batch: usize, dir: &std::path::Path) -> f64 {
         .collect();
     let (tx, rx) = crossbeam_channel::bounded(1024);
     let (_stop_tx, stop_rx) = crossbeam_channel::bounded(1);
-    let live = netsnoop::live::shared(Ts(0), vec![]);
-    let pipeline = Pipeline::new(stages, sinks, live, Clock::EventTime);
+    let pipeline = Pipeline::new(stages, sinks, Clock::EventTime);
     let t = Instant::now();
     let producer = std::thread::spawn(move || {
         for b in events {

@@ -8,7 +8,6 @@ pub mod config;
 pub mod events;
 pub mod exec_source;
 pub mod jsonl;
-pub mod live;
 pub mod logs;
 pub mod network;
 pub mod pipeline;

@@ -1,12 +1,12 @@
 //! The pipeline thread: the single owner of every stage and sink. It receives owned
-//! batches from the sources, runs the stages, updates the live snapshot, hands records to
-//! the sinks, ticks about once a second, and on stop drains, finishes and closes.
+//! batches from the sources, runs the stages, hands records to the sinks, ticks about once
+//! a second, and on stop drains, finishes and closes.
 
+use crate::events;
 use crate::sinks::{SessionEnd, Sink};
 use crate::sources::StopFlag;
-use crate::{events, live};
 use crossbeam_channel::{Receiver, RecvTimeoutError, never, select};
-use netsnoop_core::{Event, Record, SharedLive, Stage, Ts};
+use netsnoop_core::{Event, Record, Stage, Ts};
 use std::time::{Duration, Instant};
 
 /// What `now` means for ticks.
@@ -22,33 +22,29 @@ pub enum Clock {
 pub struct Pipeline {
     pub stages: Vec<Box<dyn Stage>>,
     pub sinks: Vec<Box<dyn Sink>>,
-    pub live: SharedLive,
     pub clock: Clock,
     /// How long to keep draining after a stop before giving up on slow sources.
     pub drain_for: Duration,
     sink_errors: Vec<u64>,
     last_tick: Option<Ts>,
+    /// Time of the newest event delivered: `finish` runs at it in a replay.
+    last_event: Option<Ts>,
     end: SessionEnd,
 }
 
 const TICK: Duration = Duration::from_secs(1);
 
 impl Pipeline {
-    pub fn new(
-        stages: Vec<Box<dyn Stage>>,
-        sinks: Vec<Box<dyn Sink>>,
-        live: SharedLive,
-        clock: Clock,
-    ) -> Pipeline {
+    pub fn new(stages: Vec<Box<dyn Stage>>, sinks: Vec<Box<dyn Sink>>, clock: Clock) -> Pipeline {
         let n = sinks.len();
         Pipeline {
             stages,
             sinks,
-            live,
             clock,
             drain_for: Duration::from_millis(800),
             sink_errors: vec![0; n],
             last_tick: None,
+            last_event: None,
             end: SessionEnd::default(),
         }
     }
@@ -158,7 +154,14 @@ impl Pipeline {
             .iter()
             .filter(|r| matches!(r, Record::Alert(_)))
             .count() as u64;
-        live::observe(&self.live, records);
+        for r in records {
+            if let Record::Event(e) = r {
+                let t = events::time(e);
+                if self.last_event.is_none_or(|last| t > last) {
+                    self.last_event = Some(t);
+                }
+            }
+        }
         for (i, sink) in self.sinks.iter_mut().enumerate() {
             if let Err(e) = sink.accept(records) {
                 report(&mut self.sink_errors[i], &sink.name(), &e);
@@ -177,7 +180,7 @@ impl Pipeline {
     fn finish(mut self, reason: String) -> SessionEnd {
         let now = match self.clock {
             Clock::Wall => crate::time::now(),
-            Clock::EventTime => live::read(&self.live).last_event.unwrap_or_default(),
+            Clock::EventTime => self.last_event.unwrap_or_default(),
         };
         let records: Vec<Record> = self.stages.iter_mut().flat_map(|s| s.finish(now)).collect();
         self.deliver(&records);

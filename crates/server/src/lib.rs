@@ -50,15 +50,6 @@ pub async fn serve(
         .map_err(StartError::Serve)
 }
 
-/// Checks the config (token rules), binds `config.listen` and serves until `shutdown`.
-pub async fn bind_and_serve(
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), StartError> {
-    let listener = bind(&state.config).await?;
-    serve(listener, state, shutdown).await
-}
-
 /// Checks the token rules, then binds the listen address.
 pub async fn bind(config: &ServerConfig) -> Result<TcpListener, StartError> {
     config.check()?;

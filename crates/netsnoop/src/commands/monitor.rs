@@ -8,7 +8,7 @@ use crate::config::Overrides;
 use crate::pipeline::{Clock, Pipeline};
 use crate::sinks::SessionStart;
 use crate::sources::{self, StopFlag};
-use crate::{api, live, shutdown, time};
+use crate::{api, shutdown, time};
 use std::time::Duration;
 
 /// Batches the channel holds before sources start dropping (and counting) them.
@@ -75,12 +75,6 @@ fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
         }
         Mode::Watch(_) => None,
     };
-    let shared = live::shared(started, w.degraded.clone());
-    {
-        let mut s = shared.write().unwrap_or_else(|p| p.into_inner());
-        s.sources = w.sources.iter().map(|s| s.name()).collect();
-        s.sinks = w.sinks.iter().map(|s| s.name()).collect();
-    }
     eprint!("{}", banner::render(command, &setup, &w, started));
 
     let stop = StopFlag::new();
@@ -88,7 +82,7 @@ fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
     // Only sources (and the API) hold senders now: the channel closes when the last one
     // finishes.
     drop(tx);
-    let pipeline = Pipeline::new(w.stages, w.sinks, shared, Clock::Wall);
+    let pipeline = Pipeline::new(w.stages, w.sinks, Clock::Wall);
     let pipeline_stop = stop.clone();
     let end = std::thread::Builder::new()
         .name("pipeline".into())

@@ -6,12 +6,11 @@ use super::setup;
 use crate::api::{self, ApiParts};
 use crate::cli::ServeArgs;
 use crate::config::Overrides;
-use crate::live;
 use crate::pipeline::{Clock, Pipeline};
+use crate::shutdown;
 use crate::sinks::Sink;
 use crate::sinks::store::{self, StoreSink};
 use crate::sources::StopFlag;
-use crate::{shutdown, time};
 use anyhow::Context;
 use netsnoop_core::net::NetworkStages;
 use netsnoop_core::{Degraded, Stage};
@@ -31,7 +30,6 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         s.config.store.database = db.clone();
     }
     let stop_rx = shutdown::install()?;
-    let started = time::now();
 
     let st = store::open(&s.config.store, &s.data_dir)?;
     let sink = StoreSink::start(st, s.config.store.retention_every.get())
@@ -66,8 +64,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         },
     );
 
-    let shared = live::shared(started, degraded);
-    let pipeline = Pipeline::new(stages, sinks, shared, Clock::Wall);
+    let pipeline = Pipeline::new(stages, sinks, Clock::Wall);
     let sources_stop = StopFlag::new();
     let end = std::thread::Builder::new()
         .name("pipeline".into())
