@@ -5,7 +5,6 @@ pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod config;
-pub mod events;
 pub mod exec_source;
 pub mod jsonl;
 pub mod logs;

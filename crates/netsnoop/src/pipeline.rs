@@ -2,7 +2,6 @@
 //! batches from the sources, runs the stages, hands records to the sinks, ticks about once
 //! a second, and on stop drains, finishes and closes.
 
-use crate::events;
 use crate::sinks::{SessionEnd, Sink};
 use crate::sources::StopFlag;
 use crossbeam_channel::{Receiver, RecvTimeoutError, never, select};
@@ -107,7 +106,7 @@ impl Pipeline {
     pub fn ingest(&mut self, batch: Vec<Event>) {
         let mut records = Vec::with_capacity(batch.len());
         for event in batch {
-            let now = events::time(&event);
+            let now = event.time();
             if self.clock == Clock::EventTime {
                 self.tick_if_due(now, &mut records);
             }
@@ -156,7 +155,7 @@ impl Pipeline {
             .count() as u64;
         for r in records {
             if let Record::Event(e) = r {
-                let t = events::time(e);
+                let t = e.time();
                 if self.last_event.is_none_or(|last| t > last) {
                     self.last_event = Some(t);
                 }

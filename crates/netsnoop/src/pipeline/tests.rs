@@ -62,7 +62,7 @@ impl Sink for Recording {
         let mut log = self.0.lock().unwrap();
         for r in records {
             log.push(match r {
-                Record::Event(e) => format!("event {}", events::type_name(e)),
+                Record::Event(e) => format!("event {}", e.type_name()),
                 Record::Alert(a) => {
                     format!("alert {}", a.state == netsnoop_core::AlertState::Active)
                 }

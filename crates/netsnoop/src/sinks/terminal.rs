@@ -3,7 +3,7 @@
 
 use super::{Change, Changes, SessionEnd, Sink};
 use crate::time::TimeFmt;
-use crate::{events, jsonl, proctree, term};
+use crate::{jsonl, proctree, term};
 use netsnoop_core::process::group::AlertGroups;
 use netsnoop_core::resource::{ResourceConfig, SampleThrottle, trim_to_top_n};
 use netsnoop_core::time::Span;
@@ -138,7 +138,7 @@ impl<W: Write + Send> Terminal<W> {
                 jsonl::alert(a, Some(change), &self.tf)
             }
             Record::Event(e) => {
-                let listed = self.event_types.iter().any(|t| t == events::type_name(e));
+                let listed = self.event_types.iter().any(|t| t == e.type_name());
                 if let (Event::Resources(s), Some((throttle, top_n))) = (e, &mut self.samples) {
                     if !listed && !throttle.admit(s.system.time) {
                         return Ok(());

@@ -195,17 +195,6 @@ impl Drop for TestServer {
     }
 }
 
-fn event_time(e: &Event) -> Ts {
-    match e {
-        Event::Packet(p) => p.time,
-        Event::Process(p) => p.time,
-        Event::Resources(r) => r.system.time,
-        Event::Flow(f) => f.last_seen,
-        Event::Traffic(t) => Ts::from_secs(t.second),
-        Event::Loss(l) => l.time,
-    }
-}
-
 fn run_pipeline(
     rx: Receiver<Control>,
     mut stages: Vec<Box<dyn Stage>>,
@@ -218,7 +207,7 @@ fn run_pipeline(
             Control::Batch(batch) => {
                 let mut records = Vec::new();
                 for event in batch {
-                    let now = event_time(&event);
+                    let now = event.time();
                     newest = newest.max(now);
                     let mut derived = Vec::new();
                     for s in &mut stages {
