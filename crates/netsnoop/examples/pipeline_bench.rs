@@ -5,8 +5,8 @@
 //! Run by bench/pipeline/run.sh (release build). Prints one Markdown table row per case.
 
 use netsnoop::config::Logs;
-use netsnoop::logs::LogFiles;
 use netsnoop::pipeline::{Clock, Pipeline};
+use netsnoop::sinks::logs::LogFiles;
 use netsnoop::sinks::{SessionEnd, SessionStart, Sink};
 use netsnoop::sources::StopFlag;
 use netsnoop::time::TimeFmt;

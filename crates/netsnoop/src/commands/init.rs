@@ -3,7 +3,7 @@
 
 use crate::cli::InitArgs;
 use crate::config::{Logs, locate, template};
-use crate::logs;
+use crate::sinks::logs;
 use anyhow::{Context, bail};
 
 pub fn run(args: &InitArgs) -> anyhow::Result<()> {

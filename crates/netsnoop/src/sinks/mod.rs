@@ -2,7 +2,11 @@
 //! terminal output and (in `logs`) the log files. The store writer plugs in the same way.
 
 mod changes;
+pub mod jsonl;
+pub mod logs;
+pub mod proctree;
 pub mod store;
+pub mod term;
 pub mod terminal;
 
 pub use changes::{Change, Changes};

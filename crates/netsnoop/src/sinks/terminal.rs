@@ -2,8 +2,8 @@
 //! through anstream, which drops them for pipes, files and NO_COLOR.
 
 use super::{Change, Changes, SessionEnd, Sink};
+use crate::sinks::{jsonl, proctree, term};
 use crate::time::TimeFmt;
-use crate::{jsonl, proctree, term};
 use netsnoop_core::process::group::AlertGroups;
 use netsnoop_core::resource::{ResourceConfig, SampleThrottle, trim_to_top_n};
 use netsnoop_core::time::Span;

@@ -1,6 +1,10 @@
 //! Sources: each runs on its own thread and sends owned batches through an `Outlet`
 //! (netsnoop-linux), which counts and reports anything the full channel could not take.
 
+pub mod capture;
+pub mod exec;
+pub mod resources;
+
 use crossbeam_channel::Sender;
 use netsnoop_core::Event;
 pub use netsnoop_linux::outlet::Outlet;

@@ -6,7 +6,7 @@ pub mod rotate;
 pub mod session;
 
 use crate::config::Logs;
-use crate::jsonl;
+use crate::sinks::jsonl;
 use crate::sinks::{Change, Changes, SessionEnd, SessionStart, Sink};
 use crate::time::TimeFmt;
 use anyhow::Context;
