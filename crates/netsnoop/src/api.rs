@@ -1,39 +1,16 @@
-//! Starting the HTTP API from `run` and `serve`: the live-hub sink the pipeline feeds, and
-//! the server built from the config (token from NETSNOOP_TOKEN or `server.token`).
+//! Starting the HTTP API from `run` and `serve`: the server built from the config (token
+//! from NETSNOOP_TOKEN or `server.token`) and the live hub the pipeline feeds.
 
-use crate::commands::Setup;
-use crate::sinks::{SessionEnd, Sink};
+use crate::setup::Setup;
 use anyhow::Context;
 use crossbeam_channel::Sender;
-use netsnoop_core::{Degraded, Event, Record};
+use netsnoop_core::{Degraded, Event};
 use netsnoop_server::{AppState, LiveHub, ServerConfig, ServerHandle, SourceStatus};
 use netsnoop_store::{Store, WriterHandle};
 use std::sync::Arc;
 
 /// Environment variable holding the bearer token; it wins over `server.token`.
 pub const TOKEN_ENV: &str = "NETSNOOP_TOKEN";
-
-/// Hands every batch to the live hub: /system, /processes, /health, /metrics and /stream.
-pub struct HubSink(pub LiveHub);
-
-impl Sink for HubSink {
-    fn name(&self) -> String {
-        "live api".into()
-    }
-
-    fn accept(&mut self, records: &[Record]) -> anyhow::Result<()> {
-        self.0.publish(records);
-        Ok(())
-    }
-
-    fn flush(&mut self) -> anyhow::Result<()> {
-        Ok(())
-    }
-
-    fn close(&mut self, _end: &SessionEnd) -> anyhow::Result<()> {
-        Ok(())
-    }
-}
 
 /// The configured zone (already validated by `setup`, so the fallback is never used).
 fn zone(setup: &Setup) -> jiff::tz::TimeZone {

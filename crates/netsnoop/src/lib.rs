@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod pipeline;
+pub mod setup;
 pub mod shutdown;
 pub mod sinks;
 pub mod sources;

@@ -1,8 +1,8 @@
 //! `netsnoop alerts`: lists stored alerts, oldest first, as colored text or JSON lines.
 
-use super::setup;
 use crate::cli::AlertsArgs;
 use crate::config::Overrides;
+use crate::setup::setup;
 use crate::sinks::terminal::Format;
 use crate::sinks::{jsonl, term};
 use crate::time;

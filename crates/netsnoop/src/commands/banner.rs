@@ -1,7 +1,7 @@
 //! The start banner: where config, data and logs are, what runs, and what is degraded.
 
-use super::Setup;
 use super::wiring::Wiring;
+use crate::setup::Setup;
 use crate::sinks::logs::{ALERTS_JSONL, ANOMALIES_CSV, EVENTS_JSONL, SESSION_LOG};
 use crate::sinks::term::escape;
 use netsnoop_core::Ts;

@@ -1,12 +1,14 @@
 //! `netsnoop run` and `netsnoop watch`: start the sources, the pipeline thread and the
 //! sinks, print the banner, and stop cleanly on SIGINT or SIGTERM.
 
+use super::banner;
 use super::wiring::{self, Mode};
-use super::{Setup, banner, setup};
 use crate::cli::{CaptureArgs, RunArgs, WatchArgs};
 use crate::config::Overrides;
 use crate::pipeline::{Clock, Pipeline};
+use crate::setup::{Setup, setup};
 use crate::sinks::SessionStart;
+use crate::sinks::hub::HubSink;
 use crate::sources::{self, StopFlag};
 use crate::{api, shutdown, time};
 use std::time::Duration;
@@ -52,7 +54,7 @@ fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
     let _server = match mode {
         Mode::Run => {
             let hub = api::hub(&setup);
-            w.sinks.push(Box::new(api::HubSink(hub.clone())));
+            w.sinks.push(Box::new(HubSink(hub.clone())));
             let parts = api::ApiParts {
                 hub,
                 ingest: tx.clone(),

@@ -2,13 +2,14 @@
 //! (POST /packets) through a pipeline of the network stages, so their traffic gets flows,
 //! rollups and scan detection like captured traffic. Stops cleanly on SIGINT or SIGTERM.
 
-use super::setup;
 use crate::api::{self, ApiParts};
 use crate::cli::ServeArgs;
 use crate::config::Overrides;
 use crate::pipeline::{Clock, Pipeline};
+use crate::setup::setup;
 use crate::shutdown;
 use crate::sinks::Sink;
+use crate::sinks::hub::HubSink;
 use crate::sinks::store::{self, StoreSink};
 use crate::sources::StopFlag;
 use anyhow::Context;
@@ -37,7 +38,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let (store, writer) = (sink.store(), sink.writer_handle());
     let hub = api::hub(&s);
     let stages: Vec<Box<dyn Stage>> = vec![Box::new(NetworkStages::new(&s.config.network))];
-    let sinks: Vec<Box<dyn Sink>> = vec![Box::new(sink), Box::new(api::HubSink(hub.clone()))];
+    let sinks: Vec<Box<dyn Sink>> = vec![Box::new(sink), Box::new(HubSink(hub.clone()))];
     let degraded: Vec<Degraded> = Vec::new();
 
     let (tx, rx) = crossbeam_channel::bounded(CHANNEL_BATCHES);

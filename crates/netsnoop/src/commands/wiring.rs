@@ -1,13 +1,13 @@
 //! What `run` and `watch` start: the sources, stages and sinks for a config, and the
 //! degraded modes found on the way. New capabilities plug in here, each in its own block.
 
-use super::Setup;
+use crate::setup::Setup;
 use crate::sinks::logs::LogFiles;
+use crate::sinks::sampled::SampledPackets;
 use crate::sinks::store::{self, StoreSink};
 use crate::sinks::terminal::{Format, Terminal};
 use crate::sinks::{SessionStart, Sink};
 use crate::sources::Source;
-use crate::sources::capture::SampledPackets;
 use netsnoop_core::net::NetworkStages;
 use netsnoop_core::process::stage::ProcessMonitor;
 use netsnoop_core::{Degraded, Stage};

@@ -1,10 +1,14 @@
-//! The `Sink` contract the pipeline hands records to, and the sinks this binary has:
-//! terminal output and (in `logs`) the log files. The store writer plugs in the same way.
+//! The `Sink` contract the pipeline hands records to, and every sink this binary has:
+//! terminal output (`terminal`, with `term`, `proctree` and `jsonl` formatting), the log
+//! files (`logs`), the store writer (`store`), the live API hub (`hub`) and the packet
+//! rate limit in front of per-packet sinks (`sampled`).
 
 mod changes;
+pub mod hub;
 pub mod jsonl;
 pub mod logs;
 pub mod proctree;
+pub mod sampled;
 pub mod store;
 pub mod term;
 pub mod terminal;
