@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::net::flow::FlowRecord;
 pub use crate::net::packet::{PacketMeta, Protocol};
-pub use crate::net::rollup::TrafficSecond;
+pub use crate::net::traffic::TrafficSecond;
 pub use crate::process::event::{Ancestor, ProcEventKind, ProcessEvent};
 pub use crate::resource::sample::{ProcSample, ResourceSample, SystemSample};
 

@@ -9,7 +9,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
-pub mod live;
+pub mod hub;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
@@ -21,8 +21,8 @@ mod handle;
 
 pub use config::{DEFAULT_LISTEN, ServerConfig, StartError};
 pub use handle::ServerHandle;
-pub use live::LiveHub;
-pub use live::state::{DegradedMode, SourceStatus};
+pub use hub::LiveHub;
+pub use hub::snapshot::{DegradedMode, SourceStatus};
 pub use routes::router;
 pub use state::{AppState, IngestError, PacketIngest};
 

@@ -2,7 +2,7 @@
 
 use crate::sinks::{SessionEnd, Sink};
 use netsnoop_core::net::config::SamplerConfig;
-use netsnoop_core::net::sampler::PacketSampler;
+use netsnoop_core::net::packet_limit::PacketSampler;
 use netsnoop_core::{Event, Record};
 
 /// Passes at most `max_per_second` packets a second (an even sample above it) to the

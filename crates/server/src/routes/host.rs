@@ -2,7 +2,7 @@
 //! /events/process and /health.
 
 use crate::error::{ApiError, ApiResult};
-use crate::live::state::{DegradedMode, LossCount, SourceStatus};
+use crate::hub::snapshot::{DegradedMode, LossCount, SourceStatus};
 use crate::routes::params::Limit;
 use crate::state::AppState;
 use crate::timefmt::format_time;
@@ -79,7 +79,7 @@ pub async fn system(
     State(state): State<AppState>,
     Query(q): Query<Limit>,
 ) -> ApiResult<Json<SystemResponse>> {
-    let history = crate::live::state::SYSTEM_HISTORY;
+    let history = crate::hub::snapshot::SYSTEM_HISTORY;
     let limit = q.resolve(history, history)?;
     let tz = state.hub.timezone().clone();
     let st = state.hub.state();
@@ -251,7 +251,7 @@ pub async fn process_events(
     State(state): State<AppState>,
     Query(q): Query<Limit>,
 ) -> ApiResult<Json<Vec<serde_json::Value>>> {
-    let limit = q.resolve(50, crate::live::state::EXEC_HISTORY)?;
+    let limit = q.resolve(50, crate::hub::snapshot::EXEC_HISTORY)?;
     let tz = state.hub.timezone().clone();
     let st = state.hub.state();
     Ok(Json(

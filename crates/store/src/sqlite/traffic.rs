@@ -5,7 +5,7 @@
 
 use super::tiers::{TIERS, Tier, bucket};
 use super::write::ip_into;
-use netsnoop_core::net::rollup::Counts;
+use netsnoop_core::net::traffic::Counts;
 use netsnoop_core::{Protocol, TrafficSecond};
 use rusqlite::{Connection, params};
 use rustc_hash::FxHashMap;

@@ -10,7 +10,7 @@
 //! - `tick`: every second, counters and open alerts, even when nothing else happens
 
 mod fanout;
-pub mod state;
+pub mod snapshot;
 
 use crate::metrics::Metrics;
 use crate::views::AlertView;
@@ -18,7 +18,7 @@ use fanout::Fanout;
 use jiff::tz::TimeZone;
 use netsnoop_core::{Event, ProcEventKind, Protocol, Record, Ts};
 use serde::Serialize;
-use state::{DegradedMode, LiveState, SourceStatus};
+use snapshot::{DegradedMode, LiveState, SourceStatus};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
