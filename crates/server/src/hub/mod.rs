@@ -167,7 +167,7 @@ impl LiveHub {
                 if live {
                     messages.push(self.message(
                         "system",
-                        &crate::routes::host::SystemTick::new(r, &self.inner.timezone),
+                        &crate::views::SystemTick::new(r, &self.inner.timezone),
                     ));
                 }
             }
