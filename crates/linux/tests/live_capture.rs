@@ -11,7 +11,7 @@ use netsnoop_linux::capture::{CaptureError, LiveCapture};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::os::fd::AsRawFd;
 use std::process::Command;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 fn require_root() {
     if !nix::unistd::geteuid().is_root() {
@@ -47,13 +47,6 @@ fn connect_from(src: Ipv4Addr, dst: SocketAddr) {
         unreachable!()
     };
     let _ = connect(fd.as_raw_fd(), &SockaddrIn::from(dst));
-}
-
-fn wall_now() -> Ts {
-    Ts(SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_micros() as i64)
 }
 
 fn capture_cfg(filter: String) -> CaptureConfig {
@@ -123,7 +116,7 @@ fn scanning_our_own_loopback_ports_raises_connect_and_syn_portscan_alerts() {
                 }
             }
         }
-        stages.tick_into(wall_now(), &mut out);
+        stages.tick_into(Ts::now(), &mut out);
         alerts.extend(out.into_iter().filter_map(|r| match r {
             Record::Alert(a) => Some(a),
             _ => None,

@@ -158,7 +158,7 @@ fn ev_time(ev: &Event) -> netsnoop_core::Ts {
 #[test]
 fn the_real_proc_includes_this_test_process_with_its_user_and_memory() {
     let mut s = Sampler::new().expect("sampler");
-    let r = s.sample(sampler::wall_now()).expect("sample");
+    let r = s.sample(netsnoop_core::Ts::now()).expect("sample");
     let me = std::process::id();
     let p = r
         .processes

@@ -73,7 +73,7 @@ impl Pipeline {
             }
             if Instant::now() >= next_flush {
                 if self.clock == Clock::Wall {
-                    self.tick(crate::time::now());
+                    self.tick(netsnoop_core::Ts::now());
                 }
                 self.flush();
                 next_flush = Instant::now() + TICK;
@@ -178,12 +178,12 @@ impl Pipeline {
 
     fn finish(mut self, reason: String) -> SessionEnd {
         let now = match self.clock {
-            Clock::Wall => crate::time::now(),
+            Clock::Wall => netsnoop_core::Ts::now(),
             Clock::EventTime => self.last_event.unwrap_or_default(),
         };
         let records: Vec<Record> = self.stages.iter_mut().flat_map(|s| s.finish(now)).collect();
         self.deliver(&records);
-        self.end.time = crate::time::now();
+        self.end.time = netsnoop_core::Ts::now();
         self.end.reason = reason;
         self.end.sink_errors = self.sink_errors.iter().sum();
         for (i, sink) in self.sinks.iter_mut().enumerate() {

@@ -25,7 +25,9 @@ pub fn run(args: &AlertsArgs) -> anyhow::Result<()> {
         );
     }
     let store = crate::sinks::store::open(&s.config.store, &s.data_dir)?;
-    let since = args.since.map(|d| time::now() - time::to_core_span(d));
+    let since = args
+        .since
+        .map(|d| netsnoop_core::Ts::now() - time::to_core_span(d));
     let mut alerts = store.alerts(&AlertFilter {
         since,
         limit: LIMIT,

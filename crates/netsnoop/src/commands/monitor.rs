@@ -10,7 +10,7 @@ use crate::setup::{Setup, setup};
 use crate::sinks::SessionStart;
 use crate::sinks::hub::HubSink;
 use crate::sources::{self, StopFlag};
-use crate::{api, shutdown, time};
+use crate::{api, shutdown};
 use std::time::Duration;
 
 /// Batches the channel holds before sources start dropping (and counting) them.
@@ -40,7 +40,7 @@ pub fn watch(args: &WatchArgs) -> anyhow::Result<()> {
 fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
     // Signals first: from the banner on, Ctrl+C must end the session cleanly.
     let stop_rx = shutdown::install()?;
-    let started = time::now();
+    let started = netsnoop_core::Ts::now();
     let session = SessionStart {
         time: started,
         command: command.to_string(),

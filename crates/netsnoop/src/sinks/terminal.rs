@@ -73,7 +73,7 @@ impl<W: Write + Send> Terminal<W> {
         let Some(groups) = &mut self.groups else {
             return Ok(());
         };
-        let Some(alerts) = groups.due(crate::time::now(), force) else {
+        let Some(alerts) = groups.due(netsnoop_core::Ts::now(), force) else {
             return Ok(());
         };
         match alerts.as_slice() {
@@ -97,7 +97,7 @@ impl<W: Write + Send> Terminal<W> {
             Record::Alert(a) => {
                 let change = self.changes.classify(a);
                 if change.is_news() && self.groups_burst(a) {
-                    let now = crate::time::now();
+                    let now = netsnoop_core::Ts::now();
                     if let Some(g) = &mut self.groups {
                         g.push(a.clone(), now);
                     }

@@ -59,7 +59,7 @@ impl Source for ExecEvents {
         while !stop.is_stopped() {
             match self.rx.recv_timeout(Duration::from_millis(100)) {
                 Ok(batch) => {
-                    if out.send(batch, crate::time::now()).is_err() {
+                    if out.send(batch, netsnoop_core::Ts::now()).is_err() {
                         break;
                     }
                 }

@@ -84,7 +84,7 @@ impl Source for Threaded {
         halt();
         // What the source sent while stopping still counts.
         for batch in rx.try_iter() {
-            if out.send(batch, crate::time::now()).is_err() {
+            if out.send(batch, netsnoop_core::Ts::now()).is_err() {
                 break;
             }
         }
@@ -103,7 +103,7 @@ pub fn forward(
     while !stop.is_stopped() {
         match rx.recv_timeout(Duration::from_millis(100)) {
             Ok(batch) => {
-                if out.send(batch, crate::time::now()).is_err() {
+                if out.send(batch, netsnoop_core::Ts::now()).is_err() {
                     return Ok(());
                 }
             }
@@ -133,7 +133,7 @@ pub fn spawn(
             .name(format!("source:{name}"))
             .spawn(move || {
                 let result = src.run(&mut outlet, &stop);
-                outlet.close(crate::time::now(), Duration::from_millis(200));
+                outlet.close(netsnoop_core::Ts::now(), Duration::from_millis(200));
                 result
             })?;
         threads.push((name, handle));

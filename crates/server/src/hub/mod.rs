@@ -56,7 +56,7 @@ impl Default for LiveHub {
 impl LiveHub {
     pub fn new(timezone: TimeZone) -> LiveHub {
         let stream = Fanout::default();
-        let now = jiff::Timestamp::now().as_microsecond();
+        let now = Ts::now().micros();
         LiveHub {
             inner: Arc::new(Inner {
                 state: Mutex::new(LiveState::default()),
@@ -218,10 +218,7 @@ impl LiveHub {
         let tick = {
             let st = self.state();
             Tick {
-                time: crate::timefmt::format_time(
-                    Ts(jiff::Timestamp::now().as_microsecond()),
-                    &self.inner.timezone,
-                ),
+                time: crate::timefmt::format_time(Ts::now(), &self.inner.timezone),
                 uptime_secs: self.uptime_secs(),
                 packets_seen: st.packets_seen,
                 bytes_seen: st.bytes_seen,
