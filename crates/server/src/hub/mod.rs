@@ -55,11 +55,16 @@ impl Default for LiveHub {
 
 impl LiveHub {
     pub fn new(timezone: TimeZone) -> LiveHub {
+        LiveHub::with_history(timezone, snapshot::SYSTEM_HISTORY)
+    }
+
+    /// A hub keeping `system_samples` system samples for `/system` (oldest dropped).
+    pub fn with_history(timezone: TimeZone, system_samples: usize) -> LiveHub {
         let stream = Fanout::default();
         let now = Ts::now().micros();
         LiveHub {
             inner: Arc::new(Inner {
-                state: Mutex::new(LiveState::default()),
+                state: Mutex::new(LiveState::new(system_samples)),
                 metrics: Metrics::new(),
                 stream,
                 started: Instant::now(),

@@ -34,10 +34,9 @@ pub async fn system(
     State(state): State<AppState>,
     Query(q): Query<Limit>,
 ) -> ApiResult<Json<SystemResponse>> {
-    let history = crate::hub::snapshot::SYSTEM_HISTORY;
-    let limit = q.resolve(history, history)?;
     let tz = state.hub.timezone().clone();
     let st = state.hub.state();
+    let limit = q.resolve(st.system_capacity, st.system_capacity)?;
     let skip = st.system.len().saturating_sub(limit);
     Ok(Json(SystemResponse {
         current: st.system.back().map(|s| SystemView::new(s, &tz)),
