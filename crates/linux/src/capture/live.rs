@@ -11,7 +11,7 @@ use netsnoop_core::net::config::CaptureConfig;
 use netsnoop_core::net::parse::{LinkType, parse};
 use netsnoop_core::{Event, Ts};
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
@@ -139,7 +139,7 @@ impl InterfaceCapture {
                     self.counters.captured.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(pcap::Error::TimeoutExpired) => {
-                    super::wait::readable(self.cap.as_raw_fd(), self.batch_timeout);
+                    super::wait::readable(self.cap.as_fd(), self.batch_timeout);
                 }
                 Err(e) => {
                     if !batch.is_empty() {
