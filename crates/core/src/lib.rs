@@ -4,6 +4,8 @@
 //! every detector can be driven by scripted events at fixed times, and a pcap replay gives
 //! the same alerts as the live run.
 
+#![forbid(unsafe_code)]
+
 pub mod alert;
 pub mod detect;
 pub mod episodes;

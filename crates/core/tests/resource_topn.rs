@@ -1,5 +1,8 @@
 //! Top-N trimming of resource samples and the JSON-lines sample throttle.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use netsnoop_core::resource::{SampleThrottle, top_by_cpu, trim_to_top_n};
 use netsnoop_core::time::Span;
 use netsnoop_core::{ProcSample, ResourceSample, SystemSample, Ts};

@@ -3,6 +3,9 @@
 //! never skips, without it. A build without clang has no eBPF program by design (the build
 //! warned); there these tests check instead that loading says so and names the fix.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use crossbeam_channel::{Receiver, bounded};
 use netsnoop_core::process::config::TableConfig;
 use netsnoop_core::{Event, ProcEventKind, ProcessEvent};

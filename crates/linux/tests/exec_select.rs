@@ -2,6 +2,9 @@
 //! (the fallback path where eBPF is unavailable); `auto` takes eBPF when this build has it.
 //! Needs root (proc connector, eBPF); fails, never skips, without it.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use crossbeam_channel::{Receiver, bounded};
 use netsnoop_core::process::config::{SourceConfig, TableConfig};
 use netsnoop_core::{Event, ProcEventKind};

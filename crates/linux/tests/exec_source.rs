@@ -1,6 +1,9 @@
 //! End-to-end: the real proc connector (and the polling fallback) watching real processes,
 //! fed into the core process monitor. Needs root.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use crossbeam_channel::Receiver;
 use netsnoop_core::process::ProcessMonitor;
 use netsnoop_core::process::config::{ProcessConfig, SourceConfig, TableConfig};

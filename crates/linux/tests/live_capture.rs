@@ -3,6 +3,9 @@
 //! out of the same stages a live run uses. Other tests share loopback, so the capture is
 //! filtered to this test's own 127.77.x.y addresses.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use crossbeam_channel::bounded;
 use netsnoop_core::net::config::CaptureConfig;
 use netsnoop_core::net::{NetworkConfig, NetworkStages};

@@ -1,6 +1,9 @@
 //! End to end: the real sampler thread and the per-process CPU detector see a child
 //! that burns one core, raise CRITICAL for its pid, and resolve it once it stops.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use crossbeam_channel::bounded;
 use netsnoop_core::resource::{ProcessCpuDetector, ResourceConfig};
 use netsnoop_core::{AlertState, Event, Record, Stage};

@@ -1,6 +1,9 @@
 //! The sampler thread on the real /proc: a full pipeline channel drops rounds, counts
 //! them, and reports them as one `Loss` event ahead of the next batch that fits.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use crossbeam_channel::bounded;
 use netsnoop_core::Event;
 use netsnoop_linux::sampler::{self, Sampler};

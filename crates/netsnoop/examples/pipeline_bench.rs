@@ -92,7 +92,7 @@ fn once(case: &str, batch: usize, dir: &std::path::Path) -> f64 {
             keep: 1,
             ..Logs::default()
         };
-        Box::new(LogFiles::open(dir, &cfg, tf.clone(), &start).unwrap())
+        Box::new(LogFiles::open(dir, &cfg, tf.clone(), &start).expect("log files open"))
     };
     type Parts = (Vec<Box<dyn Sink>>, Vec<Box<dyn Stage>>);
     let (sinks, stages): Parts = match case {
@@ -118,11 +118,11 @@ fn once(case: &str, batch: usize, dir: &std::path::Path) -> f64 {
     let t = Instant::now();
     let producer = std::thread::spawn(move || {
         for b in events {
-            tx.send(b).unwrap(); // blocking: measure the pipeline, not drops
+            tx.send(b).expect("pipeline takes batches"); // blocking: measure the pipeline, not drops
         }
     });
     let end = pipeline.run(rx, stop_rx, &StopFlag::new());
-    producer.join().unwrap();
+    producer.join().expect("producer thread");
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(end.events as usize, EVENTS);
     EVENTS as f64 / secs

@@ -1,6 +1,8 @@
 //! The `netsnoop` binary's library: command line, config, pipeline wiring, terminal output
 //! and log writers. `main.rs` only parses arguments and dispatches to [`commands`].
 
+#![forbid(unsafe_code)]
+
 pub mod api;
 pub mod cli;
 pub mod commands;

@@ -1,6 +1,9 @@
 //! End to end: `netsnoop alerts` reads what a real SQLite store holds, honoring --since
 //! and both formats.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use assert_cmd::Command;
 use netsnoop_core::{Alert, AlertState, Record, Severity, Subject, Ts};
 use netsnoop_store::OpenOptions;

@@ -2,6 +2,9 @@
 //! and answers NetWatch's queries; `run` serves the same API; a public address without a
 //! token is refused before anything starts.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use std::io::{BufRead, BufReader, Read, Write};

@@ -1,6 +1,9 @@
 //! End to end: `netsnoop run --no-capture` starts, and SIGINT or SIGTERM ends it cleanly —
 //! exit code 0 within 2 s and the session end marker in netsnoop.log.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use std::io::{BufRead, BufReader};

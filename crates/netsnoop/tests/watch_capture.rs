@@ -3,6 +3,9 @@
 //! comes out as a JSON line; SIGINT then ends the session cleanly. The capture filter
 //! keeps it to this test's own 127.78.x.y addresses (loopback is shared with other tests).
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use std::io::{BufRead, BufReader};

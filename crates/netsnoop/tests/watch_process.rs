@@ -2,6 +2,9 @@
 //! a script's burst of children — each exec with its parent, argv, user and ancestry — and
 //! one burst alert naming the script as instigator.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use serde_json::Value;
 use std::process::Command;
 use std::time::{Duration, Instant};

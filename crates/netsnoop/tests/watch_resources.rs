@@ -2,6 +2,9 @@
 //! rate-limited sample lines, raises CRITICAL CPU for a child that burns a core and
 //! resolves it once the child is gone.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use serde_json::Value;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};

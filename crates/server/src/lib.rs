@@ -6,6 +6,8 @@
 //! awaits [`serve`] on its own runtime or starts a [`ServerHandle`] from synchronous code.
 //! The pipeline calls [`LiveHub::publish`] with every batch of records.
 
+#![forbid(unsafe_code)]
+
 pub mod auth;
 pub mod config;
 pub mod error;

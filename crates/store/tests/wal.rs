@@ -1,5 +1,8 @@
 //! WAL housekeeping: the background checkpointer moves committed pages into the main file.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;
