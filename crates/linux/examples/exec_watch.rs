@@ -12,7 +12,7 @@ use netsnoop_core::process::config::{SourceConfig, TableConfig};
 use netsnoop_core::process::exec_source::ExecSourceChoice;
 use netsnoop_core::process::{ProcessConfig, ProcessMonitor};
 use netsnoop_core::{Event, ProcEventKind, Record, Stage};
-use netsnoop_linux::ebpf::start_exec_source;
+use netsnoop_linux::exec::start_exec_source;
 use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -9,7 +9,7 @@
 use crossbeam_channel::{Receiver, bounded};
 use netsnoop_core::process::config::TableConfig;
 use netsnoop_core::{Event, ProcEventKind, ProcessEvent};
-use netsnoop_linux::ebpf::{
+use netsnoop_linux::exec::ebpf::{
     ARGV_BYTES_MAX, EbpfConfig, EbpfExecSource, LOSS_SOURCE, SourceHandle, unavailable_at_build,
 };
 use std::collections::HashMap;

@@ -8,9 +8,9 @@
 use crossbeam_channel::{Receiver, bounded};
 use netsnoop_core::process::config::{SourceConfig, TableConfig};
 use netsnoop_core::{Event, ProcEventKind};
-use netsnoop_linux::ebpf::{
+use netsnoop_linux::exec::ebpf::unavailable_at_build;
+use netsnoop_linux::exec::{
     ExecSourceChoice, ExecSourceKind, RunningExecSource, Selected, start_exec_source,
-    unavailable_at_build,
 };
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};

@@ -50,7 +50,7 @@ pub enum RawEvent {
     Ignored,
     /// A fork, exec or exit captured whole in the kernel by the eBPF source: nothing needs
     /// reading from /proc.
-    Captured(crate::ebpf::Captured),
+    Captured(crate::exec::ebpf::Captured),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

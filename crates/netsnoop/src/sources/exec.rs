@@ -7,7 +7,7 @@ use anyhow::Context;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use netsnoop_core::process::ProcessConfig;
 use netsnoop_core::{Degraded, Event};
-use netsnoop_linux::ebpf::{ExecSourceKind, RunningExecSource, start_exec_source};
+use netsnoop_linux::exec::{ExecSourceKind, RunningExecSource, start_exec_source};
 use std::time::Duration;
 
 /// Batches the exec source may queue before the pipeline takes them. The seed of every
