@@ -30,10 +30,7 @@ fn start(config: EbpfConfig, channel: usize) -> Option<(SourceHandle, Receiver<V
         eprintln!("NOTE: built without eBPF, checked the refusal only: {refused}");
         return None;
     }
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "this test needs root (CAP_BPF and CAP_PERFMON): run it as root, as CI does"
-    );
+    netsnoop_test_support::require_root("CAP_BPF and CAP_PERFMON");
     let source = EbpfExecSource::load(&config)
         .unwrap_or_else(|e| panic!("the eBPF exec source must load here: {e}"));
     let (tx, rx) = bounded(channel);

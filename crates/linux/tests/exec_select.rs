@@ -19,10 +19,7 @@ fn start(
     choice: ExecSourceChoice,
     source: SourceConfig,
 ) -> (Selected<RunningExecSource>, Receiver<Vec<Event>>) {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "this test needs root (proc connector, eBPF): run it as root, as CI does"
-    );
+    netsnoop_test_support::require_root("proc connector, eBPF");
     let (tx, rx) = bounded(4096);
     let source = SourceConfig {
         exec_source: choice,
