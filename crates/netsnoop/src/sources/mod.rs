@@ -8,26 +8,9 @@ pub mod resources;
 use crossbeam_channel::Sender;
 use netsnoop_core::Event;
 pub use netsnoop_linux::outlet::Outlet;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+pub use netsnoop_pipeline::StopFlag;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-/// Set once when the session stops; sources poll it between reads.
-#[derive(Clone, Debug, Default)]
-pub struct StopFlag(Arc<AtomicBool>);
-
-impl StopFlag {
-    pub fn new() -> StopFlag {
-        StopFlag::default()
-    }
-    pub fn stop(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-    pub fn is_stopped(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 /// A producer of events. `run` blocks until the source is exhausted (a pcap file), the
 /// stop flag is set, or the outlet reports the pipeline closed; it should check the flag
@@ -196,7 +179,8 @@ mod tests {
 
     #[test]
     fn a_threaded_source_is_forwarded_and_stopped_with_the_session() {
-        use std::sync::atomic::AtomicBool;
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
         let halted = Arc::new(AtomicBool::new(false));
         let h = halted.clone();
         let src = Threaded::new("ticker", move |tx| {

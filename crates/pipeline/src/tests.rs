@@ -1,7 +1,6 @@
 //! Tests of the pipeline with scripted sources, a recording stage and a recording sink.
 
 use super::*;
-use crate::sinks::SessionEnd;
 use crossbeam_channel::bounded;
 use netsnoop_core::episodes::Raise;
 use netsnoop_core::event::Loss;

@@ -1,12 +1,34 @@
-//! The pipeline thread: the single owner of every stage and sink. It receives owned
-//! batches from the sources, runs the stages, hands records to the sinks, ticks about once
-//! a second, and on stop drains, finishes and closes.
+//! netsnoop-pipeline: the pipeline thread, the single owner of every stage and sink. It
+//! receives owned batches from the sources, runs the stages, hands records to the sinks,
+//! ticks about once a second, and on stop drains, finishes and closes. The binary and the
+//! server's tests both drive this one loop.
 
-use crate::sinks::{SessionEnd, Sink};
-use crate::sources::StopFlag;
+#![forbid(unsafe_code)]
+
+pub mod sink;
+
 use crossbeam_channel::{Receiver, RecvTimeoutError, never, select};
 use netsnoop_core::{Event, Record, Stage, Ts};
+pub use sink::{SessionEnd, Sink};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+/// Set once when the session stops; sources poll it between reads.
+#[derive(Clone, Debug, Default)]
+pub struct StopFlag(Arc<AtomicBool>);
+
+impl StopFlag {
+    pub fn new() -> StopFlag {
+        StopFlag::default()
+    }
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
 
 /// What `now` means for ticks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
