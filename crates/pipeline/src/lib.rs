@@ -161,7 +161,9 @@ impl Pipeline {
         self.stages.iter_mut().flat_map(|s| s.tick(now)).collect()
     }
 
-    fn tick(&mut self, now: Ts) {
+    /// Ticks every stage at `now` and hands what they emit to the sinks (`run` does this
+    /// once a second on the wall clock; a test harness may do it at a scripted time).
+    pub fn tick(&mut self, now: Ts) {
         let records = self.stage_ticks(now);
         self.last_tick = Some(now);
         self.deliver(&records);
@@ -190,7 +192,8 @@ impl Pipeline {
         }
     }
 
-    fn flush(&mut self) {
+    /// Asks every sink to make what it accepted durable or visible.
+    pub fn flush(&mut self) {
         for (i, sink) in self.sinks.iter_mut().enumerate() {
             if let Err(e) = sink.flush() {
                 report(&mut self.sink_errors[i], &sink.name(), &e);
@@ -198,7 +201,8 @@ impl Pipeline {
         }
     }
 
-    fn finish(mut self, reason: String) -> SessionEnd {
+    /// Finishes every stage, delivers what that emits, and closes every sink.
+    pub fn finish(mut self, reason: String) -> SessionEnd {
         let now = match self.clock {
             Clock::Wall => netsnoop_core::Ts::now(),
             Clock::EventTime => self.last_event.unwrap_or_default(),

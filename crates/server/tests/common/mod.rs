@@ -1,7 +1,8 @@
 //! Test harness: a real server on 127.0.0.1 port 0, a real SQLite store in a temp dir, the
-//! real batching writer, and a small pipeline thread running the real network stages, so
-//! POSTed packets travel exactly as in `netsnoop run`: ingest channel → stages → writer and
-//! live hub.
+//! real batching writer, and the real `Pipeline` (netsnoop-pipeline) running the real
+//! network stages on a thread, so POSTed packets travel exactly as in `netsnoop run`:
+//! ingest channel → stages → writer and live hub. Only its clock is scripted: `settle`
+//! ticks it at a chosen event time.
 
 #![allow(dead_code)]
 
@@ -9,6 +10,7 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use netsnoop_core::net::config::NetworkConfig;
 use netsnoop_core::net::stages::NetworkStages;
 use netsnoop_core::{Event, Record, Stage, Ts};
+use netsnoop_pipeline::{Clock, Pipeline, SessionEnd, Sink};
 use netsnoop_server::{AppState, LiveHub, ServerConfig};
 use netsnoop_store::{OpenOptions, Store, Writer, WriterOptions, spawn_writer};
 use std::net::SocketAddr;
@@ -195,44 +197,69 @@ impl Drop for TestServer {
     }
 }
 
-fn run_pipeline(
-    rx: Receiver<Control>,
-    mut stages: Vec<Box<dyn Stage>>,
-    writer: Writer,
-    hub: LiveHub,
-) {
+/// The store writer as a pipeline sink: `flush` commits (the binary's store sink also runs
+/// retention, which these tests do not need).
+struct WriterSink(Option<Writer>);
+
+impl Sink for WriterSink {
+    fn name(&self) -> String {
+        "store".into()
+    }
+    fn accept(&mut self, records: &[Record]) -> anyhow::Result<()> {
+        let w = self.0.as_ref().expect("writer open");
+        anyhow::ensure!(w.send(records.to_vec()), "writer queue full in a test");
+        Ok(())
+    }
+    fn flush(&mut self) -> anyhow::Result<()> {
+        Ok(self.0.as_ref().expect("writer open").flush()?)
+    }
+    fn close(&mut self, _: &SessionEnd) -> anyhow::Result<()> {
+        if let Some(w) = self.0.take() {
+            w.shutdown();
+        }
+        Ok(())
+    }
+}
+
+/// The live hub as a pipeline sink, as the binary's `HubSink`.
+struct HubSink(LiveHub);
+
+impl Sink for HubSink {
+    fn name(&self) -> String {
+        "live api".into()
+    }
+    fn accept(&mut self, records: &[Record]) -> anyhow::Result<()> {
+        self.0.publish(records);
+        Ok(())
+    }
+    fn flush(&mut self) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn close(&mut self, _: &SessionEnd) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+fn run_pipeline(rx: Receiver<Control>, stages: Vec<Box<dyn Stage>>, writer: Writer, hub: LiveHub) {
+    let sinks: Vec<Box<dyn Sink>> =
+        vec![Box::new(HubSink(hub)), Box::new(WriterSink(Some(writer)))];
+    // Wall clock: `ingest` never ticks by itself; `settle` ticks at a scripted time.
+    let mut pipeline = Pipeline::new(stages, sinks, Clock::Wall);
     let mut newest = Ts(0);
     for msg in rx {
         match msg {
             Control::Batch(batch) => {
-                let mut records = Vec::new();
-                for event in batch {
-                    let now = event.time();
-                    newest = newest.max(now);
-                    let mut derived = Vec::new();
-                    for s in &mut stages {
-                        derived.extend(s.ingest(&event, now));
-                    }
-                    records.push(Record::Event(event));
-                    records.extend(derived);
-                }
-                hub.publish(&records);
-                assert!(writer.send(records), "writer queue full in a test");
+                newest = batch.iter().map(Event::time).fold(newest, Ts::max);
+                pipeline.ingest(batch);
             }
             Control::Settle(secs, reply) => {
-                let now = Ts(newest.micros() + secs * 1_000_000);
-                let mut records = Vec::new();
-                for s in &mut stages {
-                    records.extend(s.tick(now));
-                }
-                hub.publish(&records);
-                writer.send(records);
-                writer.flush().unwrap();
+                pipeline.tick(Ts(newest.micros() + secs * 1_000_000));
+                pipeline.flush();
                 let _ = reply.send(());
             }
         }
     }
-    writer.shutdown();
+    pipeline.finish("test over".into());
 }
 
 /// A NetWatch packet body at unix second `t`.
