@@ -1,3 +1,5 @@
+//! Process monitor stage tests: bursts, spawn rate, loss episodes, on scripted events.
+
 use super::*;
 use crate::event::Loss;
 use crate::process::config::ProcessConfig;
