@@ -5,9 +5,6 @@ pub mod parse;
 mod procs;
 mod thread;
 
-#[cfg(test)]
-mod parse_tests;
-
 pub use procs::RoundCounts;
 pub use thread::{Counters, SamplerHandle, SamplerStats, run_rounds, spawn};
 
