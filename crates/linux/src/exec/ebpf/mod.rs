@@ -6,7 +6,8 @@ mod loader;
 mod source;
 mod wire;
 
+pub use crate::exec::message::Captured;
 pub use convert::exit_code_from_status;
 pub use loader::{EbpfUnavailable, unavailable_at_build};
-pub use source::{Captured, EbpfConfig, EbpfExecSource, LOSS_SOURCE, SourceHandle};
+pub use source::{EbpfConfig, EbpfExecSource, LOSS_SOURCE, SourceHandle};
 pub use wire::ARGV_BYTES_MAX;
