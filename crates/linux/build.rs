@@ -1,4 +1,4 @@
-//! Compiles the eBPF exec program (src/ebpf/bpf/exec.bpf.c) with clang into OUT_DIR.
+//! Compiles the eBPF exec program (src/exec/ebpf/bpf/exec.bpf.c) with clang into OUT_DIR.
 //!
 //! Never fails the build: without clang (or libbpf-dev's headers) it writes an empty object
 //! and records why in NETSNOOP_EBPF_BUILD, and the eBPF exec source reports itself
@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-const SOURCE: &str = "src/ebpf/bpf/exec.bpf.c";
+const SOURCE: &str = "src/exec/ebpf/bpf/exec.bpf.c";
 
 fn main() {
     println!("cargo:rerun-if-changed={SOURCE}");

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::net::flow::FlowRecord;
 pub use crate::net::packet::{PacketMeta, Protocol};
-pub use crate::net::rollup::TrafficSecond;
+pub use crate::net::traffic::TrafficSecond;
 pub use crate::process::event::{Ancestor, ProcEventKind, ProcessEvent};
 pub use crate::resource::sample::{ProcSample, ResourceSample, SystemSample};
 
@@ -27,6 +27,33 @@ pub enum Event {
     Loss(Loss),
 }
 
+impl Event {
+    /// The time the event happened: what drives stages and ticks in a replay. A traffic
+    /// second counts at its end (`second + 1`), when it is closed.
+    pub fn time(&self) -> crate::Ts {
+        match self {
+            Event::Process(p) => p.time,
+            Event::Resources(r) => r.system.time,
+            Event::Packet(p) => p.time,
+            Event::Flow(f) => f.last_seen,
+            Event::Traffic(t) => crate::Ts::from_secs(t.second + 1),
+            Event::Loss(l) => l.time,
+        }
+    }
+
+    /// The `type` tag the event carries in JSON (`process`, `packet`, …).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Event::Process(_) => "process",
+            Event::Resources(_) => "resources",
+            Event::Packet(_) => "packet",
+            Event::Flow(_) => "flow",
+            Event::Traffic(_) => "traffic",
+            Event::Loss(_) => "loss",
+        }
+    }
+}
+
 /// A count of events a source could not deliver, so that nothing is dropped silently.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Loss {
@@ -43,4 +70,40 @@ pub struct Loss {
 pub enum Record {
     Event(Event),
     Alert(Alert),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Ts;
+
+    #[test]
+    fn type_names_match_the_json_tags() {
+        let events = [
+            Event::Process(ProcessEvent::default()),
+            Event::Resources(ResourceSample::default()),
+            Event::Packet(PacketMeta::default()),
+            Event::Traffic(TrafficSecond::default()),
+            Event::Loss(Loss {
+                time: Ts(5),
+                source: "s".into(),
+                count: 1,
+                reason: "r".into(),
+            }),
+        ];
+        for e in &events {
+            let v = serde_json::to_value(e).unwrap();
+            assert_eq!(v["type"], e.type_name());
+        }
+        assert_eq!(events[4].time(), Ts(5));
+    }
+
+    #[test]
+    fn a_traffic_second_happens_when_it_closes() {
+        let t = TrafficSecond {
+            second: 100,
+            ..TrafficSecond::default()
+        };
+        assert_eq!(Event::Traffic(t).time(), Ts::from_secs(101));
+    }
 }

@@ -4,12 +4,13 @@
 //! every detector can be driven by scripted events at fixed times, and a pcap replay gives
 //! the same alerts as the live run.
 
+#![forbid(unsafe_code)]
+
 pub mod alert;
 pub mod detect;
 pub mod episodes;
 pub mod event;
 pub mod health;
-pub mod live;
 pub mod net;
 pub mod process;
 pub mod resource;
@@ -24,6 +25,5 @@ pub use event::{
     ResourceSample, SystemSample, TrafficSecond,
 };
 pub use health::Degraded;
-pub use live::{LiveSnapshot, SharedLive};
 pub use severity::Severity;
 pub use time::Ts;

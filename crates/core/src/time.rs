@@ -1,12 +1,13 @@
-//! Timestamps: microseconds since the Unix epoch, UTC. Formatting to a zone is the binary's job.
+//! Timestamps: microseconds since the Unix epoch, UTC; the one wall-clock read
+//! ([`Ts::now`]) and the one RFC 3339 writer ([`rfc3339`]) of the workspace. Detectors never
+//! read the clock: they are given `now`.
 
 use serde::{Deserialize, Serialize};
 use std::ops::{Add, Sub};
 
 /// A point in time, microseconds since 1970-01-01T00:00:00Z.
 ///
-/// Kept as a plain integer so core stays free of clocks and time-zone data; the binary
-/// turns it into RFC 3339 with the configured offset.
+/// Kept as a plain integer; [`rfc3339`] turns it into text with a zone's offset.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
@@ -14,6 +15,11 @@ use std::ops::{Add, Sub};
 pub struct Ts(pub i64);
 
 impl Ts {
+    /// The wall clock. Sources stamp what they read with it; stages are given it.
+    pub fn now() -> Ts {
+        let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        Ts(since.map_or(0, |d| d.as_micros() as i64))
+    }
     pub const fn from_secs(secs: i64) -> Ts {
         Ts(secs * 1_000_000)
     }
@@ -75,9 +81,41 @@ impl Sub<Ts> for Ts {
     }
 }
 
+/// RFC 3339 with the offset of `tz`: to the second, or with the fraction (up to
+/// microseconds) when `precise`. A time out of range (beyond year ±9999) is written as
+/// `@<micros>us` rather than failing the line it is part of.
+pub fn rfc3339(ts: Ts, tz: &jiff::tz::TimeZone, precise: bool) -> String {
+    let Ok(t) = jiff::Timestamp::from_microsecond(ts.micros()) else {
+        return format!("@{}us", ts.micros());
+    };
+    let fmt = if precise {
+        "%Y-%m-%dT%H:%M:%S%.f%:z"
+    } else {
+        "%Y-%m-%dT%H:%M:%S%:z"
+    };
+    t.to_zoned(tz.clone()).strftime(fmt).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_keeps_the_fraction_only_when_asked_and_marks_times_out_of_range() {
+        let utc = jiff::tz::TimeZone::UTC;
+        let t = Ts(1_763_726_400_250_000);
+        assert_eq!(rfc3339(t, &utc, false), "2025-11-21T12:00:00+00:00");
+        assert_eq!(rfc3339(t, &utc, true), "2025-11-21T12:00:00.25+00:00");
+        assert_eq!(
+            rfc3339(Ts(i64::MAX), &utc, true),
+            format!("@{}us", i64::MAX)
+        );
+    }
+
+    #[test]
+    fn now_is_after_the_time_this_test_was_written() {
+        assert!(Ts::now() > Ts::from_secs(1_795_000_000));
+    }
 
     #[test]
     fn seconds_round_down_for_times_before_the_epoch() {

@@ -1,6 +1,9 @@
 //! Resource detectors driven by scripted samples at fixed times: every level, sustained
 //! versus immediate onsets, cooldowns, hysteresis, resolution and grouping.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use netsnoop_core::resource::{
     LoadDetector, MemoryDetector, ProcessCpuDetector, ResourceConfig, SystemCpuDetector,
 };

@@ -12,7 +12,7 @@ use netsnoop_core::process::config::{SourceConfig, TableConfig};
 use netsnoop_core::process::exec_source::ExecSourceChoice;
 use netsnoop_core::process::{ProcessConfig, ProcessMonitor};
 use netsnoop_core::{Event, ProcEventKind, Record, Stage};
-use netsnoop_linux::ebpf::start_exec_source;
+use netsnoop_linux::exec::start_exec_source;
 use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -47,7 +47,7 @@ fn main() {
     // with a full table. A busy host never goes quiet, so do not wait for silence.
     while let Ok(batch) = rx.try_recv() {
         for ev in &batch {
-            monitor.ingest(ev, time_of(ev));
+            monitor.ingest(ev, ev.time());
         }
     }
     let cpu_at_ready = cpu_secs();
@@ -64,7 +64,7 @@ fn main() {
     loop {
         if let Ok(batch) = rx.recv_timeout(Duration::from_millis(50)) {
             for ev in batch {
-                for r in monitor.ingest(&ev, time_of(&ev)) {
+                for r in monitor.ingest(&ev, ev.time()) {
                     if let Record::Alert(_) = r {
                         alerts += 1;
                     }
@@ -108,14 +108,6 @@ fn main() {
         c.overruns, c.lost_seq, c.lost_queue, c.missed_by_polling, c.resyncs
     );
     drop(src);
-}
-
-fn time_of(ev: &Event) -> netsnoop_core::Ts {
-    match ev {
-        Event::Process(p) => p.time,
-        Event::Loss(l) => l.time,
-        _ => netsnoop_core::Ts::default(),
-    }
 }
 
 fn cpu_secs() -> f64 {

@@ -1,11 +1,11 @@
-//! A small resource monitor: the real sampler thread, every resource detector, the live
-//! history and top-N trimming, as the pipeline runs them. Used by bench/resources.
+//! A small resource monitor: the real sampler thread, every resource detector and top-N
+//! trimming, as the pipeline runs them. Used by bench/resources.
 //!
 //! Usage: resource_monitor [--secs N] [--interval-ms MS] [--quiet]
 //! Prints alerts as JSON lines on stdout and a summary on stderr.
 
 use crossbeam_channel::{RecvTimeoutError, bounded};
-use netsnoop_core::resource::{self, ResourceConfig, ResourceHistory, trim_to_top_n};
+use netsnoop_core::resource::{self, ResourceConfig, trim_to_top_n};
 use netsnoop_core::{Event, Record};
 use netsnoop_linux::sampler::{self, Sampler};
 use std::time::{Duration, Instant};
@@ -36,7 +36,6 @@ fn main() {
     let handle = sampler::spawn(sampler, Duration::from_millis(cfg.interval_ms), tx)
         .unwrap_or_else(|e| fail(&e.to_string()));
     let mut stages = resource::detectors(&cfg);
-    let mut history = ResourceHistory::from_config(&cfg);
     let (mut alerts, mut stored_rows, mut procs_seen) = (0u64, 0usize, 0usize);
     let end = Instant::now() + Duration::from_secs(secs);
     let mut last_time = netsnoop_core::Ts::default();
@@ -50,7 +49,6 @@ fn main() {
             let Event::Resources(s) = &ev else { continue };
             last_time = s.system.time;
             procs_seen = s.processes.len();
-            history.push(s);
             // What the store sink would write for this second.
             stored_rows += trim_to_top_n(s, cfg.top_n).processes.len();
             for stage in &mut stages {
@@ -69,15 +67,8 @@ fn main() {
     let stats = handle.stop();
     eprintln!(
         "rounds={} processes_last={} vanished={} dropped={} errors={} alerts={} \
-         history={} top_rows={}",
-        stats.rounds,
-        procs_seen,
-        stats.vanished,
-        stats.dropped,
-        stats.errors,
-        alerts,
-        history.len(),
-        stored_rows
+         top_rows={}",
+        stats.rounds, procs_seen, stats.vanished, stats.dropped, stats.errors, alerts, stored_rows
     );
 }
 

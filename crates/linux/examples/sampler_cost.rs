@@ -4,7 +4,7 @@
 //!
 //! Usage: sampler_cost [ROUNDS]   (default 20)
 
-use netsnoop_linux::sampler::{Sampler, wall_now};
+use netsnoop_linux::sampler::Sampler;
 use nix::sys::resource::{UsageWho, getrusage};
 use std::time::{Duration, Instant};
 
@@ -26,7 +26,11 @@ fn main() {
         std::thread::sleep(Duration::from_secs(1));
         let (u0, s0) = cpu();
         let t = Instant::now();
-        procs = s.sample(wall_now()).expect("sample").processes.len();
+        procs = s
+            .sample(netsnoop_core::Ts::now())
+            .expect("sample")
+            .processes
+            .len();
         walls.push(t.elapsed().as_micros());
         let (u1, s1) = cpu();
         user += u1 - u0;

@@ -2,7 +2,6 @@
 //! [`netsnoop_core::Event`] to the pipeline, each on its own thread.
 
 pub mod capture;
-pub mod ebpf;
 pub mod exec;
 pub mod outlet;
 pub mod proc_pid;

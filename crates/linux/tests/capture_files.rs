@@ -1,6 +1,9 @@
 //! Capture files: pcap and pcapng written here are read back packet for packet, and
 //! damaged files report where the damage is after delivering everything before it.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use crossbeam_channel::unbounded;
 use netsnoop_core::net::parse::{LinkType, parse};
 use netsnoop_core::{Event, Protocol, Ts};

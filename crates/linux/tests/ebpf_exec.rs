@@ -3,10 +3,13 @@
 //! never skips, without it. A build without clang has no eBPF program by design (the build
 //! warned); there these tests check instead that loading says so and names the fix.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use crossbeam_channel::{Receiver, bounded};
 use netsnoop_core::process::config::TableConfig;
 use netsnoop_core::{Event, ProcEventKind, ProcessEvent};
-use netsnoop_linux::ebpf::{
+use netsnoop_linux::exec::ebpf::{
     ARGV_BYTES_MAX, EbpfConfig, EbpfExecSource, LOSS_SOURCE, SourceHandle, unavailable_at_build,
 };
 use std::collections::HashMap;
@@ -27,10 +30,7 @@ fn start(config: EbpfConfig, channel: usize) -> Option<(SourceHandle, Receiver<V
         eprintln!("NOTE: built without eBPF, checked the refusal only: {refused}");
         return None;
     }
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "this test needs root (CAP_BPF and CAP_PERFMON): run it as root, as CI does"
-    );
+    netsnoop_test_support::require_root("CAP_BPF and CAP_PERFMON");
     let source = EbpfExecSource::load(&config)
         .unwrap_or_else(|e| panic!("the eBPF exec source must load here: {e}"));
     let (tx, rx) = bounded(channel);

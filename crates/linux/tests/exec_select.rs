@@ -2,12 +2,15 @@
 //! (the fallback path where eBPF is unavailable); `auto` takes eBPF when this build has it.
 //! Needs root (proc connector, eBPF); fails, never skips, without it.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use crossbeam_channel::{Receiver, bounded};
 use netsnoop_core::process::config::{SourceConfig, TableConfig};
 use netsnoop_core::{Event, ProcEventKind};
-use netsnoop_linux::ebpf::{
+use netsnoop_linux::exec::ebpf::unavailable_at_build;
+use netsnoop_linux::exec::{
     ExecSourceChoice, ExecSourceKind, RunningExecSource, Selected, start_exec_source,
-    unavailable_at_build,
 };
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -16,10 +19,7 @@ fn start(
     choice: ExecSourceChoice,
     source: SourceConfig,
 ) -> (Selected<RunningExecSource>, Receiver<Vec<Event>>) {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "this test needs root (proc connector, eBPF): run it as root, as CI does"
-    );
+    netsnoop_test_support::require_root("proc connector, eBPF");
     let (tx, rx) = bounded(4096);
     let source = SourceConfig {
         exec_source: choice,

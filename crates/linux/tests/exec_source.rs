@@ -1,22 +1,19 @@
 //! End-to-end: the real proc connector (and the polling fallback) watching real processes,
 //! fed into the core process monitor. Needs root.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use crossbeam_channel::Receiver;
 use netsnoop_core::process::ProcessMonitor;
 use netsnoop_core::process::config::{ProcessConfig, SourceConfig, TableConfig};
 use netsnoop_core::{Event, ProcEventKind, ProcessEvent, Record, Stage};
 use netsnoop_linux::exec::{ExecMode, ExecSource};
+use netsnoop_test_support::require_root;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::time::{Duration, Instant};
-
-fn require_root() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "this test needs root (the proc connector requires CAP_NET_ADMIN): run it as root"
-    );
-}
 
 fn start(source: SourceConfig) -> (ExecSource, Receiver<Vec<Event>>) {
     let (tx, rx) = crossbeam_channel::bounded(4096);
@@ -76,7 +73,7 @@ fn marker(name: &str) -> String {
 
 #[test]
 fn a_burst_from_a_script_is_reported_with_parents_argv_and_the_script_as_instigator() {
-    require_root();
+    require_root("the proc connector requires CAP_NET_ADMIN");
     let (src, rx) = start(SourceConfig::default());
     assert!(
         matches!(src.mode(), ExecMode::Connector { .. }),
@@ -145,7 +142,7 @@ fn a_burst_from_a_script_is_reported_with_parents_argv_and_the_script_as_instiga
 
 #[test]
 fn every_short_lived_exec_is_caught_and_running_processes_are_seeded_not_new() {
-    require_root();
+    require_root("the proc connector requires CAP_NET_ADMIN");
     let mut sleeper = Command::new("/bin/sleep").arg("30").spawn().unwrap();
     let (src, rx) = start(SourceConfig::default());
     let tag = marker("short");
@@ -198,7 +195,7 @@ fn every_short_lived_exec_is_caught_and_running_processes_are_seeded_not_new() {
 #[test]
 fn a_process_that_drops_to_another_user_and_its_children_carry_that_users_uid() {
     use std::os::unix::process::CommandExt;
-    require_root();
+    require_root("the proc connector requires CAP_NET_ADMIN");
     let (src, rx) = start(SourceConfig::default());
     let tag = marker("uid");
     // The child drops to nobody (a uid event) before its exec; its own child inherits the
@@ -225,7 +222,7 @@ fn a_process_that_drops_to_another_user_and_its_children_carry_that_users_uid() 
 
 #[test]
 fn when_the_pipeline_stalls_losses_are_counted_reported_and_followed_by_a_resync() {
-    require_root();
+    require_root("the proc connector requires CAP_NET_ADMIN");
     let source = SourceConfig {
         receive_buffer_bytes: 4096,
         queue_capacity: 16,
@@ -284,7 +281,7 @@ fn when_the_pipeline_stalls_losses_are_counted_reported_and_followed_by_a_resync
 
 #[test]
 fn without_the_connector_polling_reports_new_processes_and_counts_what_it_missed() {
-    require_root();
+    require_root("the proc connector requires CAP_NET_ADMIN");
     let source = SourceConfig {
         force_polling: true,
         poll_interval_ms: 100,

@@ -3,21 +3,19 @@
 //! out of the same stages a live run uses. Other tests share loopback, so the capture is
 //! filtered to this test's own 127.77.x.y addresses.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use crossbeam_channel::bounded;
 use netsnoop_core::net::config::CaptureConfig;
 use netsnoop_core::net::{NetworkConfig, NetworkStages};
 use netsnoop_core::{Alert, Event, Record, Ts};
 use netsnoop_linux::capture::{CaptureError, LiveCapture};
+use netsnoop_test_support::require_root;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::os::fd::AsRawFd;
 use std::process::Command;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-fn require_root() {
-    if !nix::unistd::geteuid().is_root() {
-        panic!("this test needs root (live capture on lo): run the tests as root, as CI does");
-    }
-}
+use std::time::{Duration, Instant};
 
 /// Loopback addresses no other test uses: 127.77.<pid-derived>.{c..c+3}, as
 /// (connect scanner, connect target, SYN scanner, SYN target).
@@ -49,13 +47,6 @@ fn connect_from(src: Ipv4Addr, dst: SocketAddr) {
     let _ = connect(fd.as_raw_fd(), &SockaddrIn::from(dst));
 }
 
-fn wall_now() -> Ts {
-    Ts(SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_micros() as i64)
-}
-
 fn capture_cfg(filter: String) -> CaptureConfig {
     CaptureConfig {
         interfaces: vec!["lo".to_string()],
@@ -67,7 +58,7 @@ fn capture_cfg(filter: String) -> CaptureConfig {
 
 #[test]
 fn scanning_our_own_loopback_ports_raises_connect_and_syn_portscan_alerts() {
-    require_root();
+    require_root("live capture on lo");
     let [connect_src, connect_target, syn_src, syn_target] = own_addresses();
     let (tx, rx) = bounded(1024);
     let filter = format!("host {connect_target} or host {syn_target}");
@@ -123,7 +114,7 @@ fn scanning_our_own_loopback_ports_raises_connect_and_syn_portscan_alerts() {
                 }
             }
         }
-        stages.tick_into(wall_now(), &mut out);
+        stages.tick_into(Ts::now(), &mut out);
         alerts.extend(out.into_iter().filter_map(|r| match r {
             Record::Alert(a) => Some(a),
             _ => None,
@@ -146,7 +137,7 @@ fn scanning_our_own_loopback_ports_raises_connect_and_syn_portscan_alerts() {
 
 #[test]
 fn a_bad_filter_and_an_unknown_interface_are_typed_errors_naming_the_fix() {
-    require_root();
+    require_root("live capture on lo");
     let (tx, _rx) = bounded(1);
     let err = LiveCapture::start(&capture_cfg("host and and".into()), None, tx.clone())
         .err()
@@ -176,7 +167,7 @@ fn without_cap_net_raw_the_error_says_to_run_as_root_or_setcap() {
         }
         return;
     }
-    require_root();
+    require_root("live capture on lo");
     let exe = std::env::current_exe().unwrap();
     let out = Command::new("setpriv")
         .args([

@@ -1,51 +1,14 @@
 //! End to end: the real sampler thread and the per-process CPU detector see a child
 //! that burns one core, raise CRITICAL for its pid, and resolve it once it stops.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use crossbeam_channel::bounded;
 use netsnoop_core::resource::{ProcessCpuDetector, ResourceConfig};
 use netsnoop_core::{AlertState, Event, Record, Stage};
 use netsnoop_linux::sampler::{self, Sampler};
-use std::process::{Child, Command};
 use std::time::{Duration, Instant};
-
-/// Kills the burner even when an assertion fails.
-struct Burner(Child);
-
-impl Drop for Burner {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_burner() -> Burner {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "this test needs root: it raises the burner's priority (nice -n -20) so that \
-         other work on the machine cannot starve it; run it as root"
-    );
-    // A higher priority keeps the burner near a full core even while the machine is
-    // busy compiling. With scheduler autogroups, nice only ranks tasks inside one
-    // session, so the burner gets a session of its own (setsid, which execs in place
-    // here: the child is no group leader) and that session's autogroup is raised too.
-    // The shell loop makes no system calls.
-    let child = Command::new("setsid")
-        .args(["nice", "-n", "-20", "sh", "-c", "while :; do :; done"])
-        .spawn()
-        .expect("spawn setsid nice sh");
-    let pid = child.id();
-    // Raise the autogroup only once the child leads its own session; before setsid ran,
-    // it would raise this test's autogroup instead.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while session_of(pid) != Some(pid) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let autogroup = format!("/proc/{pid}/autogroup");
-    if std::path::Path::new(&autogroup).exists() {
-        std::fs::write(&autogroup, "-20").expect("raise the burner's autogroup");
-    }
-    Burner(child)
-}
 
 #[test]
 fn a_child_burning_a_core_is_critical_within_six_seconds_and_resolves_when_it_stops() {
@@ -53,8 +16,8 @@ fn a_child_burning_a_core_is_critical_within_six_seconds_and_resolves_when_it_st
     let handle = sampler::spawn(Sampler::new().expect("sampler"), Duration::from_secs(1), tx)
         .expect("spawn sampler");
     let mut detector = ProcessCpuDetector::new(&ResourceConfig::default());
-    let mut burner = start_burner();
-    let pid = burner.0.id();
+    let mut burner = netsnoop_test_support::cpu_burner();
+    let pid = burner.id();
     let started = Instant::now();
 
     // What the sampler saw of the burner, to explain a failure. On a busy machine the
@@ -79,7 +42,7 @@ fn a_child_burning_a_core_is_critical_within_six_seconds_and_resolves_when_it_st
                 }
                 assert_eq!(p.user.as_deref(), Some("root"));
             }
-            for r in detector.ingest(&ev, ev_time(&ev)) {
+            for r in detector.ingest(&ev, ev.time()) {
                 if let Record::Alert(a) = r
                     && a.kind == "cpu.process.critical"
                     && a.subject.pid == Some(pid)
@@ -110,8 +73,7 @@ fn a_child_burning_a_core_is_critical_within_six_seconds_and_resolves_when_it_st
     eprintln!("critical {since_start:.1}s after the burner started, samples: {seen:?}");
 
     // Stop the burner: the alert resolves once the sampler no longer sees it.
-    let _ = burner.0.kill();
-    let _ = burner.0.wait();
+    burner.stop();
     let stopped = Instant::now();
     let mut resolved = false;
     while !resolved && stopped.elapsed() < Duration::from_secs(10) {
@@ -119,7 +81,7 @@ fn a_child_burning_a_core_is_critical_within_six_seconds_and_resolves_when_it_st
             continue;
         };
         for ev in batch {
-            for r in detector.ingest(&ev, ev_time(&ev)) {
+            for r in detector.ingest(&ev, ev.time()) {
                 if let Record::Alert(a) = r
                     && a.kind == "cpu.process.critical"
                     && a.subject.pid == Some(pid)
@@ -140,25 +102,10 @@ fn a_child_burning_a_core_is_critical_within_six_seconds_and_resolves_when_it_st
     assert_eq!(stats.dropped, 0, "{stats:?}");
 }
 
-/// Field 6 of /proc/<pid>/stat: the session id.
-fn session_of(pid: u32) -> Option<u32> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = &text[text.rfind(')')? + 1..];
-    after.split_ascii_whitespace().nth(3)?.parse().ok()
-}
-
-fn ev_time(ev: &Event) -> netsnoop_core::Ts {
-    match ev {
-        Event::Resources(s) => s.system.time,
-        Event::Loss(l) => l.time,
-        _ => netsnoop_core::Ts::default(),
-    }
-}
-
 #[test]
 fn the_real_proc_includes_this_test_process_with_its_user_and_memory() {
     let mut s = Sampler::new().expect("sampler");
-    let r = s.sample(sampler::wall_now()).expect("sample");
+    let r = s.sample(netsnoop_core::Ts::now()).expect("sample");
     let me = std::process::id();
     let p = r
         .processes

@@ -1,6 +1,9 @@
 //! The sampler's I/O layer on a recorded /proc-like tree: deltas between rounds, the
 //! per-process CPU%, users, command lines, and the degraded mode without PSI.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use netsnoop_core::Ts;
 use netsnoop_linux::sampler::{Degraded, Sampler};
 use std::fs;

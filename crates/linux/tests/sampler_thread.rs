@@ -1,6 +1,9 @@
 //! The sampler thread on the real /proc: a full pipeline channel drops rounds, counts
 //! them, and reports them as one `Loss` event ahead of the next batch that fits.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use crossbeam_channel::bounded;
 use netsnoop_core::Event;
 use netsnoop_linux::sampler::{self, Sampler};
@@ -15,15 +18,9 @@ fn a_full_channel_drops_rounds_and_reports_the_loss_with_the_next_batch() {
         tx,
     )
     .expect("spawn");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while handle.stats().dropped < 2 {
-        assert!(
-            Instant::now() < deadline,
-            "no round dropped: {:?}",
-            handle.stats()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    netsnoop_test_support::wait_for(Duration::from_secs(20), "two dropped rounds", || {
+        (handle.stats().dropped >= 2).then_some(())
+    });
     let first = rx
         .recv_timeout(Duration::from_secs(5))
         .expect("the batch that fit");

@@ -1,6 +1,9 @@
 //! Scan detection on pcaps generated here: each scan type is caught from the file alone,
 //! and benign traffic (successful connections, DNS, a load test) is never a scan.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use netsnoop_core::net::parse::{LinkType, parse};
 use netsnoop_core::net::{NetworkConfig, NetworkStages};
 use netsnoop_core::{Alert, Record, Ts};

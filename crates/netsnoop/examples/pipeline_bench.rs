@@ -5,8 +5,8 @@
 //! Run by bench/pipeline/run.sh (release build). Prints one Markdown table row per case.
 
 use netsnoop::config::Logs;
-use netsnoop::logs::LogFiles;
 use netsnoop::pipeline::{Clock, Pipeline};
+use netsnoop::sinks::logs::LogFiles;
 use netsnoop::sinks::{SessionEnd, SessionStart, Sink};
 use netsnoop::sources::StopFlag;
 use netsnoop::time::TimeFmt;
@@ -92,7 +92,7 @@ fn once(case: &str, batch: usize, dir: &std::path::Path) -> f64 {
             keep: 1,
             ..Logs::default()
         };
-        Box::new(LogFiles::open(dir, &cfg, tf.clone(), &start).unwrap())
+        Box::new(LogFiles::open(dir, &cfg, tf.clone(), &start).expect("log files open"))
     };
     type Parts = (Vec<Box<dyn Sink>>, Vec<Box<dyn Stage>>);
     let (sinks, stages): Parts = match case {
@@ -114,16 +114,15 @@ fn once(case: &str, batch: usize, dir: &std::path::Path) -> f64 {
         .collect();
     let (tx, rx) = crossbeam_channel::bounded(1024);
     let (_stop_tx, stop_rx) = crossbeam_channel::bounded(1);
-    let live = netsnoop::live::shared(Ts(0), vec![]);
-    let pipeline = Pipeline::new(stages, sinks, live, Clock::EventTime);
+    let pipeline = Pipeline::new(stages, sinks, Clock::EventTime);
     let t = Instant::now();
     let producer = std::thread::spawn(move || {
         for b in events {
-            tx.send(b).unwrap(); // blocking: measure the pipeline, not drops
+            tx.send(b).expect("pipeline takes batches"); // blocking: measure the pipeline, not drops
         }
     });
     let end = pipeline.run(rx, stop_rx, &StopFlag::new());
-    producer.join().unwrap();
+    producer.join().expect("producer thread");
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(end.events as usize, EVENTS);
     EVENTS as f64 / secs

@@ -1,10 +1,9 @@
-//! Starting the HTTP API from `run` and `serve`: the live-hub sink the pipeline feeds, and
-//! the server built from the config (token from NETSNOOP_TOKEN or `server.token`).
+//! Starting the HTTP API from `run` and `serve`: the server built from the config (token
+//! from NETSNOOP_TOKEN or `server.token`) and the live hub the pipeline feeds.
 
-use crate::commands::Setup;
-use crate::sinks::{SessionEnd, Sink};
+use crate::setup::Setup;
 use anyhow::Context;
-use netsnoop_core::{Degraded, Record};
+use netsnoop_core::Degraded;
 use netsnoop_server::{AppState, LiveHub, ServerConfig, ServerHandle, SourceStatus};
 use netsnoop_store::intake::IntakeSender;
 use netsnoop_store::{Store, WriterHandle};
@@ -13,36 +12,14 @@ use std::sync::Arc;
 /// Environment variable holding the bearer token; it wins over `server.token`.
 pub const TOKEN_ENV: &str = "NETSNOOP_TOKEN";
 
-/// Hands every batch to the live hub: /system, /processes, /health, /metrics and /stream.
-pub struct HubSink(pub LiveHub);
-
-impl Sink for HubSink {
-    fn name(&self) -> String {
-        "live api".into()
-    }
-
-    fn accept(&mut self, records: &[Record]) -> anyhow::Result<()> {
-        self.0.publish(records);
-        Ok(())
-    }
-
-    fn flush(&mut self) -> anyhow::Result<()> {
-        Ok(())
-    }
-
-    fn close(&mut self, _end: &SessionEnd) -> anyhow::Result<()> {
-        Ok(())
-    }
-}
-
 /// The configured zone (already validated by `setup`, so the fallback is never used).
 fn zone(setup: &Setup) -> jiff::tz::TimeZone {
     crate::time::zone(&setup.config.general.timezone).unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
-/// A hub in the configured time zone.
+/// A hub in the configured time zone, keeping `resources.history_secs` of system samples.
 pub fn hub(setup: &Setup) -> LiveHub {
-    LiveHub::new(zone(setup))
+    LiveHub::with_history(zone(setup), setup.config.resources.history_len())
 }
 
 /// The token to require: NETSNOOP_TOKEN if set and non-empty, else `server.token`.
@@ -106,4 +83,45 @@ pub fn start(setup: &Setup, parts: ApiParts) -> anyhow::Result<ServerHandle> {
         state = state.with_writer(writer);
     }
     ServerHandle::start(state).context("cannot start the API server")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::time::TimeFmt;
+    use netsnoop_core::{Record, ResourceSample, SystemSample, Ts};
+
+    fn setup(config: Config) -> Setup {
+        Setup {
+            config,
+            config_path: "/nonexistent/config.toml".into(),
+            config_found: false,
+            data_dir: "/nonexistent".into(),
+            tf: TimeFmt::utc(),
+        }
+    }
+
+    #[test]
+    fn resources_history_secs_sizes_the_live_system_history() {
+        let mut config = Config::default();
+        config.resources.history_secs = 5;
+        config.resources.interval_ms = 500;
+        let hub = hub(&setup(config));
+        for i in 0..30 {
+            hub.publish(&[Record::Event(netsnoop_core::Event::Resources(
+                ResourceSample {
+                    system: SystemSample {
+                        time: Ts::from_millis(i * 500),
+                        ..SystemSample::default()
+                    },
+                    processes: vec![],
+                },
+            ))]);
+        }
+        // 5 s at two samples a second.
+        assert_eq!(hub.state().system.len(), 10);
+        let default_hub = super::hub(&setup(Config::default()));
+        assert_eq!(default_hub.state().system_capacity, 900);
+    }
 }

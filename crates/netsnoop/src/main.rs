@@ -1,5 +1,7 @@
 //! The `netsnoop` binary: parses the command line and runs the command.
 
+#![forbid(unsafe_code)]
+
 use clap::Parser;
 use netsnoop::cli::Cli;
 use netsnoop::commands::{self, NOT_BUILT_EXIT, NotBuiltYet};

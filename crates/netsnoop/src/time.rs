@@ -52,17 +52,7 @@ impl TimeFmt {
     }
 
     fn zoned(&self, ts: Ts, precise: bool) -> String {
-        let Ok(t) = Timestamp::from_microsecond(ts.micros()) else {
-            // Out of jiff's range (year ±9999): show the raw value rather than fail a log line.
-            return format!("@{}us", ts.micros());
-        };
-        let z = t.to_zoned(self.tz.clone());
-        let fmt = if precise {
-            "%Y-%m-%dT%H:%M:%S%.f%:z"
-        } else {
-            "%Y-%m-%dT%H:%M:%S%:z"
-        };
-        z.strftime(fmt).to_string()
+        netsnoop_core::time::rfc3339(ts, &self.tz, precise)
     }
 }
 
@@ -75,11 +65,6 @@ pub fn zone(setting: &str) -> anyhow::Result<TimeZone> {
     TimeZone::get(s).with_context(|| {
         format!("unknown time zone {s:?}: use an IANA name such as \"Asia/Kolkata\" or \"UTC\", or \"local\"")
     })
-}
-
-/// The wall clock as a `Ts`.
-pub fn now() -> Ts {
-    Ts(Timestamp::now().as_microsecond())
 }
 
 /// Parses `90s`, `10m`, `2h`, `1d`, `1w` and combinations such as `1h30m`.
@@ -112,6 +97,17 @@ pub fn to_core_span(d: Duration) -> netsnoop_core::time::Span {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_api_and_the_logs_write_every_time_alike_even_out_of_range() {
+        let f = TimeFmt::utc();
+        for t in [Ts(1_763_726_400_250_000), Ts(i64::MAX), Ts(i64::MIN)] {
+            assert_eq!(
+                f.rfc3339_precise(t),
+                netsnoop_server::timefmt::format_time(t, &TimeZone::UTC)
+            );
+        }
+    }
 
     #[test]
     fn kolkata_times_carry_the_plus_five_thirty_offset() {

@@ -1,17 +1,12 @@
 //! End to end: `netsnoop alerts` reads what a real SQLite store holds, honoring --since
 //! and both formats.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use assert_cmd::Command;
 use netsnoop_core::{Alert, AlertState, Record, Severity, Subject, Ts};
 use netsnoop_store::OpenOptions;
-use std::time::{SystemTime, UNIX_EPOCH};
-
-fn now() -> Ts {
-    Ts(SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_micros() as i64)
-}
 
 fn alert(id: &str, name: &str, at: Ts) -> Record {
     Record::Alert(Alert {
@@ -49,7 +44,7 @@ fn stored_alerts_are_listed_within_the_since_window() {
     .unwrap();
     let db = dir.path().join("netsnoop.db");
     let store = netsnoop_store::open(db.to_str().unwrap(), OpenOptions::default()).unwrap();
-    let t = now();
+    let t = Ts::now();
     store
         .write_batch(&[
             alert("old", "ancient", Ts(t.0 - 3 * 3_600_000_000)),

@@ -2,6 +2,9 @@
 //! summary in the snapshot; damaged files give the result before the damage and its
 //! offset; a file that is not a capture is refused naming the fix.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use assert_cmd::Command;
 use netsnoop_core::Ts;
 use netsnoop_core::net::parse::LinkType;

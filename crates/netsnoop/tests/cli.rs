@@ -1,6 +1,9 @@
 //! End to end: the command line's promises — init writes a config `run` accepts, bad
 //! config is refused naming file and key, and unfinished commands say so.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use assert_cmd::Command;
 use std::path::Path;
 

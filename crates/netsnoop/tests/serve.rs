@@ -2,9 +2,12 @@
 //! and answers NetWatch's queries; `run` serves the same API; a public address without a
 //! token is refused before anything starts.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -23,13 +26,7 @@ fn spawn(dir: &std::path::Path, args: &[&str]) -> (Child, mpsc::Receiver<String>
         .stderr(Stdio::piped())
         .spawn()
         .expect("netsnoop starts");
-    let (tx, rx) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let rx = netsnoop_test_support::lines(child.stderr.take().unwrap());
     (child, rx)
 }
 

@@ -1,9 +1,11 @@
 //! End to end: `netsnoop run --no-capture` starts, and SIGINT or SIGTERM ends it cleanly —
 //! exit code 0 within 2 s and the session end marker in netsnoop.log.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -27,13 +29,7 @@ fn start(dir: &std::path::Path, command: &str) -> (Child, mpsc::Receiver<String>
         .stderr(Stdio::piped())
         .spawn()
         .expect("netsnoop starts");
-    let (tx, rx) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let rx = netsnoop_test_support::lines(child.stderr.take().unwrap());
     (child, rx)
 }
 

@@ -3,20 +3,15 @@
 //! comes out as a JSON line; SIGINT then ends the session cleanly. The capture filter
 //! keeps it to this test's own 127.78.x.y addresses (loopback is shared with other tests).
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use std::io::{BufRead, BufReader};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::fd::AsRawFd;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-fn require_root() {
-    if !nix::unistd::geteuid().is_root() {
-        panic!("this test needs root (live capture on lo): run the tests as root, as CI does");
-    }
-}
 
 fn connect_from(src: Ipv4Addr, dst: SocketAddrV4) {
     use nix::sys::socket::{AddressFamily, SockFlag, SockType, SockaddrIn, bind, connect, socket};
@@ -33,7 +28,7 @@ fn connect_from(src: Ipv4Addr, dst: SocketAddrV4) {
 
 #[test]
 fn watch_prints_a_portscan_alert_for_a_real_scan_on_loopback() {
-    require_root();
+    netsnoop_test_support::require_root("live capture on lo");
     let pid = std::process::id();
     let (b, c) = ((pid % 250) as u8 + 1, ((pid / 250) % 120) as u8 * 2 + 1);
     let (scanner, target) = (
@@ -61,20 +56,8 @@ fn watch_prints_a_portscan_alert_for_a_real_scan_on_loopback() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("netsnoop starts");
-    let (tx, rx) = mpsc::channel::<String>();
-    let (etx, erx) = mpsc::channel::<String>();
-    let stdout = child.stdout.take().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = etx.send(line);
-        }
-    });
+    let rx = netsnoop_test_support::lines(child.stdout.take().unwrap());
+    let erx = netsnoop_test_support::lines(child.stderr.take().unwrap());
     // Wait until capture is running (the ready line comes after the sources started).
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut banner = Vec::new();

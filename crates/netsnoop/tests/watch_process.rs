@@ -2,6 +2,9 @@
 //! a script's burst of children — each exec with its parent, argv, user and ancestry — and
 //! one burst alert naming the script as instigator.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use serde_json::Value;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -12,10 +15,7 @@ use common::start_watch;
 
 #[test]
 fn watch_jsonl_reports_every_child_of_a_burst_and_names_the_script_behind_it() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "this test needs root (the proc connector requires CAP_NET_ADMIN): run it as root"
-    );
+    netsnoop_test_support::require_root("the proc connector requires CAP_NET_ADMIN");
     let watch = start_watch("[process.source]\nexec_source = \"netlink\"\n");
     let (dir, out, banner) = (&watch.dir, &watch.out, &watch.banner);
     assert!(

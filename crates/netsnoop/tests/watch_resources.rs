@@ -2,56 +2,19 @@
 //! rate-limited sample lines, raises CRITICAL CPU for a child that burns a core and
 //! resolves it once the child is gone.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use serde_json::Value;
-use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 mod common;
 
 use common::start_watch;
 
-/// Kills the child even when an assertion fails.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A shell loop in a session of its own with its autogroup and nice value raised, so the
-/// scheduler gives it a full core even while the machine is busy (see the sampler's e2e
-/// test in netsnoop-linux for why both are needed).
-fn burner() -> Guard {
-    let child = Command::new("setsid")
-        .args(["nice", "-n", "-20", "sh", "-c", "while :; do :; done"])
-        .spawn()
-        .expect("spawn setsid nice sh");
-    let pid = child.id();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while session_of(pid) != Some(pid) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let autogroup = format!("/proc/{pid}/autogroup");
-    if std::path::Path::new(&autogroup).exists() {
-        std::fs::write(&autogroup, "-20").expect("raise the burner's autogroup");
-    }
-    Guard(child)
-}
-
-fn session_of(pid: u32) -> Option<u32> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after = &text[text.rfind(')')? + 1..];
-    after.split_ascii_whitespace().nth(3)?.parse().ok()
-}
-
 #[test]
 fn watch_jsonl_raises_critical_cpu_for_a_burning_child_and_resolves_it_when_it_exits() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "this test needs root (exec events and the burner's raised priority): run it as root"
-    );
+    netsnoop_test_support::require_root("exec events and the burner's raised priority");
     let watch = start_watch("[resources]\njsonl_samples_every_secs = 2\ntop_n = 5\n");
     let (out, banner) = (&watch.out, &watch.banner);
     assert!(
@@ -61,8 +24,8 @@ fn watch_jsonl_raises_critical_cpu_for_a_burning_child_and_resolves_it_when_it_e
         "{banner:#?}"
     );
 
-    let mut burn = burner();
-    let pid = u64::from(burn.0.id());
+    let mut burn = netsnoop_test_support::cpu_burner();
+    let pid = u64::from(burn.id());
     let mut samples: Vec<Value> = Vec::new();
     let mut burner_cpu: Vec<f64> = Vec::new();
     let mut critical: Option<Value> = None;
@@ -112,8 +75,7 @@ fn watch_jsonl_raises_critical_cpu_for_a_burning_child_and_resolves_it_when_it_e
         assert!(gap >= 1.9, "sample lines {gap:.2}s apart: {times:?}");
     }
 
-    burn.0.kill().unwrap();
-    burn.0.wait().unwrap();
+    burn.stop();
     let id = critical["id"].clone();
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {

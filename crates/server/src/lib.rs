@@ -6,10 +6,12 @@
 //! awaits [`serve`] on its own runtime or starts a [`ServerHandle`] from synchronous code.
 //! The pipeline calls [`LiveHub::publish`] with every batch of records.
 
+#![forbid(unsafe_code)]
+
 pub mod auth;
 pub mod config;
 pub mod error;
-pub mod live;
+pub mod hub;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
@@ -21,8 +23,8 @@ mod handle;
 
 pub use config::{DEFAULT_LISTEN, ServerConfig, StartError};
 pub use handle::ServerHandle;
-pub use live::LiveHub;
-pub use live::state::{DegradedMode, SourceStatus};
+pub use hub::LiveHub;
+pub use hub::snapshot::{DegradedMode, SourceStatus};
 pub use routes::router;
 pub use state::{AppState, IngestError, PacketIngest};
 
@@ -48,15 +50,6 @@ pub async fn serve(
         })
         .await
         .map_err(StartError::Serve)
-}
-
-/// Checks the config (token rules), binds `config.listen` and serves until `shutdown`.
-pub async fn bind_and_serve(
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), StartError> {
-    let listener = bind(&state.config).await?;
-    serve(listener, state, shutdown).await
 }
 
 /// Checks the token rules, then binds the listen address.

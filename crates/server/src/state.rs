@@ -3,7 +3,7 @@
 
 use crate::config::ServerConfig;
 use crate::error::{ApiError, ApiResult};
-use crate::live::LiveHub;
+use crate::hub::LiveHub;
 use netsnoop_store::intake::{self, IntakeSender};
 use netsnoop_store::{AckedBatch, Store, StoreError, WriterHandle};
 use std::sync::Arc;

@@ -40,13 +40,7 @@ pub fn secs_to_ts(secs: f64) -> Result<Ts, String> {
 
 /// Formats a time as RFC 3339 with the offset of `tz` (microsecond precision when needed).
 pub fn format_time(ts: Ts, tz: &TimeZone) -> String {
-    match Timestamp::from_microsecond(ts.micros()) {
-        Ok(t) => t
-            .to_zoned(tz.clone())
-            .strftime("%Y-%m-%dT%H:%M:%S%.f%:z")
-            .to_string(),
-        Err(_) => ts.micros().to_string(),
-    }
+    netsnoop_core::time::rfc3339(ts, tz, true)
 }
 
 /// Serializes a [`Ts`] field as RFC 3339 UTC; for types whose JSON the API returns as is.

@@ -1,9 +1,11 @@
-//! The JSON shapes the API returns for packets and alerts: exactly NetWatch's keys by
-//! default, ours after them with `?extended=true`, times as RFC 3339 with the offset.
+//! The JSON shapes the API and the live stream return for packets, alerts, exec events and
+//! system samples: exactly NetWatch's keys by default on NetWatch's paths, ours after them
+//! with `?extended=true`, times as RFC 3339 with the configured offset.
 
 use crate::timefmt::format_time;
 use jiff::tz::TimeZone;
-use netsnoop_core::{Alert, PacketMeta, ProcessEvent};
+use netsnoop_core::resource::{top_by_cpu, top_by_memory};
+use netsnoop_core::{Alert, PacketMeta, ProcSample, ProcessEvent, ResourceSample, SystemSample};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -196,4 +198,75 @@ pub fn process_event_json(e: &ProcessEvent, tz: &TimeZone) -> serde_json::Value 
         obj.insert("time".into(), format_time(e.time, tz).into());
     }
     v
+}
+
+/// One system sample with its time as RFC 3339.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SystemView {
+    pub timestamp: String,
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub sample: SystemSample,
+}
+
+impl SystemView {
+    pub fn new(s: &SystemSample, tz: &TimeZone) -> SystemView {
+        SystemView {
+            timestamp: format_time(s.time, tz),
+            sample: s.clone(),
+        }
+    }
+}
+
+/// The `system` stream event: one sampling round, with the top processes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SystemTick {
+    #[serde(flatten)]
+    pub system: SystemView,
+    #[schema(value_type = Vec<Object>)]
+    pub top_cpu: Vec<ProcSample>,
+    #[schema(value_type = Vec<Object>)]
+    pub top_memory: Vec<ProcSample>,
+}
+
+impl SystemTick {
+    pub fn new(r: &ResourceSample, tz: &TimeZone) -> SystemTick {
+        SystemTick {
+            system: SystemView::new(&r.system, tz),
+            top_cpu: top_by_cpu(&r.processes, 5).into_iter().cloned().collect(),
+            top_memory: top_by_memory(&r.processes, 5)
+                .into_iter()
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proc(pid: u32, cpu_pct: f64, rss_bytes: u64) -> ProcSample {
+        ProcSample {
+            pid,
+            cpu_pct,
+            rss_bytes,
+            ..ProcSample::default()
+        }
+    }
+
+    #[test]
+    fn the_stream_ranks_tied_processes_as_core_top_n_does() {
+        let sample = ResourceSample {
+            system: SystemSample::default(),
+            // Equal CPU: core ranks the larger RSS first, whatever the pid.
+            processes: vec![proc(1, 50.0, 10), proc(2, 50.0, 900), proc(3, 0.0, 900)],
+        };
+        let tick = SystemTick::new(&sample, &TimeZone::UTC);
+        let cpu: Vec<u32> = tick.top_cpu.iter().map(|p| p.pid).collect();
+        assert_eq!(cpu, [2, 1, 3]);
+        // Equal RSS: the busier process first.
+        let mem: Vec<u32> = tick.top_memory.iter().map(|p| p.pid).collect();
+        assert_eq!(mem, [2, 3, 1]);
+    }
 }

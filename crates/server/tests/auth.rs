@@ -1,6 +1,9 @@
 //! Token rules on a real server: with a token, POST needs it; beyond loopback every data
 //! endpoint needs it (header or `?token=`); static pages stay loadable.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{Options, TestServer, packet};

@@ -1,6 +1,9 @@
 //! Bad input gets a 4xx with a JSON error naming the problem, and nothing already stored
 //! is lost: the store's totals are the same before and after every refused request.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{Options, TestServer, packet};

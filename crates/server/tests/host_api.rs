@@ -2,6 +2,9 @@
 //! samples and exec events go through the pipeline like the sampler's and the proc
 //! connector's, and a real port scan raised from POSTed packets fills the alerts.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{TestServer, packet, scrub_times};

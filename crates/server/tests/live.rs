@@ -3,6 +3,9 @@
 //! exposition text, the docs and dashboard are served offline, and answers are gzipped
 //! for clients that ask while the stream never is.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{TestServer, packet};

@@ -1,6 +1,9 @@
 //! NetWatch's endpoints against a real server and store: packets POSTed one by one and in
 //! a batch come back through every statistics endpoint with NetWatch's field names.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{TestServer, packet, scrub_times};

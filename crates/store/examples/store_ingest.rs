@@ -157,7 +157,7 @@ fn cpu_secs() -> f64 {
     // Fields after the `(comm)`; utime and stime are the 12th and 13th of those.
     let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
     let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: f64 = f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap();
+    let ticks: f64 = f[11].parse::<f64>().expect("utime") + f[12].parse::<f64>().expect("stime");
     ticks / 100.0
 }
 

@@ -1,5 +1,8 @@
 //! Alerts are one row per episode, updated in place, and filter as the API asks.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

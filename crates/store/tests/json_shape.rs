@@ -1,5 +1,8 @@
 //! The JSON shape of what queries return, as the HTTP API will serialise it.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

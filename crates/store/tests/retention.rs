@@ -1,5 +1,8 @@
 //! Retention by age, by size, and the packet row cap.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

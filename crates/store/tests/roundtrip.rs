@@ -1,5 +1,8 @@
 //! Every record type reads back exactly as written, hostile strings included.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

@@ -1,5 +1,8 @@
 //! NetWatch statistics come from the rollups and agree with the packets behind them.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

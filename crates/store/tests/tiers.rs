@@ -2,6 +2,9 @@
 //! per-second inputs for any range, also after retention and after migrating a database
 //! that had only per-second rollups.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::brute::{Brute, second_in};

@@ -1,10 +1,13 @@
 //! WAL housekeeping: the background checkpointer moves committed pages into the main file.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;
 use netsnoop_store::Store;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[test]
 fn committed_pages_reach_the_database_file_without_the_writer_checkpointing() {
@@ -18,14 +21,10 @@ fn committed_pages_reach_the_database_file_without_the_writer_checkpointing() {
     }
     // 30,000 rows are well over 1 MB; the writer never checkpoints (wal_autocheckpoint
     // is off), so only the checkpointer thread can grow the main file.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while size() < before + 1_000_000 {
-        assert!(
-            Instant::now() < deadline,
-            "the database file stayed at {} bytes",
-            size()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    netsnoop_test_support::wait_for(
+        Duration::from_secs(20),
+        format_args!("the checkpointer to grow the database file past {before} + 1 MB"),
+        || (size() >= before + 1_000_000).then_some(()),
+    );
     assert_eq!(store.stats().unwrap().rows["packets"], 30_000);
 }

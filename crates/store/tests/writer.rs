@@ -1,5 +1,8 @@
 //! The writer thread loses nothing on flush and shutdown, and counts what it drops.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

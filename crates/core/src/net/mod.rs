@@ -1,5 +1,5 @@
-//! Network: packet metadata and parsing, flows, per-second rollups, the packet sampler,
-//! scan and traffic-spike detection, and their configuration.
+//! Network: packet metadata and parsing, flows, per-second traffic rollups, the per-packet
+//! rate limit, scan and traffic-spike detection, and their configuration.
 
 pub mod addr;
 pub mod config;
@@ -8,13 +8,14 @@ pub mod flow;
 pub mod flow_table;
 pub mod packet;
 pub mod parse;
-pub mod rollup;
+
+pub mod packet_limit;
 pub mod rollups;
-pub mod sampler;
 pub mod scan;
 pub mod spike;
 pub mod stages;
 pub mod summary;
+pub mod traffic;
 
 #[cfg(test)]
 pub(crate) mod testkit;

@@ -57,7 +57,7 @@ impl fmt::Display for Protocol {
     }
 }
 
-/// TCP flag bits as on the wire (FIN=0x01 … CWR=0x80).
+/// TCP flag bits as on the wire (FIN=0x01 … CWR=0x80; ECE=0x40 is not read).
 pub mod tcp_flags {
     pub const FIN: u8 = 0x01;
     pub const SYN: u8 = 0x02;
@@ -65,7 +65,6 @@ pub mod tcp_flags {
     pub const PSH: u8 = 0x08;
     pub const ACK: u8 = 0x10;
     pub const URG: u8 = 0x20;
-    pub const ECE: u8 = 0x40;
     pub const CWR: u8 = 0x80;
 }
 

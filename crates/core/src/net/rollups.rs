@@ -14,7 +14,7 @@
 use super::addr::{self, AddrKey};
 use super::config::RollupConfig;
 use super::packet::{PacketMeta, Protocol};
-use super::rollup::{Counts, TrafficSecond};
+use super::traffic::{Counts, TrafficSecond};
 use crate::{Event, Record, Stage, Ts};
 use rustc_hash::FxHashMap;
 

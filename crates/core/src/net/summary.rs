@@ -4,7 +4,7 @@
 
 use super::addr::{self, AddrKey};
 use super::packet::Protocol;
-use super::rollup::Counts;
+use super::traffic::Counts;
 use crate::{Alert, Event, FlowRecord, Record};
 use rustc_hash::FxHashMap;
 use serde::Serialize;

@@ -256,12 +256,14 @@ impl Stage for ProcessMonitor {
         }
         out.extend(self.rate.tick(now).map(Record::Alert));
         let quiet = Span::secs_f64(self.cfg.loss.quiet_secs);
-        let done: Vec<String> = self
+        let mut done: Vec<String> = self
             .losses
             .iter()
             .filter(|(_, ep)| now - ep.last >= quiet)
             .map(|(k, _)| k.clone())
             .collect();
+        // HashMap order differs from run to run; records go out in source order.
+        done.sort_unstable();
         for source in done {
             let ep = self.losses.remove(&source).expect("listed above");
             self.raise_loss(&source, ep.total, &ep.reason, now);

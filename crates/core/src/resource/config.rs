@@ -29,9 +29,6 @@ pub struct ResourceConfig {
     /// The value must stay below the clear threshold this long before an alert resolves,
     /// in seconds (default 3), so one dip does not end an episode.
     pub hold_secs: u64,
-    /// Alerts of the same family within this many seconds are shown as one group,
-    /// most severe first (default 3).
-    pub group_window_secs: u64,
     pub process_cpu: ProcessCpuConfig,
     pub system_cpu: SystemCpuConfig,
     pub memory: MemoryConfig,
@@ -48,7 +45,6 @@ impl Default for ResourceConfig {
             jsonl_samples_every_secs: 10,
             hysteresis_points: 5.0,
             hold_secs: 3,
-            group_window_secs: 3,
             process_cpu: ProcessCpuConfig::default(),
             system_cpu: SystemCpuConfig::default(),
             memory: MemoryConfig::default(),
@@ -225,10 +221,6 @@ impl ResourceConfig {
 
     pub fn hold(&self) -> Span {
         Span::secs(self.hold_secs as i64)
-    }
-
-    pub fn group_window(&self) -> Span {
-        Span::secs(self.group_window_secs as i64)
     }
 
     /// How many samples the history keeps: `history_secs` at the sampling interval.

@@ -3,7 +3,8 @@
 
 use super::config::ResourceConfig;
 use super::level::{LevelRule, LevelState, Onset};
-use super::tracker::{LevelSpec, ProcLevels, ProcView};
+use super::proc_levels::ProcLevels;
+use super::tracker::{LevelSpec, ProcView};
 use crate::time::Span;
 use crate::{Event, Record, Severity, Stage, Ts};
 

@@ -2,8 +2,9 @@
 //! (sustained), each reported with the load average.
 
 use super::config::ResourceConfig;
+use super::host_levels::HostLevels;
 use super::level::{LevelRule, LevelState, Onset};
-use super::tracker::{HostLevels, LevelSpec};
+use super::tracker::LevelSpec;
 use crate::time::Span;
 use crate::{Event, Record, Severity, Stage, SystemSample, Ts};
 use serde_json::json;

@@ -1,8 +1,9 @@
 //! Load average detector: the 1-minute load above a multiple of the core count.
 
 use super::config::ResourceConfig;
+use super::host_levels::HostLevels;
 use super::level::{LevelRule, LevelState, Onset};
-use super::tracker::{HostLevels, LevelSpec};
+use super::tracker::LevelSpec;
 use crate::time::Span;
 use crate::{Event, Record, Severity, Stage, Ts};
 use serde_json::json;

@@ -2,8 +2,10 @@
 //! EXTREME).
 
 use super::config::ResourceConfig;
+use super::host_levels::HostLevels;
 use super::level::{LevelRule, LevelState, Onset};
-use super::tracker::{HostLevels, LevelSpec, ProcLevels, ProcView};
+use super::proc_levels::ProcLevels;
+use super::tracker::{LevelSpec, ProcView};
 use crate::time::Span;
 use crate::{Event, Record, Severity, Stage, SystemSample, Ts};
 use serde_json::json;

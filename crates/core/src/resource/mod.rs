@@ -1,11 +1,8 @@
-//! Resources: the sample types, the CPU, memory and load detectors, display grouping,
-//! top-N selection and the live history.
+//! Resources: the sample types, the CPU, memory and load detectors and top-N selection.
 
 pub mod config;
 pub mod cpu_process;
 pub mod cpu_system;
-pub mod group;
-pub mod history;
 pub mod host_levels;
 pub mod level;
 pub mod load;
@@ -18,8 +15,6 @@ pub mod tracker;
 pub use config::ResourceConfig;
 pub use cpu_process::ProcessCpuDetector;
 pub use cpu_system::SystemCpuDetector;
-pub use group::{AlertGroup, AlertGrouper, group_alerts};
-pub use history::{HistoryRecorder, ResourceHistory, SharedHistory};
 pub use load::LoadDetector;
 pub use memory::MemoryDetector;
 pub use topn::{SampleThrottle, top_by_cpu, top_by_memory, trim_to_top_n};

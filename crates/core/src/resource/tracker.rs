@@ -6,9 +6,6 @@ use crate::alert::Subject;
 use crate::{Alert, ProcSample, Severity};
 use serde_json::json;
 
-pub use super::host_levels::{HostLevels, HostMessage};
-pub use super::proc_levels::{ProcLevels, ProcMessage};
-
 /// One alert level: its rule and what its alerts are called.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LevelSpec {

@@ -5,24 +5,17 @@
 //! also faster (see BENCHMARKS.md): a pcap record that lies whole in the read buffer is
 //! handed out from there, without a copy.
 
+use super::cursor::{Cursor, Damage, RawPacket, read_full, u32_at};
 use super::pcapng::NgState;
 use netsnoop_core::Ts;
 use netsnoop_core::net::parse::LinkType;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 
 /// Records larger than this are damage, whatever the header says (libpcap's own limit).
 pub(super) const MAX_RECORD: u32 = 262_144;
 const READ_BUFFER: usize = 1 << 20;
-
-/// Where a capture file stops making sense, and why.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("damaged capture file at byte {offset}: {reason}")]
-pub struct Damage {
-    pub offset: u64,
-    pub reason: String,
-}
 
 /// Why a capture file could not be read at all.
 #[derive(Debug, thiserror::Error)]
@@ -38,35 +31,24 @@ pub enum FileError {
     Damaged { path: String, damage: Damage },
 }
 
-/// One record as read: timestamp, link type, interface and the captured bytes.
-#[derive(Debug)]
-pub struct RawPacket<'a> {
-    pub time: Ts,
-    pub link: LinkType,
-    pub iface: u16,
-    pub wire_len: u32,
-    pub data: &'a [u8],
+/// What the pcap file header declared.
+#[derive(Clone, Copy)]
+struct PcapHeader {
+    swapped: bool,
+    nanos: bool,
+    link: LinkType,
+    snaplen: u32,
 }
 
-pub(super) enum Format {
-    Pcap {
-        swapped: bool,
-        nanos: bool,
-        link: LinkType,
-        snaplen: u32,
-    },
+enum Format {
+    Pcap(PcapHeader),
     PcapNg(NgState),
 }
 
 /// A capture file reader over any byte source.
 pub struct CaptureFile<R: BufRead> {
-    src: R,
-    /// Bytes of `src`'s buffer the last record was read from in place, consumed at the
-    /// next call.
-    in_place: usize,
+    cursor: Cursor<R>,
     format: Format,
-    pub(super) offset: u64,
-    pub(super) buf: Vec<u8>,
 }
 
 impl CaptureFile<BufReader<File>> {
@@ -107,11 +89,8 @@ impl<R: BufRead> CaptureFile<R> {
         if got >= 12 && magic4 == [0x0a, 0x0d, 0x0d, 0x0a] {
             let state = NgState::with_prefix(head[..got].to_vec());
             return Ok(CaptureFile {
-                src,
+                cursor: Cursor::new(src, 0),
                 format: Format::PcapNg(state),
-                in_place: 0,
-                offset: 0,
-                buf: Vec::with_capacity(4096),
             });
         }
         let (swapped, nanos) = match u32::from_le_bytes(magic4) {
@@ -129,112 +108,92 @@ impl<R: BufRead> CaptureFile<R> {
         }
         let word = |at: usize| u32_at(&head, at, swapped);
         Ok(CaptureFile {
-            src,
-            format: Format::Pcap {
+            cursor: Cursor::new(src, 24),
+            format: Format::Pcap(PcapHeader {
                 swapped,
                 nanos,
                 snaplen: word(16),
                 // The top bits may carry FCS information; the link type is the low 16.
                 link: LinkType::from_dlt(word(20) & 0xffff),
-            },
-            in_place: 0,
-            offset: 24,
-            buf: Vec::with_capacity(4096),
+            }),
         })
     }
 
     /// Byte offset of the next record (for progress and damage reports).
     pub fn offset(&self) -> u64 {
-        self.offset
+        self.cursor.offset
     }
 
     /// The next record, `None` at a clean end of file, or where the file is damaged.
     pub fn next_packet(&mut self) -> Result<Option<RawPacket<'_>>, Damage> {
         match &mut self.format {
-            Format::Pcap { .. } => self.next_pcap(),
-            Format::PcapNg(_) => super::pcapng::next(self),
+            Format::Pcap(h) => next_pcap(&mut self.cursor, *h),
+            Format::PcapNg(st) => super::pcapng::next(&mut self.cursor, st),
         }
     }
+}
 
-    pub(super) fn ng_state(&mut self) -> &mut NgState {
-        match &mut self.format {
-            Format::PcapNg(s) => s,
-            Format::Pcap { .. } => unreachable!("pcapng reader on a pcap file"),
+/// The next pcap record.
+fn next_pcap<R: BufRead>(
+    c: &mut Cursor<R>,
+    h: PcapHeader,
+) -> Result<Option<RawPacket<'_>>, Damage> {
+    let PcapHeader {
+        swapped,
+        nanos,
+        link,
+        snaplen,
+    } = h;
+    // The previous record was read in place; the reader moves past it only now.
+    c.src.consume(std::mem::take(&mut c.in_place));
+    let at = c.offset;
+    let damage = |reason: String| Damage { offset: at, reason };
+    let header = |head: &[u8; 16]| record_header(head, swapped, nanos, snaplen);
+    // Most records lie whole in the reader's buffer: use them there, without a copy.
+    let buffered = c.src.fill_buf().map_err(|e| damage(e.to_string()))?;
+    if let Some(head) = buffered.first_chunk::<16>() {
+        let (time, incl, orig) = header(head).map_err(damage)?;
+        let end = 16 + incl as usize;
+        if buffered.len() >= end {
+            c.in_place = end;
+            c.offset = at + end as u64;
+            let data = &c.src.fill_buf().map_err(|e| damage(e.to_string()))?[16..end];
+            return Ok(Some(RawPacket {
+                time,
+                link,
+                iface: 0,
+                wire_len: orig.max(incl),
+                data,
+            }));
         }
     }
-
-    /// Reads exactly `n` more bytes onto `buf`; `Ok(false)` at end of file.
-    pub(super) fn fill(&mut self, n: usize) -> Result<bool, io::Error> {
-        let start = self.buf.len();
-        self.buf.resize(start + n, 0);
-        let got = read_full(&mut self.src, &mut self.buf[start..])?;
-        self.buf.truncate(start + got);
-        Ok(got == n)
+    let mut head = [0u8; 16];
+    let got = read_full(&mut c.src, &mut head).map_err(|e| damage(e.to_string()))?;
+    if got == 0 {
+        return Ok(None);
     }
-
-    fn next_pcap(&mut self) -> Result<Option<RawPacket<'_>>, Damage> {
-        let Format::Pcap {
-            swapped,
-            nanos,
-            link,
-            snaplen,
-        } = self.format
-        else {
-            unreachable!()
-        };
-        // The previous record was read in place; the reader moves past it only now.
-        self.src.consume(std::mem::take(&mut self.in_place));
-        let at = self.offset;
-        let damage = |reason: String| Damage { offset: at, reason };
-        let header = |head: &[u8; 16]| record_header(head, swapped, nanos, snaplen);
-        // Most records lie whole in the reader's buffer: use them there, without a copy.
-        let buffered = self.src.fill_buf().map_err(|e| damage(e.to_string()))?;
-        if let Some(head) = buffered.first_chunk::<16>() {
-            let (time, incl, orig) = header(head).map_err(damage)?;
-            let end = 16 + incl as usize;
-            if buffered.len() >= end {
-                self.in_place = end;
-                self.offset = at + end as u64;
-                let data = &self.src.fill_buf().map_err(|e| damage(e.to_string()))?[16..end];
-                return Ok(Some(RawPacket {
-                    time,
-                    link,
-                    iface: 0,
-                    wire_len: orig.max(incl),
-                    data,
-                }));
-            }
-        }
-        let mut head = [0u8; 16];
-        let got = read_full(&mut self.src, &mut head).map_err(|e| damage(e.to_string()))?;
-        if got == 0 {
-            return Ok(None);
-        }
-        if got < 16 {
-            return Err(damage(format!(
-                "truncated: record header needs 16 bytes, file ends after {got}"
-            )));
-        }
-        let (time, incl, orig) = header(&head).map_err(damage)?;
-        self.buf.clear();
-        let complete = self
-            .fill(incl as usize)
-            .map_err(|e| damage(e.to_string()))?;
-        if !complete {
-            return Err(damage(format!(
-                "truncated: record needs {incl} bytes, file ends after {}",
-                self.buf.len()
-            )));
-        }
-        self.offset = at + 16 + u64::from(incl);
-        Ok(Some(RawPacket {
-            time,
-            link,
-            iface: 0,
-            wire_len: orig.max(incl),
-            data: &self.buf,
-        }))
+    if got < 16 {
+        return Err(damage(format!(
+            "truncated: record header needs 16 bytes, file ends after {got}"
+        )));
     }
+    let (time, incl, orig) = header(&head).map_err(damage)?;
+    c.buf.clear();
+    let complete = c.fill(incl as usize).map_err(|e| damage(e.to_string()))?;
+    if !complete {
+        return Err(damage(format!(
+            "truncated: record needs {incl} bytes, file ends after {}",
+            c.buf.len()
+        )));
+    }
+    c.offset = at + 16 + u64::from(incl);
+    Ok(Some(RawPacket {
+        time,
+        link,
+        iface: 0,
+        wire_len: orig.max(incl),
+        data: &c.buf,
+    }))
 }
 
 /// A pcap record header: time, captured and original length, checked for sense.
@@ -263,29 +222,4 @@ fn record_header(
         i64::from(frac)
     };
     Ok((Ts(i64::from(sec) * 1_000_000 + micros), incl, orig))
-}
-
-/// The 4 bytes at `at` as a number, in the byte order the file declared.
-#[inline]
-pub(super) fn u32_at(bytes: &[u8], at: usize, big_endian: bool) -> u32 {
-    let b: [u8; 4] = bytes[at..at + 4].try_into().expect("4 bytes");
-    if big_endian {
-        u32::from_be_bytes(b)
-    } else {
-        u32::from_le_bytes(b)
-    }
-}
-
-/// Reads until `buf` is full or the source ends; returns the bytes read.
-fn read_full(src: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match src.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }

@@ -11,11 +11,11 @@ use netsnoop_core::net::config::CaptureConfig;
 use netsnoop_core::net::parse::{LinkType, parse};
 use netsnoop_core::{Event, Ts};
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// Counters of one interface, readable while capture runs.
 #[derive(Debug, Default)]
@@ -38,13 +38,6 @@ pub struct CaptureStats {
     pub if_dropped: u64,
     /// Dropped by us because the pipeline's channel was full.
     pub channel_dropped: u64,
-}
-
-fn wall_now() -> Ts {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    Ts(d.as_micros() as i64)
 }
 
 /// One opened interface, ready to run on a thread of its own.
@@ -146,11 +139,11 @@ impl InterfaceCapture {
                     self.counters.captured.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(pcap::Error::TimeoutExpired) => {
-                    super::wait::readable(self.cap.as_raw_fd(), self.batch_timeout);
+                    super::wait::readable(self.cap.as_fd(), self.batch_timeout);
                 }
                 Err(e) => {
                     if !batch.is_empty() {
-                        let _ = out.send(batch, wall_now());
+                        let _ = out.send(batch, Ts::now());
                     }
                     return Err(CaptureError::Pcap {
                         interface: self.name.clone(),
@@ -171,7 +164,7 @@ impl InterfaceCapture {
                     self.counters.if_dropped.fetch_add(i, Ordering::Relaxed);
                     if d + i > 0 && batch.is_empty() {
                         // Report the loss now even if no packet is waiting to carry it.
-                        if out.send(Vec::new(), wall_now()).is_err() {
+                        if out.send(Vec::new(), Ts::now()).is_err() {
                             return Ok(());
                         }
                     }
@@ -181,7 +174,7 @@ impl InterfaceCapture {
                 || (!batch.is_empty() && batch_started.elapsed() >= self.batch_timeout);
             if due {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(self.batch_size));
-                let sent = out.send(full, wall_now());
+                let sent = out.send(full, Ts::now());
                 self.counters
                     .channel_dropped
                     .store(dropped_by_outlet.load(Ordering::Relaxed), Ordering::Relaxed);
@@ -191,7 +184,7 @@ impl InterfaceCapture {
             }
         }
         if !batch.is_empty() {
-            let _ = out.send(batch, wall_now());
+            let _ = out.send(batch, Ts::now());
         }
         Ok(())
     }
@@ -230,7 +223,7 @@ impl LiveCapture {
                     if let Err(e) = cap.run(&mut outlet, &|| stop.load(Ordering::Relaxed)) {
                         tracing::error!("{e}");
                     }
-                    outlet.close(wall_now(), Duration::from_millis(200));
+                    outlet.close(Ts::now(), Duration::from_millis(200));
                 })
                 .map_err(|e| CaptureError::Pcap {
                     interface: name.clone(),

@@ -1,6 +1,7 @@
 //! Packet capture: live on interfaces with libpcap, and from pcap/pcapng files with our
 //! own reader; both produce batches of `Event::Packet` parsed by netsnoop-core.
 
+mod cursor;
 mod error;
 mod file;
 mod filter;
@@ -11,8 +12,9 @@ pub mod synth;
 mod wait;
 mod writer;
 
+pub use cursor::{Damage, RawPacket};
 pub use error::CaptureError;
-pub use file::{CaptureFile, Damage, FileError, OpenError, RawPacket};
+pub use file::{CaptureFile, FileError, OpenError};
 pub use filter::effective_filter;
 pub use live::{CaptureCounters, CaptureStats, InterfaceCapture, LiveCapture};
 pub use source::{FileOutcome, FileProgress, read_file};

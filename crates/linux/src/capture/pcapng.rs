@@ -1,7 +1,7 @@
 //! pcapng blocks: section headers, interface descriptions (link type, timestamp
 //! resolution) and the three packet block kinds; every other block is skipped.
 
-use super::file::{CaptureFile, Damage, RawPacket, u32_at};
+use super::cursor::{Cursor, Damage, RawPacket, u16_at, u32_at};
 use netsnoop_core::Ts;
 use netsnoop_core::net::parse::LinkType;
 use std::io::BufRead;
@@ -67,10 +67,14 @@ fn damage(offset: u64, reason: impl Into<String>) -> Damage {
     }
 }
 
-pub(super) fn next<R: BufRead>(f: &mut CaptureFile<R>) -> Result<Option<RawPacket<'_>>, Damage> {
+/// The next packet block's record; other blocks are read and applied on the way.
+pub(super) fn next<'c, R: BufRead>(
+    f: &'c mut Cursor<R>,
+    st: &mut NgState,
+) -> Result<Option<RawPacket<'c>>, Damage> {
     loop {
         let at = f.offset;
-        let prefix = std::mem::take(&mut f.ng_state().prefix);
+        let prefix = std::mem::take(&mut st.prefix);
         f.buf.clear();
         f.buf.extend_from_slice(&prefix);
         if f.buf.len() < 12 {
@@ -89,22 +93,15 @@ pub(super) fn next<R: BufRead>(f: &mut CaptureFile<R>) -> Result<Option<RawPacke
         let raw_type = u32::from_le_bytes(f.buf[0..4].try_into().expect("4 bytes"));
         if raw_type == SHB {
             let bom = u32::from_le_bytes(f.buf[8..12].try_into().expect("4 bytes"));
-            f.ng_state().big_endian = match bom {
+            st.big_endian = match bom {
                 0x1A2B_3C4D => false,
                 0x4D3C_2B1A => true,
                 _ => return Err(damage(at, "section header has no valid byte-order magic")),
             };
         }
-        let be = f.ng_state().big_endian;
+        let be = st.big_endian;
         let word = |b: &[u8], i: usize| u32_at(b, i, be);
-        let half = |b: &[u8], i: usize| {
-            let w: [u8; 2] = b[i..i + 2].try_into().expect("2 bytes");
-            if be {
-                u16::from_be_bytes(w)
-            } else {
-                u16::from_le_bytes(w)
-            }
-        };
+        let half = |b: &[u8], i: usize| u16_at(b, i, be);
         let block_type = word(&f.buf, 0);
         let total = word(&f.buf, 4);
         if total < 12 || total % 4 != 0 || total > MAX_BLOCK {
@@ -142,14 +139,14 @@ pub(super) fn next<R: BufRead>(f: &mut CaptureFile<R>) -> Result<Option<RawPacke
         f.offset = at + total as u64;
         let body_end = total - 4;
         match block_type {
-            SHB => f.ng_state().ifaces.clear(),
+            SHB => st.ifaces.clear(),
             IDB => {
                 if total < 20 {
                     return Err(damage(at, "interface description block too short"));
                 }
                 let link = LinkType::from_dlt(u32::from(half(&f.buf, 8)));
                 let resol = tsresol(&f.buf[16..body_end], half);
-                f.ng_state().ifaces.push(Iface { link, resol });
+                st.ifaces.push(Iface { link, resol });
             }
             ENHANCED_PACKET | OLD_PACKET => {
                 if total < 32 {
@@ -168,7 +165,6 @@ pub(super) fn next<R: BufRead>(f: &mut CaptureFile<R>) -> Result<Option<RawPacke
                         format!("packet claims {cap} bytes, block holds {}", body_end - 28),
                     ));
                 }
-                let st = f.ng_state();
                 let Some(desc) = st.ifaces.get(iface as usize).copied() else {
                     let n = st.ifaces.len();
                     return Err(damage(
@@ -189,7 +185,6 @@ pub(super) fn next<R: BufRead>(f: &mut CaptureFile<R>) -> Result<Option<RawPacke
             SIMPLE_PACKET => {
                 let orig = word(&f.buf, 8);
                 let cap = (orig as usize).min(body_end.saturating_sub(12));
-                let st = f.ng_state();
                 let Some(desc) = st.ifaces.first().copied() else {
                     return Err(damage(at, "simple packet block before any interface"));
                 };

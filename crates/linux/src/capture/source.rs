@@ -1,7 +1,8 @@
 //! Capture files as a source: read, parse and hand batches of packets on, with progress
 //! for a progress bar and the damage (if any) at the end.
 
-use super::file::{CaptureFile, Damage, FileError};
+use super::cursor::Damage;
+use super::file::{CaptureFile, FileError};
 use crossbeam_channel::Sender;
 use netsnoop_core::net::parse::parse_into;
 use netsnoop_core::{Event, PacketMeta};

@@ -27,7 +27,7 @@ impl Clock {
     }
 
     pub fn now(&self) -> Ts {
-        Ts(micros(ClockId::CLOCK_REALTIME))
+        Ts::now()
     }
 }
 

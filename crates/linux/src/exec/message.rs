@@ -2,6 +2,7 @@
 //! Plain byte parsing, tested on hand-built datagrams.
 
 use super::netlink::{CN_IDX_PROC, CN_VAL_PROC};
+use netsnoop_core::ProcessEvent;
 
 const NLMSG_HDR: usize = 16;
 const CN_MSG_HDR: usize = 20;
@@ -17,6 +18,13 @@ const EV_EXEC: u32 = 2;
 const EV_UID: u32 = 4;
 const EV_COMM: u32 = 0x200;
 const EV_EXIT: u32 = 0x8000_0000;
+
+/// A fork, exec or exit captured in the kernel, on its way to the enricher.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Captured(pub Box<ProcessEvent>);
+
+// ProcessEvent holds no floating point, so its equality is total.
+impl Eq for Captured {}
 
 /// One process event as the kernel sent it, thread events already dropped.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,7 +58,7 @@ pub enum RawEvent {
     Ignored,
     /// A fork, exec or exit captured whole in the kernel by the eBPF source: nothing needs
     /// reading from /proc.
-    Captured(crate::ebpf::Captured),
+    Captured(Captured),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

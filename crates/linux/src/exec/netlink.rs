@@ -16,7 +16,6 @@ pub const CN_IDX_PROC: u32 = 1;
 /// `CN_VAL_PROC`.
 pub const CN_VAL_PROC: u32 = 1;
 const PROC_CN_MCAST_LISTEN: u32 = 1;
-const PROC_CN_MCAST_IGNORE: u32 = 2;
 const NLMSG_DONE: u16 = 3;
 
 /// How the receive buffer ended up.
@@ -63,10 +62,6 @@ impl ConnectorSocket {
     /// Asks for every process event. The kernel answers with an ack event.
     pub fn subscribe(&self) -> io::Result<()> {
         self.control(PROC_CN_MCAST_LISTEN)
-    }
-
-    pub fn unsubscribe(&self) -> io::Result<()> {
-        self.control(PROC_CN_MCAST_IGNORE)
     }
 
     /// Makes `recv` give up with `WouldBlock` after `timeout`, so the reader can notice a

@@ -2,7 +2,7 @@
 //! run with a thread's root privileges dropped.
 
 use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A running `/bin/sleep 5`, returned once its exec has happened (until then its argument
 /// area is the test binary's). Kill and wait for it when done.
@@ -14,21 +14,16 @@ pub fn sleeper() -> Child {
 
 /// Waits until `pid` runs the program whose cmdline is `want`.
 pub fn wait_for_exec(pid: u32, want: &[u8]) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while std::fs::read(format!("/proc/{pid}/cmdline")).unwrap() != want {
-        assert!(Instant::now() < deadline, "exec did not happen");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    netsnoop_test_support::wait_for(Duration::from_secs(5), "the exec", || {
+        (std::fs::read(format!("/proc/{pid}/cmdline")).ok()? == want).then_some(())
+    });
 }
 
 /// Runs `f` on a thread whose credentials are nobody's. The raw setresuid changes only that
 /// thread (glibc's wrapper would change the whole test process), and dropping root drops
 /// its capabilities.
 pub fn as_nobody<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "this test needs root: run it as root"
-    );
+    netsnoop_test_support::require_root("dropping a thread's credentials to nobody's");
     std::thread::spawn(move || {
         // SAFETY: plain integer arguments; affects only the calling thread.
         let r = unsafe { libc::syscall(libc::SYS_setresuid, 65534, 65534, 65534) };

@@ -5,11 +5,8 @@ pub mod parse;
 mod procs;
 mod thread;
 
-#[cfg(test)]
-mod parse_tests;
-
 pub use procs::RoundCounts;
-pub use thread::{Counters, SamplerHandle, SamplerStats, run_rounds, spawn, wall_now};
+pub use thread::{Counters, SamplerHandle, SamplerStats, run_rounds, spawn};
 
 use netsnoop_core::{ResourceSample, SystemSample, Ts};
 use parse::{CpuTimes, parse_loadavg, parse_meminfo, parse_psi_some_avg10, parse_stat};

@@ -324,3 +324,6 @@ pub fn parse_cmdline(raw: &[u8]) -> String {
     let text = String::from_utf8_lossy(trimmed);
     text.replace('\0', " ")
 }
+
+#[cfg(test)]
+mod tests;

@@ -8,7 +8,7 @@ use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// What the thread has done so far (live, for `/health` and the exit summary).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -77,14 +77,6 @@ impl Drop for SamplerHandle {
     fn drop(&mut self) {
         self.shutdown();
     }
-}
-
-/// The wall clock as a [`Ts`].
-pub fn wall_now() -> Ts {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    Ts(d.as_micros() as i64)
 }
 
 /// Runs `sampler` every `interval` on a thread named `resource-sampler`, sending each
@@ -166,7 +158,7 @@ pub fn run_rounds(
         if Instant::now() > next + interval {
             next = Instant::now();
         }
-        let now = wall_now();
+        let now = Ts::now();
         let sample = match sampler.sample(now) {
             Ok(s) => s,
             Err(e) => {

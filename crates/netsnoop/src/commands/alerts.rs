@@ -1,10 +1,11 @@
 //! `netsnoop alerts`: lists stored alerts, oldest first, as colored text or JSON lines.
 
-use super::setup;
 use crate::cli::AlertsArgs;
 use crate::config::Overrides;
+use crate::setup::setup;
 use crate::sinks::terminal::Format;
-use crate::{jsonl, term, time};
+use crate::sinks::{jsonl, term};
+use crate::time;
 use anyhow::bail;
 use netsnoop_store::AlertFilter;
 use std::io::Write;
@@ -24,7 +25,9 @@ pub fn run(args: &AlertsArgs) -> anyhow::Result<()> {
         );
     }
     let store = crate::sinks::store::open(&s.config.store, &s.data_dir)?;
-    let since = args.since.map(|d| time::now() - time::to_core_span(d));
+    let since = args
+        .since
+        .map(|d| netsnoop_core::Ts::now() - time::to_core_span(d));
     let mut alerts = store.alerts(&AlertFilter {
         since,
         limit: LIMIT,

@@ -1,9 +1,9 @@
 //! The start banner: where config, data and logs are, what runs, and what is degraded.
 
-use super::Setup;
 use super::wiring::Wiring;
-use crate::logs::{ALERTS_JSONL, ANOMALIES_CSV, EVENTS_JSONL, SESSION_LOG};
-use crate::term::escape;
+use crate::setup::Setup;
+use crate::sinks::logs::{ALERTS_JSONL, ANOMALIES_CSV, EVENTS_JSONL, SESSION_LOG};
+use crate::sinks::term::escape;
 use netsnoop_core::Ts;
 use std::fmt::Write as _;
 

@@ -3,7 +3,7 @@
 
 use crate::cli::InitArgs;
 use crate::config::{Logs, locate, template};
-use crate::logs;
+use crate::sinks::logs;
 use anyhow::{Context, bail};
 
 pub fn run(args: &InitArgs) -> anyhow::Result<()> {
@@ -13,7 +13,7 @@ pub fn run(args: &InitArgs) -> anyhow::Result<()> {
         None => locate::config_path(&env)?,
     };
     let flag_dir = match &args.common.data_dir {
-        Some(d) => Some(super::absolute(d)?),
+        Some(d) => Some(crate::setup::absolute(d)?),
         None => None,
     };
     if config_path.exists() && !args.force {

@@ -1,14 +1,16 @@
 //! `netsnoop run` and `netsnoop watch`: start the sources, the pipeline thread and the
 //! sinks, print the banner, and stop cleanly on SIGINT or SIGTERM.
 
+use super::banner;
 use super::wiring::{self, Mode};
-use super::{Setup, banner, setup};
 use crate::cli::{CaptureArgs, RunArgs, WatchArgs};
 use crate::config::Overrides;
 use crate::pipeline::{Clock, Pipeline};
+use crate::setup::{Setup, setup};
 use crate::sinks::SessionStart;
+use crate::sinks::hub::HubSink;
 use crate::sources::{self, StopFlag};
-use crate::{api, live, shutdown, time};
+use crate::{api, shutdown};
 use std::time::Duration;
 
 /// Batches the channel holds before sources start dropping (and counting) them.
@@ -38,7 +40,7 @@ pub fn watch(args: &WatchArgs) -> anyhow::Result<()> {
 fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
     // Signals first: from the banner on, Ctrl+C must end the session cleanly.
     let stop_rx = shutdown::install()?;
-    let started = time::now();
+    let started = netsnoop_core::Ts::now();
     let session = SessionStart {
         time: started,
         command: command.to_string(),
@@ -53,7 +55,7 @@ fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
     let _server = match mode {
         Mode::Run => {
             let hub = api::hub(&setup);
-            w.sinks.push(Box::new(api::HubSink(hub.clone())));
+            w.sinks.push(Box::new(HubSink(hub.clone())));
             let parts = api::ApiParts {
                 hub,
                 ingest: intake_tx,
@@ -76,12 +78,6 @@ fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
         }
         Mode::Watch(_) => None,
     };
-    let shared = live::shared(started, w.degraded.clone());
-    {
-        let mut s = shared.write().unwrap_or_else(|p| p.into_inner());
-        s.sources = w.sources.iter().map(|s| s.name()).collect();
-        s.sinks = w.sinks.iter().map(|s| s.name()).collect();
-    }
     eprint!("{}", banner::render(command, &setup, &w, started));
 
     let stop = StopFlag::new();
@@ -89,7 +85,7 @@ fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
     // Only sources (and the API) hold senders now: the channel closes when the last one
     // finishes.
     drop(tx);
-    let pipeline = Pipeline::new(w.stages, w.sinks, shared, Clock::Wall).with_intake(intake_rx);
+    let pipeline = Pipeline::new(w.stages, w.sinks, Clock::Wall).with_intake(intake_rx);
     let pipeline_stop = stop.clone();
     let end = std::thread::Builder::new()
         .name("pipeline".into())

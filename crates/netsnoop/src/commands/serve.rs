@@ -2,16 +2,16 @@
 //! (POST /packets) through a pipeline of the network stages, so their traffic gets flows,
 //! rollups and scan detection like captured traffic. Stops cleanly on SIGINT or SIGTERM.
 
-use super::setup;
 use crate::api::{self, ApiParts};
 use crate::cli::ServeArgs;
 use crate::config::Overrides;
-use crate::live;
 use crate::pipeline::{Clock, Pipeline};
+use crate::setup::setup;
+use crate::shutdown;
 use crate::sinks::Sink;
+use crate::sinks::hub::HubSink;
 use crate::sinks::store::{self, StoreSink};
 use crate::sources::StopFlag;
-use crate::{shutdown, time};
 use anyhow::Context;
 use netsnoop_core::net::NetworkStages;
 use netsnoop_core::{Degraded, Stage};
@@ -31,7 +31,6 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         s.config.store.database = db.clone();
     }
     let stop_rx = shutdown::install()?;
-    let started = time::now();
 
     let st = store::open(&s.config.store, &s.data_dir)?;
     let sink = StoreSink::start(st, s.config.store.retention_every.get())
@@ -44,7 +43,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     if unwritable.is_some() {
         degraded.push(Degraded::StoreFailing);
     }
-    let sinks: Vec<Box<dyn Sink>> = vec![Box::new(sink), Box::new(api::HubSink(hub.clone()))];
+    let sinks: Vec<Box<dyn Sink>> = vec![Box::new(sink), Box::new(HubSink(hub.clone()))];
 
     // `serve` has no sources but the API: an event channel with no sender at all.
     let (_, rx) = crossbeam_channel::bounded(1);
@@ -80,8 +79,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         );
     }
 
-    let shared = live::shared(started, degraded);
-    let pipeline = Pipeline::new(stages, sinks, shared, Clock::Wall).with_intake(intake_rx);
+    let pipeline = Pipeline::new(stages, sinks, Clock::Wall).with_intake(intake_rx);
     let sources_stop = StopFlag::new();
     let end = std::thread::Builder::new()
         .name("pipeline".into())

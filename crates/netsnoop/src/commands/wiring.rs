@@ -1,9 +1,9 @@
 //! What `run` and `watch` start: the sources, stages and sinks for a config, and the
 //! degraded modes found on the way. New capabilities plug in here, each in its own block.
 
-use super::Setup;
-use crate::logs::LogFiles;
-use crate::network::SampledPackets;
+use crate::setup::Setup;
+use crate::sinks::logs::LogFiles;
+use crate::sinks::sampled::SampledPackets;
 use crate::sinks::store::{self, StoreSink};
 use crate::sinks::terminal::{Format, Terminal};
 use crate::sinks::{SessionStart, Sink};
@@ -44,7 +44,7 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
     let capture_on = if cfg.network.capture.enabled {
         // In `run` our own API port is on the wire too: keep it out of the figures.
         let own = (mode == Mode::Run).then_some(cfg.server.listen);
-        match crate::network::capture_sources(&cfg.network, own) {
+        match crate::sources::capture::capture_sources(&cfg.network, own) {
             Ok(capture) => {
                 let on = cfg.network.capture.interfaces.join(", ");
                 let filter = capture
@@ -72,14 +72,14 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
     };
 
     // Exec events: eBPF, the proc connector or /proc polling, whichever starts.
-    let exec = crate::exec_source::start(&cfg.process)?;
+    let exec = crate::sources::exec::start(&cfg.process)?;
     w.notes.push(("exec", exec.note));
     w.degraded.extend(exec.degraded);
     w.sources.push(Box::new(exec.source));
 
     // Resources: /proc sampled once per interval (CPU, memory, load, pressure).
     if cfg.resources.enabled {
-        let res = crate::resource_source::start(&cfg.resources)?;
+        let res = crate::sources::resources::start(&cfg.resources)?;
         w.notes.push(("resources", res.note));
         w.degraded.extend(res.degraded);
         w.sources.push(Box::new(res.source));

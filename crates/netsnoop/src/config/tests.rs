@@ -202,3 +202,105 @@ fn a_detector_section_takes_partial_settings() {
     let msg = refuse("[process.burst]\nthreshold_typo = 3\n");
     assert!(msg.contains("key `process.burst.threshold_typo`"), "{msg}");
 }
+
+/// Every `.rs` file under `crates/*/src`, its test code and comments cut off, split into
+/// the config modules and the rest.
+fn workspace_sources() -> (Vec<String>, String) {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for krate in std::fs::read_dir(&crates).unwrap() {
+        let src = krate.unwrap().path().join("src");
+        if src.is_dir() {
+            walk(&src, &mut files);
+        }
+    }
+    let (mut config, mut rest) = (Vec::new(), String::new());
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let before_tests = text.split("#[cfg(test)]").next().unwrap_or_default();
+        // Comments name keys too; only code counts.
+        let code: String = before_tests
+            .lines()
+            .map(|l| l.split("//").next().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let name = f.to_string_lossy();
+        if name.contains("/config") || name.contains("tests") {
+            config.push(code);
+        } else {
+            rest.push_str(&code);
+        }
+    }
+    (config, rest)
+}
+
+/// The documented keys of the template (`paths.data_dir` uncommented), as dotted paths.
+fn documented_keys() -> Vec<String> {
+    fn leaves(prefix: &str, t: &toml::Table, out: &mut Vec<String>) {
+        for (k, v) in t {
+            let path = format!("{prefix}{k}");
+            match v {
+                toml::Value::Table(inner) => leaves(&format!("{path}."), inner, out),
+                _ => out.push(path),
+            }
+        }
+    }
+    let text = template::render(Some(Path::new("/var/lib/netsnoop")));
+    let table: toml::Table = text.parse().unwrap();
+    let mut keys = Vec::new();
+    leaves("", &table, &mut keys);
+    keys
+}
+
+/// A key nothing reads is a false promise to users (`resources.history_secs` once sized
+/// nothing). Each documented key must be read outside the config modules: as a field
+/// (`.key`), or through a config method that reads it (`self.key`) and is called there.
+#[test]
+fn every_documented_key_is_read_by_the_code_it_configures() {
+    let (config, rest) = workspace_sources();
+    let keys = documented_keys();
+    assert!(keys.len() > 50, "{keys:?}");
+    let unread: Vec<&String> = keys
+        .iter()
+        .filter(|path| {
+            let key = path.rsplit('.').next().unwrap_or_default();
+            let direct = |text: &str, what: &str| {
+                text.match_indices(what).any(|(i, _)| {
+                    let after = text[i + what.len()..].chars().next();
+                    !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                })
+            };
+            if direct(&rest, &format!(".{key}")) {
+                return false;
+            }
+            // Accessors: `pub fn name(&self) -> … { … self.key … }` in a config module.
+            let via_method = config.iter().any(|text| {
+                text.split("fn ").skip(1).any(|f| {
+                    let name: String = f
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    let body = f.split("\n    }\n").next().unwrap_or_default();
+                    f.contains("(&self")
+                        && direct(body, &format!("self.{key}"))
+                        && rest.contains(&format!(".{name}("))
+                })
+            });
+            !via_method
+        })
+        .collect();
+    assert!(
+        unread.is_empty(),
+        "documented keys nothing reads: {unread:?}"
+    );
+}

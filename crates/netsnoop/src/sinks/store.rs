@@ -63,7 +63,7 @@ impl StoreSink {
             .name("store-retention".into())
             .spawn(move || {
                 loop {
-                    if let Err(e) = st.apply_retention(crate::time::now()) {
+                    if let Err(e) = st.apply_retention(netsnoop_core::Ts::now()) {
                         tracing::error!("store retention failed: {e}");
                     }
                     // Wakes early (and ends) when the sink closes.

@@ -2,8 +2,8 @@
 //! through anstream, which drops them for pipes, files and NO_COLOR.
 
 use super::{Change, Changes, SessionEnd, Sink};
+use crate::sinks::{jsonl, proctree, term};
 use crate::time::TimeFmt;
-use crate::{events, jsonl, proctree, term};
 use netsnoop_core::process::group::AlertGroups;
 use netsnoop_core::resource::{ResourceConfig, SampleThrottle, trim_to_top_n};
 use netsnoop_core::time::Span;
@@ -73,7 +73,7 @@ impl<W: Write + Send> Terminal<W> {
         let Some(groups) = &mut self.groups else {
             return Ok(());
         };
-        let Some(alerts) = groups.due(crate::time::now(), force) else {
+        let Some(alerts) = groups.due(netsnoop_core::Ts::now(), force) else {
             return Ok(());
         };
         match alerts.as_slice() {
@@ -97,7 +97,7 @@ impl<W: Write + Send> Terminal<W> {
             Record::Alert(a) => {
                 let change = self.changes.classify(a);
                 if change.is_news() && self.groups_burst(a) {
-                    let now = crate::time::now();
+                    let now = netsnoop_core::Ts::now();
                     if let Some(g) = &mut self.groups {
                         g.push(a.clone(), now);
                     }
@@ -138,7 +138,7 @@ impl<W: Write + Send> Terminal<W> {
                 jsonl::alert(a, Some(change), &self.tf)
             }
             Record::Event(e) => {
-                let listed = self.event_types.iter().any(|t| t == events::type_name(e));
+                let listed = self.event_types.iter().any(|t| t == e.type_name());
                 if let (Event::Resources(s), Some((throttle, top_n))) = (e, &mut self.samples) {
                     if !listed && !throttle.admit(s.system.time) {
                         return Ok(());

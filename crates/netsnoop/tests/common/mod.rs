@@ -3,9 +3,9 @@
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
 
+use netsnoop_test_support::lines;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -63,14 +63,4 @@ impl Watch {
         kill(Pid::from_raw(self.child.id() as i32), Signal::SIGINT).unwrap();
         self.child.wait().unwrap()
     }
-}
-
-fn lines(r: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(r).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    rx
 }

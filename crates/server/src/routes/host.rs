@@ -2,15 +2,16 @@
 //! /events/process and /health.
 
 use crate::error::{ApiError, ApiResult};
-use crate::live::state::{DegradedMode, LossCount, SourceStatus};
+use crate::hub::snapshot::{DegradedMode, LossCount, SourceStatus};
 use crate::routes::params::Limit;
 use crate::state::AppState;
 use crate::timefmt::format_time;
-use crate::views::process_event_json;
+use crate::views::{SystemView, process_event_json};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use jiff::tz::TimeZone;
-use netsnoop_core::{ProcSample, ResourceSample, SystemSample};
+use netsnoop_core::ProcSample;
+use netsnoop_core::resource::{top_by_cpu, top_by_memory};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use utoipa::ToSchema;
@@ -18,56 +19,11 @@ use utoipa::ToSchema;
 /// How many processes the top lists hold.
 const TOP: usize = 10;
 
-/// One system sample with its time as RFC 3339.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SystemView {
-    pub timestamp: String,
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    pub sample: SystemSample,
-}
-
-impl SystemView {
-    fn new(s: &SystemSample, tz: &TimeZone) -> SystemView {
-        SystemView {
-            timestamp: format_time(s.time, tz),
-            sample: s.clone(),
-        }
-    }
-}
-
 /// `/system`: the newest sample and up to 15 minutes of 1 s history, oldest first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SystemResponse {
     pub current: Option<SystemView>,
     pub history: Vec<SystemView>,
-}
-
-/// The `system` stream event: one sampling round, with the top processes.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SystemTick {
-    #[serde(flatten)]
-    pub system: SystemView,
-    #[schema(value_type = Vec<Object>)]
-    pub top_cpu: Vec<ProcSample>,
-    #[schema(value_type = Vec<Object>)]
-    pub top_memory: Vec<ProcSample>,
-}
-
-impl SystemTick {
-    pub fn new(r: &ResourceSample, tz: &TimeZone) -> SystemTick {
-        SystemTick {
-            system: SystemView::new(&r.system, tz),
-            top_cpu: top_by(&r.processes, 5, |p| p.cpu_pct),
-            top_memory: top_by(&r.processes, 5, |p| p.rss_bytes as f64),
-        }
-    }
-}
-
-fn top_by(ps: &[ProcSample], n: usize, key: impl Fn(&ProcSample) -> f64) -> Vec<ProcSample> {
-    let mut v: Vec<&ProcSample> = ps.iter().collect();
-    v.sort_by(|a, b| key(b).total_cmp(&key(a)).then(a.pid.cmp(&b.pid)));
-    v.into_iter().take(n).cloned().collect()
 }
 
 /// Current system metrics and recent history at 1 s (`?limit=N`: the newest N samples;
@@ -79,10 +35,9 @@ pub async fn system(
     State(state): State<AppState>,
     Query(q): Query<Limit>,
 ) -> ApiResult<Json<SystemResponse>> {
-    let history = crate::live::state::SYSTEM_HISTORY;
-    let limit = q.resolve(history, history)?;
     let tz = state.hub.timezone().clone();
     let st = state.hub.state();
+    let limit = q.resolve(st.system_capacity, st.system_capacity)?;
     let skip = st.system.len().saturating_sub(limit);
     Ok(Json(SystemResponse {
         current: st.system.back().map(|s| SystemView::new(s, &tz)),
@@ -128,8 +83,8 @@ pub async fn processes(State(state): State<AppState>) -> Json<ProcessesResponse>
     Json(ProcessesResponse {
         timestamp: time.map(|t| format_time(t, &tz)),
         count: procs.len(),
-        top_cpu: top_by(&procs, TOP, |p| p.cpu_pct),
-        top_memory: top_by(&procs, TOP, |p| p.rss_bytes as f64),
+        top_cpu: top_by_cpu(&procs, TOP).into_iter().cloned().collect(),
+        top_memory: top_by_memory(&procs, TOP).into_iter().cloned().collect(),
         tree: build_tree(procs),
     })
 }
@@ -251,7 +206,7 @@ pub async fn process_events(
     State(state): State<AppState>,
     Query(q): Query<Limit>,
 ) -> ApiResult<Json<Vec<serde_json::Value>>> {
-    let limit = q.resolve(50, crate::live::state::EXEC_HISTORY)?;
+    let limit = q.resolve(50, crate::hub::snapshot::EXEC_HISTORY)?;
     let tz = state.hub.timezone().clone();
     let st = state.hub.state();
     Ok(Json(

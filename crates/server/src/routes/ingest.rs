@@ -117,7 +117,7 @@ pub async fn post_packets(
         }
     })?;
     let tz = state.config.timezone.clone();
-    let now = Ts(jiff::Timestamp::now().as_microsecond());
+    let now = Ts::now();
     let packets = parse_body(&body, &tz, now)?;
     let count = packets.len();
     let ingest = state.ingest.clone().ok_or_else(|| {

@@ -271,16 +271,12 @@ pub async fn traffic_over_time(
     }
     .resolve(&tz)?;
     if w.since.is_none() {
-        let end = w
-            .until
-            .unwrap_or_else(|| Ts(jiff::Timestamp::now().as_microsecond()));
+        let end = w.until.unwrap_or_else(Ts::now);
         w.since = Some(Ts::from_secs(end.secs() - TRAFFIC_DEFAULT_WINDOW_SECS));
     }
     let bucket = q.bucket.as_deref().map(parse_bucket).transpose()?;
     if let (Some(b), Some(since)) = (bucket, w.since) {
-        let until = w
-            .until
-            .unwrap_or_else(|| Ts(jiff::Timestamp::now().as_microsecond()));
+        let until = w.until.unwrap_or_else(Ts::now);
         if (until.secs() - since.secs()) / i64::from(b) > MAX_BUCKETS {
             return Err(ApiError::InvalidField(format!(
                 "bucket={b}s over this range makes more than {MAX_BUCKETS} buckets: use a wider bucket or a shorter range"

@@ -1,7 +1,7 @@
 //! GET /stream: Server-Sent Events from the live hub. A client that falls more than the
 //! buffer behind is disconnected (and counted) instead of slowing anyone else down.
 
-use crate::live::{LiveHub, LiveMessage};
+use crate::hub::{LiveHub, LiveMessage};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};

@@ -1,7 +1,8 @@
 //! Test harness: a real server on 127.0.0.1 port 0, a real SQLite store in a temp dir, the
-//! real batching writer, and a small pipeline thread running the real network stages, so
-//! POSTed packets travel exactly as in `netsnoop run`: ingest channel → stages → writer and
-//! live hub.
+//! real batching writer, and the real `Pipeline` (netsnoop-pipeline) running the real
+//! network stages on a thread, so POSTed packets travel exactly as in `netsnoop run`:
+//! ingest channel → stages → writer and live hub. Only its clock is scripted: `settle`
+//! ticks it at a chosen event time.
 
 #![allow(dead_code)]
 
@@ -9,6 +10,7 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use netsnoop_core::net::config::NetworkConfig;
 use netsnoop_core::net::stages::NetworkStages;
 use netsnoop_core::{Event, Record, Stage, Ts};
+use netsnoop_pipeline::{Clock, Pipeline, SessionEnd, Sink};
 use netsnoop_server::{AppState, LiveHub, ServerConfig};
 use netsnoop_store::{OpenOptions, Store, Writer, WriterOptions, spawn_writer};
 use std::net::SocketAddr;
@@ -199,67 +201,82 @@ impl Drop for TestServer {
     }
 }
 
-fn event_time(e: &Event) -> Ts {
-    match e {
-        Event::Packet(p) => p.time,
-        Event::Process(p) => p.time,
-        Event::Resources(r) => r.system.time,
-        Event::Flow(f) => f.last_seen,
-        Event::Traffic(t) => Ts::from_secs(t.second),
-        Event::Loss(l) => l.time,
+/// The store writer as a pipeline sink: `flush` commits (the binary's store sink also runs
+/// retention, which these tests do not need).
+struct WriterSink(Option<Writer>);
+
+impl Sink for WriterSink {
+    fn name(&self) -> String {
+        "store".into()
+    }
+    fn accept(&mut self, records: &[Record]) -> anyhow::Result<()> {
+        let w = self.0.as_ref().expect("writer open");
+        anyhow::ensure!(w.send(records.to_vec()), "writer queue full in a test");
+        Ok(())
+    }
+    fn accept_durable(
+        &mut self,
+        records: &[Record],
+        acks: &mut Vec<netsnoop_store::Ack>,
+    ) -> anyhow::Result<()> {
+        let w = self.0.as_ref().expect("writer open");
+        w.send_durable(records.to_vec(), std::mem::take(acks));
+        Ok(())
+    }
+    fn flush(&mut self) -> anyhow::Result<()> {
+        Ok(self.0.as_ref().expect("writer open").flush()?)
+    }
+    fn close(&mut self, _: &SessionEnd) -> anyhow::Result<()> {
+        if let Some(w) = self.0.take() {
+            w.shutdown();
+        }
+        Ok(())
     }
 }
 
-fn run_pipeline(
-    rx: Receiver<Control>,
-    mut stages: Vec<Box<dyn Stage>>,
-    writer: Writer,
-    hub: LiveHub,
-) {
-    let mut newest = Ts(0);
-    fn staged(batch: Vec<Event>, stages: &mut [Box<dyn Stage>], newest: &mut Ts) -> Vec<Record> {
-        let mut records = Vec::new();
-        for event in batch {
-            let now = event_time(&event);
-            *newest = (*newest).max(now);
-            let mut derived = Vec::new();
-            for s in stages.iter_mut() {
-                derived.extend(s.ingest(&event, now));
-            }
-            records.push(Record::Event(event));
-            records.extend(derived);
-        }
-        records
+/// The live hub as a pipeline sink, as the binary's `HubSink`.
+struct HubSink(LiveHub);
+
+impl Sink for HubSink {
+    fn name(&self) -> String {
+        "live api".into()
     }
+    fn accept(&mut self, records: &[Record]) -> anyhow::Result<()> {
+        self.0.publish(records);
+        Ok(())
+    }
+    fn flush(&mut self) -> anyhow::Result<()> {
+        Ok(())
+    }
+    fn close(&mut self, _: &SessionEnd) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+fn run_pipeline(rx: Receiver<Control>, stages: Vec<Box<dyn Stage>>, writer: Writer, hub: LiveHub) {
+    let sinks: Vec<Box<dyn Sink>> =
+        vec![Box::new(HubSink(hub)), Box::new(WriterSink(Some(writer)))];
+    // Wall clock: `ingest` never ticks by itself; `settle` ticks at a scripted time.
+    let mut pipeline = Pipeline::new(stages, sinks, Clock::Wall);
+    let mut newest = Ts(0);
     for msg in rx {
         match msg {
             Control::Batch(batch) => {
-                let records = staged(batch, &mut stages, &mut newest);
-                hub.publish(&records);
-                assert!(writer.send(records), "writer queue full in a test");
+                newest = batch.iter().map(Event::time).fold(newest, Ts::max);
+                pipeline.ingest(batch);
             }
-            Control::Acked(batch, ack) => {
-                let mut records = staged(batch, &mut stages, &mut newest);
-                for s in &mut stages {
-                    records.extend(s.checkpoint(Ts(0)));
-                }
-                hub.publish(&records);
-                writer.send_durable(records, vec![ack]);
+            Control::Acked(events, ack) => {
+                newest = events.iter().map(Event::time).fold(newest, Ts::max);
+                pipeline.ingest_acked(vec![netsnoop_store::AckedBatch { events, ack }]);
             }
             Control::Settle(secs, reply) => {
-                let now = Ts(newest.micros() + secs * 1_000_000);
-                let mut records = Vec::new();
-                for s in &mut stages {
-                    records.extend(s.tick(now));
-                }
-                hub.publish(&records);
-                writer.send(records);
-                writer.flush().unwrap();
+                pipeline.tick(Ts(newest.micros() + secs * 1_000_000));
+                pipeline.flush();
                 let _ = reply.send(());
             }
         }
     }
-    writer.shutdown();
+    pipeline.finish("test over".into());
 }
 
 /// A NetWatch packet body at unix second `t`.

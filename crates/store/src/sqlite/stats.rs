@@ -11,7 +11,7 @@ use crate::model::{
 use crate::store::{MAX_RAW_POINTS, clamp_limit};
 use crate::{Result, StoreError};
 use netsnoop_core::Ts;
-use netsnoop_core::net::rollup::Counts;
+use netsnoop_core::net::traffic::Counts;
 use rusqlite::{Connection, params, params_from_iter};
 use rustc_hash::FxHashMap;
 

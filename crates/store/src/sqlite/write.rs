@@ -2,7 +2,7 @@
 //! inserts, alert upserts and additive rollups (written by `traffic`).
 
 use super::WriteConn;
-use super::traffic::TrafficSums;
+use super::traffic::{TrafficSums, ip_into};
 use crate::model::WriteReport;
 use crate::{OpenOptions, Result, StoreError};
 use netsnoop_core::event::ProcSample;
@@ -10,7 +10,6 @@ use netsnoop_core::{
     Alert, Event, FlowRecord, Loss, PacketMeta, ProcessEvent, Record, ResourceSample, Severity,
 };
 use rusqlite::{Connection, OptionalExtension, Statement, ToSql, params};
-use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::sync::OnceLock;
 
@@ -384,31 +383,6 @@ fn bind_packet(
         stmt.raw_bind_parameter(base + i + 1, v)?;
     }
     Ok(())
-}
-
-/// Writes the address as text into `buf`. IPv4 is formatted by hand: `Display` goes
-/// through `fmt` machinery that cost several percent of the packet insert path.
-pub(crate) fn ip_into(buf: &mut String, addr: IpAddr) {
-    buf.clear();
-    match addr {
-        IpAddr::V4(v4) => {
-            for (i, octet) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    buf.push('.');
-                }
-                if octet >= 100 {
-                    buf.push(char::from(b'0' + octet / 100));
-                }
-                if octet >= 10 {
-                    buf.push(char::from(b'0' + octet / 10 % 10));
-                }
-                buf.push(char::from(b'0' + octet % 10));
-            }
-        }
-        IpAddr::V6(_) => {
-            let _ = write!(buf, "{addr}");
-        }
-    }
 }
 
 /// Deletes the `n` oldest packets (by time, then insertion). The primary key is

@@ -1,7 +1,7 @@
 //! Brute-force traffic statistics straight from per-second rollup records, the reference
 //! the store's tiered queries must equal.
 
-use netsnoop_core::net::rollup::Counts;
+use netsnoop_core::net::traffic::Counts;
 use netsnoop_core::{TrafficSecond, Ts};
 use netsnoop_store::{ProtocolCount, Summary, Talker, TimeRange};
 use std::collections::{BTreeMap, BTreeSet};

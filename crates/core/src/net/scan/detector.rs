@@ -1,5 +1,6 @@
 //! The scan detector stage: packets to probe outcomes, outcomes to scan episodes.
 
+use super::ScanKind;
 use super::probes::{ProbeKey, ProbeKind, Probes};
 use super::sources::{Contact, Source};
 use crate::alert::Alert;
@@ -13,24 +14,6 @@ use crate::{Event, Record, Stage, Ts};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
 use std::collections::hash_map::Entry;
-
-/// The three alert kinds, one episode of each per source at most.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(super) enum ScanKind {
-    PortScan,
-    Sweep,
-    PingSweep,
-}
-
-impl ScanKind {
-    pub(super) fn kind(self) -> &'static str {
-        match self {
-            ScanKind::PortScan => "net.portscan",
-            ScanKind::Sweep => "net.sweep",
-            ScanKind::PingSweep => "net.pingsweep",
-        }
-    }
-}
 
 struct OpenEpisode {
     last_emit: Ts,
@@ -48,9 +31,9 @@ pub struct ScanStats {
 }
 
 pub struct ScanDetector {
-    pub(super) cfg: ScanConfig,
+    cfg: ScanConfig,
     probes: Probes,
-    pub(super) sources: FxHashMap<AddrKey, Source>,
+    sources: FxHashMap<AddrKey, Source>,
     order: VecDeque<(AddrKey, u64)>,
     next_seq: u64,
     /// One lifecycle per alert kind, keyed by the scanner's address.
@@ -354,7 +337,8 @@ impl ScanDetector {
     }
 
     fn raise(&mut self, scanner: AddrKey, kind: ScanKind, now: Ts) -> Alert {
-        let raise: Raise = super::report::describe(self, scanner, kind);
+        let raise: Raise =
+            super::report::describe(&self.sources[&scanner], &self.cfg, scanner, kind);
         let key = addr::ip(scanner).to_string();
         self.episodes[kind as usize].raise(&key, now, raise)
     }

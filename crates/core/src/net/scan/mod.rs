@@ -52,5 +52,23 @@ mod sources;
 
 pub use detector::{ScanDetector, ScanStats};
 
+/// The three alert kinds, one episode of each per source at most.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(super) enum ScanKind {
+    PortScan,
+    Sweep,
+    PingSweep,
+}
+
+impl ScanKind {
+    pub(super) fn kind(self) -> &'static str {
+        match self {
+            ScanKind::PortScan => "net.portscan",
+            ScanKind::Sweep => "net.sweep",
+            ScanKind::PingSweep => "net.pingsweep",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

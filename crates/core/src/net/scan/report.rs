@@ -1,12 +1,13 @@
 //! What a scan alert says: message, severity, scan type and the details for machines.
 
-use super::detector::{ScanDetector, ScanKind};
+use super::ScanKind;
 use super::probes::ProbeKind;
 use super::sources::Source;
 use crate::Severity;
 use crate::alert::Subject;
 use crate::episodes::Raise;
 use crate::net::addr::{self, AddrKey};
+use crate::net::config::ScanConfig;
 use crate::net::packet::Protocol;
 use rustc_hash::FxHashMap;
 use serde_json::json;
@@ -38,9 +39,7 @@ fn stealthy(scan_type: &str) -> bool {
     matches!(scan_type, "fin" | "null" | "xmas" | "odd-flags")
 }
 
-pub(super) fn describe(d: &ScanDetector, scanner: AddrKey, kind: ScanKind) -> Raise {
-    let s = &d.sources[&scanner];
-    let cfg = &d.cfg;
+pub(super) fn describe(s: &Source, cfg: &ScanConfig, scanner: AddrKey, kind: ScanKind) -> Raise {
     let scanner_ip = addr::ip(scanner);
     let stype = scan_type(s);
     // Which contacts belong to this episode: the targets or ports over the threshold.

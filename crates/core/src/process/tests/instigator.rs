@@ -1,3 +1,5 @@
+//! Instigator tracing tests: from a burst's parent up to the program behind it.
+
 use super::*;
 use crate::process::config::InstigatorConfig;
 use crate::process::instigator::{Tracer, Why};

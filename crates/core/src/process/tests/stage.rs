@@ -1,3 +1,5 @@
+//! Process monitor stage tests: bursts, spawn rate, loss episodes, on scripted events.
+
 use super::*;
 use crate::event::Loss;
 use crate::process::config::ProcessConfig;
@@ -180,6 +182,26 @@ fn children_of_a_reused_parent_pid_are_counted_for_the_new_process_only() {
         spawn(&mut m, 1000, 3000, 6, 2.9, 0.05).is_empty(),
         "6 + 6 under two processes"
     );
+}
+
+#[test]
+fn loss_episodes_that_end_together_resolve_in_source_order() {
+    let mut m = monitor();
+    let sources: Vec<String> = (0..12).map(|i| format!("proc_src{i:02}")).collect();
+    for s in sources.iter().rev() {
+        let loss = Event::Loss(Loss {
+            time: at(10.0),
+            source: s.clone(),
+            count: 1,
+            reason: "test".into(),
+        });
+        assert_eq!(alerts(m.ingest(&loss, at(10.0))).len(), 1);
+    }
+    let resolved: Vec<String> = alerts(m.tick(at(60.0)))
+        .into_iter()
+        .map(|a| a.details["source"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(resolved, sources);
 }
 
 #[test]

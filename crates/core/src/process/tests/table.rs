@@ -1,3 +1,5 @@
+//! Process table tests: forks, execs, exits, ancestry and the seed.
+
 use super::*;
 use crate::process::table::{Applied, ProcessTable};
 

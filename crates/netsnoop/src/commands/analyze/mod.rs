@@ -6,9 +6,9 @@
 mod engine;
 mod report;
 
-use super::setup;
 use crate::cli::{AnalyzeArgs, ReportFormat};
 use crate::config::Overrides;
+use crate::setup::setup;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;

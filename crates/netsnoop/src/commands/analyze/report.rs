@@ -2,8 +2,8 @@
 //! is RFC 3339 in the configured zone; packet-borne strings are escaped for terminals.
 
 use super::engine::Analysis;
+use crate::sinks::{jsonl, term};
 use crate::time::TimeFmt;
-use crate::{jsonl, term};
 use serde_json::{Value, json};
 use std::fmt::Write;
 

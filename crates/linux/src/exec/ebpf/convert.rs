@@ -77,7 +77,7 @@ fn exe_path(pid: u32, filename: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ebpf::wire::{parse, tests::record};
+    use crate::exec::ebpf::wire::{parse, tests::record};
 
     const CLOCK: BootClock = BootClock {
         realtime_minus_boot_us: 1_700_000_000_000_000,

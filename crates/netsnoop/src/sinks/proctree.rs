@@ -1,7 +1,7 @@
 //! `watch`'s picture of a new process, as the original NetSnoop drew it: the ancestry from
 //! the root down, indented, then the executable and command line. Every string is escaped.
 
-use crate::term::{escape, severity_style, strip_ansi};
+use crate::sinks::term::{escape, severity_style, strip_ansi};
 use crate::time::TimeFmt;
 use netsnoop_core::{Alert, ProcessEvent, Severity};
 use owo_colors::{OwoColorize, Style};

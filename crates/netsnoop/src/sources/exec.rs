@@ -7,7 +7,7 @@ use anyhow::Context;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use netsnoop_core::process::ProcessConfig;
 use netsnoop_core::{Degraded, Event};
-use netsnoop_linux::ebpf::{ExecSourceKind, RunningExecSource, start_exec_source};
+use netsnoop_linux::exec::{ExecSourceKind, RunningExecSource, start_exec_source};
 use std::time::Duration;
 
 /// Batches the exec source may queue before the pipeline takes them. The seed of every
@@ -59,7 +59,7 @@ impl Source for ExecEvents {
         while !stop.is_stopped() {
             match self.rx.recv_timeout(Duration::from_millis(100)) {
                 Ok(batch) => {
-                    if out.send(batch, crate::time::now()).is_err() {
+                    if out.send(batch, netsnoop_core::Ts::now()).is_err() {
                         break;
                     }
                 }

@@ -1,8 +1,8 @@
 //! netsnoop.log: the human session log — start and end markers, every alert, every loss.
 //! Plain text: no ANSI codes, untrusted text escaped, one line per entry.
 
+use crate::sinks::term;
 use crate::sinks::{Change, SessionEnd, SessionStart};
-use crate::term;
 use crate::time::TimeFmt;
 use netsnoop_core::Alert;
 use netsnoop_core::event::Loss;

@@ -6,7 +6,8 @@ use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 use utoipa::ToSchema;
 
-/// Seconds of 1 s system history kept in memory (15 minutes).
+/// System samples kept in memory unless the hub is given another size: 15 minutes at 1 s
+/// (the binary passes `resources.history_secs` at the sampling interval).
 pub const SYSTEM_HISTORY: usize = 900;
 /// Exec events kept for `/events/process` and `/processes/{pid}`.
 pub const EXEC_HISTORY: usize = 1000;
@@ -53,9 +54,11 @@ pub struct LossCount {
     pub reason: String,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LiveState {
     pub system: VecDeque<SystemSample>,
+    /// How many system samples `system` keeps (at least 1).
+    pub system_capacity: usize,
     pub processes: Vec<ProcSample>,
     pub processes_time: Option<Ts>,
     pub execs: VecDeque<ProcessEvent>,
@@ -69,9 +72,34 @@ pub struct LiveState {
     pub bytes_seen: u64,
 }
 
+impl Default for LiveState {
+    fn default() -> Self {
+        LiveState::new(SYSTEM_HISTORY)
+    }
+}
+
 impl LiveState {
+    /// An empty state keeping `system_capacity` system samples (at least 1).
+    pub fn new(system_capacity: usize) -> LiveState {
+        LiveState {
+            system: VecDeque::new(),
+            system_capacity: system_capacity.max(1),
+            processes: Vec::new(),
+            processes_time: None,
+            execs: VecDeque::new(),
+            active_alerts: BTreeMap::new(),
+            active_alerts_evicted: 0,
+            losses: BTreeMap::new(),
+            sources: Vec::new(),
+            degraded: Vec::new(),
+            last_event: None,
+            packets_seen: 0,
+            bytes_seen: 0,
+        }
+    }
+
     pub fn push_system(&mut self, s: SystemSample) {
-        if self.system.len() == SYSTEM_HISTORY {
+        while self.system.len() >= self.system_capacity {
             self.system.pop_front();
         }
         self.system.push_back(s);

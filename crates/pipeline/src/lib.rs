@@ -1,6 +1,7 @@
-//! The pipeline thread: the single owner of every stage and sink. It receives owned
-//! batches from the sources, runs the stages, updates the live snapshot, hands records to
-//! the sinks, ticks about once a second, and on stop drains, finishes and closes.
+//! netsnoop-pipeline: the pipeline thread, the single owner of every stage and sink. It
+//! receives owned batches from the sources, runs the stages, hands records to the sinks,
+//! ticks about once a second, and on stop drains, finishes and closes. The binary and the
+//! server's tests both drive this one loop.
 //!
 //! Batches from the intake (POST /packets) carry acks: the pipeline takes every such
 //! batch already waiting, runs them, adds the stages' checkpoint (the open second's
@@ -8,14 +9,34 @@
 //! each ack once the packets and their counts are committed. On stop the intake closes
 //! first (new batches get 503) and every batch it took is run before the sinks close.
 
-use crate::sinks::{SessionEnd, Sink};
-use crate::sources::StopFlag;
-use crate::{events, live};
+#![forbid(unsafe_code)]
+
+pub mod sink;
+
 use crossbeam_channel::{Receiver, RecvTimeoutError, never, select};
-use netsnoop_core::{Event, Record, SharedLive, Stage, Ts};
+use netsnoop_core::{Event, Record, Stage, Ts};
 use netsnoop_store::intake::IntakeReceiver;
 use netsnoop_store::{Ack, AckedBatch};
+pub use sink::{SessionEnd, Sink};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+/// Set once when the session stops; sources poll it between reads.
+#[derive(Clone, Debug, Default)]
+pub struct StopFlag(Arc<AtomicBool>);
+
+impl StopFlag {
+    pub fn new() -> StopFlag {
+        StopFlag::default()
+    }
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
 
 /// What `now` means for ticks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,12 +51,13 @@ pub enum Clock {
 pub struct Pipeline {
     pub stages: Vec<Box<dyn Stage>>,
     pub sinks: Vec<Box<dyn Sink>>,
-    pub live: SharedLive,
     pub clock: Clock,
     /// How long to keep draining after a stop before giving up on slow sources.
     pub drain_for: Duration,
     sink_errors: Vec<u64>,
     last_tick: Option<Ts>,
+    /// Time of the newest event delivered: `finish` runs at it in a replay.
+    last_event: Option<Ts>,
     end: SessionEnd,
     intake: Option<IntakeReceiver>,
 }
@@ -45,21 +67,16 @@ const TICK: Duration = Duration::from_secs(1);
 const GROUP_EVENTS: usize = 50_000;
 
 impl Pipeline {
-    pub fn new(
-        stages: Vec<Box<dyn Stage>>,
-        sinks: Vec<Box<dyn Sink>>,
-        live: SharedLive,
-        clock: Clock,
-    ) -> Pipeline {
+    pub fn new(stages: Vec<Box<dyn Stage>>, sinks: Vec<Box<dyn Sink>>, clock: Clock) -> Pipeline {
         let n = sinks.len();
         Pipeline {
             stages,
             sinks,
-            live,
             clock,
             drain_for: Duration::from_millis(800),
             sink_errors: vec![0; n],
             last_tick: None,
+            last_event: None,
             end: SessionEnd::default(),
             intake: None,
         }
@@ -109,7 +126,7 @@ impl Pipeline {
             }
             if Instant::now() >= next_flush {
                 if self.clock == Clock::Wall {
-                    self.tick(crate::time::now());
+                    self.tick(netsnoop_core::Ts::now());
                 }
                 self.flush();
                 next_flush = Instant::now() + TICK;
@@ -170,7 +187,7 @@ impl Pipeline {
             records.extend(self.stage(batch.events));
             acks.push(batch.ack);
         }
-        let now = crate::time::now();
+        let now = Ts::now();
         for stage in &mut self.stages {
             records.extend(stage.checkpoint(now));
         }
@@ -181,7 +198,7 @@ impl Pipeline {
     fn stage(&mut self, batch: Vec<Event>) -> Vec<Record> {
         let mut records = Vec::with_capacity(batch.len());
         for event in batch {
-            let now = events::time(&event);
+            let now = event.time();
             if self.clock == Clock::EventTime {
                 self.tick_if_due(now, &mut records);
             }
@@ -214,21 +231,35 @@ impl Pipeline {
         self.stages.iter_mut().flat_map(|s| s.tick(now)).collect()
     }
 
-    fn tick(&mut self, now: Ts) {
+    /// Ticks every stage at `now` and hands what they emit to the sinks (`run` does this
+    /// once a second on the wall clock; a test harness may do it at a scripted time).
+    pub fn tick(&mut self, now: Ts) {
         let records = self.stage_ticks(now);
         self.last_tick = Some(now);
         self.deliver(&records);
+    }
+
+    /// Counts the alerts and keeps the newest event time of records about to be delivered.
+    fn observe(&mut self, records: &[Record]) {
+        self.end.alerts += records
+            .iter()
+            .filter(|r| matches!(r, Record::Alert(_)))
+            .count() as u64;
+        for r in records {
+            if let Record::Event(e) = r {
+                let t = e.time();
+                if self.last_event.is_none_or(|last| t > last) {
+                    self.last_event = Some(t);
+                }
+            }
+        }
     }
 
     fn deliver(&mut self, records: &[Record]) {
         if records.is_empty() {
             return;
         }
-        self.end.alerts += records
-            .iter()
-            .filter(|r| matches!(r, Record::Alert(_)))
-            .count() as u64;
-        live::observe(&self.live, records);
+        self.observe(records);
         for (i, sink) in self.sinks.iter_mut().enumerate() {
             if let Err(e) = sink.accept(records) {
                 report(&mut self.sink_errors[i], &sink.name(), &e);
@@ -237,11 +268,7 @@ impl Pipeline {
     }
 
     fn deliver_durable(&mut self, records: &[Record], mut acks: Vec<Ack>) {
-        self.end.alerts += records
-            .iter()
-            .filter(|r| matches!(r, Record::Alert(_)))
-            .count() as u64;
-        live::observe(&self.live, records);
+        self.observe(records);
         for (i, sink) in self.sinks.iter_mut().enumerate() {
             if let Err(e) = sink.accept_durable(records, &mut acks) {
                 report(&mut self.sink_errors[i], &sink.name(), &e);
@@ -255,7 +282,8 @@ impl Pipeline {
         }
     }
 
-    fn flush(&mut self) {
+    /// Asks every sink to make what it accepted durable or visible.
+    pub fn flush(&mut self) {
         for (i, sink) in self.sinks.iter_mut().enumerate() {
             if let Err(e) = sink.flush() {
                 report(&mut self.sink_errors[i], &sink.name(), &e);
@@ -263,14 +291,15 @@ impl Pipeline {
         }
     }
 
-    fn finish(mut self, reason: String) -> SessionEnd {
+    /// Finishes every stage, delivers what that emits, and closes every sink.
+    pub fn finish(mut self, reason: String) -> SessionEnd {
         let now = match self.clock {
-            Clock::Wall => crate::time::now(),
-            Clock::EventTime => live::read(&self.live).last_event.unwrap_or_default(),
+            Clock::Wall => netsnoop_core::Ts::now(),
+            Clock::EventTime => self.last_event.unwrap_or_default(),
         };
         let records: Vec<Record> = self.stages.iter_mut().flat_map(|s| s.finish(now)).collect();
         self.deliver(&records);
-        self.end.time = crate::time::now();
+        self.end.time = netsnoop_core::Ts::now();
         self.end.reason = reason;
         self.end.sink_errors = self.sink_errors.iter().sum();
         for (i, sink) in self.sinks.iter_mut().enumerate() {

@@ -6,9 +6,9 @@ pub mod rotate;
 pub mod session;
 
 use crate::config::Logs;
+use crate::sinks::jsonl;
 use crate::sinks::{Change, Changes, SessionEnd, SessionStart, Sink};
 use crate::time::TimeFmt;
-use crate::{events, jsonl};
 use anyhow::Context;
 use netsnoop_core::{Event, Record};
 use rotate::RotatingFile;
@@ -117,7 +117,7 @@ impl Sink for LogFiles {
                         let entry = session::loss_entry(l, &self.tf);
                         self.session.write_entry(entry.as_bytes())?;
                     }
-                    if self.event_types.iter().any(|t| t == events::type_name(e)) {
+                    if self.event_types.iter().any(|t| t == e.type_name()) {
                         let line = jsonl::line(&jsonl::event(e, &self.tf));
                         self.events.write_entry(&line)?;
                     }

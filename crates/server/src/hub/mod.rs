@@ -10,7 +10,7 @@
 //! - `tick`: every second, counters and open alerts, even when nothing else happens
 
 mod fanout;
-pub mod state;
+pub mod snapshot;
 
 use crate::metrics::Metrics;
 use crate::views::AlertView;
@@ -18,7 +18,7 @@ use fanout::Fanout;
 use jiff::tz::TimeZone;
 use netsnoop_core::{Event, ProcEventKind, Protocol, Record, Ts};
 use serde::Serialize;
-use state::{DegradedMode, LiveState, SourceStatus};
+use snapshot::{DegradedMode, LiveState, SourceStatus};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -55,11 +55,16 @@ impl Default for LiveHub {
 
 impl LiveHub {
     pub fn new(timezone: TimeZone) -> LiveHub {
+        LiveHub::with_history(timezone, snapshot::SYSTEM_HISTORY)
+    }
+
+    /// A hub keeping `system_samples` system samples for `/system` (oldest dropped).
+    pub fn with_history(timezone: TimeZone, system_samples: usize) -> LiveHub {
         let stream = Fanout::default();
-        let now = jiff::Timestamp::now().as_microsecond();
+        let now = Ts::now().micros();
         LiveHub {
             inner: Arc::new(Inner {
-                state: Mutex::new(LiveState::default()),
+                state: Mutex::new(LiveState::new(system_samples)),
                 metrics: Metrics::new(),
                 stream,
                 started: Instant::now(),
@@ -167,7 +172,7 @@ impl LiveHub {
                 if live {
                     messages.push(self.message(
                         "system",
-                        &crate::routes::host::SystemTick::new(r, &self.inner.timezone),
+                        &crate::views::SystemTick::new(r, &self.inner.timezone),
                     ));
                 }
             }
@@ -218,10 +223,7 @@ impl LiveHub {
         let tick = {
             let st = self.state();
             Tick {
-                time: crate::timefmt::format_time(
-                    Ts(jiff::Timestamp::now().as_microsecond()),
-                    &self.inner.timezone,
-                ),
+                time: crate::timefmt::format_time(Ts::now(), &self.inner.timezone),
                 uptime_secs: self.uptime_secs(),
                 packets_seen: st.packets_seen,
                 bytes_seen: st.bytes_seen,

@@ -1,6 +1,6 @@
 //! The /proc parsers on literal kernel text, including the awkward cases.
 
-use super::parse::*;
+use super::*;
 
 const STAT_TWO_CORES: &str = "\
 cpu  90496 93 21467 83788 2193 0 303 4208 0 0

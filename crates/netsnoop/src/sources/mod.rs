@@ -1,29 +1,16 @@
 //! Sources: each runs on its own thread and sends owned batches through an `Outlet`
 //! (netsnoop-linux), which counts and reports anything the full channel could not take.
 
+pub mod capture;
+pub mod exec;
+pub mod resources;
+
 use crossbeam_channel::Sender;
 use netsnoop_core::Event;
 pub use netsnoop_linux::outlet::Outlet;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+pub use netsnoop_pipeline::StopFlag;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-/// Set once when the session stops; sources poll it between reads.
-#[derive(Clone, Debug, Default)]
-pub struct StopFlag(Arc<AtomicBool>);
-
-impl StopFlag {
-    pub fn new() -> StopFlag {
-        StopFlag::default()
-    }
-    pub fn stop(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-    pub fn is_stopped(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 /// A producer of events. `run` blocks until the source is exhausted (a pcap file), the
 /// stop flag is set, or the outlet reports the pipeline closed; it should check the flag
@@ -80,7 +67,7 @@ impl Source for Threaded {
         halt();
         // What the source sent while stopping still counts.
         for batch in rx.try_iter() {
-            if out.send(batch, crate::time::now()).is_err() {
+            if out.send(batch, netsnoop_core::Ts::now()).is_err() {
                 break;
             }
         }
@@ -99,7 +86,7 @@ pub fn forward(
     while !stop.is_stopped() {
         match rx.recv_timeout(Duration::from_millis(100)) {
             Ok(batch) => {
-                if out.send(batch, crate::time::now()).is_err() {
+                if out.send(batch, netsnoop_core::Ts::now()).is_err() {
                     return Ok(());
                 }
             }
@@ -129,7 +116,7 @@ pub fn spawn(
             .name(format!("source:{name}"))
             .spawn(move || {
                 let result = src.run(&mut outlet, &stop);
-                outlet.close(crate::time::now(), Duration::from_millis(200));
+                outlet.close(netsnoop_core::Ts::now(), Duration::from_millis(200));
                 result
             })?;
         threads.push((name, handle));
@@ -192,7 +179,8 @@ mod tests {
 
     #[test]
     fn a_threaded_source_is_forwarded_and_stopped_with_the_session() {
-        use std::sync::atomic::AtomicBool;
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
         let halted = Arc::new(AtomicBool::new(false));
         let h = halted.clone();
         let src = Threaded::new("ticker", move |tx| {

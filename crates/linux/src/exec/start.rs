@@ -1,10 +1,10 @@
 //! Starts the exec source the user chose (or the best that works): the one call the binary
 //! makes, returning the running source with the reasons better ones were passed over.
 
-use super::loader::EbpfUnavailable;
+use super::connector::{ConnectorUnavailable, ExecSource};
+use super::ebpf::{EbpfConfig, EbpfExecSource, EbpfUnavailable, SourceHandle};
 use super::select::{ExecSourceChoice, ExecSourceKind, SelectError, Selected, select_exec_source};
-use super::source::{EbpfConfig, EbpfExecSource, SourceHandle};
-use crate::exec::{ConnectorUnavailable, ExecCounters, ExecSource, ExecStats};
+use super::stats::{ExecCounters, ExecStats};
 use crossbeam_channel::Sender;
 use netsnoop_core::Event;
 use netsnoop_core::process::config::{SourceConfig, TableConfig};

@@ -7,13 +7,13 @@ use super::loader::{EbpfUnavailable, Loaded, load};
 use super::wire::parse;
 use crate::exec::enrich::Enricher;
 use crate::exec::handoff::{Feeder, handoff};
-use crate::exec::message::{RawEvent, RawMsg};
+use crate::exec::message::{Captured, RawEvent, RawMsg};
 use crate::exec::reader::RawItem;
-use crate::exec::{ExecCounters, ExecStats};
+use crate::exec::stats::{ExecCounters, ExecStats};
 use crate::proc_pid::{ProcFs, UserNames};
 use crossbeam_channel::Sender;
+use netsnoop_core::Event;
 use netsnoop_core::process::config::TableConfig;
-use netsnoop_core::{Event, ProcessEvent};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::time::{ClockId, clock_gettime};
 use std::os::fd::AsFd;
@@ -53,13 +53,6 @@ impl Default for EbpfConfig {
         }
     }
 }
-
-/// A fork, exec or exit captured in the kernel, on its way to the enricher.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Captured(pub Box<ProcessEvent>);
-
-// ProcessEvent holds no floating point, so its equality is total.
-impl Eq for Captured {}
 
 /// The exec program, loaded and attached, not yet delivering: loading is where the
 /// verifier and permissions have their say, so source selection can fall back on failure.

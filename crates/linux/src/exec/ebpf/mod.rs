@@ -1,0 +1,13 @@
+//! eBPF exec capture: fork, exec (argv read in the kernel at exec time) and exit, delivered
+//! as the same `Event::Process` the proc connector source emits.
+
+mod convert;
+mod loader;
+mod source;
+mod wire;
+
+pub use crate::exec::message::Captured;
+pub use convert::exit_code_from_status;
+pub use loader::{EbpfUnavailable, unavailable_at_build};
+pub use source::{EbpfConfig, EbpfExecSource, LOSS_SOURCE, SourceHandle};
+pub use wire::ARGV_BYTES_MAX;

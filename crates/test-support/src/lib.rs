@@ -1,0 +1,132 @@
+//! Helpers the tests of every NetSnoop crate share (a dev-dependency only): the root check,
+//! the deadline poll, a child's output as a channel of lines, and a CPU burner.
+
+#![forbid(unsafe_code)]
+
+use std::fmt::Display;
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Fails (never skips) a test that needs root, saying what for and how to run it.
+pub fn require_root(why: &str) {
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "this test needs root ({why}): run the tests as root, as CI does"
+    );
+}
+
+/// Calls `probe` every 5 ms until it gives a value, and returns it; panics naming `what`
+/// once `within` has passed without one.
+pub fn wait_for<T>(
+    within: Duration,
+    what: impl Display,
+    mut probe: impl FnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "gave up after {within:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The lines `r` yields, read on a thread of their own (for a child's stdout or stderr).
+pub fn lines(r: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(r).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// A child process that is killed and reaped when this goes out of scope, even when an
+/// assertion fails first.
+pub struct KillOnDrop(pub Child);
+
+impl KillOnDrop {
+    pub fn id(&self) -> u32 {
+        self.0.id()
+    }
+
+    /// Kills the child now and waits for it.
+    pub fn stop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A shell loop burning one core (it makes no system calls), with its priority raised so
+/// the scheduler gives it a full core even while the machine is busy compiling. Needs root.
+///
+/// With scheduler autogroups, nice only ranks tasks inside one session, so the burner gets
+/// a session of its own (setsid, which execs in place here: the child is no group leader)
+/// and that session's autogroup is raised too, once the child leads it (before setsid ran,
+/// it would raise the test's own autogroup instead).
+pub fn cpu_burner() -> KillOnDrop {
+    require_root("the CPU burner's priority is raised with nice -n -20");
+    let child = Command::new("setsid")
+        .args(["nice", "-n", "-20", "sh", "-c", "while :; do :; done"])
+        .spawn()
+        .expect("spawn setsid nice sh");
+    let burner = KillOnDrop(child);
+    let pid = burner.id();
+    wait_for(Duration::from_secs(5), "the burner's own session", || {
+        (session_of(pid) == Some(pid)).then_some(())
+    });
+    let autogroup = format!("/proc/{pid}/autogroup");
+    if std::path::Path::new(&autogroup).exists() {
+        std::fs::write(&autogroup, "-20").expect("raise the burner's autogroup");
+    }
+    burner
+}
+
+/// The session id of `pid`, from /proc/PID/stat.
+fn session_of(pid: u32) -> Option<u32> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &text[text.rfind(')')? + 1..];
+    after.split_ascii_whitespace().nth(3)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wait_for_returns_the_first_value_the_probe_gives() {
+        let mut calls = 0;
+        let got = wait_for(Duration::from_secs(5), "the third call", || {
+            calls += 1;
+            (calls == 3).then_some(calls)
+        });
+        assert_eq!(got, 3);
+    }
+
+    #[test]
+    #[should_panic(expected = "waiting for nothing")]
+    fn wait_for_panics_naming_what_it_waited_for() {
+        wait_for(Duration::from_millis(20), "nothing", || None::<()>);
+    }
+
+    #[test]
+    fn lines_come_through_in_order() {
+        let rx = lines(&b"one\ntwo\n"[..]);
+        assert_eq!(rx.iter().collect::<Vec<_>>(), ["one", "two"]);
+    }
+}
