@@ -71,6 +71,7 @@ pub fn start(setup: &Setup, parts: ApiParts) -> anyhow::Result<ServerHandle> {
         listen: setup.config.server.listen,
         token: token(setup),
         timezone: zone(setup),
+        max_clock_skew: setup.config.general.max_clock_skew.get(),
         ..ServerConfig::default()
     };
     parts

@@ -26,12 +26,20 @@ pub struct Pipeline {
     pub clock: Clock,
     /// How long to keep draining after a stop before giving up on slow sources.
     pub drain_for: Duration,
+    /// With the wall clock, packets stamped further ahead of it than this are dropped
+    /// (and reported as a `clock` loss) before any stage sees them: a packet's time
+    /// drives the network stages' clock, so one bad time must not move it.
+    pub max_clock_skew: Duration,
     sink_errors: Vec<u64>,
     last_tick: Option<Ts>,
     end: SessionEnd,
 }
 
 const TICK: Duration = Duration::from_secs(1);
+/// `general.max_clock_skew`'s default.
+pub const DEFAULT_MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
+/// The loss source under which refused packet times are counted.
+pub const CLOCK_LOSS_SOURCE: &str = "clock";
 
 impl Pipeline {
     pub fn new(
@@ -47,6 +55,7 @@ impl Pipeline {
             live,
             clock,
             drain_for: Duration::from_millis(800),
+            max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
             sink_errors: vec![0; n],
             last_tick: None,
             end: SessionEnd::default(),
@@ -108,7 +117,10 @@ impl Pipeline {
     }
 
     /// Runs one source batch through the stages and hands the records to the sinks.
-    pub fn ingest(&mut self, batch: Vec<Event>) {
+    pub fn ingest(&mut self, mut batch: Vec<Event>) {
+        if self.clock == Clock::Wall {
+            self.refuse_future_packets(&mut batch);
+        }
         let mut records = Vec::with_capacity(batch.len());
         for event in batch {
             let now = events::time(&event);
@@ -127,6 +139,28 @@ impl Pipeline {
             records.extend(derived);
         }
         self.deliver(&records);
+    }
+
+    /// Drops packets stamped more than `max_clock_skew` ahead of the wall clock and puts
+    /// one loss event in their place, so they are counted wherever losses are.
+    fn refuse_future_packets(&self, batch: &mut Vec<Event>) {
+        let now = crate::time::now();
+        let limit = now + crate::time::to_core_span(self.max_clock_skew);
+        let ahead = |e: &Event| matches!(e, Event::Packet(p) if p.time > limit);
+        if !batch.iter().any(ahead) {
+            return;
+        }
+        let before = batch.len();
+        batch.retain(|e| !ahead(e));
+        batch.push(Event::Loss(netsnoop_core::event::Loss {
+            time: now,
+            source: CLOCK_LOSS_SOURCE.into(),
+            count: (before - batch.len()) as u64,
+            reason: format!(
+                "packets stamped more than {}s ahead of this host's clock were dropped: fix the sender's clock (NTP) or raise general.max_clock_skew",
+                self.max_clock_skew.as_secs()
+            ),
+        }));
     }
 
     fn tick_if_due(&mut self, now: Ts, records: &mut Vec<Record>) {

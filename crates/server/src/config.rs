@@ -2,9 +2,13 @@
 
 use jiff::tz::TimeZone;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// The default listen address: loopback only, NetWatch's port.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8000";
+
+/// `general.max_clock_skew`'s default: five minutes, as Kerberos allows.
+pub const DEFAULT_MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
 
 /// How the HTTP server behaves. The binary fills it from the config file, the command line
 /// and `NETSNOOP_TOKEN`.
@@ -21,6 +25,9 @@ pub struct ServerConfig {
     /// Origins allowed to call the API from a browser. Empty (the default) sends no CORS
     /// headers at all, so other sites cannot read the API through a visitor's browser.
     pub cors_origins: Vec<String>,
+    /// How far ahead of the server clock a POSTed packet's time may be
+    /// (`general.max_clock_skew`); later ones are refused with 422 and counted.
+    pub max_clock_skew: Duration,
     /// Zone used for times in responses (RFC 3339 with this zone's offset), and for naive
     /// times sent by NetWatch agents.
     pub timezone: TimeZone,
@@ -33,6 +40,7 @@ impl Default for ServerConfig {
             token: None,
             body_limit: 8 * 1024 * 1024,
             cors_origins: Vec::new(),
+            max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
             timezone: TimeZone::UTC,
         }
     }

@@ -67,7 +67,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     );
 
     let shared = live::shared(started, degraded);
-    let pipeline = Pipeline::new(stages, sinks, shared, Clock::Wall);
+    let mut pipeline = Pipeline::new(stages, sinks, shared, Clock::Wall);
+    pipeline.max_clock_skew = s.config.general.max_clock_skew.get();
     let sources_stop = StopFlag::new();
     let end = std::thread::Builder::new()
         .name("pipeline".into())

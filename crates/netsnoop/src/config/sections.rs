@@ -12,12 +12,17 @@ use std::time::Duration;
 pub struct General {
     /// Zone for every time shown (`"local"` or an IANA name); storage is always UTC.
     pub timezone: String,
+    /// How far ahead of this host's clock a packet's time may be. Later times are refused
+    /// (POST /packets answers 422; the pipeline drops and counts them), so one packet
+    /// from a broken clock cannot move the statistics' or detectors' clock.
+    pub max_clock_skew: DurationSetting,
 }
 
 impl Default for General {
     fn default() -> Self {
         General {
             timezone: "local".into(),
+            max_clock_skew: DurationSetting::try_from("5m".to_string()).expect("valid default"),
         }
     }
 }
@@ -26,6 +31,10 @@ impl General {
     pub(super) fn check(&self, p: &mut Problems) {
         if let Err(e) = crate::time::zone(&self.timezone) {
             p.add("general.timezone", format!("{e:#}"));
+        }
+        let skew = self.max_clock_skew.get();
+        if skew < Duration::from_secs(1) || skew > Duration::from_secs(86_400) {
+            p.add("general.max_clock_skew", "must be between 1s and 1d");
         }
     }
 }

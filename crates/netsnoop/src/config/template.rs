@@ -20,6 +20,12 @@ const GENERAL: &str = r#"
 # Time zone for every time shown in the terminal, logs and API ("local" = the system's
 # zone, or an IANA name such as "Asia/Kolkata" or "UTC"). Data is stored in UTC.
 timezone = "local"
+# Packet times may run at most this far ahead of this host's clock. A later time is
+# refused: POST /packets answers 422 naming the packet, captured packets are dropped;
+# both are counted (/health: packet_times.refused and losses.clock; /metrics:
+# netsnoop_packets_time_refused_total, netsnoop_lost_events_total{source="clock"}).
+# POST /packets also refuses times before 2000-01-01. 1s to 1d.
+max_clock_skew = "5m"
 "#;
 
 /// The line `render` replaces when a data dir is given.

@@ -188,3 +188,32 @@ fn losses_are_counted_in_the_live_snapshot_and_the_session_end() {
     assert_eq!(snap.events.get("loss"), Some(&2));
     assert_eq!(snap.last_event, Some(Ts::from_secs(1)));
 }
+
+#[test]
+fn with_the_wall_clock_a_packet_stamped_beyond_the_skew_is_dropped_and_counted_as_a_clock_loss() {
+    let log = Log::default();
+    let mut p = pipeline(Clock::Wall, &log);
+    p.max_clock_skew = Duration::from_secs(60);
+    let now = crate::time::now();
+    let at = |secs: i64| {
+        Event::Packet(PacketMeta {
+            time: Ts(now.micros() + secs * 1_000_000),
+            ..PacketMeta::default()
+        })
+    };
+    p.ingest(vec![at(3_600), at(0), at(30), at(86_400 * 365 * 200)]);
+    let got = log.lock().unwrap().clone();
+    assert_eq!(
+        got.iter().filter(|l| *l == "event packet").count(),
+        2,
+        "{got:?}"
+    );
+    let snap = live::read(&p.live);
+    assert_eq!(snap.losses.get(CLOCK_LOSS_SOURCE), Some(&2));
+    assert!(
+        snap.last_event
+            .is_some_and(|t| t.micros() <= now.micros() + 31_000_000),
+        "no refused time reached the live clock: {:?}",
+        snap.last_event
+    );
+}
