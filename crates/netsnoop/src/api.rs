@@ -53,6 +53,16 @@ pub fn token(setup: &Setup) -> Option<String> {
         .or_else(|| setup.config.server.token.clone())
 }
 
+/// What the token is required for, as the start line says it.
+pub fn token_rule(setup: &Setup) -> &'static str {
+    let beyond_loopback = !setup.config.server.listen.ip().is_loopback();
+    match (token(setup).is_some(), beyond_loopback) {
+        (true, true) => "required for every data request",
+        (true, false) => "required for POST (reads are open on loopback)",
+        (false, _) => "not set (loopback only; POST needs a JSON body and no foreign Origin)",
+    }
+}
+
 /// What the server needs from the session being started.
 pub struct ApiParts {
     pub hub: LiveHub,
@@ -72,6 +82,7 @@ pub fn start(setup: &Setup, parts: ApiParts) -> anyhow::Result<ServerHandle> {
         token: token(setup),
         timezone: zone(setup),
         max_clock_skew: setup.config.general.max_clock_skew.get(),
+        allowed_hosts: setup.config.server.allowed_hosts.clone(),
         ..ServerConfig::default()
     };
     parts
@@ -100,4 +111,36 @@ pub fn start(setup: &Setup, parts: ApiParts) -> anyhow::Result<ServerHandle> {
         state = state.with_writer(writer);
     }
     ServerHandle::start(state).context("cannot start the API server")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::time::TimeFmt;
+
+    fn setup(listen: &str) -> Setup {
+        let mut config = Config::default();
+        config.server.listen = listen.parse().unwrap();
+        config.server.token = Some("a-token-of-enough-length".into());
+        Setup {
+            config,
+            config_path: "/etc/netsnoop/config.toml".into(),
+            config_found: true,
+            data_dir: "/var/lib/netsnoop".into(),
+            tf: TimeFmt::utc(),
+        }
+    }
+
+    #[test]
+    fn the_start_line_says_reads_need_the_token_too_beyond_loopback() {
+        assert_eq!(
+            token_rule(&setup("0.0.0.0:8000")),
+            "required for every data request"
+        );
+        assert_eq!(
+            token_rule(&setup("127.0.0.1:8000")),
+            "required for POST (reads are open on loopback)"
+        );
+    }
 }

@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod guard;
 pub mod live;
 pub mod metrics;
 pub mod openapi;

@@ -59,11 +59,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         addr = server.local_addr(),
         backend = store.backend(),
         dir = s.data_dir.display(),
-        token = if api::token(&s).is_some() {
-            "required for POST"
-        } else {
-            "not set (loopback only)"
-        },
+        token = api::token_rule(&s),
     );
 
     let shared = live::shared(started, degraded);

@@ -289,6 +289,9 @@ pub struct Server {
     /// Bearer token agents and API clients must send; none means no check (loopback use).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// Host names the API answers to besides IP addresses and `localhost`: a request for
+    /// any other `Host:` is refused, so a DNS-rebinding page cannot read the API.
+    pub allowed_hosts: Vec<String>,
 }
 
 impl Default for Server {
@@ -296,6 +299,7 @@ impl Default for Server {
         Server {
             listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             token: None,
+            allowed_hosts: Vec::new(),
         }
     }
 }
@@ -309,6 +313,17 @@ impl Server {
                 "server.token",
                 "must be at least 16 characters with no spaces (try: openssl rand -hex 24)",
             );
+        }
+        for name in &self.allowed_hosts {
+            let bad = name.is_empty()
+                || name.contains([':', '/', '[', ']'])
+                || name.chars().any(|c| c.is_whitespace() || c.is_control());
+            if bad {
+                p.add(
+                    "server.allowed_hosts",
+                    format!("{name:?} is not a host name: give bare names such as \"monitor.example.org\" (no scheme or port)"),
+                );
+            }
         }
     }
 }

@@ -82,8 +82,15 @@ const SERVER: &str = r#"
 [server]
 # API and dashboard address. Loopback by default; to expose it, set a token too.
 listen = "127.0.0.1:8000"
-# Bearer token API clients and agents must send (at least 16 characters).
+# Bearer token API clients and agents must send (at least 16 characters; NETSNOOP_TOKEN
+# wins over this key). With a token, POST always needs it; beyond loopback every data
+# request needs it too. Without one (loopback only) any local program may POST packets,
+# but web pages may not: writes must be `Content-Type: application/json` with no foreign
+# `Origin`, which browsers cannot send cross-origin. Set a token on shared machines.
 # token = "change-me-to-a-long-random-string"
+# Host names the API answers to besides IP addresses and localhost (e.g. the name of a
+# reverse proxy or of this machine). Any other `Host:` is refused (DNS rebinding).
+allowed_hosts = []
 "#;
 
 const PROCESS: &str = "

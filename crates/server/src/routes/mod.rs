@@ -1,5 +1,5 @@
-//! The router: which path goes to which handler, and which layers (auth, body limit,
-//! compression, CORS) wrap them.
+//! The router: which path goes to which handler, and which layers (auth, host and
+//! origin guard, body limit, compression, CORS) wrap them.
 
 pub mod alerts;
 pub mod dashboard;
@@ -12,6 +12,7 @@ pub mod stats;
 pub mod stream;
 
 use crate::auth::{AuthPolicy, require_token};
+use crate::guard::{Guard, check_request};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -56,6 +57,10 @@ pub fn router(state: AppState) -> Router {
     let mut app = api
         .merge(public)
         .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(middleware::from_fn_with_state(
+            Guard::new(&config.allowed_hosts, &config.cors_origins),
+            check_request,
+        ))
         // gzip for clients that ask: JSON histories and the chart library shrink 4-10x,
         // which keeps the dashboard's load small as its histories fill. The default
         // predicate leaves tiny bodies, images and the SSE stream (no buffering) alone.
