@@ -83,6 +83,11 @@ pub fn start(setup: &Setup, parts: ApiParts) -> anyhow::Result<ServerHandle> {
         timezone: zone(setup),
         max_clock_skew: setup.config.general.max_clock_skew.get(),
         allowed_hosts: setup.config.server.allowed_hosts.clone(),
+        limits: netsnoop_server::connections::Limits {
+            header_read_timeout: setup.config.server.header_timeout.get(),
+            idle_timeout: setup.config.server.idle_timeout.get(),
+            max_connections: setup.config.server.max_connections,
+        },
         ..ServerConfig::default()
     };
     parts

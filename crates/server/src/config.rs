@@ -32,6 +32,8 @@ pub struct ServerConfig {
     /// Host names the server answers to besides IP addresses and `localhost`
     /// (`server.allowed_hosts`). Any other `Host:` is refused, which defeats DNS rebinding.
     pub allowed_hosts: Vec<String>,
+    /// Header-read and idle timeouts and the cap on open connections.
+    pub limits: crate::connections::Limits,
     /// How far ahead of the server clock a POSTed packet's time may be
     /// (`general.max_clock_skew`); later ones are refused with 422 and counted.
     pub max_clock_skew: Duration,
@@ -48,6 +50,7 @@ impl Default for ServerConfig {
             body_limit: 8 * 1024 * 1024,
             cors_origins: Vec::new(),
             allowed_hosts: Vec::new(),
+            limits: crate::connections::Limits::default(),
             max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
             timezone: TimeZone::UTC,
         }

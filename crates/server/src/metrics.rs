@@ -59,6 +59,9 @@ pub struct Metrics {
     pub packets_time_refused: Family<ReasonLabel, Counter>,
     pub sse_clients: Gauge,
     pub sse_clients_dropped: Counter,
+    pub connections_open: Gauge,
+    pub connections_evicted: Counter,
+    pub connections_refused: Counter,
     self_cpu: FloatCounter,
     self_rss: Gauge,
     self_cpu_seen: Mutex<f64>,
@@ -90,6 +93,9 @@ impl Metrics {
             packets_time_refused: Family::default(),
             sse_clients: Gauge::default(),
             sse_clients_dropped: Counter::default(),
+            connections_open: Gauge::default(),
+            connections_evicted: Counter::default(),
+            connections_refused: Counter::default(),
             self_cpu: FloatCounter::default(),
             self_rss: Gauge::default(),
             self_cpu_seen: Mutex::new(0.0),
@@ -162,6 +168,21 @@ impl Metrics {
             "sse_clients_dropped",
             "Live stream clients dropped for falling behind",
             m.sse_clients_dropped.clone(),
+        );
+        r.register(
+            "http_connections_open",
+            "HTTP connections open",
+            m.connections_open.clone(),
+        );
+        r.register(
+            "http_connections_evicted",
+            "Idle HTTP connections closed to make room at server.max_connections",
+            m.connections_evicted.clone(),
+        );
+        r.register(
+            "http_connections_refused",
+            "HTTP connections refused because server.max_connections were all busy",
+            m.connections_refused.clone(),
         );
         r.register(
             "process_cpu_seconds",

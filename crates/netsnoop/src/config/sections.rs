@@ -292,14 +292,28 @@ pub struct Server {
     /// Host names the API answers to besides IP addresses and `localhost`: a request for
     /// any other `Host:` is refused, so a DNS-rebinding page cannot read the API.
     pub allowed_hosts: Vec<String>,
+    /// Most HTTP connections open at once; at the cap the oldest idle one is closed to
+    /// make room, so health checks still get through a flood of idle connections.
+    pub max_connections: usize,
+    /// A client must send a request's headers within this long.
+    pub header_timeout: DurationSetting,
+    /// A keep-alive connection with no request in progress is closed after this long.
+    pub idle_timeout: DurationSetting,
 }
 
 impl Default for Server {
     fn default() -> Self {
+        let limits = netsnoop_server::connections::Limits::default();
+        let secs = |d: Duration| {
+            DurationSetting::try_from(format!("{}s", d.as_secs())).expect("valid default")
+        };
         Server {
             listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             token: None,
             allowed_hosts: Vec::new(),
+            max_connections: limits.max_connections,
+            header_timeout: secs(limits.header_read_timeout),
+            idle_timeout: secs(limits.idle_timeout),
         }
     }
 }
@@ -313,6 +327,15 @@ impl Server {
                 "server.token",
                 "must be at least 16 characters with no spaces (try: openssl rand -hex 24)",
             );
+        }
+        p.range("server.max_connections", self.max_connections, 8, 100_000);
+        for (key, d) in [
+            ("server.header_timeout", self.header_timeout.get()),
+            ("server.idle_timeout", self.idle_timeout.get()),
+        ] {
+            if d < Duration::from_secs(1) || d > Duration::from_secs(3600) {
+                p.add(key, "must be between 1s and 1h");
+            }
         }
         for name in &self.allowed_hosts {
             let bad = name.is_empty()

@@ -91,6 +91,14 @@ listen = "127.0.0.1:8000"
 # Host names the API answers to besides IP addresses and localhost (e.g. the name of a
 # reverse proxy or of this machine). Any other `Host:` is refused (DNS rebinding).
 allowed_hosts = []
+# Most HTTP connections open at once (8-100000). At the cap the oldest idle connection is
+# closed to make room (logged, and counted in /metrics), so a flood of idle or half-open
+# connections cannot lock out health checks. Keep it well under `ulimit -n`.
+max_connections = 512
+# A client must send a request's headers within header_timeout; a keep-alive connection
+# with no request in progress is closed after idle_timeout (1s-1h each).
+header_timeout = "10s"
+idle_timeout = "60s"
 "#;
 
 const PROCESS: &str = "

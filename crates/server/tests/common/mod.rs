@@ -44,6 +44,7 @@ pub struct Options {
     pub body_limit: usize,
     pub network: NetworkConfig,
     pub allowed_hosts: Vec<String>,
+    pub limits: netsnoop_server::connections::Limits,
 }
 
 impl Default for Options {
@@ -54,6 +55,7 @@ impl Default for Options {
             body_limit: ServerConfig::default().body_limit,
             network: NetworkConfig::default(),
             allowed_hosts: Vec::new(),
+            limits: Default::default(),
         }
     }
 }
@@ -100,6 +102,7 @@ impl TestServer {
             token: opts.token,
             body_limit: opts.body_limit,
             allowed_hosts: opts.allowed_hosts,
+            limits: opts.limits,
             ..ServerConfig::default()
         };
         let state = AppState::new(config, hub.clone())
