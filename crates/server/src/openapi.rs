@@ -53,3 +53,32 @@ impl Modify for BearerScheme {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parameters_are_declared_in_the_query_and_optional_and_limits_start_at_one() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let mut seen = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for op in item.as_object().unwrap().values() {
+                for p in op["parameters"].as_array().into_iter().flatten() {
+                    seen += 1;
+                    let name = p["name"].as_str().unwrap();
+                    if path.contains(&format!("{{{name}}}")) {
+                        assert_eq!(p["in"], "path", "{path} {name}");
+                        continue;
+                    }
+                    assert_eq!(p["in"], "query", "{path} {name}");
+                    assert_ne!(p["required"], true, "{path} {name}");
+                    if name == "limit" {
+                        assert_eq!(p["schema"]["minimum"], 1, "{path}: limit=0 is refused");
+                    }
+                }
+            }
+        }
+        assert!(seen >= 26, "only {seen} parameters");
+    }
+}

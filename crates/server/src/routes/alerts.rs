@@ -13,11 +13,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AlertsQuery {
     /// `true` adds host alerts and resolved episodes (most recently seen first).
     pub all: Option<String>,
     /// At most this many (default 100, at most 10,000).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 4294967295.0)]
     pub limit: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,
@@ -60,6 +61,7 @@ pub async fn alerts(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Exact kind, e.g. `net.portscan`.
     pub kind: Option<String>,
@@ -70,7 +72,7 @@ pub struct HistoryQuery {
     pub since: Option<String>,
     pub until: Option<String>,
     /// Page size (default 100, at most 1000).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 4294967295.0)]
     pub limit: Option<String>,
     /// Rows to skip (from `next_offset` of the previous page).
     #[param(value_type = Option<u32>)]

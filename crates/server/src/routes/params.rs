@@ -10,9 +10,10 @@ use utoipa::IntoParams;
 
 /// `?limit=N`. Kept as text so a bad value gets our message, not serde's.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Limit {
     /// How many rows; values above the endpoint's cap are lowered to the cap.
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 4294967295.0)]
     pub limit: Option<String>,
 }
 
@@ -39,6 +40,7 @@ pub fn parse_limit(text: Option<&str>, default: usize, cap: usize) -> ApiResult<
 
 /// `?since=&until=`: RFC 3339 or unix seconds.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Range {
     /// Start (inclusive), RFC 3339 or unix seconds.
     pub since: Option<String>,

@@ -59,9 +59,10 @@ pub async fn summary(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TalkersQuery {
     /// How many sources (default 5, at most 1000).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 4294967295.0)]
     pub limit: Option<String>,
     /// `packets` (default, NetWatch's order) or `bytes`.
     pub by: Option<String>,
@@ -149,6 +150,7 @@ pub async fn protocol_distribution(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TrafficQuery {
     /// Bucket width (`30s`, `5m`, `1h` or seconds). Without it, raw packets are returned
     /// as NetWatch did.
