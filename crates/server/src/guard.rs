@@ -5,7 +5,7 @@
 //!   page always uses its own domain name), `localhost`, or a name listed in
 //!   `server.allowed_hosts`. A request without `Host` (HTTP/1.0 tools) passes, since
 //!   browsers always send one.
-//! - A state-changing request (anything but GET, HEAD, OPTIONS) must declare a JSON body
+//! - A state-changing request (POST: no route takes PUT, PATCH or DELETE) must declare a JSON body
 //!   (`Content-Type: application/json`), which no page can send cross-origin without a
 //!   CORS preflight this server never approves (unless `cors_origins` says so), and, when
 //!   it carries an `Origin`, that origin must be the server's own (the scheme plus the
@@ -42,20 +42,30 @@ impl Guard {
         }
     }
 
-    /// Checks one request's method and headers.
+    /// Checks one request's method and headers: [`Guard::check_host`], then for a
+    /// state-changing method [`Guard::check_write`].
     pub fn check(&self, method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
-        let host = match headers.get(header::HOST) {
-            None => None,
-            Some(v) => Some(v.to_str().map_err(|_| unknown_host("(not text)"))?),
-        };
-        if let Some(host) = host
-            && !self.host_allowed(host)
-        {
-            return Err(unknown_host(host));
+        self.check_host(headers)?;
+        // POST is the only method a route here takes that changes data; any other
+        // (PUT, DELETE, TRACE, …) is left to the router, which answers 405.
+        if *method == Method::POST {
+            self.check_write(headers)?;
         }
-        if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
-            return Ok(());
+        Ok(())
+    }
+
+    /// The `Host` rule, for every request.
+    pub fn check_host(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        match headers.get(header::HOST).map(|v| v.to_str()) {
+            None => Ok(()),
+            Some(Ok(host)) if self.host_allowed(host) => Ok(()),
+            Some(host) => Err(unknown_host(host.unwrap_or("(not text)"))),
         }
+    }
+
+    /// The content-type and `Origin` rules for a request that changes data.
+    pub fn check_write(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
         if !is_json(headers) {
             return Err(ApiError::UnsupportedMediaType(
                 "a request that changes data must send a JSON body with `Content-Type: application/json`".into(),
@@ -124,7 +134,16 @@ fn unknown_host(host: &str) -> ApiError {
     ))
 }
 
-/// axum middleware applying [`Guard`] to every request.
+/// axum middleware applying [`Guard::check_host`] to every request.
+pub async fn check_host(State(guard): State<Guard>, request: Request, next: Next) -> Response {
+    match guard.check_host(request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// axum route middleware applying [`Guard::check`] to the requests a route takes (a
+/// method no route takes is left to the router's 405).
 pub async fn check_request(State(guard): State<Guard>, request: Request, next: Next) -> Response {
     match guard.check(request.method(), request.headers()) {
         Ok(()) => next.run(request).await,

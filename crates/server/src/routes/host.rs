@@ -4,11 +4,12 @@
 use crate::error::{ApiError, ApiResult};
 use crate::live::state::{DegradedMode, LossCount, SourceStatus};
 use crate::routes::params::Limit;
+use crate::routes::params::Query;
 use crate::state::AppState;
 use crate::timefmt::format_time;
 use crate::views::process_event_json;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use jiff::tz::TimeZone;
 use netsnoop_core::{ProcSample, ResourceSample, SystemSample};
 use serde::Serialize;

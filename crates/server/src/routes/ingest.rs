@@ -39,12 +39,24 @@ pub struct PacketIn {
     #[schema(example = "TCP")]
     pub protocol: String,
     /// Bytes on the wire, 0 to 262144.
-    #[schema(example = 60)]
+    #[schema(example = 60, minimum = 0, maximum = 262144)]
     pub packet_size: i64,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 65535)]
     pub src_port: Option<u16>,
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 65535)]
     pub dst_port: Option<u16>,
+}
+
+/// The body of POST /packets: one packet, or an array of 1 to 100,000 (for the schema;
+/// [`parse_body`] reads it).
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum PacketBody {
+    One(PacketIn),
+    Many(Vec<PacketIn>),
 }
 
 /// NetWatch's answer, plus how many packets were taken.
@@ -57,7 +69,7 @@ pub struct Stored {
 
 /// Ingest one packet or a JSON array of packets
 #[utoipa::path(post, path = "/packets", tag = "netwatch",
-    request_body(content = Vec<PacketIn>, description = "one packet object, or an array of them"),
+    request_body(content = PacketBody, description = "one packet object, or an array of them"),
     responses(
         (status = 200, body = Stored),
         (status = 400, description = "not JSON", body = crate::error::ErrorBody),

@@ -2,12 +2,13 @@
 //! indexes: summary, top talkers, protocol distribution, traffic over time, recent packets.
 
 use crate::error::{ApiError, ApiResult};
+use crate::routes::params::Query;
 use crate::routes::params::{Limit, Range, Window, parse_limit};
 use crate::state::AppState;
 use crate::timefmt::format_time;
 use crate::views::PacketView;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use netsnoop_core::Ts;
 use netsnoop_store::{Summary, TalkerOrder, TimeRange, TrafficSeries};
 use serde::{Deserialize, Serialize};
@@ -62,7 +63,7 @@ pub async fn summary(
 #[into_params(parameter_in = Query)]
 pub struct TalkersQuery {
     /// How many sources (default 5, at most 1000).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 4294967295.0)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 2147483647)]
     pub limit: Option<String>,
     /// `packets` (default, NetWatch's order) or `bytes`.
     pub by: Option<String>,
