@@ -1,6 +1,7 @@
 //! Packet capture: live on interfaces with libpcap, and from pcap/pcapng files with our
 //! own reader; both produce batches of `Event::Packet` parsed by netsnoop-core.
 
+mod drops;
 mod error;
 mod file;
 mod filter;
