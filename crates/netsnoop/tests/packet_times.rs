@@ -46,6 +46,7 @@ impl Serve {
             }
         }
         let _ = child.kill();
+        let _ = child.wait();
         panic!("no listening address announced");
     }
 

@@ -89,10 +89,7 @@ impl Guard {
                 .is_some_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok()),
             None => name.parse::<IpAddr>().is_ok(),
         };
-        is_ip
-            || name == "localhost"
-            || name.ends_with(".localhost")
-            || self.names.iter().any(|n| *n == name)
+        is_ip || name == "localhost" || name.ends_with(".localhost") || self.names.contains(&name)
     }
 
     fn origin_allowed(&self, origin: &str, host: Option<&str>) -> bool {
@@ -101,7 +98,7 @@ impl Guard {
             let h = h.to_ascii_lowercase();
             origin == format!("http://{h}") || origin == format!("https://{h}")
         });
-        own || self.origins.iter().any(|o| *o == origin)
+        own || self.origins.contains(&origin)
     }
 }
 
