@@ -136,3 +136,28 @@ async fn a_flood_of_half_open_connections_is_held_to_the_cap_and_health_checks_k
     );
     s.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_stream_outlasts_the_header_and_idle_timeouts() {
+    let s = TestServer::start_with(limits(1, 1, 64)).await;
+    let mut c = TcpStream::connect(s.addr).await.unwrap();
+    c.write_all(format!("GET /stream HTTP/1.1\r\nHost: {}\r\n\r\n", s.addr).as_bytes())
+        .await
+        .unwrap();
+    // Ticks arrive every second; the stream must still be open after three of them.
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(3500);
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while tokio::time::Instant::now() < deadline {
+        match tokio::time::timeout_at(deadline, c.read(&mut buf)).await {
+            Err(_) => break,
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                panic!("the stream was closed: {}", String::from_utf8_lossy(&seen))
+            }
+            Ok(Ok(n)) => seen.extend_from_slice(&buf[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&seen);
+    assert!(text.matches("event: tick").count() >= 2, "{text}");
+    s.shutdown().await;
+}
