@@ -12,7 +12,7 @@ want() { for p in "$@"; do have_pkg "$p" || need+=("$p"); done; }
 # falls back to the proc connector, but the eBPF tests need them.
 want libpcap-dev pkg-config gcc clang libbpf-dev
 if [ "$mode" = test ]; then
-  want tcpdump iproute2 procps nmap
+  want tcpdump iproute2 procps nmap python3-venv
 fi
 
 if [ ${#need[@]} -gt 0 ]; then
@@ -28,4 +28,13 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo not found. Install the Rust toolchain (rustup) first." >&2
   exit 1
+fi
+
+# Schemathesis (API property tests, scripts/schemathesis.sh) from PyPI into a venv of its own.
+st_version=4.32.5
+st_venv="$(cd "$(dirname "$0")/.." && pwd)/target/tools/schemathesis"
+if [ "$mode" = test ] && ! "$st_venv/bin/st" --version 2>/dev/null | grep -q "$st_version"; then
+  echo "setup: installing schemathesis $st_version into $st_venv"
+  python3 -m venv "$st_venv"
+  "$st_venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$st_version"
 fi

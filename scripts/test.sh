@@ -9,4 +9,6 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # Snapshots are enforced, never rewritten, by the one full test command.
 INSTA_UPDATE=no cargo test --workspace --locked
+# Schemathesis against /openapi.json, about a minute, 0 failures.
+scripts/schemathesis.sh 60
 web/run-tests.sh

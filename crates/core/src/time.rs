@@ -60,6 +60,13 @@ impl Span {
     }
 }
 
+impl From<std::time::Duration> for Span {
+    /// Saturates at the largest span (about 292,000 years).
+    fn from(d: std::time::Duration) -> Span {
+        Span(i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+    }
+}
+
 impl Add<Span> for Ts {
     type Output = Ts;
     fn add(self, rhs: Span) -> Ts {

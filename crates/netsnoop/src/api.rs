@@ -30,6 +30,16 @@ pub fn token(setup: &Setup) -> Option<String> {
         .or_else(|| setup.config.server.token.clone())
 }
 
+/// What the token is required for, as the start line says it.
+pub fn token_rule(setup: &Setup) -> &'static str {
+    let beyond_loopback = !setup.config.server.listen.ip().is_loopback();
+    match (token(setup).is_some(), beyond_loopback) {
+        (true, true) => "required for every data request",
+        (true, false) => "required for POST (reads are open on loopback)",
+        (false, _) => "not set (loopback only; POST needs a JSON body and no foreign Origin)",
+    }
+}
+
 /// What the server needs from the session being started.
 pub struct ApiParts {
     pub hub: LiveHub,
@@ -48,6 +58,13 @@ pub fn start(setup: &Setup, parts: ApiParts) -> anyhow::Result<ServerHandle> {
         listen: setup.config.server.listen,
         token: token(setup),
         timezone: zone(setup),
+        max_clock_skew: setup.config.general.max_clock_skew.get(),
+        allowed_hosts: setup.config.server.allowed_hosts.clone(),
+        limits: netsnoop_server::connections::Limits {
+            header_read_timeout: setup.config.server.header_timeout.get(),
+            idle_timeout: setup.config.server.idle_timeout.get(),
+            max_connections: setup.config.server.max_connections,
+        },
         ..ServerConfig::default()
     };
     // A failing store is live: /health takes it from the writer while it lasts.
@@ -123,5 +140,24 @@ mod tests {
         assert_eq!(hub.state().system.len(), 10);
         let default_hub = super::hub(&setup(Config::default()));
         assert_eq!(default_hub.state().system_capacity, 900);
+    }
+
+    fn listening(listen: &str) -> Setup {
+        let mut config = Config::default();
+        config.server.listen = listen.parse().unwrap();
+        config.server.token = Some("a-token-of-enough-length".into());
+        setup(config)
+    }
+
+    #[test]
+    fn the_start_line_says_reads_need_the_token_too_beyond_loopback() {
+        assert_eq!(
+            token_rule(&listening("0.0.0.0:8000")),
+            "required for every data request"
+        );
+        assert_eq!(
+            token_rule(&listening("127.0.0.1:8000")),
+            "required for POST (reads are open on loopback)"
+        );
     }
 }

@@ -89,11 +89,6 @@ pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-/// Converts a duration to the core's span type.
-pub fn to_core_span(d: Duration) -> netsnoop_core::time::Span {
-    netsnoop_core::time::Span(i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

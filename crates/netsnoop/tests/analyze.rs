@@ -220,3 +220,22 @@ fn a_file_that_is_not_a_capture_is_refused_naming_the_fix() {
     assert!(err.contains("is not a pcap or pcapng file"), "{err}");
     assert!(err.contains("tcpdump"), "{err}");
 }
+
+#[test]
+fn out_of_order_timestamps_give_the_earliest_to_latest_range_and_a_positive_duration() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = in_dir(dir.path(), "unordered.pcap");
+    let (a, b) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2));
+    let frames: Vec<(f64, Vec<u8>)> = [5.0, 1.0, 3.0, 2.0]
+        .into_iter()
+        .map(|t| (t, synth::udp(a, 1000, b, 53, 10)))
+        .collect();
+    write_pcap(&pcap, &frames);
+    let out = netsnoop(dir.path()).arg(&pcap).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("from 2026-01-01T00:00:01+00:00 to 2026-01-01T00:00:05+00:00 (4.0 s)"),
+        "{text}"
+    );
+}

@@ -54,6 +54,10 @@ pub struct Pipeline {
     pub clock: Clock,
     /// How long to keep draining after a stop before giving up on slow sources.
     pub drain_for: Duration,
+    /// With the wall clock, packets stamped further ahead of it than this are dropped
+    /// (and reported as a `clock` loss) before any stage sees them: a packet's time
+    /// drives the network stages' clock, so one bad time must not move it.
+    pub max_clock_skew: Duration,
     sink_errors: Vec<u64>,
     last_tick: Option<Ts>,
     /// Time of the newest event delivered: `finish` runs at it in a replay.
@@ -65,6 +69,10 @@ pub struct Pipeline {
 const TICK: Duration = Duration::from_secs(1);
 /// Most events run as one acknowledged group (one checkpoint, one writer message).
 const GROUP_EVENTS: usize = 50_000;
+/// `general.max_clock_skew`'s default.
+pub const DEFAULT_MAX_CLOCK_SKEW: Duration = Duration::from_secs(300);
+/// The loss source under which refused packet times are counted.
+pub const CLOCK_LOSS_SOURCE: &str = "clock";
 
 impl Pipeline {
     pub fn new(stages: Vec<Box<dyn Stage>>, sinks: Vec<Box<dyn Sink>>, clock: Clock) -> Pipeline {
@@ -74,6 +82,7 @@ impl Pipeline {
             sinks,
             clock,
             drain_for: Duration::from_millis(800),
+            max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
             sink_errors: vec![0; n],
             last_tick: None,
             last_event: None,
@@ -195,7 +204,10 @@ impl Pipeline {
     }
 
     /// The records of one batch: each event, followed by what the stages made of it.
-    fn stage(&mut self, batch: Vec<Event>) -> Vec<Record> {
+    fn stage(&mut self, mut batch: Vec<Event>) -> Vec<Record> {
+        if self.clock == Clock::Wall {
+            self.refuse_future_packets(&mut batch);
+        }
         let mut records = Vec::with_capacity(batch.len());
         for event in batch {
             let now = event.time();
@@ -214,6 +226,28 @@ impl Pipeline {
             records.extend(derived);
         }
         records
+    }
+
+    /// Drops packets stamped more than `max_clock_skew` ahead of the wall clock and puts
+    /// one loss event in their place, so they are counted wherever losses are.
+    fn refuse_future_packets(&self, batch: &mut Vec<Event>) {
+        let now = Ts::now();
+        let limit = now + netsnoop_core::time::Span::from(self.max_clock_skew);
+        let ahead = |e: &Event| matches!(e, Event::Packet(p) if p.time > limit);
+        if !batch.iter().any(ahead) {
+            return;
+        }
+        let before = batch.len();
+        batch.retain(|e| !ahead(e));
+        batch.push(Event::Loss(netsnoop_core::event::Loss {
+            time: now,
+            source: CLOCK_LOSS_SOURCE.into(),
+            count: (before - batch.len()) as u64,
+            reason: format!(
+                "packets stamped more than {}s ahead of this host's clock were dropped: fix the sender's clock (NTP) or raise general.max_clock_skew",
+                self.max_clock_skew.as_secs()
+            ),
+        }));
     }
 
     fn tick_if_due(&mut self, now: Ts, records: &mut Vec<Record>) {

@@ -285,3 +285,34 @@ fn an_acknowledged_batch_with_no_sink_to_store_it_is_answered_not_stored() {
         "{got:?}"
     );
 }
+
+#[test]
+fn with_the_wall_clock_a_packet_stamped_beyond_the_skew_is_dropped_and_counted_as_a_clock_loss() {
+    let log = Log::default();
+    let mut p = pipeline(Clock::Wall, &log);
+    p.max_clock_skew = Duration::from_secs(60);
+    let now = Ts::now();
+    let at = |secs: i64| {
+        Event::Packet(PacketMeta {
+            time: Ts(now.micros() + secs * 1_000_000),
+            ..PacketMeta::default()
+        })
+    };
+    p.ingest(vec![at(3_600), at(0), at(30), at(86_400 * 365 * 200)]);
+    let got = log.lock().unwrap().clone();
+    assert_eq!(
+        got.iter().filter(|l| *l == "event packet").count(),
+        2,
+        "{got:?}"
+    );
+    assert_eq!(
+        p.end.lost, 2,
+        "the two refused packets are one clock loss of 2"
+    );
+    assert!(
+        p.last_event
+            .is_some_and(|t| t.micros() <= now.micros() + 31_000_000),
+        "no refused time reached the pipeline's clock: {:?}",
+        p.last_event
+    );
+}

@@ -45,11 +45,7 @@ impl AuthPolicy {
         let from_header = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim);
+            .and_then(bearer_credentials);
         let from_query = (method == Method::GET)
             .then(|| query.and_then(token_from_query))
             .flatten();
@@ -64,6 +60,13 @@ impl AuthPolicy {
             ))),
         }
     }
+}
+
+/// The credentials of an `Authorization: Bearer …` value. The scheme is matched
+/// without regard to case (RFC 9110 §11.1): `BEARER x` and `bearer x` work too.
+fn bearer_credentials(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
 }
 
 fn token_from_query(query: &str) -> Option<String> {
@@ -150,6 +153,19 @@ mod tests {
             p.check(&Method::POST, &HeaderMap::new(), Some("token=abc"))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_matched_in_any_case() {
+        let p = AuthPolicy::new(Some("abc"), false);
+        for value in ["BEARER abc", "bearer abc", "BeArEr   abc"] {
+            let mut h = HeaderMap::new();
+            h.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+            assert!(p.check(&Method::POST, &h, None).is_ok(), "{value}");
+        }
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert!(p.check(&Method::POST, &h, None).is_err());
     }
 
     #[test]

@@ -36,6 +36,13 @@ pub enum ApiError {
     /// The thing asked for does not exist (e.g. an unknown pid).
     #[error("{0}")]
     NotFound(String),
+    /// A browser-borne request from another origin, or for a host name this server does
+    /// not answer to (DNS rebinding).
+    #[error("{0}")]
+    Forbidden(String),
+    /// A state-changing request whose body is not declared as JSON.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// The pipeline cannot take more right now; nothing was accepted, so retrying is safe.
     #[error("{0}")]
     Busy(String),
@@ -55,6 +62,8 @@ impl ApiError {
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Busy(_) | ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -68,6 +77,8 @@ impl ApiError {
             ApiError::TooLarge(_) => "body_too_large",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::NotFound(_) => "not_found",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Busy(_) => "busy",
             ApiError::Store(_) => "store_error",
             ApiError::Internal(_) => "internal",

@@ -10,7 +10,9 @@
 
 pub mod auth;
 pub mod config;
+pub mod connections;
 pub mod error;
+pub mod guard;
 pub mod hub;
 pub mod metrics;
 pub mod openapi;
@@ -29,6 +31,7 @@ pub use routes::router;
 pub use state::{AppState, IngestError, PacketIngest};
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
@@ -42,14 +45,15 @@ pub async fn serve(
 ) -> Result<(), StartError> {
     let _ticker = AbortOnDrop(tokio::spawn(tick_every_second(state.hub.clone())));
     let closing = state.closing.clone();
+    let limits = state.config.limits;
+    let metrics = Arc::new(state.hub.clone());
     let app = router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            closing.send_replace(true);
-        })
-        .await
-        .map_err(StartError::Serve)
+    connections::serve(listener, app, limits, metrics, async move {
+        shutdown.await;
+        closing.send_replace(true);
+    })
+    .await;
+    Ok(())
 }
 
 /// Checks the token rules, then binds the listen address.

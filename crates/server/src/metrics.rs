@@ -6,6 +6,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
 
@@ -17,6 +18,11 @@ pub struct ProtocolLabel {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct SourceLabel {
     pub source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    pub reason: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -50,8 +56,12 @@ pub struct Metrics {
     pub memory_total: Gauge,
     pub load1: FloatGauge,
     pub ingested_packets: Counter,
+    pub packets_time_refused: Family<ReasonLabel, Counter>,
     pub sse_clients: Gauge,
     pub sse_clients_dropped: Counter,
+    pub connections_open: Gauge,
+    pub connections_evicted: Counter,
+    pub connections_refused: Counter,
     self_cpu: FloatCounter,
     self_rss: Gauge,
     self_cpu_seen: Mutex<f64>,
@@ -80,8 +90,12 @@ impl Metrics {
             memory_total: Gauge::default(),
             load1: FloatGauge::default(),
             ingested_packets: Counter::default(),
+            packets_time_refused: Family::default(),
             sse_clients: Gauge::default(),
             sse_clients_dropped: Counter::default(),
+            connections_open: Gauge::default(),
+            connections_evicted: Counter::default(),
+            connections_refused: Counter::default(),
             self_cpu: FloatCounter::default(),
             self_rss: Gauge::default(),
             self_cpu_seen: Mutex::new(0.0),
@@ -141,6 +155,11 @@ impl Metrics {
             m.ingested_packets.clone(),
         );
         r.register(
+            "packets_time_refused",
+            "POSTed packets refused for their time (ahead of the clock by more than general.max_clock_skew, before 2000, or unreadable), by reason",
+            m.packets_time_refused.clone(),
+        );
+        r.register(
             "sse_clients",
             "Live stream clients connected",
             m.sse_clients.clone(),
@@ -149,6 +168,21 @@ impl Metrics {
             "sse_clients_dropped",
             "Live stream clients dropped for falling behind",
             m.sse_clients_dropped.clone(),
+        );
+        r.register(
+            "http_connections_open",
+            "HTTP connections open",
+            m.connections_open.clone(),
+        );
+        r.register(
+            "http_connections_evicted",
+            "Idle HTTP connections closed to make room at server.max_connections",
+            m.connections_evicted.clone(),
+        );
+        r.register(
+            "http_connections_refused",
+            "HTTP connections refused because server.max_connections were all busy",
+            m.connections_refused.clone(),
         );
         r.register(
             "process_cpu_seconds",
@@ -169,6 +203,27 @@ impl Metrics {
         };
         self.packets.get_or_create(&label).inc_by(packets);
         self.bytes.get_or_create(&label).inc_by(bytes);
+    }
+
+    /// Counts packets refused for their time (`reason`: ahead, too_early, unreadable).
+    pub fn time_refused(&self, reason: &'static str, n: u64) {
+        self.packets_time_refused
+            .get_or_create(&ReasonLabel { reason })
+            .inc_by(n);
+    }
+
+    /// Packets refused for their time so far, by reason (every reason, zeros included).
+    pub fn time_refused_counts(&self) -> BTreeMap<&'static str, u64> {
+        ["ahead", "too_early", "unreadable"]
+            .into_iter()
+            .map(|reason| {
+                let n = self
+                    .packets_time_refused
+                    .get_or_create(&ReasonLabel { reason })
+                    .get();
+                (reason, n)
+            })
+            .collect()
     }
 
     /// Reads NetSnoop's own CPU time and RSS from /proc, then encodes every family.

@@ -49,10 +49,88 @@ struct BearerScheme;
 
 impl Modify for BearerScheme {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        document_unreadable_requests(openapi);
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Any request can be unreadable (a duplicated query parameter, a pid that is no
+/// number, a body that is not JSON), and the guard can refuse any request (a foreign
+/// `Host`): every operation documents 400 and 403 with the JSON error body.
+fn document_unreadable_requests(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |what: &str| {
+        ResponseBuilder::new()
+            .description(what)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+    };
+    for item in openapi.paths.paths.values_mut() {
+        if let Some(post) = &mut item.post {
+            post.responses
+                .responses
+                .entry("415".into())
+                .or_insert_with(|| {
+                    error("the body is not declared as JSON: send `Content-Type: application/json`")
+                        .into()
+                });
+        }
+        let ops = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for op in ops.into_iter().flatten() {
+            let r = &mut op.responses.responses;
+            r.entry("400".into()).or_insert_with(|| {
+                error(
+                    "the request could not be read (a parameter given twice or of the wrong form)",
+                )
+                .into()
+            });
+            r.entry("403".into()).or_insert_with(|| {
+                error("refused: a Host this server does not answer to, or a write from another web origin").into()
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parameters_are_declared_in_the_query_and_optional_and_limits_start_at_one() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let mut seen = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for op in item.as_object().unwrap().values() {
+                for p in op["parameters"].as_array().into_iter().flatten() {
+                    seen += 1;
+                    let name = p["name"].as_str().unwrap();
+                    if path.contains(&format!("{{{name}}}")) {
+                        assert_eq!(p["in"], "path", "{path} {name}");
+                        continue;
+                    }
+                    assert_eq!(p["in"], "query", "{path} {name}");
+                    assert_ne!(p["required"], true, "{path} {name}");
+                    if name == "limit" {
+                        assert_eq!(p["schema"]["minimum"], 1, "{path}: limit=0 is refused");
+                    }
+                }
+            }
+        }
+        assert!(seen >= 26, "only {seen} parameters");
     }
 }

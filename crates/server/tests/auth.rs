@@ -41,6 +41,7 @@ async fn on_loopback_a_post_needs_the_token_but_reads_do_not() {
     let wrong = s
         .client
         .post(s.url("/packets"))
+        .header("content-type", "application/json")
         .bearer_auth("guess")
         .body(body.clone())
         .send()
@@ -52,6 +53,7 @@ async fn on_loopback_a_post_needs_the_token_but_reads_do_not() {
     let in_query = s
         .client
         .post(s.url("/packets?token=s3cret-token"))
+        .header("content-type", "application/json")
         .body(body.clone())
         .send()
         .await
@@ -61,6 +63,7 @@ async fn on_loopback_a_post_needs_the_token_but_reads_do_not() {
     let right = s
         .client
         .post(s.url("/packets"))
+        .header("content-type", "application/json")
         .bearer_auth("s3cret-token")
         .body(body)
         .send()

@@ -1,12 +1,16 @@
-//! The per-second traffic rollup stage: packets in, one [`TrafficSecond`] per closed
-//! second out, so every NetWatch statistic (totals, protocols, top talkers, unique
-//! addresses, traffic over time) is a cheap sum over seconds.
+//! The per-second traffic rollup stage: packets in, [`TrafficSecond`]s out, so every
+//! NetWatch statistic (totals, protocols, top talkers, unique addresses, traffic over
+//! time) is a cheap sum over seconds.
 //!
-//! A packet stamped earlier than the open second (capture reordering) is counted in the
-//! open second rather than reopening a closed one; seconds without packets emit nothing.
+//! Each packet is counted in its own second. A few seconds are open at once, each closed
+//! when the clock passes it, so a packet stamped late (capture reordering, an agent's
+//! buffered batch) or early (a skewed clock) only ever touches its own second and never
+//! holds back the others. Rows are additive: a second emitted twice (a late packet after
+//! its second closed, or more distinct seconds than [`MAX_OPEN_SECONDS`]) adds up in
+//! the store and in summaries. Seconds without packets emit nothing.
 //!
-//! [`Stage::checkpoint`] hands out the open second so far, so acknowledged packets can be
-//! stored (and queried) before their second closes. A second may then come in parts:
+//! [`Stage::checkpoint`] hands out every open second so far, so acknowledged packets can
+//! be stored (and queried) before their second closes. A second may then come in parts:
 //! each part holds the counts added since the previous one (they add up), and the hosts
 //! seen so far in the second (`unique_src`/`unique_dst`, of which a reader keeps the
 //! largest).
@@ -18,9 +22,22 @@ use super::traffic::{Counts, TrafficSecond};
 use crate::{Event, Record, Stage, Ts};
 use rustc_hash::FxHashMap;
 
+/// Distinct seconds counted at once. Live traffic needs two (the current second and one
+/// still closing); more arrive only with out-of-order times, and then the oldest open
+/// second is emitted early rather than letting memory grow.
+pub const MAX_OPEN_SECONDS: usize = 8;
+
 pub struct Rollups {
     cap: usize,
-    second: Option<i64>,
+    /// Open seconds, oldest first; at most [`MAX_OPEN_SECONDS`].
+    open: Vec<OpenSecond>,
+    /// Cleared seconds kept for reuse, so their maps keep their capacity.
+    spare: Vec<OpenSecond>,
+}
+
+#[derive(Default)]
+struct OpenSecond {
+    second: i64,
     /// Packets counted since the last part was handed out.
     dirty: bool,
     total: Counts,
@@ -46,98 +63,80 @@ impl Rollups {
     pub fn new(cfg: RollupConfig) -> Rollups {
         Rollups {
             cap: cfg.max_hosts_per_second.max(1),
-            second: None,
-            dirty: false,
-            total: Counts::default(),
-            by_protocol: [Counts::default(); Protocol::ALL.len()],
-            by_src: FxHashMap::default(),
-            by_dst: FxHashMap::default(),
-            src_other: Counts::default(),
-            dst_other: Counts::default(),
+            open: Vec::with_capacity(MAX_OPEN_SECONDS),
+            spare: Vec::new(),
         }
     }
 
+    /// Counts `m` in the second of `now` (its time).
     pub fn add(&mut self, m: &PacketMeta, now: Ts, out: &mut Vec<Record>) {
-        let sec = now.secs();
-        match self.second {
-            Some(open) if sec > open => {
-                out.extend(self.close());
-                self.second = Some(sec);
-            }
-            None => self.second = Some(sec),
-            _ => {}
-        }
+        let i = self.slot(now.secs(), out);
+        let cap = self.cap;
+        let s = &mut self.open[i];
         let bytes = u64::from(m.wire_len);
-        self.dirty = true;
-        self.total.add(bytes);
-        self.by_protocol[proto_index(m.protocol)].add(bytes);
-        count(
-            &mut self.by_src,
-            &mut self.src_other,
-            m.src_ip,
-            bytes,
-            self.cap,
-        );
-        count(
-            &mut self.by_dst,
-            &mut self.dst_other,
-            m.dst_ip,
-            bytes,
-            self.cap,
-        );
+        s.dirty = true;
+        s.total.add(bytes);
+        s.by_protocol[proto_index(m.protocol)].add(bytes);
+        count(&mut s.by_src, &mut s.src_other, m.src_ip, bytes, cap);
+        count(&mut s.by_dst, &mut s.dst_other, m.dst_ip, bytes, cap);
     }
 
-    /// The open second's counts since the last part, or nothing if there are none;
-    /// `keep_hosts` keeps the second's hosts (for the cap and the distinct counts).
-    fn part(&mut self, keep_hosts: bool) -> Option<Record> {
-        if !std::mem::take(&mut self.dirty) {
-            if !keep_hosts {
-                self.by_src.clear();
-                self.by_dst.clear();
-            }
-            return None;
-        }
-        let by_protocol = Protocol::ALL
-            .into_iter()
-            .zip(self.by_protocol)
-            .filter(|(_, c)| c.packets > 0)
-            .collect();
-        let row = TrafficSecond {
-            second: self.second.unwrap_or_default(),
-            total: self.total,
-            by_protocol,
-            unique_src: self.by_src.len() as u64,
-            unique_dst: self.by_dst.len() as u64,
-            by_src: take_sorted(&mut self.by_src, keep_hosts),
-            by_dst: take_sorted(&mut self.by_dst, keep_hosts),
-            src_other: self.src_other,
-            dst_other: self.dst_other,
-        };
-        self.total = Counts::default();
-        self.by_protocol = [Counts::default(); Protocol::ALL.len()];
-        self.src_other = Counts::default();
-        self.dst_other = Counts::default();
-        Some(Record::Event(Event::Traffic(row)))
-    }
-
-    fn close(&mut self) -> Option<Record> {
-        self.part(false)
-    }
-
-    /// Closes the open second if `now` is past it.
-    pub fn flush_before(&mut self, now: Ts, out: &mut Vec<Record>) {
-        if let Some(open) = self.second
-            && now.secs() > open
+    /// The index of `sec`'s open second, opened (in order) when new.
+    fn slot(&mut self, sec: i64, out: &mut Vec<Record>) -> usize {
+        // Newest first: nearly every packet belongs to the newest open second.
+        if let Some(i) = self.open.iter().rposition(|s| s.second <= sec)
+            && self.open[i].second == sec
         {
-            out.extend(self.close());
-            self.second = None;
+            return i;
+        }
+        if self.open.len() == MAX_OPEN_SECONDS {
+            let oldest = self.open.remove(0);
+            out.extend(self.close(oldest));
+        }
+        let mut fresh = self.spare.pop().unwrap_or_default();
+        fresh.second = sec;
+        let at = self.open.partition_point(|s| s.second < sec);
+        self.open.insert(at, fresh);
+        at
+    }
+
+    /// Ends a second: its last part (nothing if every packet went out in checkpoints).
+    fn close(&mut self, mut s: OpenSecond) -> Option<Record> {
+        let row = part(&mut s, false);
+        s.by_src.clear();
+        s.by_dst.clear();
+        self.spare.push(s);
+        row
+    }
+
+    /// Closes every open second that `now` is past, oldest first.
+    pub fn flush_before(&mut self, now: Ts, out: &mut Vec<Record>) {
+        let done = self.open.partition_point(|s| s.second < now.secs());
+        let closed: Vec<OpenSecond> = self.open.drain(..done).collect();
+        for s in closed {
+            out.extend(self.close(s));
         }
     }
 
-    /// Hands out the open second's counts so far (see the module doc); the second
-    /// stays open.
+    /// Closes every open second, whatever the time.
+    pub fn flush_all(&mut self, out: &mut Vec<Record>) {
+        let closed: Vec<OpenSecond> = self.open.drain(..).collect();
+        for s in closed {
+            out.extend(self.close(s));
+        }
+    }
+
+    /// Hands out every open second's counts so far (see the module doc); the seconds
+    /// stay open.
     pub fn checkpoint(&mut self, out: &mut Vec<Record>) {
-        out.extend(self.part(true));
+        for s in &mut self.open {
+            out.extend(part(s, true));
+        }
+    }
+
+    /// How many seconds are open (for tests and diagnostics).
+    pub fn open_seconds(&self) -> usize {
+        self.open.len()
     }
 }
 
@@ -164,6 +163,35 @@ fn count(
 
 /// The hosts with counts, busiest first; `keep` leaves every host in the map at zero
 /// (a checkpoint), else the map is emptied (the second closes).
+/// The second's counts since its last part, or nothing if there are none; `keep_hosts`
+/// keeps the second's hosts (for the cap and the distinct counts).
+fn part(s: &mut OpenSecond, keep_hosts: bool) -> Option<Record> {
+    if !std::mem::take(&mut s.dirty) {
+        return None;
+    }
+    let by_protocol = Protocol::ALL
+        .into_iter()
+        .zip(s.by_protocol)
+        .filter(|(_, c)| c.packets > 0)
+        .collect();
+    let row = TrafficSecond {
+        second: s.second,
+        total: s.total,
+        by_protocol,
+        unique_src: s.by_src.len() as u64,
+        unique_dst: s.by_dst.len() as u64,
+        by_src: take_sorted(&mut s.by_src, keep_hosts),
+        by_dst: take_sorted(&mut s.by_dst, keep_hosts),
+        src_other: s.src_other,
+        dst_other: s.dst_other,
+    };
+    s.total = Counts::default();
+    s.by_protocol = [Counts::default(); Protocol::ALL.len()];
+    s.src_other = Counts::default();
+    s.dst_other = Counts::default();
+    Some(Record::Event(Event::Traffic(row)))
+}
+
 fn take_sorted(
     map: &mut FxHashMap<AddrKey, Counts>,
     keep: bool,
@@ -201,10 +229,7 @@ impl Stage for Rollups {
 
     fn finish(&mut self, _now: Ts) -> Vec<Record> {
         let mut out = Vec::new();
-        if self.second.is_some() {
-            out.extend(self.close());
-            self.second = None;
-        }
+        self.flush_all(&mut out);
         out
     }
 
@@ -243,9 +268,13 @@ mod tests {
             r.add(&p, p.time, &mut out);
         }
         assert!(out.is_empty());
-        let late = udp(Ts::from_secs(101), "10.0.0.1", 1, "10.0.0.2", 53);
-        r.add(&late, late.time, &mut out);
-        let rows = seconds(out);
+        let next = udp(Ts::from_secs(101), "10.0.0.1", 1, "10.0.0.2", 53);
+        r.add(&next, next.time, &mut out);
+        assert!(
+            out.is_empty(),
+            "a packet does not close seconds: the clock does"
+        );
+        let rows = seconds(r.tick(Ts::from_secs(101)));
         assert_eq!(rows.len(), 1);
         let s = &rows[0];
         assert_eq!(s.second, 100);
@@ -362,5 +391,60 @@ mod tests {
         let most_hosts = parts.iter().map(|t| t.unique_src).max().unwrap();
         assert_eq!(most_hosts, whole.unique_src);
         assert!(parts.iter().all(|t| t.second == 7));
+    }
+
+    #[test]
+    fn a_packet_stamped_an_hour_ahead_holds_back_only_its_own_second() {
+        let mut r = Rollups::new(RollupConfig::default());
+        let mut out = Vec::new();
+        let early = udp(Ts::from_secs(3_700), "10.9.9.9", 1, "10.0.0.2", 2);
+        r.add(&early, early.time, &mut out);
+        for t in [100, 100, 101, 102] {
+            let p = udp(Ts::from_secs(t), "10.0.0.1", 1, "10.0.0.2", 2);
+            r.add(&p, p.time, &mut out);
+        }
+        assert!(out.is_empty());
+        let rows = seconds(r.tick(Ts::from_millis(103_500)));
+        let got: Vec<(i64, u64)> = rows.iter().map(|s| (s.second, s.total.packets)).collect();
+        assert_eq!(got, [(100, 2), (101, 1), (102, 1)]);
+        assert_eq!(
+            r.open_seconds(),
+            1,
+            "only the early second waits for its time"
+        );
+        let rest = seconds(r.finish(Ts::from_secs(104)));
+        assert_eq!((rest[0].second, rest[0].total.packets), (3_700, 1));
+    }
+
+    #[test]
+    fn a_late_packet_is_counted_in_its_own_second_even_after_it_closed() {
+        let mut r = Rollups::new(RollupConfig::default());
+        let mut out = Vec::new();
+        let p = udp(Ts::from_secs(50), "10.0.0.1", 1, "10.0.0.2", 2);
+        r.add(&p, p.time, &mut out);
+        assert_eq!(seconds(r.tick(Ts::from_secs(51))).len(), 1);
+        let late = udp(Ts::from_millis(50_400), "10.0.0.3", 1, "10.0.0.2", 2);
+        r.add(&late, late.time, &mut out);
+        let now = udp(Ts::from_secs(51), "10.0.0.1", 1, "10.0.0.2", 2);
+        r.add(&now, now.time, &mut out);
+        let rows = seconds(r.tick(Ts::from_secs(52)));
+        let got: Vec<(i64, u64)> = rows.iter().map(|s| (s.second, s.total.packets)).collect();
+        assert_eq!(got, [(50, 1), (51, 1)], "the late one adds to second 50");
+    }
+
+    #[test]
+    fn more_distinct_seconds_than_the_cap_emit_the_oldest_early_and_lose_nothing() {
+        let mut r = Rollups::new(RollupConfig::default());
+        let mut out = Vec::new();
+        let n = MAX_OPEN_SECONDS as i64 + 5;
+        for t in (0..n).rev() {
+            let p = udp(Ts::from_secs(1_000 + t * 7), "10.0.0.1", 1, "10.0.0.2", 2);
+            r.add(&p, p.time, &mut out);
+        }
+        assert_eq!(r.open_seconds(), MAX_OPEN_SECONDS);
+        out.extend(r.finish(Ts::from_secs(0)));
+        let rows = seconds(out);
+        assert_eq!(rows.len() as i64, n);
+        assert_eq!(rows.iter().map(|s| s.total.packets).sum::<u64>(), n as u64);
     }
 }

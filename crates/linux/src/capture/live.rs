@@ -124,7 +124,8 @@ impl InterfaceCapture {
         let mut batch: Vec<Event> = Vec::with_capacity(self.batch_size);
         let mut batch_started = Instant::now();
         let mut last_stats = Instant::now();
-        let (mut seen_drop, mut seen_ifdrop) = (0u32, 0u32);
+        let mut kernel_drops = super::drops::KernelDrops::for_interface(&self.name);
+        let mut seen_ifdrop = 0u32;
         let dropped_by_outlet = out.dropped_counter();
         while !stop() {
             match self.cap.next_packet() {
@@ -155,9 +156,9 @@ impl InterfaceCapture {
                 last_stats = Instant::now();
                 if let Ok(st) = self.cap.stats() {
                     // libpcap's counters are 32-bit and wrap; wrapping_sub handles that.
-                    let d = u64::from(st.dropped.wrapping_sub(seen_drop));
+                    let d = kernel_drops.advance(st.dropped);
                     let i = u64::from(st.if_dropped.wrapping_sub(seen_ifdrop));
-                    (seen_drop, seen_ifdrop) = (st.dropped, st.if_dropped);
+                    seen_ifdrop = st.if_dropped;
                     out.report_loss(d, KERNEL_DROP);
                     out.report_loss(i, IF_DROP);
                     self.counters.kernel_dropped.fetch_add(d, Ordering::Relaxed);

@@ -2,6 +2,7 @@
 //! own reader; both produce batches of `Event::Packet` parsed by netsnoop-core.
 
 mod cursor;
+mod drops;
 mod error;
 mod file;
 mod filter;

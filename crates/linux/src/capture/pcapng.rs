@@ -104,6 +104,14 @@ pub(super) fn next<'c, R: BufRead>(
         let half = |b: &[u8], i: usize| u16_at(b, i, be);
         let block_type = word(&f.buf, 0);
         let total = word(&f.buf, 4);
+        if total > MAX_BLOCK && matches!(block_type, ENHANCED_PACKET | OLD_PACKET) {
+            return Err(damage(
+                at,
+                format!(
+                    "packet block claims {total} bytes, more than any packet needs (at most {MAX_BLOCK}): its captured length or block length is corrupt"
+                ),
+            ));
+        }
         if total < 12 || total % 4 != 0 || total > MAX_BLOCK {
             return Err(damage(
                 at,

@@ -5,7 +5,6 @@ use crate::config::Overrides;
 use crate::setup::setup;
 use crate::sinks::terminal::Format;
 use crate::sinks::{jsonl, term};
-use crate::time;
 use anyhow::bail;
 use netsnoop_store::AlertFilter;
 use std::io::Write;
@@ -27,7 +26,7 @@ pub fn run(args: &AlertsArgs) -> anyhow::Result<()> {
     let store = crate::sinks::store::open(&s.config.store, &s.data_dir)?;
     let since = args
         .since
-        .map(|d| netsnoop_core::Ts::now() - time::to_core_span(d));
+        .map(|d| netsnoop_core::Ts::now() - netsnoop_core::time::Span::from(d));
     let mut alerts = store.alerts(&AlertFilter {
         since,
         limit: LIMIT,

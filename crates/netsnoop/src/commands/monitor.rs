@@ -85,7 +85,8 @@ fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
     // Only sources (and the API) hold senders now: the channel closes when the last one
     // finishes.
     drop(tx);
-    let pipeline = Pipeline::new(w.stages, w.sinks, Clock::Wall).with_intake(intake_rx);
+    let mut pipeline = Pipeline::new(w.stages, w.sinks, Clock::Wall).with_intake(intake_rx);
+    pipeline.max_clock_skew = setup.config.general.max_clock_skew.get();
     let pipeline_stop = stop.clone();
     let end = std::thread::Builder::new()
         .name("pipeline".into())

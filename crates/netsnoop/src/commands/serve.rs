@@ -64,11 +64,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         addr = server.local_addr(),
         backend = store.backend(),
         dir = s.data_dir.display(),
-        token = if api::token(&s).is_some() {
-            "required for POST"
-        } else {
-            "not set (loopback only)"
-        },
+        token = api::token_rule(&s),
     );
     if let Some(e) = &unwritable {
         let d = Degraded::StoreFailing;
@@ -79,7 +75,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         );
     }
 
-    let pipeline = Pipeline::new(stages, sinks, Clock::Wall).with_intake(intake_rx);
+    let mut pipeline = Pipeline::new(stages, sinks, Clock::Wall).with_intake(intake_rx);
+    pipeline.max_clock_skew = s.config.general.max_clock_skew.get();
     let sources_stop = StopFlag::new();
     let end = std::thread::Builder::new()
         .name("pipeline".into())

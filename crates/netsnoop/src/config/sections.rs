@@ -12,12 +12,17 @@ use std::time::Duration;
 pub struct General {
     /// Zone for every time shown (`"local"` or an IANA name); storage is always UTC.
     pub timezone: String,
+    /// How far ahead of this host's clock a packet's time may be. Later times are refused
+    /// (POST /packets answers 422; the pipeline drops and counts them), so one packet
+    /// from a broken clock cannot move the statistics' or detectors' clock.
+    pub max_clock_skew: DurationSetting,
 }
 
 impl Default for General {
     fn default() -> Self {
         General {
             timezone: "local".into(),
+            max_clock_skew: DurationSetting::try_from("5m".to_string()).expect("valid default"),
         }
     }
 }
@@ -26,6 +31,10 @@ impl General {
     pub(super) fn check(&self, p: &mut Problems) {
         if let Err(e) = crate::time::zone(&self.timezone) {
             p.add("general.timezone", format!("{e:#}"));
+        }
+        let skew = self.max_clock_skew.get();
+        if skew < Duration::from_secs(1) || skew > Duration::from_secs(86_400) {
+            p.add("general.max_clock_skew", "must be between 1s and 1d");
         }
     }
 }
@@ -300,13 +309,31 @@ pub struct Server {
     /// Bearer token agents and API clients must send; none means no check (loopback use).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// Host names the API answers to besides IP addresses and `localhost`: a request for
+    /// any other `Host:` is refused, so a DNS-rebinding page cannot read the API.
+    pub allowed_hosts: Vec<String>,
+    /// Most HTTP connections open at once; at the cap the oldest idle one is closed to
+    /// make room, so health checks still get through a flood of idle connections.
+    pub max_connections: usize,
+    /// A client must send a request's headers within this long.
+    pub header_timeout: DurationSetting,
+    /// A keep-alive connection with no request in progress is closed after this long.
+    pub idle_timeout: DurationSetting,
 }
 
 impl Default for Server {
     fn default() -> Self {
+        let limits = netsnoop_server::connections::Limits::default();
+        let secs = |d: Duration| {
+            DurationSetting::try_from(format!("{}s", d.as_secs())).expect("valid default")
+        };
         Server {
             listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             token: None,
+            allowed_hosts: Vec::new(),
+            max_connections: limits.max_connections,
+            header_timeout: secs(limits.header_read_timeout),
+            idle_timeout: secs(limits.idle_timeout),
         }
     }
 }
@@ -320,6 +347,26 @@ impl Server {
                 "server.token",
                 "must be at least 16 characters with no spaces (try: openssl rand -hex 24)",
             );
+        }
+        p.range("server.max_connections", self.max_connections, 8, 100_000);
+        for (key, d) in [
+            ("server.header_timeout", self.header_timeout.get()),
+            ("server.idle_timeout", self.idle_timeout.get()),
+        ] {
+            if d < Duration::from_secs(1) || d > Duration::from_secs(3600) {
+                p.add(key, "must be between 1s and 1h");
+            }
+        }
+        for name in &self.allowed_hosts {
+            let bad = name.is_empty()
+                || name.contains([':', '/', '[', ']'])
+                || name.chars().any(|c| c.is_whitespace() || c.is_control());
+            if bad {
+                p.add(
+                    "server.allowed_hosts",
+                    format!("{name:?} is not a host name: give bare names such as \"monitor.example.org\" (no scheme or port)"),
+                );
+            }
         }
     }
 }

@@ -20,6 +20,12 @@ const GENERAL: &str = r#"
 # Time zone for every time shown in the terminal, logs and API ("local" = the system's
 # zone, or an IANA name such as "Asia/Kolkata" or "UTC"). Data is stored in UTC.
 timezone = "local"
+# Packet times may run at most this far ahead of this host's clock. A later time is
+# refused: POST /packets answers 422 naming the packet, captured packets are dropped;
+# both are counted (/health: packet_times.refused and losses.clock; /metrics:
+# netsnoop_packets_time_refused_total, netsnoop_lost_events_total{source="clock"}).
+# POST /packets also refuses times before 2000-01-01. 1s to 1d.
+max_clock_skew = "5m"
 "#;
 
 /// The line `render` replaces when a data dir is given.
@@ -80,8 +86,23 @@ const SERVER: &str = r#"
 [server]
 # API and dashboard address. Loopback by default; to expose it, set a token too.
 listen = "127.0.0.1:8000"
-# Bearer token API clients and agents must send (at least 16 characters).
+# Bearer token API clients and agents must send (at least 16 characters; NETSNOOP_TOKEN
+# wins over this key). With a token, POST always needs it; beyond loopback every data
+# request needs it too. Without one (loopback only) any local program may POST packets,
+# but web pages may not: writes must be `Content-Type: application/json` with no foreign
+# `Origin`, which browsers cannot send cross-origin. Set a token on shared machines.
 # token = "change-me-to-a-long-random-string"
+# Host names the API answers to besides IP addresses and localhost (e.g. the name of a
+# reverse proxy or of this machine). Any other `Host:` is refused (DNS rebinding).
+allowed_hosts = []
+# Most HTTP connections open at once (8-100000). At the cap the oldest idle connection is
+# closed to make room (logged, and counted in /metrics), so a flood of idle or half-open
+# connections cannot lock out health checks. Keep it well under `ulimit -n`.
+max_connections = 512
+# A client must send a request's headers within header_timeout; a keep-alive connection
+# with no request in progress is closed after idle_timeout (1s-1h each).
+header_timeout = "10s"
+idle_timeout = "60s"
 "#;
 
 const PROCESS: &str = "

@@ -6,7 +6,8 @@
 //! - `alert`: an alert opened, updated or resolved (same shape as `/alerts` items)
 //! - `process`: an exec event (pid, ppid, user, exe, argv, ancestry, …)
 //! - `system`: one resource sampling round (system figures, top 5 by CPU and by memory)
-//! - `traffic`: one closed second of traffic counters
+//! - `traffic`: one closed second of traffic counters (a second that a late packet
+//!   reopened comes again with its additions)
 //! - `tick`: every second, counters and open alerts, even when nothing else happens
 
 mod fanout;

@@ -2,23 +2,25 @@
 //! /alerts/history (paginated, filtered by kind, severity, state and time).
 
 use crate::error::{ApiError, ApiResult};
+use crate::routes::params::Query;
 use crate::routes::params::{Range, parse_limit};
 use crate::routes::shape::Shape;
 use crate::state::AppState;
 use crate::views::{AlertRow, AlertView};
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use netsnoop_core::{AlertState, Severity};
 use netsnoop_store::AlertFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AlertsQuery {
     /// `true` adds host alerts and resolved episodes (most recently seen first).
     pub all: Option<String>,
     /// At most this many (default 100, at most 10,000).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 2147483647)]
     pub limit: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,
@@ -66,6 +68,7 @@ pub async fn alerts(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Exact kind, e.g. `net.portscan`.
     pub kind: Option<String>,
@@ -76,10 +79,10 @@ pub struct HistoryQuery {
     pub since: Option<String>,
     pub until: Option<String>,
     /// Page size (default 100, at most 1000).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 2147483647)]
     pub limit: Option<String>,
     /// Rows to skip (from `next_offset` of the previous page).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 2147483647)]
     pub offset: Option<String>,
 }
 
@@ -104,11 +107,15 @@ pub async fn history(
     let limit = parse_limit(q.limit.as_deref(), 100, 1000)? as u32;
     let offset = match q.offset.as_deref().map(str::trim) {
         None | Some("") => 0,
-        Some(t) => t.parse::<u32>().map_err(|_| {
-            ApiError::InvalidField(format!(
-                "offset={t:?}: give a whole number of rows to skip, 0 or more"
-            ))
-        })?,
+        Some(t) => t
+            .parse::<u32>()
+            .ok()
+            .filter(|n| i64::from(*n) <= crate::routes::params::MAX_COUNT)
+            .ok_or_else(|| {
+                ApiError::InvalidField(format!(
+                    "offset={t:?}: give a whole number of rows to skip, 0 to 2147483647"
+                ))
+            })?,
     };
     let min_severity = q
         .severity

@@ -2,10 +2,11 @@
 
 use crate::error::ApiResult;
 use crate::routes::params::Limit;
+use crate::routes::params::Query;
 use crate::state::AppState;
 use crate::timefmt::format_time;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use jiff::tz::TimeZone;
 use netsnoop_core::{FlowRecord, Protocol};
 use netsnoop_store::FlowOrder;

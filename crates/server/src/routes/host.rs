@@ -4,11 +4,12 @@
 use crate::error::{ApiError, ApiResult};
 use crate::hub::snapshot::{DegradedMode, LossCount, SourceStatus};
 use crate::routes::params::Limit;
+use crate::routes::params::Query;
 use crate::state::AppState;
 use crate::timefmt::format_time;
 use crate::views::{SystemView, process_event_json};
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use jiff::tz::TimeZone;
 use netsnoop_core::ProcSample;
 use netsnoop_core::resource::{top_by_cpu, top_by_memory};
@@ -238,11 +239,23 @@ pub struct Health {
     pub alerts_active_evicted: u64,
     /// Live stream clients dropped for falling behind.
     pub stream_clients_dropped: u64,
+    /// The clock rule for packet times: how far ahead of this server's clock a time may
+    /// be, and how many POSTed packets were refused for their time, by reason (`ahead`,
+    /// `too_early`: before 2000, `unreadable`). Captured packets dropped for the same
+    /// rule are under `losses.clock`.
+    pub packet_times: PacketTimes,
     /// `sqlite`, `postgres`, or null when no store is open.
     pub store: Option<&'static str>,
     /// The store writer's counters: records written, dropped (queue full) and failed.
     #[schema(value_type = Option<Object>)]
     pub writer: Option<netsnoop_store::WriterStats>,
+}
+
+/// See [`Health::packet_times`].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PacketTimes {
+    pub max_clock_skew_secs: u64,
+    pub refused: BTreeMap<&'static str, u64>,
 }
 
 /// Version, uptime, sources, degraded modes, drops and losses
@@ -272,6 +285,10 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
         alerts_active: st.active_alerts.len(),
         alerts_active_evicted: st.active_alerts_evicted,
         stream_clients_dropped: hub.metrics().sse_clients_dropped.get(),
+        packet_times: PacketTimes {
+            max_clock_skew_secs: state.config.max_clock_skew.as_secs(),
+            refused: hub.metrics().time_refused_counts(),
+        },
         store: state.store.as_ref().map(|s| s.backend()),
         writer,
     })

@@ -6,7 +6,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::routes::lenient;
 use crate::routes::shape::Shape;
 use crate::state::{AppState, IngestError};
-use crate::timefmt::{parse_time, secs_to_ts};
+use crate::timefmt::{TimeRefusal, packet_time};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -32,8 +32,9 @@ const COMMIT_WAIT: Duration = Duration::from_secs(60);
 /// One packet as NetWatch's agent posts it. Unknown extra fields are ignored.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PacketIn {
-    /// RFC 3339, naive ISO 8601 (taken in the server's zone) or unix seconds.
-    /// Missing means "now".
+    /// RFC 3339, naive ISO 8601 (taken in the server's zone) or unix seconds (a number
+    /// or a string). Missing means "now". Every form must lie between 2000-01-01 and
+    /// `general.max_clock_skew` (default 5 minutes) ahead of the server clock.
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "2026-11-21T12:00:00Z")]
     pub timestamp: Option<serde_json::Value>,
@@ -47,21 +48,31 @@ pub struct PacketIn {
     /// Bytes on the wire, 0 to 262144; a numeric string (`"60"`) is read as a number,
     /// as NetWatch's model does.
     #[serde(deserialize_with = "lenient::whole")]
-    #[schema(value_type = i64, example = 60)]
+    #[schema(value_type = i64, example = 60, minimum = 0, maximum = 262144)]
     pub packet_size: i64,
     /// Give both ports or neither. Without them the packet's ports are unknown (null in
     /// every view) and NetWatch's packet-count rule judges it.
     #[serde(default, deserialize_with = "lenient::port")]
-    #[schema(value_type = Option<u16>, example = 51234)]
+    #[schema(value_type = Option<u16>, example = 51234, minimum = 0, maximum = 65535)]
     pub src_port: Option<u16>,
     #[serde(default, deserialize_with = "lenient::port")]
-    #[schema(value_type = Option<u16>, example = 443)]
+    #[schema(value_type = Option<u16>, example = 443, minimum = 0, maximum = 65535)]
     pub dst_port: Option<u16>,
     /// TCP flags: the bits (2 = SYN, 18 = SYN+ACK) or letters (`"S"`, `"SA"`, `"RA"`).
     /// With ports, they let the scan detectors judge the packet.
     #[serde(default, deserialize_with = "lenient::tcp_flags")]
     #[schema(value_type = Option<String>, example = "S")]
     pub tcp_flags: Option<u8>,
+}
+
+/// The body of POST /packets: one packet, or an array of 1 to 100,000 (for the schema;
+/// [`parse_body`] reads it).
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum PacketBody {
+    One(PacketIn),
+    Many(Vec<PacketIn>),
 }
 
 /// NetWatch's answer: `{"status": "stored"}`.
@@ -90,7 +101,7 @@ pub enum StoredRow {
 
 /// Ingest one packet or a JSON array of packets
 #[utoipa::path(post, path = "/packets", tag = "netwatch", params(Shape),
-    request_body(content = Vec<PacketIn>, description = "one packet object, or an array of them"),
+    request_body(content = PacketBody, description = "one packet object, or an array of them"),
     responses(
         (status = 200, body = StoredRow),
         (status = 400, description = "not JSON", body = crate::error::ErrorBody),
@@ -118,7 +129,10 @@ pub async fn post_packets(
     })?;
     let tz = state.config.timezone.clone();
     let now = Ts::now();
-    let packets = parse_body(&body, &tz, now)?;
+    let mut refused = TimeRefusals::default();
+    let parsed = parse_body_counting(&body, &tz, now, state.config.max_clock_skew, &mut refused);
+    refused.publish(state.hub.metrics());
+    let packets = parsed?;
     let count = packets.len();
     let ingest = state.ingest.clone().ok_or_else(|| {
         ApiError::Busy("this server takes no packets (no pipeline is attached); send them to `netsnoop run` or `netsnoop serve`".into())
@@ -176,9 +190,54 @@ fn ingest_error(e: IngestError) -> ApiError {
     }
 }
 
+/// Packets of a refused request whose time broke the rule, by reason.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TimeRefusals {
+    pub unreadable: u64,
+    pub too_early: u64,
+    pub ahead: u64,
+}
+
+impl TimeRefusals {
+    fn count(&mut self, why: TimeRefusal) {
+        match why {
+            TimeRefusal::Unreadable => self.unreadable += 1,
+            TimeRefusal::TooEarly => self.too_early += 1,
+            TimeRefusal::Ahead => self.ahead += 1,
+        }
+    }
+
+    /// Adds the counts to `/metrics` (and so to `/health`).
+    pub fn publish(&self, metrics: &crate::metrics::Metrics) {
+        for (why, n) in [
+            (TimeRefusal::Unreadable, self.unreadable),
+            (TimeRefusal::TooEarly, self.too_early),
+            (TimeRefusal::Ahead, self.ahead),
+        ] {
+            if n > 0 {
+                metrics.time_refused(why.as_str(), n);
+            }
+        }
+    }
+}
+
 /// Parses and validates the whole body before anything is handed over, so a bad packet
-/// anywhere refuses the request as a whole and nothing is half-stored.
+/// anywhere refuses the request as a whole and nothing is half-stored. Times may run at
+/// most [`crate::config::DEFAULT_MAX_CLOCK_SKEW`] ahead of `now`.
 pub fn parse_body(body: &[u8], tz: &TimeZone, now: Ts) -> ApiResult<Vec<PacketMeta>> {
+    let skew = crate::config::DEFAULT_MAX_CLOCK_SKEW;
+    parse_body_counting(body, tz, now, skew, &mut TimeRefusals::default())
+}
+
+/// [`parse_body`] with the allowed skew given, counting packets refused for their time
+/// (every such packet of the request, not only the first one reported).
+pub fn parse_body_counting(
+    body: &[u8],
+    tz: &TimeZone,
+    now: Ts,
+    max_ahead: Duration,
+    refused: &mut TimeRefusals,
+) -> ApiResult<Vec<PacketMeta>> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     let (raw, is_batch): (Vec<PacketIn>, bool) = match first {
         None => {
@@ -200,17 +259,31 @@ pub fn parse_body(body: &[u8], tz: &TimeZone, now: Ts) -> ApiResult<Vec<PacketMe
             raw.len()
         )));
     }
-    raw.into_iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let at = if is_batch {
-                format!("[{i}].")
-            } else {
-                String::new()
-            };
-            validate(p, tz, now).map_err(|msg| ApiError::InvalidField(format!("{at}{msg}")))
-        })
-        .collect()
+    let mut packets = Vec::with_capacity(raw.len());
+    let mut first_error = None;
+    for (i, p) in raw.into_iter().enumerate() {
+        match validate(p, tz, now, max_ahead) {
+            Ok(m) if first_error.is_none() => packets.push(m),
+            Ok(_) => {}
+            Err((why, msg)) => {
+                if let Some(why) = why {
+                    refused.count(why);
+                }
+                if first_error.is_none() {
+                    let at = if is_batch {
+                        format!("[{i}].")
+                    } else {
+                        String::new()
+                    };
+                    first_error = Some(ApiError::InvalidField(format!("{at}{msg}")));
+                }
+            }
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(packets),
+    }
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
@@ -233,41 +306,45 @@ fn from_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     })
 }
 
-fn validate(p: PacketIn, tz: &TimeZone, now: Ts) -> Result<PacketMeta, String> {
-    let ip = |field: &str, text: &str| -> Result<IpAddr, String> {
+/// One packet's fields; an error carries the time rule broken, if that was the problem.
+fn validate(
+    p: PacketIn,
+    tz: &TimeZone,
+    now: Ts,
+    max_ahead: Duration,
+) -> Result<PacketMeta, (Option<TimeRefusal>, String)> {
+    let time = match &p.timestamp {
+        None | Some(serde_json::Value::Null) => now,
+        Some(v) => packet_time(v, tz, now, max_ahead)
+            .map_err(|(why, msg)| (Some(why), format!("timestamp: {msg}")))?,
+    };
+    let ip = |field: &str, text: &str| -> Result<IpAddr, (Option<TimeRefusal>, String)> {
         text.trim().parse().map_err(|_| {
-            format!("{field}: {text:?} is not an IP address (e.g. 192.168.1.10 or fe80::1)")
+            (
+                None,
+                format!("{field}: {text:?} is not an IP address (e.g. 192.168.1.10 or fe80::1)"),
+            )
         })
     };
     let src_ip = ip("src_ip", &p.src_ip)?;
     let dst_ip = ip("dst_ip", &p.dst_ip)?;
     if !(0..=MAX_PACKET_SIZE).contains(&p.packet_size) {
-        return Err(format!(
-            "packet_size: {} is impossible; give the bytes on the wire, 0 to {MAX_PACKET_SIZE}",
-            p.packet_size
+        return Err((
+            None,
+            format!(
+                "packet_size: {} is impossible; give the bytes on the wire, 0 to {MAX_PACKET_SIZE}",
+                p.packet_size
+            ),
         ));
     }
-    let time = match p.timestamp {
-        None | Some(serde_json::Value::Null) => now,
-        Some(serde_json::Value::Number(n)) => {
-            secs_to_ts(n.as_f64().unwrap_or(f64::NAN)).map_err(|e| format!("timestamp: {e}"))?
-        }
-        Some(serde_json::Value::String(s)) => {
-            parse_time(&s, tz).map_err(|e| format!("timestamp: {e}"))?
-        }
-        Some(other) => {
-            return Err(format!(
-                "timestamp: {other} is not a time; give RFC 3339 or unix seconds"
-            ));
-        }
-    };
     let no_ports = match (p.src_port, p.dst_port) {
         (Some(_), Some(_)) => false,
         (None, None) => true,
         _ => {
-            return Err(
+            return Err((
+                None,
                 "src_port and dst_port: give both ports, or neither when they are unknown".into(),
-            );
+            ));
         }
     };
     Ok(PacketMeta {
@@ -289,7 +366,11 @@ mod tests {
     use super::*;
 
     fn parse(body: &str) -> ApiResult<Vec<PacketMeta>> {
-        parse_body(body.as_bytes(), &TimeZone::UTC, Ts::from_secs(100))
+        parse_body(
+            body.as_bytes(),
+            &TimeZone::UTC,
+            Ts::from_secs(1_795_262_400),
+        )
     }
 
     #[test]

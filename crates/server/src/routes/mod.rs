@@ -1,5 +1,5 @@
-//! The router: which path goes to which handler, and which layers (auth, body limit,
-//! compression, CORS) wrap them.
+//! The router: which path goes to which handler, and which layers (auth, host and
+//! origin guard, body limit, compression, CORS) wrap them.
 
 pub mod alerts;
 pub mod dashboard;
@@ -14,6 +14,7 @@ pub mod stats;
 pub mod stream;
 
 use crate::auth::{AuthPolicy, require_token};
+use crate::guard::{Guard, check_host, check_request};
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -29,8 +30,14 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let policy = AuthPolicy::new(config.token.as_deref(), config.token_required_for_reads());
+    let guard = Guard::new(&config.allowed_hosts, &config.cors_origins);
     let api = Router::new()
-        .route("/packets", post(ingest::post_packets))
+        .route(
+            "/packets",
+            // Only on the method taken, so other methods still get the router's 405.
+            post(ingest::post_packets)
+                .route_layer(middleware::from_fn_with_state(guard.clone(), check_request)),
+        )
         .route("/packets/recent", get(stats::recent_packets))
         .route("/stats/summary", get(stats::summary))
         .route("/stats/top-talkers", get(stats::top_talkers))
@@ -58,6 +65,7 @@ pub fn router(state: AppState) -> Router {
     let mut app = api
         .merge(public)
         .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(middleware::from_fn_with_state(guard, check_host))
         // gzip for clients that ask: JSON histories and the chart library shrink 4-10x,
         // which keeps the dashboard's load small as its histories fill. The default
         // predicate leaves tiny bodies, images and the SSE stream (no buffering) alone.

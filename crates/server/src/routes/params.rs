@@ -3,16 +3,42 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::timefmt::parse_time;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use jiff::tz::TimeZone;
 use netsnoop_core::Ts;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
+
+/// `axum::extract::Query` with its rejections (a duplicated or unreadable parameter)
+/// answered as this API's JSON error, naming the parameters to send.
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(q) => Ok(Query(q.0)),
+            Err(e) => Err(ApiError::BadQuery(format!(
+                "{}: give each parameter once, as documented at /docs",
+                e.body_text()
+            ))),
+        }
+    }
+}
 
 /// `?limit=N`. Kept as text so a bad value gets our message, not serde's.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Limit {
     /// How many rows; values above the endpoint's cap are lowered to the cap.
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 2147483647)]
     pub limit: Option<String>,
 }
 
@@ -22,14 +48,17 @@ impl Limit {
     }
 }
 
-/// Parses a limit: absent → `default`; above `cap` → `cap`; zero, negative, non-numeric
-/// or beyond any real size → 422.
+/// The largest `limit` (and `offset`) read, as documented: 2^31 - 1.
+pub const MAX_COUNT: i64 = i32::MAX as i64;
+
+/// Parses a limit: absent → `default`; 1 to [`MAX_COUNT`] → itself, lowered to `cap`;
+/// zero, negative, non-numeric or above [`MAX_COUNT`] → 422.
 pub fn parse_limit(text: Option<&str>, default: usize, cap: usize) -> ApiResult<usize> {
     let Some(text) = text else { return Ok(default) };
     match text.trim().parse::<i64>() {
-        Ok(n) if n >= 1 && n <= u32::MAX as i64 => Ok((n as usize).min(cap)),
+        Ok(n) if (1..=MAX_COUNT).contains(&n) => Ok((n as usize).min(cap)),
         Ok(n) => Err(ApiError::InvalidField(format!(
-            "limit={n} is out of range: give a number from 1 to {cap}"
+            "limit={n} is out of range: give a number from 1 to {cap} (larger ones up to {MAX_COUNT} are lowered to {cap})"
         ))),
         Err(_) => Err(ApiError::InvalidField(format!(
             "limit={text:?} is not a number: give a number from 1 to {cap}"
@@ -39,6 +68,7 @@ pub fn parse_limit(text: Option<&str>, default: usize, cap: usize) -> ApiResult<
 
 /// `?since=&until=`: RFC 3339 or unix seconds.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Range {
     /// Start (inclusive), RFC 3339 or unix seconds.
     pub since: Option<String>,
@@ -87,7 +117,8 @@ mod tests {
         assert_eq!(parse_limit(None, 20, 1000).unwrap(), 20);
         assert_eq!(parse_limit(Some("5"), 20, 1000).unwrap(), 5);
         assert_eq!(parse_limit(Some("5000"), 20, 1000).unwrap(), 1000);
-        for bad in ["0", "-3", "ten", "99999999999999999999"] {
+        assert_eq!(parse_limit(Some("2147483647"), 20, 1000).unwrap(), 1000);
+        for bad in ["0", "-3", "ten", "2147483648", "99999999999999999999"] {
             assert!(parse_limit(Some(bad), 20, 1000).is_err(), "{bad}");
         }
     }

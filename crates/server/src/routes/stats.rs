@@ -2,13 +2,14 @@
 //! indexes: summary, top talkers, protocol distribution, traffic over time, recent packets.
 
 use crate::error::{ApiError, ApiResult};
+use crate::routes::params::Query;
 use crate::routes::params::{Limit, Range, Window, parse_limit};
 use crate::routes::shape::Shape;
 use crate::state::AppState;
 use crate::timefmt::format_time;
 use crate::views::PacketRow;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::IntoResponse;
 use netsnoop_core::Ts;
@@ -68,9 +69,10 @@ pub async fn summary(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TalkersQuery {
     /// How many sources (default 5, at most 1000).
-    #[param(value_type = Option<u32>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 2147483647)]
     pub limit: Option<String>,
     /// `packets` (default, NetWatch's order) or `bytes`.
     pub by: Option<String>,
@@ -212,6 +214,7 @@ pub async fn protocol_distribution(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TrafficQuery {
     /// Bucket width (`30s`, `5m`, `1h` or seconds). Without it, raw packets are returned
     /// as NetWatch did.

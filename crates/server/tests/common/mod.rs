@@ -47,6 +47,8 @@ pub struct Options {
     pub policy_listen: SocketAddr,
     pub body_limit: usize,
     pub network: NetworkConfig,
+    pub allowed_hosts: Vec<String>,
+    pub limits: netsnoop_server::connections::Limits,
 }
 
 impl Default for Options {
@@ -56,6 +58,8 @@ impl Default for Options {
             policy_listen: "127.0.0.1:0".parse().unwrap(),
             body_limit: ServerConfig::default().body_limit,
             network: NetworkConfig::default(),
+            allowed_hosts: Vec::new(),
+            limits: Default::default(),
         }
     }
 }
@@ -103,6 +107,8 @@ impl TestServer {
             listen: opts.policy_listen,
             token: opts.token,
             body_limit: opts.body_limit,
+            allowed_hosts: opts.allowed_hosts,
+            limits: opts.limits,
             ..ServerConfig::default()
         };
         let state = AppState::new(config, hub.clone())
@@ -158,6 +164,27 @@ impl TestServer {
         tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(30)).unwrap())
             .await
             .unwrap();
+    }
+
+    /// One raw HTTP/1.1 request with exactly the headers given (plus Content-Length and
+    /// Connection: close), so tests can forge what a browser or an attacker would send.
+    pub async fn raw(&self, head: &str, body: &str) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(self.addr).await.unwrap();
+        let req = format!(
+            "{head}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).await.unwrap();
+        let out = String::from_utf8_lossy(&out).into_owned();
+        let status = out
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        (status, out)
     }
 
     pub async fn get_json(&self, path: &str) -> serde_json::Value {

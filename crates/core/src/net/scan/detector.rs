@@ -337,9 +337,19 @@ impl ScanDetector {
     }
 
     fn raise(&mut self, scanner: AddrKey, kind: ScanKind, now: Ts) -> Alert {
-        let raise: Raise =
+        let mut raise: Raise =
             super::report::describe(&self.sources[&scanner], &self.cfg, scanner, kind);
         let key = addr::ip(scanner).to_string();
+        // The window slides past an episode's early contacts while it goes on; it is
+        // described at its peak, never by what is left in the window (down to nothing).
+        if let Some(peak) = self.episodes[kind as usize].get(&key)
+            && super::report::smaller(&raise.details, &peak.details)
+        {
+            raise.severity = raise.severity.max(peak.severity);
+            raise.subject = peak.subject.clone();
+            raise.message = peak.message.clone();
+            raise.details = peak.details.clone();
+        }
         self.episodes[kind as usize].raise(&key, now, raise)
     }
 
@@ -365,8 +375,20 @@ impl ScanDetector {
                 if let Some(a) = self.episodes[kind as usize].resolve(&key, now) {
                     out.push(Record::Alert(a));
                 }
-            } else if dirty && now - last_emit >= self.update_interval {
-                self.emit(scanner, kind, now, out);
+            } else if dirty {
+                // Described every tick while it has news, so its peak is kept even when
+                // the next update comes after the window has slid past it.
+                let alert = self.raise(scanner, kind, now);
+                if now - last_emit >= self.update_interval {
+                    self.open.insert(
+                        (scanner, kind),
+                        OpenEpisode {
+                            last_emit: now,
+                            dirty: false,
+                        },
+                    );
+                    out.push(Record::Alert(alert));
+                }
             }
         }
         let (window, open) = (self.window, &self.open);

@@ -148,6 +148,19 @@ pub(super) fn describe(s: &Source, cfg: &ScanConfig, scanner: AddrKey, kind: Sca
     }
 }
 
+/// True when `new` describes less of an episode than `peak` did: no more hosts and no
+/// more ports, and fewer of one of them.
+pub(super) fn smaller(new: &serde_json::Value, peak: &serde_json::Value) -> bool {
+    let size = |v: &serde_json::Value| {
+        (
+            v["hosts"].as_u64().unwrap_or(0),
+            v["ports"].as_u64().unwrap_or(0),
+        )
+    };
+    let ((h, p), (ph, pp)) = (size(new), size(peak));
+    h <= ph && p <= pp && (h, p) != (ph, pp)
+}
+
 fn is_icmp(p: Protocol) -> bool {
     matches!(p, Protocol::Icmp | Protocol::Icmpv6)
 }

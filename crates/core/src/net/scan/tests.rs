@@ -340,3 +340,45 @@ fn updates_are_rate_limited_while_a_big_scan_goes_on() {
     assert!(scans.len() <= 4, "{} alerts", scans.len());
     assert_eq!(detail(scans.last().unwrap(), "ports"), 2000);
 }
+
+#[test]
+fn a_resolved_sweep_is_described_at_its_peak_not_by_the_emptied_window() {
+    let cfg = ScanConfig {
+        window_secs: 2,
+        update_interval_secs: 10,
+        resolve_after_secs: 30,
+        ..ScanConfig::default()
+    };
+    // 40 hosts refuse port 22 within a second, then one more a moment later: the episode
+    // has news for its next update, which comes after the 2 s window has emptied.
+    let mut pkts: Vec<_> = (1..=40u8)
+        .flat_map(|h| {
+            let at = t(f64::from(h) * 0.02);
+            let dst = format!("10.1.0.{h}");
+            vec![
+                tcp(at, SCANNER, 45000, &dst, 22, SYN),
+                tcp(at, &dst, 22, SCANNER, 45000, RST | ACK),
+            ]
+        })
+        .collect();
+    pkts.push(tcp(t(1.5), SCANNER, 45000, "10.1.1.1", 22, SYN));
+    pkts.push(tcp(t(1.5), "10.1.1.1", 22, SCANNER, 45000, RST | ACK));
+    let alerts = run_with(cfg, &pkts, 60.0);
+    let sweeps = of_kind(&alerts, "net.sweep");
+    for a in &sweeps {
+        assert!(!a.message.contains(" 0 hosts"), "{}", a.message);
+    }
+    let resolved = sweeps
+        .iter()
+        .find(|a| a.state == AlertState::Resolved)
+        .expect("the sweep resolves");
+    assert!(
+        resolved.message.contains("port 22 on 4"),
+        "{}",
+        resolved.message
+    );
+    assert!(
+        detail(resolved, "hosts").as_u64().unwrap() >= 40,
+        "{resolved:?}"
+    );
+}

@@ -94,9 +94,11 @@ pub fn run(path: &Path, cfg: &NetworkConfig, progress: &Progress) -> anyhow::Res
                 }
                 batch.packets.truncate(filled);
                 reader_progress.store(file.offset(), Ordering::Relaxed);
-                if let (Some(a), Some(b)) = (batch.packets.first(), batch.packets.last()) {
-                    first = Some(first.map_or(a.time, |f| f.min(a.time)));
-                    last = Some(last.map_or(b.time, |l| l.max(b.time)));
+                // Captures are not always in time order (several interfaces, a merge,
+                // a clock step), so the range is the batch's extremes, not its ends.
+                for p in &batch.packets {
+                    first = Some(first.map_or(p.time, |f| f.min(p.time)));
+                    last = Some(last.map_or(p.time, |l| l.max(p.time)));
                 }
                 let sent = full_tx.send(batch).is_ok();
                 if !sent || end || damage.is_some() {

@@ -34,19 +34,21 @@ pub fn row(alert: &Alert, tf: &TimeFmt, time_format: Option<&str>) -> Vec<u8> {
     w.into_inner().unwrap_or_default()
 }
 
-/// Makes one untrusted value safe as a cell. Newlines and tabs stay (the csv crate quotes
-/// them and readers get them back); every other control character, ESC above all, becomes
-/// a visible escape so `cat anomalies.csv` cannot drive the terminal. A leading `=`, `+` or
-/// `@` gets a `'` so spreadsheets show a process name instead of running it as a formula
-/// (`-` is left alone: login shells are named `-bash`).
+/// Makes one untrusted value safe as a cell. A line break becomes `\n` (and CR `\r`), so
+/// every row is one line and `grep` or `tail` can never show a forged one; a tab stays
+/// (the csv crate quotes it); every other control character, ESC above all, becomes a
+/// visible escape so `cat anomalies.csv` cannot drive the terminal. A leading `=`, `+`,
+/// `@`, TAB or CR gets a `'` so spreadsheets show a process name instead of running it as
+/// a formula (`-` is left alone: login shells are named `-bash`).
 pub fn cell(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 1);
-    if value.starts_with(['=', '+', '@']) {
+    if value.starts_with(['=', '+', '@', '\t', '\r']) {
         out.push('\'');
     }
     for c in value.chars() {
         match c {
-            '\n' | '\t' => out.push(c),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push(c),
             '\x1b' => out.push_str("\\e"),
             '\r' => out.push_str("\\r"),
             c if c.is_control() => {
@@ -108,8 +110,25 @@ mod tests {
                 "12 spawns, in 3s; \"burst\"",
                 "SUSPICIOUS",
                 "'=HYPERLINK(\"http://x\")",
-                "sh -c 'echo hi\nrm -rf /tmp/x'\\e[31m\\u{7}\\u{0}",
+                "sh -c 'echo hi\\nrm -rf /tmp/x'\\e[31m\\u{7}\\u{0}",
             ]
+        );
+    }
+
+    #[test]
+    fn a_row_is_always_one_line_and_a_leading_tab_or_cr_is_defanged() {
+        let mut a = hostile_alert();
+        a.subject.command =
+            Some("x\n2026-01-01T00:00:00+00:00,evil,1,forged,CRITICAL,root,y\r\n".into());
+        a.subject.process_name = Some("\t=cmd".into());
+        a.subject.user = Some("\r@x".into());
+        let text = String::from_utf8(row(&a, &TimeFmt::utc(), None)).unwrap();
+        assert_eq!(text.matches('\n').count(), 1, "{text:?}");
+        assert!(text.ends_with('\n'));
+        assert!(!text.contains('\r'), "{text:?}");
+        assert!(
+            text.contains("'\t=cmd") && text.contains("'\\r@x"),
+            "{text:?}"
         );
     }
 

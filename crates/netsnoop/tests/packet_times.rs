@@ -1,0 +1,190 @@
+//! End to end on `netsnoop serve`: one packet with a bad time can no longer hold back the
+//! traffic statistics of every later packet. Times beyond the clock rule are refused and
+//! counted; within it, an early packet delays only its own second; after kill -9 the
+//! counts match the rows stored.
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+struct Serve {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Serve {
+    fn start(dir: &std::path::Path) -> Serve {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_netsnoop"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir)
+            .arg("--config")
+            .arg(dir.join("c.toml"))
+            .env("NO_COLOR", "1")
+            .env_remove("NETSNOOP_TOKEN")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("netsnoop starts");
+        let (tx, rx) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(line) = rx.recv_timeout(Duration::from_millis(100))
+                && let Some(rest) = line.split("http://").nth(1)
+                && let Some(Ok(addr)) = rest.split('/').next().map(str::parse)
+            {
+                return Serve { child, addr };
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("no listening address announced");
+    }
+
+    fn http(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        let mut s = TcpStream::connect(self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        let status = out
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let body = out
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    fn json(&self, path: &str) -> serde_json::Value {
+        let (status, body) = self.http("GET", path, "");
+        assert_eq!(status, 200, "{path}: {body}");
+        let start = body.find(['{', '[']).unwrap_or(0);
+        let end = body.rfind(['}', ']']).map_or(body.len(), |e| e + 1);
+        serde_json::from_str(&body[start..end]).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Polls `path` until `ok` holds, for at most `secs`.
+    fn wait_for(&self, path: &str, secs: u64, ok: impl Fn(&serde_json::Value) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let v = self.json(path);
+            if ok(&v) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{path} never matched; last: {v}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn post(&self, body: &str) -> (u16, String) {
+        self.http("POST", "/packets", body)
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGKILL);
+        let _ = self.child.wait();
+    }
+}
+
+fn packet(t: &str) -> String {
+    format!(
+        r#"{{"timestamp":{t},"src_ip":"192.168.7.1","dst_ip":"10.0.0.1","protocol":"UDP","packet_size":100}}"#
+    )
+}
+
+fn batch(n: usize, t: i64) -> String {
+    let items: Vec<String> = (0..n).map(|_| packet(&t.to_string())).collect();
+    format!("[{}]", items.join(","))
+}
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+#[test]
+fn a_packet_a_minute_ahead_does_not_hold_back_the_statistics_of_later_packets() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = Serve::start(dir.path());
+    let (status, body) = serve.post(&packet(&(now() + 60).to_string()));
+    assert_eq!(
+        status, 200,
+        "a minute is within the default 5 minute skew: {body}"
+    );
+    assert_eq!(serve.post(&batch(41, now())).0, 200);
+    // The 41 are counted within a couple of pipeline ticks, not when the early packet's
+    // second comes round a minute later.
+    serve.wait_for("/stats/summary", 8, |v| v["total_packets"] == 41);
+}
+
+#[test]
+fn times_beyond_the_clock_rule_are_refused_counted_and_never_stall_the_counts_even_across_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = Serve::start(dir.path());
+    let hour_ahead = now() + 3_600;
+    for (t, says) in [
+        (hour_ahead.to_string(), "ahead of this server's clock"),
+        ("\"1e10\"".to_string(), "ahead of this server's clock"),
+        ("1e10".to_string(), "ahead of this server's clock"),
+        ("1.5".to_string(), "before 2000-01-01"),
+        ("-1".to_string(), "before 2000-01-01"),
+        ("\"0000-01-01T00:00:00Z\"".to_string(), "before 2000-01-01"),
+        (
+            "\"2026-01-01T00:00:00+25:00\"".to_string(),
+            "-23:59 to +23:59",
+        ),
+    ] {
+        let (status, body) = serve.post(&packet(&t));
+        assert_eq!(status, 422, "{t}: {body}");
+        assert!(body.contains(says), "{t}: {body}");
+    }
+    let health = serve.json("/health");
+    let refused = &health["packet_times"]["refused"];
+    assert_eq!(
+        (
+            &refused["ahead"],
+            &refused["too_early"],
+            &refused["unreadable"]
+        ),
+        (&3.into(), &3.into(), &1.into()),
+        "{health}"
+    );
+    let (_, metrics) = serve.http("GET", "/metrics", "");
+    assert!(
+        metrics.contains(r#"netsnoop_packets_time_refused_total{reason="ahead"} 3"#),
+        "{metrics}"
+    );
+
+    assert_eq!(serve.post(&batch(41, now())).0, 200);
+    serve.wait_for("/stats/summary", 8, |v| v["total_packets"] == 41);
+    serve.wait_for("/packets/recent?limit=1000", 8, |v| {
+        v.as_array().is_some_and(|a| a.len() == 41)
+    });
+    drop(serve); // SIGKILL
+
+    let again = Serve::start(dir.path());
+    let rows = again.json("/packets/recent?limit=1000");
+    let summary = again.json("/stats/summary");
+    assert_eq!(rows.as_array().map(Vec::len), Some(41));
+    assert_eq!(summary["total_packets"], 41, "{summary}");
+}
