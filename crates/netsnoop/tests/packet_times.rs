@@ -3,6 +3,9 @@
 //! counted; within it, an early packet delays only its own second; after kill -9 the
 //! counts match the rows stored.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use std::io::{BufRead, BufReader, Read, Write};

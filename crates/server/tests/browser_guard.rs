@@ -2,6 +2,9 @@
 //! cross-origin "simple" POST (text/plain, form types) or one from a foreign `Origin`
 //! stores nothing, and a DNS-rebinding page (any `Host:` name not configured) reads nothing.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{Options, TestServer, packet};

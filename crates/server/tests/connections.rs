@@ -3,6 +3,9 @@
 //! half-open connections is held to the cap by closing the oldest idle ones, so health
 //! checks keep answering throughout.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{Options, TestServer};

@@ -3,6 +3,9 @@
 //! detector.py), and `?extended=true` adds ours after them; port-less packets read null
 //! ports; the raw traffic series lists every packet in the window.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{TestServer, packet};

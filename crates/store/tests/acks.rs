@@ -2,6 +2,9 @@
 //! concurrent ones share transactions (group commit); a failed commit answers "not
 //! stored" and starts a failure episode that the next commit ends.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

@@ -3,6 +3,9 @@
 //! once, is never lost to SIGTERM (which refuses new batches with 503), and a store that
 //! cannot write (a real full file system) is a degraded mode that answers 503.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod crash;
 mod full_disk;
 mod proc;
