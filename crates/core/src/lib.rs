@@ -12,6 +12,7 @@ pub mod health;
 pub mod live;
 pub mod net;
 pub mod process;
+pub mod redact;
 pub mod resource;
 pub mod severity;
 pub mod time;

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod events;
 pub mod exec_source;
+pub mod fsmode;
 pub mod jsonl;
 pub mod live;
 pub mod logs;

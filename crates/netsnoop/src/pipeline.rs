@@ -6,6 +6,7 @@ use crate::sinks::{SessionEnd, Sink};
 use crate::sources::StopFlag;
 use crate::{events, live};
 use crossbeam_channel::{Receiver, RecvTimeoutError, never, select};
+use netsnoop_core::redact::Redactor;
 use netsnoop_core::{Event, Record, SharedLive, Stage, Ts};
 use std::time::{Duration, Instant};
 
@@ -26,6 +27,9 @@ pub struct Pipeline {
     pub clock: Clock,
     /// How long to keep draining after a stop before giving up on slow sources.
     pub drain_for: Duration,
+    /// Redacts secrets from argv as events arrive, before any stage or sink sees them
+    /// (`[redact]`; the documented defaults unless the command sets its config).
+    pub redactor: Redactor,
     sink_errors: Vec<u64>,
     last_tick: Option<Ts>,
     end: SessionEnd,
@@ -47,6 +51,7 @@ impl Pipeline {
             live,
             clock,
             drain_for: Duration::from_millis(800),
+            redactor: Redactor::default(),
             sink_errors: vec![0; n],
             last_tick: None,
             end: SessionEnd::default(),
@@ -110,7 +115,9 @@ impl Pipeline {
     /// Runs one source batch through the stages and hands the records to the sinks.
     pub fn ingest(&mut self, batch: Vec<Event>) {
         let mut records = Vec::with_capacity(batch.len());
-        for event in batch {
+        for mut event in batch {
+            // The one place secrets leave argv: every stage and sink comes after it.
+            self.redactor.redact_event(&mut event);
             let now = events::time(&event);
             if self.clock == Clock::EventTime {
                 self.tick_if_due(now, &mut records);

@@ -52,6 +52,8 @@ pub struct Metrics {
     pub ingested_packets: Counter,
     pub sse_clients: Gauge,
     pub sse_clients_dropped: Counter,
+    /// Secrets redacted from process arguments (netsnoop_core::redact).
+    pub redactions: Counter,
     self_cpu: FloatCounter,
     self_rss: Gauge,
     self_cpu_seen: Mutex<f64>,
@@ -82,6 +84,7 @@ impl Metrics {
             ingested_packets: Counter::default(),
             sse_clients: Gauge::default(),
             sse_clients_dropped: Counter::default(),
+            redactions: Counter::default(),
             self_cpu: FloatCounter::default(),
             self_rss: Gauge::default(),
             self_cpu_seen: Mutex::new(0.0),
@@ -149,6 +152,11 @@ impl Metrics {
             "sse_clients_dropped",
             "Live stream clients dropped for falling behind",
             m.sse_clients_dropped.clone(),
+        );
+        r.register(
+            "redactions",
+            "Secrets redacted from process arguments before anything kept them",
+            m.redactions.clone(),
         );
         r.register(
             "process_cpu_seconds",

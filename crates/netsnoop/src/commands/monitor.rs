@@ -88,7 +88,8 @@ fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
     // Only sources (and the API) hold senders now: the channel closes when the last one
     // finishes.
     drop(tx);
-    let pipeline = Pipeline::new(w.stages, w.sinks, shared, Clock::Wall);
+    let mut pipeline = Pipeline::new(w.stages, w.sinks, shared, Clock::Wall);
+    pipeline.redactor = netsnoop_core::redact::Redactor::new(&setup.config.redact);
     let pipeline_stop = stop.clone();
     let end = std::thread::Builder::new()
         .name("pipeline".into())

@@ -33,6 +33,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let stop_rx = shutdown::install()?;
     let started = time::now();
 
+    crate::fsmode::prepare_data_dir(&s.data_dir, s.config.paths.group.as_deref())?;
     let st = store::open(&s.config.store, &s.data_dir)?;
     let sink = StoreSink::start(st, s.config.store.retention_every.get())
         .context("cannot start the store writer")?;
@@ -67,7 +68,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     );
 
     let shared = live::shared(started, degraded);
-    let pipeline = Pipeline::new(stages, sinks, shared, Clock::Wall);
+    let mut pipeline = Pipeline::new(stages, sinks, shared, Clock::Wall);
+    pipeline.redactor = netsnoop_core::redact::Redactor::new(&s.config.redact);
     let sources_stop = StopFlag::new();
     let end = std::thread::Builder::new()
         .name("pipeline".into())

@@ -283,6 +283,8 @@ pub struct Health {
     pub alerts_active_evicted: u64,
     /// Live stream clients dropped for falling behind.
     pub stream_clients_dropped: u64,
+    /// Secrets redacted from process arguments since start (`[redact]`).
+    pub redactions: u64,
     /// `sqlite`, `postgres`, or null when no store is open.
     pub store: Option<&'static str>,
     /// The store writer's counters: records written, dropped (queue full) and failed.
@@ -312,6 +314,7 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
         alerts_active: st.active_alerts.len(),
         alerts_active_evicted: st.active_alerts_evicted,
         stream_clients_dropped: hub.metrics().sse_clients_dropped.get(),
+        redactions: hub.metrics().redactions.get(),
         store: state.store.as_ref().map(|s| s.backend()),
         writer,
     })
