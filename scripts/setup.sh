@@ -29,3 +29,15 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "setup: cargo not found. Install the Rust toolchain (rustup) first." >&2
   exit 1
 fi
+
+# Fuzzing (scripts/fuzz.sh): cargo-fuzz on the nightly toolchain.
+if [ "$mode" = test ]; then
+  if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+    echo "setup: installing the nightly toolchain (cargo-fuzz needs it)"
+    rustup toolchain install nightly --profile minimal
+  fi
+  if ! command -v cargo-fuzz >/dev/null 2>&1; then
+    echo "setup: installing cargo-fuzz"
+    cargo install cargo-fuzz --locked
+  fi
+fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Quick start 2: the whole test suite (format, lints, unit, integration, end-to-end and
-# browser tests). Installs what it needs first. Root is expected: capture and proc
+# Quick start 2: the whole test suite (format, lints, unit, integration, end-to-end,
+# fuzzing and browser tests). Installs what it needs first. Root is expected: capture and proc
 # connector tests need it, and they fail rather than skip without it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,4 +9,6 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # Snapshots are enforced, never rewritten, by the one full test command.
 INSTA_UPDATE=no cargo test --workspace --locked
+# Every fuzz target for a bounded time (FUZZ_SECONDS, 30 s each); fails on any crash.
+scripts/fuzz.sh
 web/run-tests.sh

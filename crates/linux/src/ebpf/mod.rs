@@ -17,3 +17,5 @@ pub use select::{
 pub use source::{Captured, EbpfConfig, EbpfExecSource, LOSS_SOURCE, SourceHandle};
 pub use start::{RunningExecSource, start_exec_source};
 pub use wire::ARGV_BYTES_MAX;
+/// The ring buffer record decoder, public for the fuzz targets (fuzz/).
+pub use wire::{WireError, parse as decode_record, split_args};
