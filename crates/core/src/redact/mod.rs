@@ -170,7 +170,14 @@ impl Default for Redactor {
 
 impl Redactor {
     pub fn new(cfg: &RedactConfig) -> Redactor {
-        let lower = |v: &[String]| v.iter().map(|s| s.trim().to_lowercase()).collect();
+        // Empty names would match everywhere; `validate` refuses them, and they are
+        // dropped here for configs that were never validated.
+        let lower = |v: &[String]| {
+            v.iter()
+                .map(|s| s.trim().to_lowercase())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
         Redactor {
             enabled: cfg.enabled,
             headers: lower(&cfg.headers),
@@ -194,6 +201,7 @@ impl Redactor {
                 .env_names
                 .iter()
                 .map(|s| s.trim().to_uppercase().replace('-', "_"))
+                .filter(|s| !s.is_empty())
                 .collect(),
             url_credentials: cfg.url_credentials,
         }

@@ -381,3 +381,15 @@ proptest! {
         r.redact_line(&mut s);
     }
 }
+
+#[test]
+fn empty_names_in_an_unvalidated_config_match_nothing() {
+    let cfg = RedactConfig {
+        headers: vec![String::new()],
+        env_names: vec![" ".into()],
+        ..RedactConfig::default()
+    };
+    let mut v = argv(&["app", "a: b", "X=1"]);
+    assert_eq!(Redactor::new(&cfg).redact_argv(&mut v), 0);
+    assert_eq!(v, ["app", "a: b", "X=1"]);
+}
