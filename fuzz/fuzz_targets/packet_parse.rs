@@ -14,7 +14,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let link = LinkType::from_dlt(DLTS[usize::from(pick) % DLTS.len()]);
     // The wire length may claim more (or less) than the captured bytes.
-    let wire_len = if pick & 0x80 != 0 { rest.len() as u32 } else { u32::from(pick) * 37 };
+    let wire_len = if pick & 0x80 != 0 {
+        rest.len() as u32
+    } else {
+        u32::from(pick) * 37
+    };
     let meta = parse(link, rest, wire_len, Ts(0), 0);
     assert_eq!(meta.wire_len, wire_len);
 });

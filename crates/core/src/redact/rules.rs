@@ -177,7 +177,9 @@ fn url_passwords(arg: &mut String) -> u32 {
         let end = tail
             .find(['/', '?', '#', ' ', '"', '\''])
             .unwrap_or(tail.len());
-        from = start + end;
+        // The next URL may begin inside what looked like this one's authority
+        // (`a://x;https://u:p@h`): the scan goes on right after this `://`.
+        from = start;
         let authority = &tail[..end];
         let Some(at) = authority.rfind('@') else {
             continue;

@@ -393,3 +393,15 @@ fn empty_names_in_an_unvalidated_config_match_nothing() {
     assert_eq!(Redactor::new(&cfg).redact_argv(&mut v), 0);
     assert_eq!(v, ["app", "a: b", "X=1"]);
 }
+
+#[test]
+fn a_url_starting_inside_the_authority_of_another_still_loses_its_password() {
+    // Found by fuzzing (redact_argv): the second URL began inside what the scan had taken
+    // for the first one's authority, so only a second pass redacted it.
+    let (v, n) = redacted(&["x", "s://u:pw@h://u;phttps://u:pw@h://u;pw@h"]);
+    assert_eq!(
+        v[1],
+        "s://u:<redacted>@h://u;phttps://u:<redacted>@h://u;pw@h"
+    );
+    assert_eq!(n, 2);
+}
