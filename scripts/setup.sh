@@ -38,3 +38,15 @@ if [ "$mode" = test ] && ! "$st_venv/bin/st" --version 2>/dev/null | grep -q "$s
   python3 -m venv "$st_venv"
   "$st_venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$st_version"
 fi
+
+# Fuzzing (scripts/fuzz.sh): cargo-fuzz on the nightly toolchain.
+if [ "$mode" = test ]; then
+  if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+    echo "setup: installing the nightly toolchain (cargo-fuzz needs it)"
+    rustup toolchain install nightly --profile minimal
+  fi
+  if ! command -v cargo-fuzz >/dev/null 2>&1; then
+    echo "setup: installing cargo-fuzz"
+    cargo install cargo-fuzz --locked
+  fi
+fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Quick start 2: the whole test suite (format, lints, unit, integration, end-to-end and
-# browser tests). Installs what it needs first. Root is expected: capture and proc
+# Quick start 2: the whole test suite (format, lints, unit, integration, end-to-end,
+# fuzzing and browser tests). Installs what it needs first. Root is expected: capture and proc
 # connector tests need it, and they fail rather than skip without it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,4 +11,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 INSTA_UPDATE=no cargo test --workspace --locked
 # Schemathesis against /openapi.json, about a minute, 0 failures.
 scripts/schemathesis.sh 60
+# Every fuzz target for a bounded time (FUZZ_SECONDS, 30 s each); fails on any crash.
+scripts/fuzz.sh
 web/run-tests.sh

@@ -13,6 +13,7 @@ pub mod event;
 pub mod health;
 pub mod net;
 pub mod process;
+pub mod redact;
 pub mod resource;
 pub mod severity;
 pub mod time;

@@ -110,6 +110,24 @@ fn a_truncated_pcap_reports_the_cut_record_and_keeps_the_ones_before() {
 }
 
 #[test]
+fn a_record_claiming_more_than_a_capture_holds_is_damage_even_under_a_huge_snaplen() {
+    // Found by fuzzing (pcap_reader): the header's snaplen let one record claim 300 MB,
+    // allocated in full before the read found the file ends.
+    let fr = frames();
+    let mut bytes = pcap_bytes(&fr[..1]);
+    bytes[16..20].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    let second = bytes.len();
+    bytes.extend_from_slice(&[0; 8]);
+    bytes.extend_from_slice(&300_000_000u32.to_le_bytes());
+    bytes.extend_from_slice(&60u32.to_le_bytes());
+    let (got, damage) = read_all(&bytes);
+    assert_eq!(got.len(), 1);
+    let d = damage.expect("damage");
+    assert_eq!(d.offset, second as u64);
+    assert!(d.reason.contains("corrupt record header"), "{}", d.reason);
+}
+
+#[test]
 fn garbage_in_the_middle_of_a_pcap_is_reported_at_its_offset() {
     let fr = frames();
     let mut bytes = pcap_bytes(&fr);

@@ -7,6 +7,7 @@ pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod fsmode;
 pub use netsnoop_pipeline as pipeline;
 pub mod setup;
 pub mod shutdown;

@@ -14,6 +14,7 @@
 pub mod sink;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, never, select};
+use netsnoop_core::redact::Redactor;
 use netsnoop_core::{Event, Record, Stage, Ts};
 use netsnoop_store::intake::IntakeReceiver;
 use netsnoop_store::{Ack, AckedBatch};
@@ -58,6 +59,9 @@ pub struct Pipeline {
     /// (and reported as a `clock` loss) before any stage sees them: a packet's time
     /// drives the network stages' clock, so one bad time must not move it.
     pub max_clock_skew: Duration,
+    /// Redacts secrets from argv as events arrive, before any stage or sink sees them
+    /// (`[redact]`; the documented defaults unless the command sets its config).
+    pub redactor: Redactor,
     sink_errors: Vec<u64>,
     last_tick: Option<Ts>,
     /// Time of the newest event delivered: `finish` runs at it in a replay.
@@ -83,6 +87,7 @@ impl Pipeline {
             clock,
             drain_for: Duration::from_millis(800),
             max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
+            redactor: Redactor::default(),
             sink_errors: vec![0; n],
             last_tick: None,
             last_event: None,
@@ -209,7 +214,9 @@ impl Pipeline {
             self.refuse_future_packets(&mut batch);
         }
         let mut records = Vec::with_capacity(batch.len());
-        for event in batch {
+        for mut event in batch {
+            // The one place secrets leave argv: every stage and sink comes after it.
+            self.redactor.redact_event(&mut event);
             let now = event.time();
             if self.clock == Clock::EventTime {
                 self.tick_if_due(now, &mut records);

@@ -62,6 +62,8 @@ pub struct Metrics {
     pub connections_open: Gauge,
     pub connections_evicted: Counter,
     pub connections_refused: Counter,
+    /// Secrets redacted from process arguments (netsnoop_core::redact).
+    pub redactions: Counter,
     self_cpu: FloatCounter,
     self_rss: Gauge,
     self_cpu_seen: Mutex<f64>,
@@ -96,6 +98,7 @@ impl Metrics {
             connections_open: Gauge::default(),
             connections_evicted: Counter::default(),
             connections_refused: Counter::default(),
+            redactions: Counter::default(),
             self_cpu: FloatCounter::default(),
             self_rss: Gauge::default(),
             self_cpu_seen: Mutex::new(0.0),
@@ -183,6 +186,11 @@ impl Metrics {
             "http_connections_refused",
             "HTTP connections refused because server.max_connections were all busy",
             m.connections_refused.clone(),
+        );
+        r.register(
+            "redactions",
+            "Secrets redacted from process arguments before anything kept them",
+            m.redactions.clone(),
         );
         r.register(
             "process_cpu_seconds",

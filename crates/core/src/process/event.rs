@@ -73,6 +73,9 @@ pub struct ProcessEvent {
     /// False when the process was gone (or the read failed) before argv could be read.
     #[serde(default)]
     pub argv_complete: bool,
+    /// How many secrets were redacted from `argv` (see `crate::redact`); 0 is not shown.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub redacted: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
     /// Container id or cgroup path, when the process runs in one.
@@ -84,4 +87,8 @@ pub struct ProcessEvent {
     /// Parent first, up to pid 1.
     #[serde(default)]
     pub ancestry: Vec<Ancestor>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

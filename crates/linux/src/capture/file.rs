@@ -206,9 +206,12 @@ fn record_header(
     let word = |at: usize| u32_at(head, at, swapped);
     let (sec, frac, incl, orig) = (word(0), word(4), word(8), word(12));
     let frac_limit = if nanos { 1_000_000_000 } else { 1_000_000 };
-    if incl > snaplen.max(MAX_RECORD) {
+    // The header's snaplen is the file's word too: trusting a huge one let a single record
+    // claim gigabytes, all allocated before the read found the file shorter.
+    if incl > MAX_RECORD {
         return Err(format!(
-            "record claims {incl} captured bytes (snaplen {snaplen}): corrupt record header"
+            "record claims {incl} captured bytes, more than the {MAX_RECORD} a capture can hold \
+             (snaplen {snaplen}): corrupt record header"
         ));
     }
     if frac >= frac_limit {

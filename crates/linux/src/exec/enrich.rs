@@ -306,6 +306,7 @@ impl Enricher {
             exe: info.exe,
             argv: info.argv,
             argv_complete: info.argv_complete,
+            redacted: 0,
             cwd: info.cwd,
             cgroup: info.cgroup,
             exit_code: None,

@@ -26,12 +26,14 @@ pub fn run(args: &InitArgs) -> anyhow::Result<()> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    std::fs::write(&config_path, template::render(flag_dir.as_deref()))
+    // 0600: the config may hold the API token.
+    crate::fsmode::write_private(&config_path, &template::render(flag_dir.as_deref()))
         .with_context(|| format!("cannot write {}", config_path.display()))?;
     let data_dir = match flag_dir {
         Some(d) => d,
         None => locate::data_dir(&env)?,
     };
+    crate::fsmode::prepare_data_dir(&data_dir, None)?;
     logs::create_headers(&data_dir, &Logs::default())?;
     println!("wrote config    {}", config_path.display());
     println!("created data in {}", data_dir.display());

@@ -87,6 +87,7 @@ fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
     drop(tx);
     let mut pipeline = Pipeline::new(w.stages, w.sinks, Clock::Wall).with_intake(intake_rx);
     pipeline.max_clock_skew = setup.config.general.max_clock_skew.get();
+    pipeline.redactor = netsnoop_core::redact::Redactor::new(&setup.config.redact);
     let pipeline_stop = stop.clone();
     let end = std::thread::Builder::new()
         .name("pipeline".into())

@@ -32,6 +32,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     }
     let stop_rx = shutdown::install()?;
 
+    crate::fsmode::prepare_data_dir(&s.data_dir, s.config.paths.group.as_deref())?;
     let st = store::open(&s.config.store, &s.data_dir)?;
     let sink = StoreSink::start(st, s.config.store.retention_every.get())
         .context("cannot start the store writer")?;
@@ -77,6 +78,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
 
     let mut pipeline = Pipeline::new(stages, sinks, Clock::Wall).with_intake(intake_rx);
     pipeline.max_clock_skew = s.config.general.max_clock_skew.get();
+    pipeline.redactor = netsnoop_core::redact::Redactor::new(&s.config.redact);
     let sources_stop = StopFlag::new();
     let end = std::thread::Builder::new()
         .name("pipeline".into())

@@ -104,7 +104,8 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
     }
 
     // Sinks, in the order they receive records: files first, so a stuck terminal never
-    // delays what is recorded.
+    // delays what is recorded. They hold every user's argv: the data dir is private.
+    crate::fsmode::prepare_data_dir(&setup.data_dir, cfg.paths.group.as_deref())?;
     w.sinks.push(Box::new(LogFiles::open(
         &setup.data_dir,
         &cfg.logs,

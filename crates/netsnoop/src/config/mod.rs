@@ -17,6 +17,7 @@ pub use sections::{Age, DurationSetting, General, Keep, Logs, Paths, Server, Sto
 
 use netsnoop_core::net::config::NetworkConfig;
 use netsnoop_core::process::config::ProcessConfig;
+use netsnoop_core::redact::RedactConfig;
 use netsnoop_core::resource::ResourceConfig;
 use netsnoop_core::resource::config::ConfigError as ResourceConfigError;
 use serde::{Deserialize, Serialize};
@@ -31,6 +32,9 @@ pub struct Config {
     pub logs: Logs,
     pub store: Store,
     pub server: Server,
+    /// `[redact]`: secrets removed from process arguments before anything keeps them
+    /// (netsnoop-core).
+    pub redact: RedactConfig,
     /// `[process]`: exec events, process table, bursts, instigators (netsnoop-core).
     pub process: ProcessConfig,
     /// `[resources]`: sampling and CPU, memory and load alerts (netsnoop-core).
@@ -90,6 +94,9 @@ impl Config {
                 &format!("resources.{field}"),
                 format!("{value} is out of range: {fix}"),
             );
+        }
+        if let Err(e) = self.redact.validate() {
+            p.add(&format!("redact.{}", e.key), e.problem);
         }
         if let Err(e) = self.network.validate() {
             p.add(&format!("network.{}", e.key), e.problem);

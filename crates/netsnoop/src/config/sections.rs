@@ -46,6 +46,10 @@ pub struct Paths {
     /// default (see `config::locate`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
+    /// A group that may read the data dir and its files (2750/0640); none means only the
+    /// owner (0700/0600). They hold every user's argv.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
 }
 
 impl Paths {

@@ -36,6 +36,9 @@ const PATHS: &str = r#"
 # Where the log files and the embedded database live. Default: /var/lib/netsnoop for root,
 # else $XDG_DATA_HOME/netsnoop (~/.local/share/netsnoop). Must be absolute.
 # data_dir = "/var/lib/netsnoop"
+# The data dir is created 0700 and its files 0600: they hold every user's argv. A group
+# given here may read them (dir 2750 owned by the group, files 0640).
+# group = "adm"
 "#;
 
 const LOGS: &str = r#"
@@ -105,6 +108,36 @@ header_timeout = "10s"
 idle_timeout = "60s"
 "#;
 
+const REDACT: &str = r#"
+[redact]
+# Secrets in process arguments are replaced by "<redacted>" before anything stores or
+# shows them (store, API, stream, dashboard, terminal, logs). Each exec event says how many
+# it lost (`redacted`); /health and /metrics count them all. Names match in any case.
+enabled = true
+# Header values, wherever an argument holds `Name: value` (curl -H, wget --header). A
+# scheme word (Bearer, Basic, ...) is kept, the credential after it is not.
+headers = ["authorization", "proxy-authorization", "cookie", "x-api-key", "x-auth-token", "private-token"]
+# Long options, without dashes: both `--password=X` and `--password X` lose X. A glued
+# `--name=X` also loses X when the name contains one of env_names (--db-password=X).
+options = ["password", "passwd", "token", "secret", "api-key", "apikey", "access-token", "auth-token", "client-secret"]
+# `NAME=value` arguments (env, docker -e, mount -o a=1,b=2) whose NAME contains one of
+# these (`-` counts as `_`) lose their value.
+env_names = ["TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "API_KEY", "APIKEY", "PRIVATE_KEY", "CREDENTIAL"]
+# The password of URLs with credentials: https://user:<redacted>@host/.
+url_credentials = true
+
+[redact.short_options]
+# Per program (argv[0]'s basename, or a later argument's, as after sudo): option letters
+# whose value is a secret. "p" redacts a glued value only (mysql -pX: mysql's -p X names a
+# database); "p+" also the next argument (sshpass -p X).
+mariadb = ["p"]
+mariadb-dump = ["p"]
+mysql = ["p"]
+mysqladmin = ["p"]
+mysqldump = ["p"]
+sshpass = ["p+"]
+"#;
+
 const PROCESS: &str = "
 # Process monitoring: exec events (proc connector, else /proc polling), the process table,
 # spawn bursts (more than 8 new processes under one parent within 3 s), instigator tracing
@@ -124,7 +157,7 @@ const NETWORK: &str = "
 
 /// One block per config section, in file order. A new section adds its block here.
 pub fn sections() -> Vec<String> {
-    let mut out: Vec<String> = [GENERAL, PATHS, LOGS, STORE, SERVER]
+    let mut out: Vec<String> = [GENERAL, PATHS, LOGS, STORE, SERVER, REDACT]
         .iter()
         .map(|s| s.to_string())
         .collect();

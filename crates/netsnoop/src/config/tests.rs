@@ -304,3 +304,24 @@ fn every_documented_key_is_read_by_the_code_it_configures() {
         "documented keys nothing reads: {unread:?}"
     );
 }
+
+#[test]
+fn an_unknown_redact_key_is_refused_with_its_name() {
+    let msg = refuse("[redact]\nheader = [\"x\"]\n");
+    assert!(msg.contains("key `redact.header`"), "{msg}");
+}
+
+#[test]
+fn an_impossible_redact_rule_is_refused_naming_the_key() {
+    let msg = refuse("[redact.short_options]\nvault = [\"pw\"]\n");
+    assert!(msg.contains("redact.short_options.vault"), "{msg}");
+    assert!(msg.contains("one option letter"), "{msg}");
+}
+
+#[test]
+fn a_redact_rule_can_be_added_and_the_rest_keep_their_defaults() {
+    let c = parse("[redact]\nenv_names = [\"PIN\"]\n", Path::new(FILE)).unwrap();
+    assert_eq!(c.redact.env_names, ["PIN"]);
+    let defaults = netsnoop_core::redact::RedactConfig::default();
+    assert_eq!(c.redact.headers, defaults.headers);
+}

@@ -3,6 +3,7 @@
 
 use super::{SessionEnd, Sink};
 use crate::config::Store as StoreConfig;
+use anyhow::Context;
 use crossbeam_channel::{Sender, bounded};
 use netsnoop_core::resource::trim_to_top_n;
 use netsnoop_core::{Event, Record};
@@ -37,6 +38,21 @@ pub fn retention(cfg: &StoreConfig) -> RetentionConfig {
 /// Opens the configured store (creating an embedded one in the data dir if needed).
 pub fn open(cfg: &StoreConfig, data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
     let spec = cfg.database_spec(data_dir);
+    let sqlite_path = spec
+        .strip_prefix("sqlite://")
+        .or_else(|| spec.strip_prefix("sqlite:"))
+        .or((!spec.contains("://")).then_some(spec.as_str()));
+    if let Some(path) = sqlite_path.filter(|p| !p.is_empty() && *p != ":memory:") {
+        // Created here with the data dir's file mode (0600, or 0640 with a group): SQLite
+        // gives its -wal and -shm files the database file's mode.
+        let path = Path::new(path);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::fsmode::create_dir(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        crate::fsmode::open_append(path)
+            .with_context(|| format!("cannot create the database {}", path.display()))?;
+    }
     let opts = OpenOptions {
         retention: retention(cfg),
         ..OpenOptions::default()

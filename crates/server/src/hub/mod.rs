@@ -150,6 +150,7 @@ impl LiveHub {
                         kind: pe.kind.as_str(),
                     })
                     .inc();
+                m.redactions.inc_by(u64::from(pe.redacted));
                 st.see(pe.time);
                 if pe.kind == ProcEventKind::Exec {
                     if live {

@@ -244,6 +244,8 @@ pub struct Health {
     /// `too_early`: before 2000, `unreadable`). Captured packets dropped for the same
     /// rule are under `losses.clock`.
     pub packet_times: PacketTimes,
+    /// Secrets redacted from process arguments since start (`[redact]`).
+    pub redactions: u64,
     /// `sqlite`, `postgres`, or null when no store is open.
     pub store: Option<&'static str>,
     /// The store writer's counters: records written, dropped (queue full) and failed.
@@ -289,6 +291,7 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
             max_clock_skew_secs: state.config.max_clock_skew.as_secs(),
             refused: hub.metrics().time_refused_counts(),
         },
+        redactions: hub.metrics().redactions.get(),
         store: state.store.as_ref().map(|s| s.backend()),
         writer,
     })

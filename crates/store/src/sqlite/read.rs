@@ -177,6 +177,7 @@ pub(super) fn process_event(row: &Row<'_>) -> Decoded<ProcessEvent> {
         exe: row.get(8)?,
         argv: json("process_events.argv", &argv)?,
         argv_complete: row.get(10)?,
+        redacted: 0,
         cwd: row.get(11)?,
         cgroup: row.get(12)?,
         exit_code: row.get(13)?,

@@ -161,6 +161,7 @@ pub fn process_event(time: i64, pid: u32, comm: &str, argv: &[&str]) -> ProcessE
         exe: Some(format!("/usr/bin/{comm}")),
         argv: argv.iter().map(|s| s.to_string()).collect(),
         argv_complete: true,
+        redacted: 0,
         cwd: Some("/home/alice".into()),
         cgroup: None,
         exit_code: None,

@@ -11,3 +11,5 @@ pub use convert::exit_code_from_status;
 pub use loader::{EbpfUnavailable, unavailable_at_build};
 pub use source::{EbpfConfig, EbpfExecSource, LOSS_SOURCE, SourceHandle};
 pub use wire::ARGV_BYTES_MAX;
+/// The ring buffer record decoder, public for the fuzz targets (fuzz/).
+pub use wire::{WireError, parse as decode_record, split_args};

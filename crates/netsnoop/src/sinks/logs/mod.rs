@@ -31,7 +31,7 @@ pub struct LogFiles {
 }
 
 fn open_all(dir: &Path, cfg: &Logs) -> anyhow::Result<[RotatingFile; 4]> {
-    std::fs::create_dir_all(dir)
+    crate::fsmode::create_dir(dir)
         .with_context(|| format!("cannot create the data dir {}", dir.display()))?;
     let open = |name: &str, header: &str| {
         let path = dir.join(name);

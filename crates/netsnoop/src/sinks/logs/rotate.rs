@@ -1,7 +1,7 @@
 //! An append-only file that rotates by size (`file`, `file.1` … `file.N`), never splitting
 //! an entry, and starts every new file with its header (the CSV column names).
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -85,7 +85,7 @@ pub fn numbered(path: &Path, k: u32) -> PathBuf {
 }
 
 fn open_append(path: &Path, header: &[u8]) -> io::Result<(BufWriter<File>, u64)> {
-    let file = OpenOptions::new().create(true).append(true).open(path)?;
+    let file = crate::fsmode::open_append(path)?;
     let mut size = file.metadata()?.len();
     let mut out = BufWriter::new(file);
     if size == 0 && !header.is_empty() {
