@@ -244,13 +244,19 @@ fn workspace_sources() -> (Vec<String>, String) {
     (config, rest)
 }
 
+/// Keys whose value is a map of the user's own names (program -> option letters): the
+/// key is documented, its entries are data.
+const MAP_KEYS: &[&str] = &["redact.short_options"];
+
 /// The documented keys of the template (`paths.data_dir` uncommented), as dotted paths.
 fn documented_keys() -> Vec<String> {
     fn leaves(prefix: &str, t: &toml::Table, out: &mut Vec<String>) {
         for (k, v) in t {
             let path = format!("{prefix}{k}");
             match v {
-                toml::Value::Table(inner) => leaves(&format!("{path}."), inner, out),
+                toml::Value::Table(inner) if !MAP_KEYS.contains(&path.as_str()) => {
+                    leaves(&format!("{path}."), inner, out)
+                }
                 _ => out.push(path),
             }
         }
