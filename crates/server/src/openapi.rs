@@ -15,7 +15,8 @@ the server listens beyond loopback (`?token=` works for GET, e.g. for EventSourc
 Errors are JSON: `{\"error\": code, \"detail\": what to fix}`.\n\n\
 NetWatch's seven endpoints answer with exactly NetWatch's keys, in its order, so its dashboard and \
 agent work unchanged; `?extended=true` on any of them adds NetSnoop's fields (ports, bytes, \
-alert ids and details) after NetWatch's. Each response schema lists both forms (`oneOf`)."
+alert ids and details) after NetWatch's. Each response schema lists both forms (`anyOf`: the \
+extended form has NetWatch's keys too)."
     ),
     paths(
         ingest::post_packets,
@@ -50,11 +51,34 @@ struct BearerScheme;
 impl Modify for BearerScheme {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         document_unreadable_requests(openapi);
+        either_form_matches(openapi);
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// A `*Row` answer is NetWatch's form or the extended one, which holds NetWatch's keys
+/// plus ours, so an extended answer matches both forms: `anyOf`, not utoipa's `oneOf`
+/// (which demands exactly one match).
+fn either_form_matches(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{AnyOfBuilder, Schema};
+    let Some(components) = &mut openapi.components else {
+        return;
+    };
+    for (name, schema) in components.schemas.iter_mut() {
+        if let RefOr::T(Schema::OneOf(one)) = schema
+            && name.ends_with("Row")
+        {
+            let any = std::mem::take(&mut one.items)
+                .into_iter()
+                .fold(AnyOfBuilder::new(), |b, item| b.item(item))
+                .description(one.description.take());
+            *schema = RefOr::T(Schema::AnyOf(any.build()));
+        }
     }
 }
 

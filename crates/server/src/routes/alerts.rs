@@ -163,7 +163,7 @@ pub async fn history(
 
 pub fn parse_bool(name: &str, v: Option<&str>) -> ApiResult<bool> {
     match v.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
-        None | Some("") | Some("false") | Some("0") | Some("no") => Ok(false),
+        None | Some("false") | Some("0") | Some("no") => Ok(false),
         Some("true") | Some("1") | Some("yes") => Ok(true),
         Some(other) => Err(ApiError::InvalidField(format!(
             "{name}={other:?}: give true or false"

@@ -23,3 +23,24 @@ impl Shape {
         parse_bool("extended", self.extended.as_deref())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(v: Option<&str>) -> ApiResult<bool> {
+        Shape {
+            extended: v.map(str::to_string),
+        }
+        .extended()
+    }
+
+    #[test]
+    fn extended_is_true_or_false_and_an_empty_or_unknown_value_is_refused() {
+        assert!(!shape(None).unwrap());
+        assert!(shape(Some("true")).unwrap());
+        assert!(!shape(Some("false")).unwrap());
+        assert!(shape(Some("")).is_err(), "an empty value is no boolean");
+        assert!(shape(Some("maybe")).is_err());
+    }
+}
