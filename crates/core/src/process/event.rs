@@ -56,7 +56,7 @@ pub struct Ancestor {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProcessEvent {
-    /// The API sends it as RFC 3339 (`netsnoop_server::views::process_event_json`).
+    /// Microseconds since the epoch; the API sends it as RFC 3339 text.
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub time: Ts,
     pub kind: ProcEventKind,
