@@ -1,5 +1,4 @@
 //! The data layer: every HTTP call and every mapping from the API's JSON to the shapes panels use.
-// The API is still settling; a field rename is a one-line edit in the matching `norm*` here.
 
 import { toMillis } from './format.js';
 
@@ -42,64 +41,74 @@ const str = (...vals) => {
   for (const v of vals) if (v !== undefined && v !== null && v !== '') return String(v);
   return '';
 };
-/** Lists may come bare or wrapped ({items: [...]}, {alerts: [...]}, …). */
-const list = (v, ...keys) => {
-  if (Array.isArray(v)) return v;
-  for (const k of keys) if (v && Array.isArray(v[k])) return v[k];
-  return [];
-};
+/** An array, or [] for a missing one. */
+const list = (v) => (Array.isArray(v) ? v : []);
 
+// Each `norm*` reads one response schema of /openapi.json, named on its `// schema:` line,
+// and reads fields only as `j.<name>`: crates/server/tests/dashboard_fields.rs checks every
+// such name against that schema, so a rename on the server fails a test.
+
+// schema: SummaryView
 export const normSummary = (j) => ({
-  packets: num(j.total_packets, j.packets),
+  packets: num(j.total_packets),
   sources: num(j.unique_sources),
   destinations: num(j.unique_destinations),
-  bytes: num(j.total_bytes, j.bytes),
+  bytes: num(j.total_bytes),
 });
 
+// schema: TalkerRow
 export const normTalker = (j) => ({
-  ip: str(j.src_ip, j.ip, j.address),
-  packets: num(j.packets, j.count),
-  bytes: num(j.bytes, j.total_bytes),
-});
-
-export const normProtocol = (j) => ({ protocol: str(j.protocol, 'other'), packets: num(j.count, j.packets) });
-
-export const normTrafficPoint = (j) => ({
-  t: toMillis(j.timestamp ?? j.time ?? j.bucket),
-  packets: num(j.packets, j.count),
+  ip: str(j.src_ip),
+  packets: num(j.count),
   bytes: num(j.bytes),
 });
 
+// schema: ProtocolRow
+export const normProtocol = (j) => ({ protocol: str(j.protocol, 'other'), packets: num(j.count) });
+
+// schema: TrafficPoint
+export const normTrafficPoint = (j) => ({
+  t: toMillis(j.timestamp),
+  packets: num(j.packets),
+  bytes: num(j.bytes),
+});
+
+// schema: PacketRow
 export const normPacket = (j) => ({
-  t: toMillis(j.timestamp ?? j.time),
+  t: toMillis(j.timestamp),
   src: str(j.src_ip),
   dst: str(j.dst_ip),
   srcPort: j.src_port ?? null,
   dstPort: j.dst_port ?? null,
   protocol: str(j.protocol),
-  size: num(j.packet_size, j.wire_len, j.size),
+  size: num(j.packet_size),
 });
 
+// schema: AlertView
 export const normAlert = (j) => ({
   id: str(j.id),
-  kind: str(j.kind, j.type, 'alert'),
+  kind: str(j.kind, 'alert'),
   severity: str(j.severity, 'info').toLowerCase(),
   label: str(j.label),
   state: str(j.state, 'active'),
-  first: toMillis(j.first_seen ?? j.timestamp),
-  last: toMillis(j.last_seen ?? j.first_seen ?? j.timestamp),
-  message: str(j.message, j.reason),
+  first: toMillis(j.first_seen),
+  last: toMillis(j.last_seen ?? j.first_seen),
+  message: str(j.message),
   pid: j.pid ?? null,
   process: str(j.process_name),
   user: str(j.user),
-  command: str(j.command, j.details?.instigator?.command),
+  command: str(j.details?.instigator?.command),
   srcIp: str(j.src_ip),
   dstIp: str(j.dst_ip),
   details: j.details ?? null,
 });
 
+// schema: AlertPage
+export const normAlertPage = (j) => list(j.items).map(normAlert);
+
+// schema: SystemView
 export const normSample = (j) => ({
-  t: toMillis(j.time ?? j.timestamp),
+  t: toMillis(j.timestamp),
   cpu: num(j.cpu_pct),
   cores: list(j.per_core_pct).map(Number),
   memTotal: num(j.mem_total),
@@ -111,72 +120,78 @@ export const normSample = (j) => ({
   load15: num(j.load15),
 });
 
-export function normSystem(j) {
-  const current = j.current ?? j.system ?? (j.cpu_pct !== undefined ? j : null);
-  const history = list(j.history, 'samples').map((s) => normSample(s.system ?? s));
-  return { current: current ? normSample(current.system ?? current) : null, history };
-}
+// schema: SystemResponse
+export const normSystem = (j) => ({
+  current: j.current ? normSample(j.current) : null,
+  history: list(j.history).map(normSample),
+});
 
+// schema: ProcessNode
 export const normProc = (j) => ({
   pid: num(j.pid),
   ppid: num(j.ppid),
-  name: str(j.comm, j.name, j.process_name),
+  name: str(j.comm),
   user: str(j.user),
-  cpu: num(j.cpu_pct, j.cpu),
-  rss: num(j.rss_bytes, j.rss, j.memory),
-  cmd: str(j.cmdline, j.command, Array.isArray(j.argv) ? j.argv.join(' ') : ''),
+  cpu: num(j.cpu_pct),
+  rss: num(j.rss_bytes),
+  cmd: str(j.cmdline),
   children: list(j.children).map(normProc),
 });
 
-export function normProcesses(j) {
-  const tree = list(j.tree, 'roots').map(normProc);
-  return {
-    tree,
-    topCpu: list(j.top_cpu ?? j.top_by_cpu).map(normProc),
-    topMem: list(j.top_memory ?? j.top_mem ?? j.top_by_memory).map(normProc),
-  };
-}
+// schema: ProcessesResponse
+export const normProcesses = (j) => ({
+  tree: list(j.tree).map(normProc),
+  topCpu: list(j.top_cpu).map(normProc),
+  topMem: list(j.top_memory).map(normProc),
+});
 
+// schema: Ancestor
+const normAncestor = (j) => ({ pid: num(j.pid), comm: str(j.comm) });
+
+// schema: ProcessEvent
 export const normProcEvent = (j) => ({
-  t: toMillis(j.time ?? j.timestamp),
+  t: toMillis(j.time),
   kind: str(j.kind, 'exec'),
   pid: num(j.pid),
   ppid: num(j.ppid),
+  // The uid stands in when the user name could not be read.
   user: str(j.user, j.uid),
-  comm: str(j.comm, j.process_name),
+  comm: str(j.comm),
   exe: str(j.exe),
   argv: list(j.argv).map(String),
   argvComplete: j.argv_complete !== false,
-  ancestry: list(j.ancestry).map((a) => ({ pid: num(a.pid), comm: str(a.comm) })),
+  ancestry: list(j.ancestry).map(normAncestor),
 });
 
+// schema: FlowView
 export const normFlow = (j) => ({
   protocol: str(j.protocol),
-  src: str(j.orig_ip, j.src_ip),
-  srcPort: j.orig_port ?? j.src_port ?? null,
-  dst: str(j.resp_ip, j.dst_ip),
-  dstPort: j.resp_port ?? j.dst_port ?? null,
-  packets: num(j.packets, num(j.orig_packets) + num(j.resp_packets)),
-  bytes: num(j.bytes, num(j.orig_bytes) + num(j.resp_bytes)),
+  src: str(j.orig_ip),
+  srcPort: j.orig_port ?? null,
+  dst: str(j.resp_ip),
+  dstPort: j.resp_port ?? null,
+  packets: num(j.orig_packets) + num(j.resp_packets),
+  bytes: num(j.orig_bytes) + num(j.resp_bytes),
   first: toMillis(j.first_seen),
   last: toMillis(j.last_seen),
   state: str(j.state),
 });
 
-export function normHealth(j) {
-  const degraded = list(j.degraded, 'modes').map((d) =>
-    typeof d === 'string'
-      ? { mode: d, effect: '', fix: '' }
-      : { mode: str(d.mode, d.kind, d.name), effect: str(d.effect, d.reason, d.message), fix: str(d.fix) });
-  return {
-    version: str(j.version),
-    uptime: num(j.uptime_secs, j.uptime),
-    degraded,
-    // source → {count, reason}, or source → count
-    drops: j.losses ?? j.drops ?? {},
-    sources: j.sources ?? {},
-  };
-}
+// schema: FlowsResponse
+export const normFlows = (j) => list(j.top).map(normFlow);
+
+// schema: DegradedMode
+const normDegraded = (j) => ({ mode: str(j.mode), effect: str(j.effect), fix: str(j.fix) });
+
+// schema: Health
+export const normHealth = (j) => ({
+  version: str(j.version),
+  uptime: num(j.uptime_secs),
+  degraded: list(j.degraded).map(normDegraded),
+  // source → {count, reason}
+  drops: j.losses ?? {},
+  sources: j.sources ?? [],
+});
 
 // NetWatch's paths answer with NetWatch's keys only; this switch adds ours (bytes, ports).
 const EXTENDED = { extended: 'true' };
@@ -184,19 +199,19 @@ const EXTENDED = { extended: 'true' };
 // One function per endpoint; panels call these, never fetch directly.
 export const api = {
   summary: (range) => getJSON('stats/summary', { ...rangeParams(range), ...EXTENDED }).then(normSummary),
-  talkers: (range, by) => getJSON('stats/top-talkers', { ...rangeParams(range), limit: 10, by, ...EXTENDED }).then((j) => list(j, 'items').map(normTalker)),
-  protocols: (range) => getJSON('stats/protocol-distribution', { ...rangeParams(range), ...EXTENDED }).then((j) => list(j, 'items').map(normProtocol)),
-  traffic: (range) => getJSON('stats/traffic-over-time', { ...rangeParams(range), bucket: bucketFor(range), ...EXTENDED }).then((j) => list(j, 'items', 'buckets').map(normTrafficPoint)),
-  packets: (limit = 50) => getJSON('packets/recent', { limit, ...EXTENDED }).then((j) => list(j, 'items', 'packets').map(normPacket)),
-  // The biggest flows by bytes ({recent, top} on the wire).
-  flows: () => getJSON('flows', { limit: 20 }).then((j) => list(j, 'top', 'items', 'flows').map(normFlow)),
+  talkers: (range, by) => getJSON('stats/top-talkers', { ...rangeParams(range), limit: 10, by, ...EXTENDED }).then((j) => list(j).map(normTalker)),
+  protocols: (range) => getJSON('stats/protocol-distribution', { ...rangeParams(range), ...EXTENDED }).then((j) => list(j).map(normProtocol)),
+  traffic: (range) => getJSON('stats/traffic-over-time', { ...rangeParams(range), bucket: bucketFor(range), ...EXTENDED }).then((j) => list(j).map(normTrafficPoint)),
+  packets: (limit = 50) => getJSON('packets/recent', { limit, ...EXTENDED }).then((j) => list(j).map(normPacket)),
+  // The biggest flows by bytes.
+  flows: () => getJSON('flows', { limit: 20 }).then(normFlows),
   // Active alerts of every kind (/alerts alone lists only network ones, as NetWatch did).
-  activeAlerts: () => getJSON('alerts/history', { state: 'active', limit: 50 }).then((j) => list(j, 'items', 'alerts').map(normAlert)),
+  activeAlerts: () => getJSON('alerts/history', { state: 'active', limit: 50 }).then(normAlertPage),
   // Newest first; the page weight budget caps it (the history panels say when they are capped).
-  alertHistory: (range, limit = HISTORY_LIMIT) => getJSON('alerts/history', { ...rangeParams(range), limit }).then((j) => list(j, 'items', 'alerts').map(normAlert)),
+  alertHistory: (range, limit = HISTORY_LIMIT) => getJSON('alerts/history', { ...rangeParams(range), limit }).then(normAlertPage),
   // 5 minutes of 1 s history is plenty for the live charts and keeps the page light.
   system: () => getJSON('system', { limit: 300 }).then(normSystem),
   processes: () => getJSON('processes').then(normProcesses),
-  procEvents: (limit = 50) => getJSON('events/process', { limit }).then((j) => list(j, 'items', 'events').map(normProcEvent)),
+  procEvents: (limit = 50) => getJSON('events/process', { limit }).then((j) => list(j).map(normProcEvent)),
   health: () => getJSON('health').then(normHealth),
 };

@@ -12,9 +12,10 @@ use netsnoop_core::{Event, ProcEventKind, ProcessEvent};
 use netsnoop_linux::exec::ebpf::{
     ARGV_BYTES_MAX, EbpfConfig, EbpfExecSource, LOSS_SOURCE, SourceHandle, unavailable_at_build,
 };
+use netsnoop_test_support::recv_until;
 use std::collections::HashMap;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The running source, or None (after checking the refusal) in a build without eBPF.
 fn start(config: EbpfConfig, channel: usize) -> Option<(SourceHandle, Receiver<Vec<Event>>)> {
@@ -49,16 +50,9 @@ fn marker(name: &str) -> String {
 
 /// Feeds every event to `take` until it returns true or the deadline passes.
 fn drain_until(rx: &Receiver<Vec<Event>>, timeout: Duration, mut take: impl FnMut(Event) -> bool) {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if let Ok(batch) = rx.recv_timeout(Duration::from_millis(50)) {
-            for ev in batch {
-                if take(ev) {
-                    return;
-                }
-            }
-        }
-    }
+    recv_until(rx, timeout, |batch: Vec<Event>| {
+        batch.into_iter().any(&mut take).then_some(())
+    });
 }
 
 fn process(ev: Event) -> Option<ProcessEvent> {

@@ -12,8 +12,9 @@ use netsnoop_linux::exec::ebpf::unavailable_at_build;
 use netsnoop_linux::exec::{
     ExecSourceChoice, ExecSourceKind, RunningExecSource, Selected, start_exec_source,
 };
+use netsnoop_test_support::recv_until;
 use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn start(
     choice: ExecSourceChoice,
@@ -41,23 +42,15 @@ fn lingering(tag: &str) -> Child {
 
 /// Waits for the exec of `pid` (or, with `polling`, its first sighting) and returns its argv.
 fn argv_of(rx: &Receiver<Vec<Event>>, pid: u32, polling: bool) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        let Ok(batch) = rx.recv_timeout(Duration::from_millis(50)) else {
-            continue;
-        };
-        for ev in batch {
-            // A poller that starts after the child sees it in its start-up scan.
-            let seen = |k| k == ProcEventKind::Exec || (polling && k == ProcEventKind::Existing);
-            match ev {
-                Event::Process(p) if p.pid == pid && seen(p.kind) && !p.argv.is_empty() => {
-                    return p.argv;
-                }
-                _ => {}
-            }
-        }
-    }
-    panic!("no exec event for pid {pid} within 10 s");
+    // A poller that starts after the child sees it in its start-up scan.
+    let seen = |k| k == ProcEventKind::Exec || (polling && k == ProcEventKind::Existing);
+    recv_until(rx, Duration::from_secs(10), |batch: Vec<Event>| {
+        batch.into_iter().find_map(|ev| match ev {
+            Event::Process(p) if p.pid == pid && seen(p.kind) && !p.argv.is_empty() => Some(p.argv),
+            _ => None,
+        })
+    })
+    .unwrap_or_else(|| panic!("no exec event for pid {pid} within 10 s"))
 }
 
 #[test]

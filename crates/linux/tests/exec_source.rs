@@ -9,11 +9,11 @@ use netsnoop_core::process::ProcessMonitor;
 use netsnoop_core::process::config::{ProcessConfig, SourceConfig, TableConfig};
 use netsnoop_core::{Event, ProcEventKind, ProcessEvent, Record, Stage};
 use netsnoop_linux::exec::{ExecMode, ExecSource};
-use netsnoop_test_support::require_root;
+use netsnoop_test_support::{recv_until, require_root};
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn start(source: SourceConfig) -> (ExecSource, Receiver<Vec<Event>>) {
     let (tx, rx) = crossbeam_channel::bounded(4096);
@@ -27,15 +27,13 @@ fn collect_until(
     limit: Duration,
     mut done: impl FnMut(&[Event]) -> bool,
 ) -> Vec<Event> {
-    let deadline = Instant::now() + limit;
     let mut all = Vec::new();
-    while Instant::now() < deadline {
-        if let Ok(batch) = rx.recv_timeout(Duration::from_millis(50)) {
-            all.extend(batch);
-            if done(&all) {
-                return all;
-            }
-        }
+    let met = recv_until(rx, limit, |batch: Vec<Event>| {
+        all.extend(batch);
+        done(&all).then_some(())
+    });
+    if met.is_some() {
+        return all;
     }
     let mut kinds = std::collections::BTreeMap::new();
     for e in &all {

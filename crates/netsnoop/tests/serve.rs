@@ -5,6 +5,7 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+use netsnoop_test_support::recv_until;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use std::io::{Read, Write};
@@ -32,20 +33,19 @@ fn spawn(dir: &std::path::Path, args: &[&str]) -> (Child, mpsc::Receiver<String>
 
 /// Waits for the stderr line announcing the bound address (`http://ADDR/ (dashboard)`).
 fn bound_addr(rx: &mpsc::Receiver<String>) -> SocketAddr {
-    let deadline = Instant::now() + Duration::from_secs(20);
     let mut seen = Vec::new();
-    while Instant::now() < deadline {
-        if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
-            if let Some(rest) = line.split("http://").nth(1)
-                && let Some(addr) = rest.split('/').next()
-                && let Ok(addr) = addr.parse()
-            {
-                return addr;
-            }
+    recv_until(rx, Duration::from_secs(20), |line: String| {
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|addr| addr.parse().ok());
+        if addr.is_none() {
             seen.push(line);
         }
-    }
-    panic!("no listening address announced; stderr: {seen:#?}");
+        addr
+    })
+    .unwrap_or_else(|| panic!("no listening address announced; stderr: {seen:#?}"))
 }
 
 /// One HTTP/1.1 request on a fresh connection; returns (status, body).

@@ -6,6 +6,7 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+use netsnoop_test_support::recv_until;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -61,16 +62,12 @@ fn watch_prints_a_portscan_alert_for_a_real_scan_on_loopback() {
     // Wait until capture is running (the ready line comes after the sources started).
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut banner = Vec::new();
-    loop {
-        assert!(Instant::now() < deadline, "no ready line: {banner:#?}");
-        if let Ok(line) = erx.recv_timeout(Duration::from_millis(100)) {
-            let ready = line.contains("running; press Ctrl+C");
-            banner.push(line);
-            if ready {
-                break;
-            }
-        }
-    }
+    let ready = recv_until(&erx, Duration::from_secs(30), |line| {
+        let ready = line.contains("running; press Ctrl+C");
+        banner.push(line);
+        ready.then_some(())
+    });
+    assert!(ready.is_some(), "no ready line: {banner:#?}");
     assert!(banner.iter().any(|l| l.contains("on lo")), "{banner:#?}");
 
     // Scan until the alert shows up (capture may take a moment to see the first packets).

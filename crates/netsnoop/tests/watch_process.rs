@@ -5,9 +5,10 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+use netsnoop_test_support::recv_until;
 use serde_json::Value;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod common;
 
@@ -30,16 +31,7 @@ fn watch_jsonl_reports_every_child_of_a_burst_and_names_the_script_behind_it() {
 
     let mut execs: Vec<Value> = Vec::new();
     let mut burst: Option<Value> = None;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while execs.len() < 12 || burst.is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "saw {} execs, burst {burst:?}",
-            execs.len()
-        );
-        let Ok(line) = out.recv_timeout(Duration::from_millis(100)) else {
-            continue;
-        };
+    let done = recv_until(out, Duration::from_secs(30), |line| {
         let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
         if v["type"] == "process"
             && v["kind"] == "exec"
@@ -50,7 +42,9 @@ fn watch_jsonl_reports_every_child_of_a_burst_and_names_the_script_behind_it() {
         } else if v["type"] == "alert" && v["kind"] == "process.burst" && v["pid"] == sh_pid {
             burst.get_or_insert(v);
         }
-    }
+        (execs.len() >= 12 && burst.is_some()).then_some(())
+    });
+    assert!(done.is_some(), "saw {} execs, burst {burst:?}", execs.len());
     assert!(sh.wait().unwrap().success());
 
     let mut argvs: Vec<String> = execs

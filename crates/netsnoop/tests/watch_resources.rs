@@ -5,8 +5,9 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+use netsnoop_test_support::recv_until;
 use serde_json::Value;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 mod common;
 
@@ -28,17 +29,7 @@ fn watch_jsonl_raises_critical_cpu_for_a_burning_child_and_resolves_it_when_it_e
     let pid = u64::from(burn.id());
     let mut samples: Vec<Value> = Vec::new();
     let mut burner_cpu: Vec<f64> = Vec::new();
-    let mut critical: Option<Value> = None;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while critical.is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "no CRITICAL CPU alert for the burner (pid {pid}) in 30 s; its CPU in the sample \
-             lines: {burner_cpu:?} (below 95% means the machine was too busy to give it a core)"
-        );
-        let Ok(line) = out.recv_timeout(Duration::from_millis(100)) else {
-            continue;
-        };
+    let critical = recv_until(out, Duration::from_secs(30), |line| {
         let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
         if v["type"] == "resources" {
             if let Some(p) = v["processes"]
@@ -49,10 +40,16 @@ fn watch_jsonl_raises_critical_cpu_for_a_burning_child_and_resolves_it_when_it_e
             }
             samples.push(v);
         } else if v["type"] == "alert" && v["kind"] == "cpu.process.critical" && v["pid"] == pid {
-            critical = Some(v);
+            return Some(v);
         }
-    }
-    let critical = critical.unwrap();
+        None
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "no CRITICAL CPU alert for the burner (pid {pid}) in 30 s; its CPU in the sample \
+             lines: {burner_cpu:?} (below 95% means the machine was too busy to give it a core)"
+        )
+    });
     assert_eq!(critical["severity"], "critical", "{critical}");
     assert_eq!(critical["user"], "root", "{critical}");
     let msg = critical["message"].as_str().unwrap();
@@ -77,20 +74,14 @@ fn watch_jsonl_raises_critical_cpu_for_a_burning_child_and_resolves_it_when_it_e
 
     burn.stop();
     let id = critical["id"].clone();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        assert!(
-            Instant::now() < deadline,
-            "the critical alert did not resolve"
-        );
-        let Ok(line) = out.recv_timeout(Duration::from_millis(100)) else {
-            continue;
-        };
+    let resolved = recv_until(out, Duration::from_secs(15), |line| {
         let v: Value = serde_json::from_str(&line).unwrap();
-        if v["type"] == "alert" && v["id"] == id && v["state"] == "resolved" {
-            assert!(v["message"].as_str().unwrap().contains("exited"), "{v}");
-            break;
-        }
-    }
+        (v["type"] == "alert" && v["id"] == id && v["state"] == "resolved").then_some(v)
+    })
+    .expect("the critical alert did not resolve");
+    assert!(
+        resolved["message"].as_str().unwrap().contains("exited"),
+        "{resolved}"
+    );
     assert!(watch.stop().success());
 }

@@ -205,7 +205,6 @@ pub fn process_event_json(e: &ProcessEvent, tz: &TimeZone) -> serde_json::Value 
 pub struct SystemView {
     pub timestamp: String,
     #[serde(flatten)]
-    #[schema(value_type = Object)]
     pub sample: SystemSample,
 }
 
@@ -223,9 +222,7 @@ impl SystemView {
 pub struct SystemTick {
     #[serde(flatten)]
     pub system: SystemView,
-    #[schema(value_type = Vec<Object>)]
     pub top_cpu: Vec<ProcSample>,
-    #[schema(value_type = Vec<Object>)]
     pub top_memory: Vec<ProcSample>,
 }
 

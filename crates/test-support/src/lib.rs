@@ -1,5 +1,5 @@
 //! Helpers the tests of every NetSnoop crate share (a dev-dependency only): the root check,
-//! the deadline poll, a child's output as a channel of lines, and a CPU burner.
+//! the deadline poll and receive, a child's output as a channel of lines, and a CPU burner.
 
 #![forbid(unsafe_code)]
 
@@ -34,6 +34,41 @@ pub fn wait_for<T>(
             "gave up after {within:?} waiting for {what}"
         );
         std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A channel end [`recv_until`] can wait on: std's and crossbeam's receivers.
+pub trait Inbox<T> {
+    /// The next item; None once `within` has passed or every sender is gone.
+    fn recv_within(&self, within: Duration) -> Option<T>;
+}
+
+impl<T> Inbox<T> for mpsc::Receiver<T> {
+    fn recv_within(&self, within: Duration) -> Option<T> {
+        self.recv_timeout(within).ok()
+    }
+}
+
+impl<T> Inbox<T> for crossbeam_channel::Receiver<T> {
+    fn recv_within(&self, within: Duration) -> Option<T> {
+        self.recv_timeout(within).ok()
+    }
+}
+
+/// Hands every item `rx` receives to `take` until it gives a value, and returns that;
+/// None once `within` has passed (or every sender is gone) without one, so the caller
+/// fails naming what it saw.
+pub fn recv_until<T, R>(
+    rx: &impl Inbox<T>,
+    within: Duration,
+    mut take: impl FnMut(T) -> Option<R>,
+) -> Option<R> {
+    let deadline = Instant::now() + within;
+    loop {
+        let left = deadline.checked_duration_since(Instant::now())?;
+        if let Some(v) = take(rx.recv_within(left)?) {
+            return Some(v);
+        }
     }
 }
 
@@ -122,6 +157,40 @@ mod tests {
     #[should_panic(expected = "waiting for nothing")]
     fn wait_for_panics_naming_what_it_waited_for() {
         wait_for(Duration::from_millis(20), "nothing", || None::<()>);
+    }
+
+    #[test]
+    fn recv_until_returns_what_take_makes_of_the_first_fitting_item() {
+        let (tx, rx) = mpsc::channel();
+        for n in [1, 2, 3, 4] {
+            tx.send(n).unwrap();
+        }
+        let mut seen = Vec::new();
+        let got = recv_until(&rx, Duration::from_secs(5), |n| {
+            seen.push(n);
+            (n % 3 == 0).then_some(n * 10)
+        });
+        assert_eq!((got, seen), (Some(30), vec![1, 2, 3]));
+    }
+
+    #[test]
+    fn recv_until_gives_up_at_the_deadline_while_the_sender_lives() {
+        let (tx, rx) = crossbeam_channel::unbounded::<u32>();
+        let started = Instant::now();
+        assert_eq!(recv_until(&rx, Duration::from_millis(50), Some), None);
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        drop(tx);
+    }
+
+    #[test]
+    fn recv_until_gives_up_once_every_sender_is_gone() {
+        let (tx, rx) = mpsc::channel::<u32>();
+        tx.send(1).unwrap();
+        drop(tx);
+        assert_eq!(
+            recv_until(&rx, Duration::from_secs(60), |_| None::<()>),
+            None
+        );
     }
 
     #[test]

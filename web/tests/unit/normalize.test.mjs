@@ -33,13 +33,15 @@ test('a process event from the stream carries argv, ancestry and a time in milli
   assert.deepEqual(e.ancestry, [{ pid: 1, comm: 'systemd' }]);
 });
 
-test('system history and processes accept both wrapped and bare shapes', () => {
-  const s = { time: '2026-11-21T12:00:00Z', cpu_pct: 12.5, per_core_pct: [10, 15], mem_total: 100, mem_used: 40, swap_total: 0, swap_used: 0, load1: 0.5, load5: 0.4, load15: 0.3 };
+test('system history and the process tree read the shapes /system and /processes send', () => {
+  const s = { timestamp: '2026-11-21T12:00:00Z', time: 1_763_726_400_000_000, cpu_pct: 12.5, per_core_pct: [10, 15], mem_total: 100, mem_used: 40, swap_total: 0, swap_used: 0, load1: 0.5, load5: 0.4, load15: 0.3 };
   const sys = normSystem({ current: s, history: [s, s] });
   assert.equal(sys.current.cpu, 12.5);
+  assert.deepEqual(sys.current.cores, [10, 15]);
+  assert.equal(sys.current.t, Date.parse('2026-11-21T12:00:00Z'));
   assert.equal(sys.history.length, 2);
-  assert.deepEqual(normSystem(s).current.cores, [10, 15]);
-  const procs = normProcesses({ tree: [{ pid: 1, comm: 'init', children: [{ pid: 2, comm: 'sh' }] }], top_cpu: [{ pid: 2, comm: 'sh', cpu_pct: 50 }] });
+  assert.equal(normSystem({ current: null, history: [] }).current, null);
+  const procs = normProcesses({ tree: [{ pid: 1, comm: 'init', children: [{ pid: 2, comm: 'sh', children: [] }] }], top_cpu: [{ pid: 2, comm: 'sh', cpu_pct: 50 }], top_memory: [] });
   assert.equal(procs.tree[0].children[0].name, 'sh');
   assert.equal(procs.topCpu[0].cpu, 50);
 });
@@ -58,7 +60,7 @@ test('the time range becomes a since parameter, and all has none', () => {
 test('degraded modes read as what is off and how to fix it', () => {
   const h = normHealth({ version: '0.1.0', degraded: [{ mode: 'no_capture_permission', effect: 'packet capture off: needs CAP_NET_RAW', fix: 'run as root' }] });
   assert.equal(describeDegraded(h.degraded[0]), 'packet capture off: needs CAP_NET_RAW — run as root');
-  assert.equal(describeDegraded(normHealth({ degraded: ['no_psi'] }).degraded[0]), 'pressure stall information (PSI) is not available on this kernel');
+  assert.equal(describeDegraded(normHealth({ degraded: [{ mode: 'no_psi', effect: '', fix: '' }] }).degraded[0]), 'pressure stall information (PSI) is not available on this kernel');
 });
 
 test('anomaly history counts alerts per hour by severity', () => {

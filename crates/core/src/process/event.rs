@@ -4,6 +4,7 @@ use crate::Ts;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProcEventKind {
     Fork,
@@ -46,13 +47,17 @@ impl ProcEventKind {
 
 /// One link of an ancestry chain, nearest parent first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Ancestor {
     pub pid: u32,
     pub comm: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProcessEvent {
+    /// Microseconds since the epoch; the API sends it as RFC 3339 text.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub time: Ts,
     pub kind: ProcEventKind,
     pub pid: u32,

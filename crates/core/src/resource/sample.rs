@@ -4,7 +4,10 @@ use crate::Ts;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SystemSample {
+    /// Microseconds since the epoch.
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub time: Ts,
     /// Overall CPU busy share, 0–100.
     pub cpu_pct: f64,
@@ -30,6 +33,7 @@ pub struct SystemSample {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProcSample {
     pub pid: u32,
     pub start_ticks: u64,

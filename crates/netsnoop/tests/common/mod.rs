@@ -3,12 +3,12 @@
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
 
-use netsnoop_test_support::lines;
+use netsnoop_test_support::{lines, recv_until};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const READY: &str = "netsnoop: running; press Ctrl+C to stop";
 
@@ -38,17 +38,15 @@ pub fn start_watch(config: &str) -> Watch {
         .expect("netsnoop starts");
     let err = lines(child.stderr.take().unwrap());
     let out = lines(child.stdout.take().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(30);
     let mut banner = Vec::new();
-    loop {
-        assert!(Instant::now() < deadline, "no ready line: {banner:#?}");
-        if let Ok(l) = err.recv_timeout(Duration::from_millis(100)) {
-            if l == READY {
-                break;
-            }
+    let ready = recv_until(&err, Duration::from_secs(30), |l| {
+        let ready = l == READY;
+        if !ready {
             banner.push(l);
         }
-    }
+        ready.then_some(())
+    });
+    assert!(ready.is_some(), "no ready line: {banner:#?}");
     Watch {
         dir,
         out,

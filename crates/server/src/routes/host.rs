@@ -55,7 +55,6 @@ pub async fn system(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProcessNode {
     #[serde(flatten)]
-    #[schema(value_type = Object)]
     pub process: ProcSample,
     #[schema(no_recursion)]
     pub children: Vec<ProcessNode>,
@@ -67,9 +66,7 @@ pub struct ProcessesResponse {
     pub timestamp: Option<String>,
     pub count: usize,
     pub tree: Vec<ProcessNode>,
-    #[schema(value_type = Vec<Object>)]
     pub top_cpu: Vec<ProcSample>,
-    #[schema(value_type = Vec<Object>)]
     pub top_memory: Vec<ProcSample>,
 }
 
@@ -202,7 +199,7 @@ pub async fn process(
 /// Recent exec events, newest first
 #[utoipa::path(get, path = "/events/process", tag = "host",
     params(Limit),
-    responses((status = 200, body = Vec<Object>), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Vec<netsnoop_core::ProcessEvent>), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn process_events(
     State(state): State<AppState>,
     Query(q): Query<Limit>,
