@@ -138,3 +138,27 @@ async fn a_body_over_the_limit_is_refused_with_413_and_json() {
     assert_eq!(total_packets(&s).await, 0);
     s.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_query_on_post_packets_gets_the_json_error_and_stores_nothing() {
+    let s = TestServer::start().await;
+    let now = jiff::Timestamp::now().as_second() as f64 - 60.0;
+    let body = packet(now, "10.0.0.1", "10.0.0.2", "TCP", 60).to_string();
+    let head = format!(
+        "POST /packets?extended=true&extended=true HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json",
+        s.addr
+    );
+    let (status, out) = s.raw(&head, &body).await;
+    assert_eq!(status, 400, "{out}");
+    assert!(
+        out.to_ascii_lowercase()
+            .contains("content-type: application/json"),
+        "{out}"
+    );
+    let json: Value = serde_json::from_str(out.split_once("\r\n\r\n").unwrap().1).unwrap();
+    assert!(
+        json["detail"].as_str().unwrap().contains("extended"),
+        "{json}"
+    );
+    assert_eq!(total_packets(&s).await, 0);
+}

@@ -4,13 +4,14 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::routes::lenient;
+use crate::routes::params::Query;
 use crate::routes::shape::Shape;
 use crate::state::{AppState, IngestError};
 use crate::timefmt::{TimeRefusal, packet_time};
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Query, State};
 use jiff::tz::TimeZone;
 use netsnoop_core::{Event, PacketMeta, Protocol, Ts};
 use netsnoop_store::{Ack, AckedBatch};
@@ -61,8 +62,19 @@ pub struct PacketIn {
     /// TCP flags: the bits (2 = SYN, 18 = SYN+ACK) or letters (`"S"`, `"SA"`, `"RA"`).
     /// With ports, they let the scan detectors judge the packet.
     #[serde(default, deserialize_with = "lenient::tcp_flags")]
-    #[schema(value_type = Option<String>, example = "S")]
+    #[schema(value_type = Option<TcpFlagsIn>, example = "S")]
     pub tcp_flags: Option<u8>,
+}
+
+/// What `tcp_flags` takes (for the schema; `lenient::tcp_flags` reads it).
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum TcpFlagsIn {
+    /// The flag bits, 0 to 255.
+    Bits(u8),
+    /// Flag letters: `F S R P A U E C`, e.g. `"SA"`.
+    Letters(String),
 }
 
 /// The body of POST /packets: one packet, or an array of 1 to 100,000 (for the schema;
