@@ -139,6 +139,49 @@ fn session_of(pid: u32) -> Option<u32> {
     after.split_ascii_whitespace().nth(3)?.parse().ok()
 }
 
+/// One HTTP/1.1 request on a fresh loopback connection (`Connection: close`, a JSON
+/// content type, the bearer `token` if given), waiting at most `wait` for the answer:
+/// (status, body). Status 0 means no answer: the connection was refused or cut, or `wait`
+/// passed (a server being killed is what some tests want to see).
+pub fn http_request(
+    addr: std::net::SocketAddr,
+    (method, path, body): (&str, &str, &str),
+    token: Option<&str>,
+    wait: Duration,
+) -> (u16, String) {
+    use std::io::Write;
+    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
+        return (0, String::new());
+    };
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut out = String::new();
+    if s.set_read_timeout(Some(wait)).is_err()
+        || s.write_all(request.as_bytes()).is_err()
+        || s.read_to_string(&mut out).is_err()
+    {
+        return (0, String::new());
+    }
+    let status = out
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// [`http_request`] with a 10 s wait.
+pub fn http(addr: std::net::SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+    http_request(addr, (method, path, body), None, Duration::from_secs(10))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
