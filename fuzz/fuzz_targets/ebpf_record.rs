@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use netsnoop_linux::ebpf::{decode_record, split_args};
+use netsnoop_linux::exec::ebpf::{decode_record, split_args};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(ev) = decode_record(data) {
