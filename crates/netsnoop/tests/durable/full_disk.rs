@@ -151,14 +151,16 @@ fn a_full_disk_is_a_degraded_mode_that_refuses_ingest_and_recovers_by_itself() {
             .any(|m| m["mode"] == "store_failing"),
         "{health}"
     );
-    let recovered = server
-        .stderr
-        .lock()
-        .unwrap()
-        .iter()
-        .find(|l| l.contains("store writes work again"))
-        .cloned()
-        .unwrap_or_else(|| panic!("no recovery line: {}", server.stderr_text()));
+    // The line is logged as the first commit succeeds, so it may trail that commit's 200.
+    let recovered = netsnoop_test_support::wait_for(
+        Duration::from_secs(10),
+        "the recovery line on stderr",
+        || {
+            let lines = server.stderr.lock().unwrap();
+            let line = lines.iter().find(|l| l.contains("store writes work again"));
+            line.cloned()
+        },
+    );
     assert!(recovered.contains("records in"), "{recovered}");
 
     server.signal(Signal::SIGTERM);
