@@ -162,3 +162,19 @@ async fn an_unreadable_query_on_post_packets_gets_the_json_error_and_stores_noth
     );
     assert_eq!(total_packets(&s).await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_number_in_the_query_is_refused_not_taken_as_zero() {
+    let s = TestServer::start().await;
+    for path in [
+        "/alerts/history?offset=",
+        "/alerts/history?limit=",
+        "/alerts?extended=",
+    ] {
+        let head = format!("GET {path} HTTP/1.1\r\nHost: {}", s.addr);
+        let (status, out) = s.raw(&head, "").await;
+        assert!(status == 400 || status == 422, "{path}: {out}");
+    }
+    let head = format!("GET /alerts/history?offset=0 HTTP/1.1\r\nHost: {}", s.addr);
+    assert_eq!(s.raw(&head, "").await.0, 200);
+}

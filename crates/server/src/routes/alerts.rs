@@ -106,7 +106,7 @@ pub async fn history(
     let tz = state.config.timezone.clone();
     let limit = parse_limit(q.limit.as_deref(), 100, 1000)? as u32;
     let offset = match q.offset.as_deref().map(str::trim) {
-        None | Some("") => 0,
+        None => 0,
         Some(t) => t
             .parse::<u32>()
             .ok()
