@@ -8,10 +8,8 @@
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 struct Serve {
@@ -32,13 +30,7 @@ impl Serve {
             .stderr(Stdio::piped())
             .spawn()
             .expect("netsnoop starts");
-        let (tx, rx) = mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
+        let rx = netsnoop_test_support::lines(child.stderr.take().unwrap());
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if let Ok(line) = rx.recv_timeout(Duration::from_millis(100))
