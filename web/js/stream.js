@@ -3,7 +3,7 @@
 import { normAlert, normProc, normProcEvent, normSample } from './api.js';
 import { toMillis } from './format.js';
 
-// SSE event name (or a payload's `type`) → [topic, normalizer]. Renames go here only.
+// SSE event name → [topic, normalizer]. Renames go here only.
 const TOPICS = {
   alert: ['alert', normAlert],
   process: ['process', normProcEvent],
@@ -12,10 +12,10 @@ const TOPICS = {
   tick: ['tick', normTick],
 };
 
-/** One resource sampling round: the system figures and the current top processes. */
+/** One resource sampling round: the system figures (flattened into it) and the current top processes. */
 function normSystemTick(j) {
   return {
-    sample: normSample(j.system ?? j.sample ?? j),
+    sample: normSample(j),
     topCpu: Array.isArray(j.top_cpu) ? j.top_cpu.map(normProc) : null,
     topMem: Array.isArray(j.top_memory) ? j.top_memory.map(normProc) : null,
   };
@@ -23,17 +23,16 @@ function normSystemTick(j) {
 
 /** One closed second of traffic counters. */
 function normTraffic(j) {
-  const total = j.total ?? j;
-  return { t: toMillis(j.second ?? j.time ?? j.timestamp), packets: Number(total.packets ?? 0), bytes: Number(total.bytes ?? 0) };
+  return { t: toMillis(j.second), packets: Number(j.total.packets), bytes: Number(j.total.bytes) };
 }
 
 /** The 1 s heartbeat: running counters, even when nothing else happens. */
 function normTick(j) {
   return {
     t: toMillis(j.time),
-    packets: Number(j.packets_seen ?? 0),
-    bytes: Number(j.bytes_seen ?? 0),
-    alertsActive: Number(j.alerts_active ?? 0),
+    packets: Number(j.packets_seen),
+    bytes: Number(j.bytes_seen),
+    alertsActive: Number(j.alerts_active),
   };
 }
 
@@ -73,7 +72,6 @@ export class LiveStream extends EventTarget {
       if (es.readyState === EventSource.CLOSED) this.scheduleRetry();
       else this.setState('down');
     };
-    es.onmessage = (e) => this.handle('message', e.data);
     for (const name of Object.keys(TOPICS)) es.addEventListener(name, (e) => this.handle(name, e.data));
   }
 
@@ -86,8 +84,7 @@ export class LiveStream extends EventTarget {
     } catch {
       return; // keep-alive comments and non-JSON pings
     }
-    const key = name === 'message' ? payload?.type : name;
-    const route = TOPICS[key];
+    const route = TOPICS[name];
     if (!route) return;
     const [topic, norm] = route;
     this.dispatchEvent(new CustomEvent(topic, { detail: norm(payload) }));
