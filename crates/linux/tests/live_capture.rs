@@ -11,11 +11,11 @@ use netsnoop_core::net::config::CaptureConfig;
 use netsnoop_core::net::{NetworkConfig, NetworkStages};
 use netsnoop_core::{Alert, Event, Record, Ts};
 use netsnoop_linux::capture::{CaptureError, LiveCapture};
-use netsnoop_test_support::require_root;
+use netsnoop_test_support::{poll, require_root};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::os::fd::AsRawFd;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Loopback addresses no other test uses: 127.77.<pid-derived>.{c..c+3}, as
 /// (connect scanner, connect target, SYN scanner, SYN target).
@@ -92,7 +92,6 @@ fn scanning_our_own_loopback_ports_raises_connect_and_syn_portscan_alerts() {
 
     let mut stages = NetworkStages::new(&NetworkConfig::default());
     let mut alerts: Vec<Alert> = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
     let found = |alerts: &[Alert], scanner: Ipv4Addr, target: Ipv4Addr, ty: &str| {
         alerts.iter().any(|a| {
             a.kind == "net.portscan"
@@ -105,7 +104,8 @@ fn scanning_our_own_loopback_ports_raises_connect_and_syn_portscan_alerts() {
         found(alerts, connect_src, connect_target, "connect")
             && found(alerts, syn_src, syn_target, "syn")
     };
-    while Instant::now() < deadline && !both(&alerts) {
+    // On a timeout the assertions below say which scan is missing.
+    poll(Duration::from_secs(60), || {
         let mut out = Vec::new();
         if let Ok(batch) = rx.recv_timeout(Duration::from_millis(100)) {
             for e in batch {
@@ -119,7 +119,8 @@ fn scanning_our_own_loopback_ports_raises_connect_and_syn_portscan_alerts() {
             Record::Alert(a) => Some(a),
             _ => None,
         }));
-    }
+        both(&alerts).then_some(())
+    });
     scanner.join().expect("scanner thread");
     let stats = capture.stop();
     assert!(stats[0].captured > 100, "captured: {stats:?}");

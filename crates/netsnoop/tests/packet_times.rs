@@ -6,14 +6,14 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use netsnoop_test_support::KillOnDrop;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 struct Serve {
-    child: Child,
+    /// Killed with the test, pass or fail.
+    _child: KillOnDrop,
     addr: SocketAddr,
 }
 
@@ -31,18 +31,18 @@ impl Serve {
             .spawn()
             .expect("netsnoop starts");
         let rx = netsnoop_test_support::lines(child.stderr.take().unwrap());
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Ok(line) = rx.recv_timeout(Duration::from_millis(100))
-                && let Some(rest) = line.split("http://").nth(1)
-                && let Some(Ok(addr)) = rest.split('/').next().map(str::parse)
-            {
-                return Serve { child, addr };
-            }
+        let child = KillOnDrop(child);
+        let addr = netsnoop_test_support::recv_until(&rx, Duration::from_secs(20), |line| {
+            line.split("http://")
+                .nth(1)
+                .and_then(|rest| rest.split('/').next())
+                .and_then(|a| a.parse().ok())
+        });
+        let addr = addr.expect("no listening address announced");
+        Serve {
+            _child: child,
+            addr,
         }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("no listening address announced");
     }
 
     fn http(&self, method: &str, path: &str, body: &str) -> (u16, String) {
@@ -59,26 +59,15 @@ impl Serve {
 
     /// Polls `path` until `ok` holds, for at most `secs`.
     fn wait_for(&self, path: &str, secs: u64, ok: impl Fn(&serde_json::Value) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let v = self.json(path);
-            if ok(&v) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "{path} never matched; last: {v}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        netsnoop_test_support::wait_for(
+            Duration::from_secs(secs),
+            format_args!("{path} to match"),
+            || ok(&self.json(path)).then_some(()),
+        );
     }
 
     fn post(&self, body: &str) -> (u16, String) {
         self.http("POST", "/packets", body)
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = kill(Pid::from_raw(self.child.id() as i32), Signal::SIGKILL);
-        let _ = self.child.wait();
     }
 }
 

@@ -24,18 +24,14 @@ fn get(addr: SocketAddr, path: &str) -> (u16, String) {
 
 /// Polls `path` until `ok` holds for its body (20 s at most).
 fn wait_for(addr: SocketAddr, path: &str, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let (status, body) = get(addr, path);
-        if status == 200 && ok(&body) {
-            return body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{path} never matched; last: {status} {body}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    netsnoop_test_support::wait_for(
+        Duration::from_secs(20),
+        format_args!("{path} to match"),
+        || {
+            let (status, body) = get(addr, path);
+            (status == 200 && ok(&body)).then_some(body)
+        },
+    )
 }
 
 fn start_run(data: &Path, config: &Path) -> (Child, mpsc::Receiver<String>) {
@@ -75,20 +71,17 @@ fn start_run(data: &Path, config: &Path) -> (Child, mpsc::Receiver<String>) {
 
 /// Waits for the line announcing the bound address (`http://ADDR/ (dashboard)`).
 fn bound_addr(rx: &mpsc::Receiver<String>) -> SocketAddr {
-    let deadline = Instant::now() + Duration::from_secs(30);
     let mut seen = Vec::new();
-    loop {
-        assert!(Instant::now() < deadline, "no address announced: {seen:#?}");
-        if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
-            if let Some(rest) = line.split("http://").nth(1)
-                && let Some(addr) = rest.split('/').next()
-                && let Ok(addr) = addr.parse()
-            {
-                return addr;
-            }
-            seen.push(line);
-        }
-    }
+    let addr = netsnoop_test_support::recv_until(rx, Duration::from_secs(30), |line| {
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|a| a.parse().ok());
+        seen.push(line);
+        addr
+    });
+    addr.unwrap_or_else(|| panic!("no address announced: {seen:#?}"))
 }
 
 /// Every file under `dir`, recursively.

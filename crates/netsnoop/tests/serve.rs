@@ -5,13 +5,13 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
-use netsnoop_test_support::recv_until;
+use netsnoop_test_support::{KillOnDrop, recv_until};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn spawn(dir: &std::path::Path, args: &[&str]) -> (Child, mpsc::Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_netsnoop"))
@@ -57,40 +57,27 @@ fn wait_for_json(
     path: &str,
     ok: impl Fn(&serde_json::Value) -> bool,
 ) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let (status, body) = http(addr, "GET", path, "");
-        if status == 200 {
+    netsnoop_test_support::wait_for(
+        Duration::from_secs(10),
+        format_args!("{path} to match"),
+        || {
+            let (status, body) = http(addr, "GET", path, "");
             // Tolerate chunked framing: take the JSON between the first { or [ and the last } or ].
             let start = body.find(['{', '[']).unwrap_or(0);
             let end = body.rfind(['}', ']']).map_or(body.len(), |e| e + 1);
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&body[start..end])
-                && ok(&v)
-            {
-                return v;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{path} never matched; last: {status} {body}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+            serde_json::from_str::<serde_json::Value>(&body[start..end])
+                .ok()
+                .filter(|v| status == 200 && ok(v))
+        },
+    )
 }
 
-fn stop(mut child: Child) -> std::process::ExitStatus {
+fn stop(child: Child) -> std::process::ExitStatus {
     kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("still running 5 s after SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut child = KillOnDrop(child);
+    netsnoop_test_support::wait_for(Duration::from_secs(5), "exit after SIGTERM", || {
+        child.0.try_wait().unwrap()
+    })
 }
 
 #[test]

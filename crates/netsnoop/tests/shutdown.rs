@@ -4,15 +4,16 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+use netsnoop_test_support::KillOnDrop;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const READY: &str = "netsnoop: running; press Ctrl+C to stop";
 
-fn start(dir: &std::path::Path, command: &str) -> (Child, mpsc::Receiver<String>) {
+fn start(dir: &std::path::Path, command: &str) -> (KillOnDrop, mpsc::Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_netsnoop"))
         .args([command, "--no-capture", "--data-dir"])
         .arg(dir)
@@ -30,22 +31,20 @@ fn start(dir: &std::path::Path, command: &str) -> (Child, mpsc::Receiver<String>
         .spawn()
         .expect("netsnoop starts");
     let rx = netsnoop_test_support::lines(child.stderr.take().unwrap());
-    (child, rx)
+    (KillOnDrop(child), rx)
 }
 
 /// Collects stderr until the ready line; fails after 20 s (a cold, busy machine).
 fn wait_ready(rx: &mpsc::Receiver<String>) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(20);
     let mut lines = Vec::new();
-    while Instant::now() < deadline {
-        match rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(line) if line == READY => return lines,
-            Ok(line) => lines.push(line),
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        }
-    }
-    panic!("no ready line; stderr so far: {lines:#?}");
+    let ready = netsnoop_test_support::recv_until(rx, Duration::from_secs(20), |line| {
+        (line == READY).then_some(()).or_else(|| {
+            lines.push(line);
+            None
+        })
+    });
+    assert!(ready.is_some(), "no ready line; stderr so far: {lines:#?}");
+    lines
 }
 
 fn stops_cleanly_on(signal: Signal, command: &str) {
@@ -69,18 +68,12 @@ fn stops_cleanly_on(signal: Signal, command: &str) {
     assert!(banner.contains(sinks), "{banner}");
     assert!(banner.contains("stages:   process"), "{banner}");
 
-    let sent = Instant::now();
     kill(Pid::from_raw(child.id() as i32), signal).unwrap();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if sent.elapsed() > Duration::from_secs(2) {
-            let _ = child.kill();
-            panic!("still running 2 s after {signal}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let status = netsnoop_test_support::wait_for(
+        Duration::from_secs(2),
+        format_args!("netsnoop to exit after {signal}"),
+        || child.0.try_wait().unwrap(),
+    );
     assert_eq!(status.code(), Some(0), "exit status after {signal}");
 
     let log = std::fs::read_to_string(dir.path().join("netsnoop.log")).unwrap();

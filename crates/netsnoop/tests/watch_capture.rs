@@ -6,13 +6,13 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
-use netsnoop_test_support::recv_until;
+use netsnoop_test_support::{KillOnDrop, recv_until, wait_for};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::fd::AsRawFd;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn connect_from(src: Ipv4Addr, dst: SocketAddrV4) {
     use nix::sys::socket::{AddressFamily, SockFlag, SockType, SockaddrIn, bind, connect, socket};
@@ -59,8 +59,8 @@ fn watch_prints_a_portscan_alert_for_a_real_scan_on_loopback() {
         .expect("netsnoop starts");
     let rx = netsnoop_test_support::lines(child.stdout.take().unwrap());
     let erx = netsnoop_test_support::lines(child.stderr.take().unwrap());
+    let mut child = KillOnDrop(child);
     // Wait until capture is running (the ready line comes after the sources started).
-    let deadline = Instant::now() + Duration::from_secs(30);
     let mut banner = Vec::new();
     let ready = recv_until(&erx, Duration::from_secs(30), |line| {
         let ready = line.contains("running; press Ctrl+C");
@@ -71,24 +71,19 @@ fn watch_prints_a_portscan_alert_for_a_real_scan_on_loopback() {
     assert!(banner.iter().any(|l| l.contains("on lo")), "{banner:#?}");
 
     // Scan until the alert shows up (capture may take a moment to see the first packets).
-    let mut alert = None;
     let mut port = 40000u16;
-    while alert.is_none() && Instant::now() < deadline + Duration::from_secs(30) {
+    let alert = wait_for(Duration::from_secs(60), "a net.portscan alert line", || {
         for _ in 0..20 {
             connect_from(scanner, SocketAddrV4::new(target, port));
             port += 1;
         }
-        while let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+        recv_until(&rx, Duration::from_millis(200), |line| {
             let v: serde_json::Value = serde_json::from_str(&line).expect("JSON lines");
-            if v["type"] == "alert" && v["kind"] == "net.portscan" {
-                alert = Some(v);
-                break;
-            }
-        }
-    }
+            (v["type"] == "alert" && v["kind"] == "net.portscan").then_some(v)
+        })
+    });
     kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
-    let status = child.wait().unwrap();
-    let alert = alert.expect("a net.portscan alert line");
+    let status = child.0.wait().unwrap();
     assert_eq!(alert["src_ip"], scanner.to_string());
     assert_eq!(alert["dst_ip"], target.to_string());
     assert_eq!(alert["details"]["scan_type"], "connect");

@@ -19,20 +19,21 @@ pub fn require_root(why: &str) {
 
 /// Calls `probe` every 5 ms until it gives a value, and returns it; panics naming `what`
 /// once `within` has passed without one.
-pub fn wait_for<T>(
-    within: Duration,
-    what: impl Display,
-    mut probe: impl FnMut() -> Option<T>,
-) -> T {
+pub fn wait_for<T>(within: Duration, what: impl Display, probe: impl FnMut() -> Option<T>) -> T {
+    poll(within, probe).unwrap_or_else(|| panic!("gave up after {within:?} waiting for {what}"))
+}
+
+/// Calls `probe` every 5 ms until it gives a value, and returns it; None once `within` has
+/// passed without one, so the caller can fail with what it collected.
+pub fn poll<T>(within: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + within;
     loop {
         if let Some(v) = probe() {
-            return v;
+            return Some(v);
         }
-        assert!(
-            Instant::now() < deadline,
-            "gave up after {within:?} waiting for {what}"
-        );
+        if Instant::now() >= deadline {
+            return None;
+        }
         std::thread::sleep(Duration::from_millis(5));
     }
 }
