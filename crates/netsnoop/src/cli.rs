@@ -65,6 +65,17 @@ pub enum Command {
     #[command(after_help = "Example (planned):
   netsnoop agent --server https://monitor.example:8000 --token $NETSNOOP_TOKEN")]
     Agent(AgentArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell)
+    #[command(after_help = "Examples:
+  netsnoop completions bash > /etc/bash_completion.d/netsnoop
+  netsnoop completions zsh > \"${fpath[1]}/_netsnoop\"
+  netsnoop completions fish > ~/.config/fish/completions/netsnoop.fish")]
+    Completions(CompletionsArgs),
+    /// Print the man page, or write one page per command into a directory
+    #[command(after_help = "Examples:
+  netsnoop man | man -l -
+  netsnoop man --out-dir /usr/local/share/man/man1")]
+    Man(ManArgs),
 }
 
 /// Flags every command takes.
@@ -181,22 +192,22 @@ pub struct AgentArgs {
     pub token: Option<String>,
 }
 
-fn parse_since(s: &str) -> Result<Duration, String> {
-    crate::time::parse_duration(s).map_err(|e| format!("{e:#}"))
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
-impl Command {
-    pub fn common(&self) -> &Common {
-        match self {
-            Command::Init(a) => &a.common,
-            Command::Run(a) => &a.common,
-            Command::Watch(a) => &a.common,
-            Command::Analyze(a) => &a.common,
-            Command::Serve(a) => &a.common,
-            Command::Alerts(a) => &a.common,
-            Command::Agent(a) => &a.common,
-        }
-    }
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write netsnoop.1 and netsnoop-COMMAND.1 here instead of printing netsnoop.1
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+fn parse_since(s: &str) -> Result<Duration, String> {
+    crate::time::parse_duration(s).map_err(|e| format!("{e:#}"))
 }
 
 #[cfg(test)]
@@ -219,6 +230,10 @@ mod tests {
                 "{} --help has no examples",
                 sub.get_name()
             );
+            // The generators print what they make and read no config.
+            if ["completions", "man"].contains(&sub.get_name()) {
+                continue;
+            }
             assert!(
                 help.contains("--config") && help.contains("--data-dir"),
                 "{}",

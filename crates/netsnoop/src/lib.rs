@@ -14,3 +14,4 @@ pub mod shutdown;
 pub mod sinks;
 pub mod sources;
 pub mod time;
+pub mod version;

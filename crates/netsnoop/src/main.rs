@@ -2,7 +2,7 @@
 
 #![forbid(unsafe_code)]
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use netsnoop::cli::Cli;
 use netsnoop::commands::{self, NOT_BUILT_EXIT, NotBuiltYet};
 use std::io::IsTerminal;
@@ -18,7 +18,10 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .init();
-    let cli = Cli::parse();
+    let matches = Cli::command()
+        .long_version(netsnoop::version::long_version())
+        .get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     match commands::dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => match e.downcast_ref::<NotBuiltYet>() {

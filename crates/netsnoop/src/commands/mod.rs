@@ -4,6 +4,7 @@ mod alerts;
 pub mod analyze;
 mod banner;
 mod init;
+mod manuals;
 mod monitor;
 mod not_yet;
 mod serve;
@@ -36,5 +37,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(a) => serve::run(&a),
         Command::Alerts(a) => alerts::run(&a),
         Command::Agent(a) => not_yet::agent(&a),
+        Command::Completions(a) => manuals::completions(&a),
+        Command::Man(a) => manuals::man(&a),
     }
 }
