@@ -24,16 +24,20 @@ pub enum Degraded {
     /// The store is open but writes to it fail (disk full, read-only, I/O errors):
     /// records are lost (counted) and POST /packets answers 503 until a write succeeds.
     StoreFailing,
+    /// Not root and no CAP_SYS_PTRACE: the executable, working directory and I/O of other
+    /// users' processes cannot be read from /proc.
+    NoPtrace,
 }
 
 impl Degraded {
-    pub const ALL: [Degraded; 6] = [
+    pub const ALL: [Degraded; 7] = [
         Degraded::NoCapturePermission,
         Degraded::NoProcConnector,
         Degraded::NoPsi,
         Degraded::NoStore,
         Degraded::NoEbpf,
         Degraded::StoreFailing,
+        Degraded::NoPtrace,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +48,7 @@ impl Degraded {
             Degraded::NoStore => "no_store",
             Degraded::NoEbpf => "no_ebpf",
             Degraded::StoreFailing => "store_failing",
+            Degraded::NoPtrace => "no_ptrace",
         }
     }
 
@@ -61,6 +66,9 @@ impl Degraded {
             }
             Degraded::StoreFailing => {
                 "writes to the store fail: new records are lost (counted) and POST /packets answers 503 until a write succeeds"
+            }
+            Degraded::NoPtrace => {
+                "the executable and working directory of other users' processes are not read"
             }
         }
     }
@@ -83,6 +91,9 @@ impl Degraded {
             }
             Degraded::StoreFailing => {
                 "free space on the data disk (or lower store.max_size_mb and the retention limits) and check that the database file is writable; writing resumes by itself"
+            }
+            Degraded::NoPtrace => {
+                "run as root, or grant CAP_SYS_PTRACE (AmbientCapabilities= in the systemd unit)"
             }
         }
     }

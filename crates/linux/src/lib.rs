@@ -1,6 +1,7 @@
 //! netsnoop-linux: the sources that talk to the kernel and send owned batches of
 //! [`netsnoop_core::Event`] to the pipeline, each on its own thread.
 
+pub mod caps;
 pub mod capture;
 pub mod exec;
 pub mod outlet;

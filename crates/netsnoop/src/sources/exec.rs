@@ -34,11 +34,14 @@ pub struct Started {
 pub fn start(cfg: &ProcessConfig) -> anyhow::Result<Started> {
     let (tx, rx) = crossbeam_channel::bounded(QUEUE_BATCHES);
     let selected = start_exec_source(&cfg.source, &cfg.table, &tx).context("no exec source")?;
-    let degraded = match selected.kind {
+    let mut degraded = match selected.kind {
         ExecSourceKind::Ebpf => Vec::new(),
         ExecSourceKind::Netlink => vec![Degraded::NoEbpf],
         ExecSourceKind::Poll => vec![Degraded::NoEbpf, Degraded::NoProcConnector],
     };
+    if !netsnoop_linux::caps::has(netsnoop_linux::caps::CAP_SYS_PTRACE) {
+        degraded.push(Degraded::NoPtrace);
+    }
     Ok(Started {
         note: selected.summary(),
         degraded,

@@ -1,5 +1,6 @@
 //! Loads and attaches the compiled exec program, and says precisely why when it cannot.
 
+use crate::caps::{CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN};
 use aya::maps::{MapData, PerCpuArray, RingBuf};
 use aya::programs::{BtfTracePoint, ProgramError};
 use aya::{Btf, Ebpf, EbpfError, EbpfLoader};
@@ -20,10 +21,6 @@ const PROGRAMS: [(&str, &str); 3] = [
 
 /// tp_btf arrived in 5.5, the ring buffer and bpf_ktime_get_boot_ns in 5.8.
 const MIN_KERNEL: (u32, u32) = (5, 8);
-
-const CAP_SYS_ADMIN: u32 = 21;
-const CAP_PERFMON: u32 = 38;
-const CAP_BPF: u32 = 39;
 
 /// Why the eBPF exec source cannot run here; shown at start and in /health.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
@@ -172,14 +169,7 @@ fn log_tail(log: &str, lines: usize) -> String {
 /// Whether the effective capabilities (the CapEff line of /proc/self/status) allow loading
 /// tracing programs: CAP_BPF with CAP_PERFMON, or CAP_SYS_ADMIN on kernels before 5.8.
 pub fn may_trace_with_bpf(proc_status: &str) -> bool {
-    let Some(hex) = proc_status
-        .lines()
-        .find_map(|l| l.strip_prefix("CapEff:"))
-        .map(str::trim)
-    else {
-        return false;
-    };
-    let Ok(caps) = u64::from_str_radix(hex, 16) else {
+    let Some(caps) = crate::caps::effective_in(proc_status) else {
         return false;
     };
     let has = |cap: u32| caps & (1u64 << cap) != 0;
