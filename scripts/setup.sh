@@ -13,6 +13,8 @@ want() { for p in "$@"; do have_pkg "$p" || need+=("$p"); done; }
 want libpcap-dev pkg-config gcc clang libbpf-dev
 if [ "$mode" = test ]; then
   want tcpdump iproute2 procps nmap python3-venv
+  # scripts/test-package.sh: a Debian root file system booted in a podman container.
+  want podman runc mmdebstrap
 fi
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -14,3 +14,5 @@ scripts/schemathesis.sh 60
 # Every fuzz target for a bounded time (FUZZ_SECONDS, 30 s each); fails on any crash.
 scripts/fuzz.sh
 web/run-tests.sh
+# The .deb in a fresh Debian 12 booting systemd (podman): units verified, services run, purge clean.
+scripts/test-package.sh

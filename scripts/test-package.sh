@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Tests the .deb the way a user meets it: installed into a fresh Debian 12 system that boots
+# systemd (a podman container built from Debian's packages with mmdebstrap), where
+# `systemd-analyze verify` checks the units, both services start under their real sandbox
+# and answer on their API, and a purge leaves the system as it was.
+# Usage: scripts/test-package.sh   (root; scripts/setup.sh test installs podman, runc, mmdebstrap)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for tool in podman runc mmdebstrap; do
+  command -v "$tool" >/dev/null || { echo "test-package: $tool is missing: run scripts/setup.sh test" >&2; exit 1; }
+done
+
+scripts/package-deb.sh
+deb=$(ls -t target/debian/netsnoop_*_amd64.deb | head -1)
+
+work=target/pkgtest
+mkdir -p "$work"
+# crun fails on this kind of host (hybrid cgroups, setrlimit refused): runc without ulimits.
+printf '[containers]\ndefault_ulimits = []\n' > "$work/containers.conf"
+export CONTAINERS_CONF=$PWD/$work/containers.conf
+podman() { command podman --runtime runc "$@"; }
+
+# A minimal Debian 12 that boots systemd; rebuilt only when the package list changes.
+packages=systemd,systemd-sysv,dbus,libpcap0.8,curl,procps,man-db
+image=localhost/netsnoop-pkgtest:$(echo "$packages" | sha1sum | cut -c1-12)
+if ! podman image exists "$image"; then
+  echo "test-package: building a Debian 12 root file system with mmdebstrap ($packages)"
+  mmdebstrap --quiet --variant=apt --include="$packages" bookworm "$work/rootfs.tar" http://deb.debian.org/debian
+  podman import --quiet "$work/rootfs.tar" "$image" >/dev/null
+  rm -f "$work/rootfs.tar"
+fi
+
+name=netsnoop-pkgtest-$$
+cleanup() { podman rm -f "$name" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+# Privileged: systemd as PID 1 and the eBPF exec source need it; host network for capture.
+podman run -d --name "$name" --network host --systemd=always --privileged "$image" /sbin/init >/dev/null
+box() { podman exec "$name" "$@"; }
+for _ in $(seq 100); do
+  state=$(box systemctl is-system-running 2>/dev/null || true)
+  [ "$state" = running ] || [ "$state" = degraded ] && break
+  sleep 0.2
+done
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+snapshot() {
+  box sh -c 'find / -xdev \( -path /proc -o -path /sys -o -path /run -o -path /tmp -o -path /var/log -o -path /var/cache -o -path /var/lib/dpkg -o -path /var/lib/apt -o -path /var/lib/systemd \) -prune -o -print | sort'
+}
+fail() { echo "test-package: FAILED: $*" >&2; exit 1; }
+
+# Waits for `curl URL` to print something matching the pattern (15 s at most).
+await() {
+  local url=$1 pattern=$2 body=
+  for _ in $(seq 150); do
+    body=$(box curl -s "$url" || true)
+    grep -q -- "$pattern" <<<"$body" && return 0
+    sleep 0.1
+  done
+  fail "$url never matched $pattern; last: ${body:0:400}"
+}
+
+before=$(snapshot)
+podman cp "$deb" "$name:/tmp/netsnoop.deb"
+box dpkg -i /tmp/netsnoop.deb >/dev/null
+box netsnoop --version | grep -q '^exec sources: ebpf' || fail "--version: $(box netsnoop --version)"
+box dpkg-query --control-show netsnoop conffiles | grep -qx /etc/netsnoop/config.toml || fail "config.toml is no conffile"
+for f in /usr/share/man/man1/netsnoop.1.gz /usr/share/man/man1/netsnoop-run.1.gz \
+  /usr/share/bash-completion/completions/netsnoop /usr/share/zsh/vendor-completions/_netsnoop \
+  /usr/share/fish/vendor_completions.d/netsnoop.fish; do
+  box test -s "$f" || fail "$f missing"
+done
+
+box systemd-analyze verify /lib/systemd/system/netsnoop.service /lib/systemd/system/netsnoop-serve.service \
+  || fail "systemd-analyze verify"
+for unit in netsnoop netsnoop-serve; do
+  score=$(box systemd-analyze security --offline=true "/lib/systemd/system/$unit.service" | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p')
+  echo "test-package: systemd-analyze security $unit.service: $score"
+  awk -v s="$score" 'BEGIN { exit !(s != "" && s <= 3.0) }' || fail "$unit.service exposure $score is above 3.0"
+done
+
+# Both services under real systemd with their sandbox, as nobody with their capabilities.
+box sed -i "s|^listen = .*|listen = \"127.0.0.1:$port\"|" /etc/netsnoop/config.toml
+box systemctl start netsnoop
+await "127.0.0.1:$port/health" '"degraded":\[\]'
+await "127.0.0.1:$port/health" '"exec (ebpf)","running":true'
+await "127.0.0.1:$port/health" '"capture:any","running":true'
+box systemctl is-active --quiet netsnoop || fail "netsnoop.service is not active"
+box sh -c 'ps -o user= -C netsnoop' | grep -vq '^root$' || fail "netsnoop runs as root"
+box systemctl stop netsnoop
+
+box systemctl start netsnoop-serve
+await "127.0.0.1:$port/health" '"status":"ok"'
+post=$(box curl -s -X POST -H 'Content-Type: application/json' \
+  -d '{"src_ip":"10.9.0.1","dst_ip":"10.9.0.2","protocol":"UDP","packet_size":60}' "127.0.0.1:$port/packets")
+grep -q '"stored"' <<<"$post" || fail "POST /packets to serve: $post"
+await "127.0.0.1:$port/stats/summary" '"unique_sources":'
+box systemctl stop netsnoop-serve
+
+box dpkg --purge netsnoop >/dev/null
+after=$(snapshot)
+if [ "$before" != "$after" ]; then
+  diff <(echo "$before") <(echo "$after") >&2 || true
+  fail "the purge left the system changed (diff above)"
+fi
+echo "test-package: ok ($deb: installed, both units verified and running sandboxed, purged clean)"
