@@ -104,3 +104,33 @@ if [ "$before" != "$after" ]; then
   fail "the purge left the system changed (diff above)"
 fi
 echo "test-package: ok ($deb: installed, both units verified and running sandboxed, purged clean)"
+
+# The container image: serve with a token, and the host monitor as nobody with the unit's
+# capabilities.
+image=$(scripts/build-image.sh | tail -1)
+token=$(head -c 18 /dev/urandom | base64 | tr '+/' 'ab')
+podman run -d --name "$name-serve" --network host -e NETSNOOP_TOKEN="$token" "$image" \
+  serve --listen "127.0.0.1:$port" --config /etc/netsnoop/config.toml --data-dir /var/lib/netsnoop >/dev/null
+trap 'cleanup; podman rm -f "$name-serve" "$name-run" >/dev/null 2>&1 || true' EXIT
+auth=(-H "Authorization: Bearer $token")
+api() { curl -s "${auth[@]}" "$@"; }
+for _ in $(seq 150); do api "127.0.0.1:$port/health" | grep -q '"status":"ok"' && break; sleep 0.1; done
+post=$(api -X POST -H 'Content-Type: application/json' \
+  -d '{"src_ip":"10.9.0.1","dst_ip":"10.9.0.2","protocol":"UDP","packet_size":60}' "127.0.0.1:$port/packets")
+grep -q '"stored"' <<<"$post" || fail "POST /packets to the image's serve: $post"
+api "127.0.0.1:$port/stats/summary" | grep -q '"total_packets":1' || fail "the image's serve did not store the packet"
+podman rm -f "$name-serve" >/dev/null
+
+podman run -d --name "$name-run" --pid host --network host --security-opt seccomp=unconfined \
+  --cap-add=NET_RAW,BPF,PERFMON,NET_ADMIN,SYS_PTRACE "$image" \
+  run --listen "127.0.0.1:$port" --config /etc/netsnoop/config.toml --data-dir /var/lib/netsnoop >/dev/null
+health=
+for _ in $(seq 150); do
+  health=$(curl -s "127.0.0.1:$port/health" || true)
+  grep -q '"exec (ebpf)","running":true' <<<"$health" && break
+  sleep 0.1
+done
+grep -q '"degraded":\[\]' <<<"$health" && grep -q '"capture:any","running":true' <<<"$health" \
+  || fail "the image's host monitor as nobody with the unit's capabilities: ${health:0:500}"
+[ "$(podman exec "$name-run" id -un)" = nobody ] || fail "the image does not run as nobody"
+echo "test-package: ok ($image: serve stores, the host monitor runs as nobody undegraded)"
