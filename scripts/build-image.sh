@@ -36,6 +36,7 @@ mmdebstrap --quiet --variant=minbase --include=libpcap0.8,ca-certificates \
   bookworm "$rootfs" http://deb.debian.org/debian
 
 image=localhost/netsnoop:$version
+previous=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
 podman import --quiet \
   --change 'ENTRYPOINT ["/usr/bin/netsnoop"]' \
   --change 'CMD ["serve", "--listen", "0.0.0.0:8000", "--config", "/etc/netsnoop/config.toml", "--data-dir", "/var/lib/netsnoop"]' \
@@ -45,5 +46,9 @@ podman import --quiet \
   --change 'WORKDIR /var/lib/netsnoop' \
   "$rootfs" "$image" >/dev/null
 rm -f "$rootfs"
+# The image this one replaces under the same tag is left with none: remove it.
+if [ -n "$previous" ] && [ "$previous" != "$(podman image inspect --format '{{.Id}}' "$image")" ]; then
+  podman rmi "$previous" >/dev/null 2>&1 || true
+fi
 podman save --quiet --format oci-archive -o "target/image/netsnoop-$version.oci.tar" "$image"
 echo "$image"
