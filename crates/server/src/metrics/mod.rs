@@ -8,6 +8,7 @@
 
 pub mod http;
 pub mod losses;
+pub mod pairs;
 pub mod process;
 pub mod scrape;
 mod store;
