@@ -5,6 +5,8 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+mod prometheus;
+mod rules;
 mod run;
 
 use netsnoop_server::metrics::pairs::{shared_counts, sum_in};
