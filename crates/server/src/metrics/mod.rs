@@ -28,7 +28,7 @@ use std::sync::atomic::AtomicU64;
 pub const API_IFACE: u16 = u16::MAX;
 
 /// Alert kinds the detectors raise, so their series exist before the first alert (a kind
-/// not listed is counted too, from its first alert; a test checks the list is complete).
+/// not listed here is counted too, from its first alert on).
 pub const ALERT_KINDS: [&str; 18] = [
     "process.burst",
     "process.spawn_rate",
