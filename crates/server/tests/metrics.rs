@@ -2,6 +2,9 @@
 //! equal after a mixed workload, and every series whose labels are known in advance
 //! exists at 0 on a fresh start.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{TestServer, packet};

@@ -3,6 +3,9 @@
 //! README differs. `UPDATE_README=1 cargo test -p netsnoop-server --test readme_metrics`
 //! rewrites the list.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use netsnoop_server::{LiveHub, SourceStatus};
 use std::collections::BTreeSet;
 
