@@ -212,6 +212,13 @@ impl Scraped {
             MetricType::Counter,
         );
         other.entry(("clock".into(), "clock_skew")).or_default();
+        if st.sources.iter().any(|s| s.name == "resources") {
+            // The sampler's own hand-off and the source's outlet.
+            other
+                .entry(("resource_sampler".into(), "queue"))
+                .or_default();
+            other.entry(("resources".into(), "queue")).or_default();
+        }
         for ((source, cause), n) in other {
             lost.rows.push((
                 labels([("source", source.as_str()), ("cause", cause)]),
