@@ -162,7 +162,8 @@ def counters():
     h = json.loads(body)
     _, metrics = request("/metrics")
     lines = [l for l in metrics.decode().splitlines()
-             if l.startswith(("netsnoop_lost_events", "netsnoop_capture_drops",
+             if l.startswith(("netsnoop_lost_events", "netsnoop_capture_dropped_packets",
+                              "netsnoop_exec_events_lost", "netsnoop_queue_dropped",
                               "netsnoop_sse_clients_dropped", "netsnoop_packets_total",
                               "netsnoop_process_events_total", "netsnoop_api_ingested"))]
     return {"health": {k: h.get(k) for k in ("status", "losses", "writer",

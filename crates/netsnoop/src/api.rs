@@ -92,6 +92,12 @@ pub fn start(setup: &Setup, parts: ApiParts) -> anyhow::Result<ServerHandle> {
         note: None,
     });
     parts.hub.set_sources(sources);
+    let intake = parts.ingest.clone();
+    let metrics = parts.hub.metrics();
+    metrics.add_queue("intake", Box::new(move || intake.queue()));
+    if let Some(writer) = parts.writer.clone() {
+        metrics.add_queue("store", Box::new(move || writer.queue()));
+    }
     let mut state = AppState::new(config, parts.hub).with_ingest(parts.ingest);
     if let Some(store) = parts.store {
         state = state.with_store(store);

@@ -10,7 +10,7 @@ pub fn long_version() -> String {
     format!(
         "{version}\ncommit:       {commit} (built {date})\nexec sources: {ebpf}, netlink proc connector, /proc polling\ncapture:      libpcap (live, pcap and pcapng files)\nstores:       sqlite",
         version = env!("CARGO_PKG_VERSION"),
-        commit = env!("NETSNOOP_GIT_COMMIT"),
-        date = env!("NETSNOOP_BUILD_DATE"),
+        commit = netsnoop_server::BUILD_COMMIT,
+        date = netsnoop_server::BUILD_DATE,
     )
 }

@@ -28,6 +28,11 @@ pub use handle::ServerHandle;
 pub use hub::LiveHub;
 pub use hub::snapshot::{DegradedMode, SourceStatus};
 pub use routes::router;
+
+/// The commit this build was made from (12 hex digits, or "unknown" outside git).
+pub const BUILD_COMMIT: &str = env!("NETSNOOP_COMMIT");
+/// The day this build was made (UTC, or SOURCE_DATE_EPOCH's day).
+pub const BUILD_DATE: &str = env!("NETSNOOP_BUILD_DATE");
 pub use state::{AppState, IngestError, PacketIngest};
 
 use std::future::Future;

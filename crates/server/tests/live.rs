@@ -192,24 +192,25 @@ async fn metrics_parse_as_exposition_text_with_packets_by_protocol() {
         Some(3.0)
     );
     assert!(
-        value("netsnoop_process_resident_memory_bytes", None).unwrap() > 1e6,
-        "own RSS"
+        value("process_resident_memory_bytes", None).unwrap() > 1e6,
+        "own RSS under the standard name"
     );
     assert!(
-        value("netsnoop_process_cpu_seconds_total", None).is_some(),
-        "own CPU"
+        value("process_cpu_seconds_total", None).is_some(),
+        "own CPU under the standard name"
     );
+    // A reason no source gives is counted under cause/place "other", never dropped.
     assert_eq!(
         value(
-            "netsnoop_lost_events_total",
-            Some(("source", "proc_connector"))
+            "netsnoop_exec_events_lost_total",
+            Some(("source", "netlink"))
         ),
         Some(3.0)
     );
     assert_eq!(
         value(
-            "netsnoop_capture_drops_total",
-            Some(("source", "capture:lo"))
+            "netsnoop_capture_dropped_packets_total",
+            Some(("interface", "lo"))
         ),
         Some(7.0)
     );

@@ -77,6 +77,11 @@ impl IntakeSender {
         result
     }
 
+    /// Batches waiting, and how many the queue holds.
+    pub fn queue(&self) -> (usize, usize) {
+        (self.tx.len(), self.tx.capacity().unwrap_or(0))
+    }
+
     /// Whether the intake has been closed.
     pub fn is_closed(&self) -> bool {
         self.gate.closed.load(Ordering::SeqCst)

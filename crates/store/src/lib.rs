@@ -44,7 +44,10 @@ pub use model::{
 pub use retention::RetentionConfig;
 pub use sqlite::SqliteStore;
 pub use store::{MAX_LIMIT, MAX_RAW_POINTS, Store};
-pub use writer::{WriteFailing, Writer, WriterHandle, WriterOptions, WriterStats, spawn_writer};
+pub use writer::{
+    LATENCY_BOUNDS, Latency, RetentionCounts, TABLES, TableCounts, WriteFailing, Writer,
+    WriterHandle, WriterOptions, WriterStats, spawn_writer,
+};
 
 use std::path::Path;
 use std::sync::Arc;

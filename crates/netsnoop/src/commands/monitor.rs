@@ -56,6 +56,13 @@ fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
         Mode::Run => {
             let hub = api::hub(&setup);
             w.sinks.push(Box::new(HubSink(hub.clone())));
+            // A receiver's clone only reads the depth: the channel still closes with
+            // its last sender.
+            let queue = rx.clone();
+            hub.metrics().add_queue(
+                "pipeline",
+                Box::new(move || (queue.len(), queue.capacity().unwrap_or(0))),
+            );
             let parts = api::ApiParts {
                 hub,
                 ingest: intake_tx,

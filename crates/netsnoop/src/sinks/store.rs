@@ -75,12 +75,14 @@ impl StoreSink {
         let writer = spawn_writer(store.clone(), WriterOptions::default());
         let (stop_tx, stop_rx) = bounded::<()>(1);
         let st = store.clone();
+        let counted = writer.handle();
         let thread = std::thread::Builder::new()
             .name("store-retention".into())
             .spawn(move || {
                 loop {
-                    if let Err(e) = st.apply_retention(netsnoop_core::Ts::now()) {
-                        tracing::error!("store retention failed: {e}");
+                    match st.apply_retention(netsnoop_core::Ts::now()) {
+                        Ok(report) => counted.record_retention(&report),
+                        Err(e) => tracing::error!("store retention failed: {e}"),
                     }
                     // Wakes early (and ends) when the sink closes.
                     if !matches!(

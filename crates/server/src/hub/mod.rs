@@ -86,15 +86,18 @@ impl LiveHub {
             for record in records {
                 match record {
                     Record::Alert(a) => {
+                        let label = crate::metrics::AlertLabel {
+                            kind: a.kind.clone(),
+                            severity: a.severity.as_str(),
+                        };
+                        let m = &self.inner.metrics;
+                        if !a.is_active() {
+                            m.alerts_resolved.get_or_create(&label).inc();
+                        } else if !st.active_alerts.contains_key(&a.id) {
+                            m.alerts_raised.get_or_create(&label).inc();
+                        }
+                        m.alerts.get_or_create(&label).inc();
                         st.track_alert(a);
-                        self.inner
-                            .metrics
-                            .alerts
-                            .get_or_create(&crate::metrics::AlertLabel {
-                                kind: a.kind.clone(),
-                                severity: a.severity.as_str(),
-                            })
-                            .inc();
                         if live {
                             messages.push(
                                 self.message("alert", &AlertView::new(a, &self.inner.timezone)),
@@ -140,8 +143,7 @@ impl LiveHub {
                     .unwrap_or(Protocol::ALL.len() - 1);
                 by_protocol[i].0 += 1;
                 by_protocol[i].1 += u64::from(p.wire_len);
-                st.packets_seen += 1;
-                st.bytes_seen += u64::from(p.wire_len);
+                st.count_packet(p.iface, p.wire_len);
                 st.see(p.time);
             }
             Event::Process(pe) => {
@@ -187,14 +189,6 @@ impl LiveHub {
                 }
             }
             Event::Loss(l) => {
-                let label = crate::metrics::SourceLabel {
-                    source: l.source.clone(),
-                };
-                if l.source.starts_with("capture") {
-                    m.capture_drops.get_or_create(&label).inc_by(l.count);
-                } else {
-                    m.lost_events.get_or_create(&label).inc_by(l.count);
-                }
                 st.add_loss(&l.source, l.count, &l.reason);
             }
         }
@@ -254,7 +248,9 @@ impl LiveHub {
 
     /// Records which sources run (the binary calls this at start and when one stops).
     pub fn set_sources(&self, sources: Vec<SourceStatus>) {
-        self.state().sources = sources;
+        let mut st = self.state();
+        st.sources = sources;
+        st.take_source_names();
     }
 
     /// Records the degraded modes NetSnoop runs in, with their fixes.
@@ -264,6 +260,16 @@ impl LiveHub {
 
     pub fn metrics(&self) -> &Metrics {
         &self.inner.metrics
+    }
+
+    /// The `/metrics` exposition: the live families, the counts `/health` reports (read
+    /// from the same snapshot and `writer`), queue depths and the process metrics.
+    pub fn metrics_text(&self, writer: Option<&netsnoop_store::WriterStats>) -> String {
+        let scraped = {
+            let st = self.state();
+            crate::metrics::scrape::Scraped::read(&st, &self.inner.metrics, writer)
+        };
+        self.inner.metrics.encode(scraped)
     }
 
     pub fn timezone(&self) -> &TimeZone {

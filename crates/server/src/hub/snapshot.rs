@@ -46,6 +46,19 @@ impl From<netsnoop_core::Degraded> for DegradedMode {
     }
 }
 
+/// What one capture interface delivered and lost (`/health` `capture`, and the
+/// `netsnoop_capture_*` families).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, ToSchema)]
+pub struct CaptureCounts {
+    /// Packets captured on the interface that reached the pipeline.
+    pub packets: u64,
+    /// Their bytes on the wire.
+    pub bytes: u64,
+    /// Packets lost, by place: `kernel` (the interface or driver, pcap ps_ifdrop), `ring`
+    /// (the capture buffer was full, pcap ps_drop), `queue` (our pipeline channel was full).
+    pub dropped: BTreeMap<&'static str, u64>,
+}
+
 /// Events lost by one source.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, ToSchema)]
 pub struct LossCount {
@@ -70,6 +83,15 @@ pub struct LiveState {
     pub last_event: Option<Ts>,
     pub packets_seen: u64,
     pub bytes_seen: u64,
+    /// Capture interfaces in `PacketMeta::iface` order (from the `capture:*` sources).
+    pub interfaces: Vec<String>,
+    /// Packets and bytes by `PacketMeta::iface` (POSTed packets are not among them).
+    pub by_iface: Vec<(u64, u64)>,
+    /// The exec source running (`ebpf`, `netlink`, `poll`), from the sources.
+    pub exec_source: Option<&'static str>,
+    /// Losses by source and bounded cause (`metrics::losses::cause`); they add up to
+    /// `losses`.
+    pub loss_causes: BTreeMap<(String, &'static str), u64>,
 }
 
 impl Default for LiveState {
@@ -95,6 +117,10 @@ impl LiveState {
             last_event: None,
             packets_seen: 0,
             bytes_seen: 0,
+            interfaces: Vec::new(),
+            by_iface: Vec::new(),
+            exec_source: None,
+            loss_causes: BTreeMap::new(),
         }
     }
 
@@ -138,6 +164,67 @@ impl LiveState {
         let entry = self.losses.entry(source.to_string()).or_default();
         entry.count += count;
         entry.reason = reason.to_string();
+        let cause = crate::metrics::losses::cause(reason);
+        *self
+            .loss_causes
+            .entry((source.to_string(), cause))
+            .or_default() += count;
+    }
+
+    /// Counts one captured packet of `iface` (POSTed ones carry `metrics::API_IFACE`).
+    pub fn count_packet(&mut self, iface: u16, wire_len: u32) {
+        self.packets_seen += 1;
+        self.bytes_seen += u64::from(wire_len);
+        let i = usize::from(iface);
+        if i < self.interfaces.len() {
+            if self.by_iface.len() <= i {
+                self.by_iface.resize(i + 1, (0, 0));
+            }
+            let c = &mut self.by_iface[i];
+            c.0 += 1;
+            c.1 += u64::from(wire_len);
+        }
+    }
+
+    /// Takes the capture interfaces and the exec source from the source names
+    /// (`capture:<interface>`, `exec (<kind>)`), in order.
+    pub fn take_source_names(&mut self) {
+        self.interfaces = self
+            .sources
+            .iter()
+            .filter_map(|s| s.name.strip_prefix("capture:").map(str::to_string))
+            .collect();
+        self.exec_source = self
+            .sources
+            .iter()
+            .find_map(|s| crate::metrics::losses::exec_source(&s.name));
+    }
+
+    /// Every capture interface's packets, bytes and drops by place (zeros included).
+    pub fn capture_counts(&self) -> BTreeMap<String, CaptureCounts> {
+        let mut out: BTreeMap<String, CaptureCounts> = BTreeMap::new();
+        for (i, name) in self.interfaces.iter().enumerate() {
+            let (packets, bytes) = self.by_iface.get(i).copied().unwrap_or_default();
+            let dropped = crate::metrics::losses::CAPTURE_PLACES
+                .iter()
+                .map(|p| (*p, 0))
+                .collect();
+            out.insert(
+                name.clone(),
+                CaptureCounts {
+                    packets,
+                    bytes,
+                    dropped,
+                },
+            );
+        }
+        for ((source, cause), n) in &self.loss_causes {
+            if let Some(name) = source.strip_prefix("capture:") {
+                let c = out.entry(name.to_string()).or_default();
+                *c.dropped.entry(cause).or_default() += n;
+            }
+        }
+        out
     }
 
     pub fn see(&mut self, t: Ts) {

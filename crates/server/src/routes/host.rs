@@ -2,7 +2,7 @@
 //! /events/process and /health.
 
 use crate::error::{ApiError, ApiResult};
-use crate::hub::snapshot::{DegradedMode, LossCount, SourceStatus};
+use crate::hub::snapshot::{CaptureCounts, DegradedMode, LossCount, SourceStatus};
 use crate::routes::params::Limit;
 use crate::routes::params::Query;
 use crate::state::AppState;
@@ -229,6 +229,9 @@ pub struct Health {
     pub degraded: Vec<DegradedMode>,
     /// Events lost, by source (capture drops are sources named `capture:…`).
     pub losses: BTreeMap<String, LossCount>,
+    /// Each capture interface: packets and bytes that reached the pipeline, and packets
+    /// dropped by place (the same numbers as `losses`, split by where they were lost).
+    pub capture: BTreeMap<String, CaptureCounts>,
     pub last_event: Option<String>,
     pub packets_seen: u64,
     pub alerts_active: usize,
@@ -279,6 +282,7 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
         sources: st.sources.clone(),
         degraded: modes,
         losses: st.losses.clone(),
+        capture: st.capture_counts(),
         last_event: st.last_event.map(|t| format_time(t, &tz)),
         packets_seen: st.packets_seen,
         alerts_active: st.active_alerts.len(),

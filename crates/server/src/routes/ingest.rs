@@ -162,6 +162,9 @@ pub async fn post_packets(
             let waited = tokio::task::spawn_blocking(move || ingest.submit(back, QUEUE_WAIT))
                 .await
                 .map_err(|e| ApiError::Internal(format!("ingest task failed: {e}")))?;
+            if matches!(waited, Err(IngestError::Full(_))) {
+                state.hub.metrics().intake_refused.inc();
+            }
             waited.map_err(ingest_error)?;
         }
         Err(e) => return Err(ingest_error(e)),
@@ -369,6 +372,7 @@ fn validate(
         tcp_flags: p.tcp_flags.unwrap_or(0),
         wire_len: p.packet_size as u32,
         no_ports,
+        iface: crate::metrics::API_IFACE,
         ..PacketMeta::default()
     })
 }

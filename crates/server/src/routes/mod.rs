@@ -70,6 +70,11 @@ pub fn router(state: AppState) -> Router {
         // which keeps the dashboard's load small as its histories fill. The default
         // predicate leaves tiny bodies, images and the SSE stream (no buffering) alone.
         .layer(CompressionLayer::new().gzip(true))
+        // Outermost, so refused requests (403, 401, 413) are counted with the rest.
+        .layer(middleware::from_fn_with_state(
+            state.hub.clone(),
+            crate::metrics::http::track,
+        ))
         .with_state(state);
     if !config.cors_origins.is_empty() {
         let origins: Vec<HeaderValue> = config
@@ -90,6 +95,7 @@ pub fn router(state: AppState) -> Router {
 #[utoipa::path(get, path = "/metrics", tag = "live",
     responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let body = state.hub.metrics().encode();
+    let writer = state.writer.as_ref().map(|w| w.stats());
+    let body = state.hub.metrics_text(writer.as_ref());
     ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], body)
 }

@@ -3,9 +3,11 @@
 //! of batches whose senders wait for them to be durable (group commit, see `worker`).
 
 mod episode;
+mod tally;
 mod worker;
 
 pub use episode::WriteFailing;
+pub use tally::{LATENCY_BOUNDS, Latency, RetentionCounts, TABLES, TableCounts};
 
 use crate::ack::Ack;
 use crate::{Result, Store, StoreError};
@@ -67,6 +69,15 @@ pub struct WriterStats {
     /// Set while writes fail (disk full, read-only, I/O errors): a degraded mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing: Option<WriteFailing>,
+    /// Records and committed transactions by the table the records go to.
+    #[serde(default)]
+    pub tables: std::collections::BTreeMap<String, TableCounts>,
+    /// What retention has deleted, and the database size it left.
+    #[serde(default)]
+    pub retention: RetentionCounts,
+    /// Commit latency buckets (for `/metrics`; not shown in `/health`).
+    #[serde(default, skip_serializing)]
+    pub latency: Latency,
 }
 
 #[derive(Default)]
@@ -78,6 +89,7 @@ struct Counters {
     records_failed: AtomicU64,
     packets_capped: AtomicU64,
     episodes: Episodes,
+    tally: tally::Tally,
 }
 
 impl Counters {
@@ -91,6 +103,9 @@ impl Counters {
             records_failed: get(&self.records_failed),
             packets_capped: get(&self.packets_capped),
             failing: self.episodes.current(),
+            tables: self.tally.tables(),
+            retention: self.tally.retention_counts(),
+            latency: self.tally.latency(),
         }
     }
 }
@@ -177,6 +192,16 @@ impl WriterHandle {
     /// The counters so far.
     pub fn stats(&self) -> WriterStats {
         self.counters.snapshot()
+    }
+
+    /// Counts what a retention pass deleted and the database size it left.
+    pub fn record_retention(&self, report: &crate::RetentionReport) {
+        self.counters.tally.retention(report);
+    }
+
+    /// Messages waiting in the writer's channel, and how many it holds.
+    pub fn queue(&self) -> (usize, usize) {
+        (self.tx.len(), self.tx.capacity().unwrap_or(0))
     }
 }
 

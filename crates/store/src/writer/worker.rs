@@ -178,8 +178,10 @@ impl Worker {
     }
 
     fn write(&self, records: &[Record]) -> Result<()> {
+        let started = Instant::now();
         let report = self.store.write_batch(records)?;
         let c = &self.counters;
+        c.tally.committed(records, started.elapsed());
         c.records_written
             .fetch_add(records.len() as u64, Ordering::Relaxed);
         c.rows_written.fetch_add(report.rows, Ordering::Relaxed);
