@@ -154,7 +154,8 @@ mod tests {
         assert_eq!(name("packets", 0), "packets_19700101");
         // 2026-12-03 is day 20790.
         assert_eq!(name("packets", 20_790), "packets_20261203");
-        assert_eq!(name("packets", -1), "packets_dm1");
+        assert_eq!(name("packets", -1), "packets_19691231");
+        assert_eq!(name("packets", -800_000), "packets_dm800000");
         for day in [
             -800_000, -1, 0, 59, 60, 365, 11_016, 20_790, 2_932_896, 3_000_000,
         ] {
