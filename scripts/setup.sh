@@ -12,7 +12,8 @@ want() { for p in "$@"; do have_pkg "$p" || need+=("$p"); done; }
 # falls back to the proc connector, but the eBPF tests need them.
 want libpcap-dev pkg-config gcc clang libbpf-dev
 if [ "$mode" = test ]; then
-  want tcpdump iproute2 procps nmap python3-venv
+  # postgresql: the store tests start throwaway PostgreSQL clusters (initdb, pg_ctl).
+  want tcpdump iproute2 procps nmap python3-venv postgresql
 fi
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -191,6 +191,27 @@ impl StoreError {
         }
     }
 
+    /// Whether the database itself went away for now (PostgreSQL restarting or
+    /// unreachable), so the same write may well succeed a moment later.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::PgUnavailable { .. } => true,
+            StoreError::Postgres { source, .. } => {
+                source.is_closed()
+                    || source.code().is_some_and(|c| {
+                        // 08: connection exception; 57P01-03: the server is shutting
+                        // down or starting; 53300: too many connections.
+                        let c = c.code();
+                        c.starts_with("08") || c.starts_with("57P") || c == "53300"
+                    })
+                    || (source.code().is_none()
+                        && std::error::Error::source(source)
+                            .is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some()))
+            }
+            _ => false,
+        }
+    }
+
     /// Wraps a PostgreSQL error with what the store was doing.
     pub(crate) fn pg(doing: &'static str) -> impl FnOnce(postgres::Error) -> StoreError {
         move |source| StoreError::Postgres {

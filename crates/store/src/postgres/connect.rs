@@ -186,7 +186,7 @@ pub(crate) fn pool(target: &Target, size: u32) -> Result<Pool> {
     r2d2::Pool::builder()
         .max_size(size.max(1))
         .min_idle(Some(1))
-        .connection_timeout(Duration::from_secs(5))
+        .connection_timeout(Duration::from_secs(2))
         .build(manager)
         .map_err(|e| StoreError::PgConnect {
             target: target.shown.clone(),
