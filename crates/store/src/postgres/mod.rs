@@ -48,9 +48,14 @@ impl PgStore {
         let mut conn = get(&pool, "migrating the schema")?;
         schema::migrate(&mut conn, &target, schema::current_version())?;
         let mut partitions = partitions::Known::default();
+        // In a transaction: creation takes a transaction-level lock against racing
+        // processes.
+        let doing = "creating the partitions of the next days";
+        let mut tx = conn.transaction().map_err(StoreError::pg(doing))?;
         partitions
-            .ahead(&mut *conn, Ts::now().micros())
-            .map_err(StoreError::pg("creating the partitions of the next days"))?;
+            .ahead(&mut tx, Ts::now().micros())
+            .map_err(StoreError::pg(doing))?;
+        tx.commit().map_err(StoreError::pg(doing))?;
         Ok(PgStore {
             pool,
             writer: Mutex::new(WriteState {

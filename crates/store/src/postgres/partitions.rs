@@ -83,7 +83,7 @@ impl Known {
 
     /// Creates the partitions of `table` for `days` that are not known to exist.
     /// Creation takes a transaction-level advisory lock, so two processes creating the
-    /// same day wait for each other instead of failing.
+    /// same day wait for each other instead of failing: call it inside a transaction.
     pub(crate) fn ensure(
         &mut self,
         client: &mut impl GenericClient,
