@@ -226,6 +226,18 @@ impl PgCluster {
         self.url(&name)
     }
 
+    /// The postmaster's process id (from `postmaster.pid`), so a benchmark can count the
+    /// server's CPU time: the postmaster and its children.
+    pub fn postmaster_pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.data().join("postmaster.pid"))
+            .ok()?
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
     /// The server log so far, for a failing test's message.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
