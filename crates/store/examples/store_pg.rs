@@ -26,6 +26,8 @@ struct Args {
     batch: usize,
     big: usize,
     dir: std::path::PathBuf,
+    /// Extra PostgreSQL settings, `name=value` (repeatable `--pg-setting`).
+    settings: Vec<String>,
 }
 
 fn args() -> Args {
@@ -35,6 +37,7 @@ fn args() -> Args {
         batch: 5000,
         big: 0,
         dir: std::env::temp_dir(),
+        settings: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -45,7 +48,10 @@ fn args() -> Args {
             "--batch" => a.batch = val().parse().expect("--batch N"),
             "--big" => a.big = val().parse().expect("--big N"),
             "--dir" => a.dir = val().into(),
-            other => panic!("unknown flag {other}; flags: --packets --runs --batch --big --dir"),
+            "--pg-setting" => a.settings.push(val()),
+            other => panic!(
+                "unknown flag {other}; flags: --packets --runs --batch --big --dir --pg-setting"
+            ),
         }
     }
     a
@@ -239,7 +245,9 @@ fn main() {
     let a = args();
     std::fs::create_dir_all(&a.dir).expect("bench dir");
     // Durable settings (fsync and synchronous_commit on, as shipped); room for WAL.
-    let cluster = PgCluster::start(&["shared_buffers=256MB", "max_wal_size=4GB"]);
+    let mut settings = vec!["shared_buffers=256MB", "max_wal_size=4GB"];
+    settings.extend(a.settings.iter().map(String::as_str));
+    let cluster = PgCluster::start(&settings);
     let server = cluster.postmaster_pid();
     let records = packets(a.packets);
     println!(
@@ -264,7 +272,10 @@ fn main() {
         let p: Arc<dyn Store> = Arc::new(PgStore::open(&url, keep_all()).expect("open PG"));
         rows[1].1.push(via_writer(p, &records, a.batch, server));
         let url = cluster.fresh_database();
-        drop(PgStore::open(&url, keep_all()).expect("schema"));
+        // The store makes the schema and the day's partition (with one packet).
+        let made = PgStore::open(&url, keep_all()).expect("schema");
+        made.write_batch(&records[..1]).expect("partition");
+        drop(made);
         rows[2].1.push(driver_copy(&url, &records, a.batch, server));
         eprintln!("run {} of {} done", run + 1, a.runs);
     }
