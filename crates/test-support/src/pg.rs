@@ -81,6 +81,17 @@ fn run_as() -> Option<nix::unistd::User> {
         .find_map(|n| nix::unistd::User::from_name(n).ok().flatten())
 }
 
+/// Hands `paths` to the user the server runs as (when tests run as root), so it can
+/// read files a test made for it, such as a TLS certificate and key.
+pub fn give_to_server_user(paths: &[&Path]) {
+    if let Some(user) = run_as() {
+        for p in paths {
+            nix::unistd::chown(*p, Some(user.uid), Some(user.gid))
+                .unwrap_or_else(|e| panic!("chown {} to {}: {e}", p.display(), user.name));
+        }
+    }
+}
+
 fn command(bin: &Path, program: &str) -> Command {
     let path = bin.join(program);
     match run_as() {
