@@ -33,37 +33,58 @@ pub fn cluster() -> &'static PgCluster {
 }
 
 /// Where PostgreSQL's server binaries are: `NETSNOOP_PG_BIN`, else the newest
-/// `/usr/lib/postgresql/*/bin` (Debian's layout), else `pg_ctl` on the PATH.
+/// `/usr/lib/postgresql/*/bin` (Debian's layout), else `pg_ctl` on the PATH. Panics
+/// naming the fix when there are none.
 pub fn bin_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("NETSNOOP_PG_BIN") {
-        return PathBuf::from(dir);
+    find_bin(
+        std::env::var_os("NETSNOOP_PG_BIN").map(PathBuf::from),
+        Path::new("/usr/lib/postgresql"),
+        std::env::var_os("PATH"),
+    )
+    .unwrap_or_else(|fix| panic!("{fix}"))
+}
+
+fn has_server(dir: &Path) -> bool {
+    dir.join("pg_ctl").exists() && dir.join("initdb").exists()
+}
+
+fn find_bin(
+    explicit: Option<PathBuf>,
+    debian: &Path,
+    path: Option<std::ffi::OsString>,
+) -> Result<PathBuf, String> {
+    let missing = "PostgreSQL server binaries (initdb, pg_ctl, postgres) not found in \
+         /usr/lib/postgresql/*/bin or on the PATH: run `scripts/setup.sh test` (it installs \
+         Debian's postgresql), `apt-get install postgresql`, or set NETSNOOP_PG_BIN";
+    if let Some(dir) = explicit {
+        return if has_server(&dir) {
+            Ok(dir)
+        } else {
+            Err(format!(
+                "NETSNOOP_PG_BIN={} holds no initdb and pg_ctl. {missing}",
+                dir.display()
+            ))
+        };
     }
-    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir(debian)
         .into_iter()
         .flatten()
         .flatten()
         .filter_map(|e| {
             let v = e.file_name().to_str()?.parse::<u32>().ok()?;
             let bin = e.path().join("bin");
-            bin.join("pg_ctl").exists().then_some((v, bin))
+            has_server(&bin).then_some((v, bin))
         })
         .collect();
     versions.sort();
     if let Some((_, bin)) = versions.pop() {
-        return bin;
+        return Ok(bin);
     }
-    let on_path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+    path.map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
         .unwrap_or_default()
         .into_iter()
-        .find(|d| d.join("pg_ctl").exists() && d.join("initdb").exists());
-    on_path.unwrap_or_else(|| {
-        panic!(
-            "PostgreSQL server binaries (initdb, pg_ctl, postgres) not found in \
-             /usr/lib/postgresql/*/bin or on the PATH: run `scripts/setup.sh test` (it installs \
-             Debian's postgresql), `apt-get install postgresql`, or set NETSNOOP_PG_BIN"
-        )
-    })
+        .find(|d| has_server(d))
+        .ok_or_else(|| missing.to_string())
 }
 
 fn is_root() -> bool {
@@ -280,4 +301,22 @@ fn spawn_watchdog(bin: &Path, dir: &Path) -> (Child, ChildStdin) {
     // Nothing is ever written; the pipe only has to stay open while we live.
     let _ = stdin.flush();
     (child, stdin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_server_binaries_fail_naming_the_setup_script() {
+        let empty = std::env::temp_dir().join("netsnoop-no-postgres-here");
+        let err = find_bin(None, &empty, Some(empty.clone().into_os_string()))
+            .expect_err("no binaries anywhere");
+        assert!(err.contains("scripts/setup.sh test"), "{err}");
+        let err = find_bin(Some(empty.clone()), &empty, None).expect_err("empty override");
+        assert!(
+            err.contains("NETSNOOP_PG_BIN") && err.contains("setup.sh"),
+            "{err}"
+        );
+    }
 }
