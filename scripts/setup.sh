@@ -12,7 +12,9 @@ want() { for p in "$@"; do have_pkg "$p" || need+=("$p"); done; }
 # falls back to the proc connector, but the eBPF tests need them.
 want libpcap-dev pkg-config gcc clang libbpf-dev
 if [ "$mode" = test ]; then
-  want tcpdump iproute2 procps nmap python3-venv prometheus
+  # postgresql: the store tests start throwaway PostgreSQL clusters (initdb, pg_ctl);
+  # openssl makes the certificate of the TLS test.
+  want tcpdump iproute2 procps nmap python3-venv prometheus postgresql openssl
   # scripts/test-package.sh: a Debian root file system booted in a podman container.
   want podman runc mmdebstrap
 fi

@@ -126,6 +126,9 @@ pub struct RunArgs {
     /// API and dashboard address; overrides server.listen
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
+    /// Database URL (e.g. postgres://USER@HOST/DB); overrides store.database
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
 }
 
 #[derive(Debug, Args)]

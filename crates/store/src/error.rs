@@ -17,13 +17,56 @@ pub enum StoreError {
         spec: String,
     },
 
-    /// A PostgreSQL URL was given, but that backend does not exist yet.
+    /// A `postgres://` URL the driver cannot parse.
     #[error(
-        "PostgreSQL backend not built yet ({url}): use the embedded SQLite store for now, e.g. `--database sqlite:/var/lib/netsnoop/netsnoop.db` or leave --database unset"
+        "cannot understand the PostgreSQL URL {url} ({reason}): write it as postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=require]"
     )]
-    PostgresNotBuilt {
+    PgUrl {
         /// The URL, with any password removed.
         url: String,
+        /// What the driver said.
+        reason: String,
+    },
+
+    /// PostgreSQL could not be used: connecting, logging in, creating the schema.
+    #[error("PostgreSQL {target}: {problem}")]
+    PgConnect {
+        /// `user@host:port/db`.
+        target: String,
+        /// What is wrong and how to fix it, in one line.
+        problem: String,
+    },
+
+    /// TLS to PostgreSQL could not be set up.
+    #[error("TLS to PostgreSQL: {problem}")]
+    PgTls {
+        /// What is wrong and how to fix it.
+        problem: String,
+    },
+
+    /// A PostgreSQL statement failed while reading or writing.
+    #[error(
+        "PostgreSQL error while {doing}: {message}. If the server is down or restarting, netsnoop retries; if the disk is full, free space or lower the retention limits"
+    )]
+    Postgres {
+        /// What the store was doing.
+        doing: &'static str,
+        /// The server's or driver's message on one line.
+        message: String,
+        /// The driver's error.
+        #[source]
+        source: postgres::Error,
+    },
+
+    /// No pooled PostgreSQL connection could be had (the server is unreachable).
+    #[error(
+        "no PostgreSQL connection while {doing}: {message}. Check that the server runs and is reachable; netsnoop keeps retrying"
+    )]
+    PgUnavailable {
+        /// What the store was doing.
+        doing: &'static str,
+        /// What the pool said.
+        message: String,
     },
 
     /// `:memory:` cannot work with one writer plus separate reader connections.
@@ -138,7 +181,43 @@ impl StoreError {
                 source: rusqlite::Error::SqliteFailure(e, _),
                 ..
             } => matches!(e.code, C::ConstraintViolation | C::TooBig | C::TypeMismatch),
+            StoreError::Postgres { source, .. } => source.code().is_some_and(|c| {
+                // Class 22: data exception (a NUL byte in text, a value out of range);
+                // class 23: integrity constraint violation.
+                let c = c.code();
+                c.starts_with("22") || c.starts_with("23")
+            }),
             _ => false,
+        }
+    }
+
+    /// Whether the database itself went away for now (PostgreSQL restarting or
+    /// unreachable), so the same write may well succeed a moment later.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::PgUnavailable { .. } => true,
+            StoreError::Postgres { source, .. } => {
+                source.is_closed()
+                    || source.code().is_some_and(|c| {
+                        // 08: connection exception; 57P01-03: the server is shutting
+                        // down or starting; 53300: too many connections.
+                        let c = c.code();
+                        c.starts_with("08") || c.starts_with("57P") || c == "53300"
+                    })
+                    || (source.code().is_none()
+                        && std::error::Error::source(source)
+                            .is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some()))
+            }
+            _ => false,
+        }
+    }
+
+    /// Wraps a PostgreSQL error with what the store was doing.
+    pub(crate) fn pg(doing: &'static str) -> impl FnOnce(postgres::Error) -> StoreError {
+        move |source| StoreError::Postgres {
+            doing,
+            message: crate::postgres::one_line(&source),
+            source,
         }
     }
 

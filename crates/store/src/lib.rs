@@ -29,6 +29,7 @@ pub mod ack;
 mod error;
 pub mod intake;
 mod model;
+mod postgres;
 mod retention;
 mod sqlite;
 mod store;
@@ -41,6 +42,7 @@ pub use model::{
     RetentionReport, StoreStats, Summary, Talker, TalkerOrder, TimeRange, TrafficBucket,
     TrafficSeries, WriteReport,
 };
+pub use postgres::PgStore;
 pub use retention::RetentionConfig;
 pub use sqlite::SqliteStore;
 pub use store::{MAX_LIMIT, MAX_RAW_POINTS, Store};
@@ -83,13 +85,13 @@ impl Default for OpenOptions {
 ///
 /// - `PATH` or `sqlite:PATH` (also `sqlite://PATH`): the embedded SQLite store, created
 ///   (with its directory) if missing and migrated to the current schema.
-/// - `postgres://…` / `postgresql://…`: refused for now with an error saying so.
+/// - `postgres://…` / `postgresql://…`: a PostgreSQL database (see [`PgStore::open`]),
+///   its schema created or migrated; the password from the URL, `PGPASSWORD` or
+///   `~/.pgpass`; `?sslmode=require` or `verify-full` for TLS.
 pub fn open(spec: &str, opts: OpenOptions) -> Result<Arc<dyn Store>> {
     let spec = spec.trim();
     if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
-        return Err(StoreError::PostgresNotBuilt {
-            url: redact_password(spec),
-        });
+        return Ok(Arc::new(PgStore::open(spec, opts)?));
     }
     let path = spec
         .strip_prefix("sqlite://")
@@ -104,7 +106,7 @@ pub fn open(spec: &str, opts: OpenOptions) -> Result<Arc<dyn Store>> {
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`, so errors never leak it.
-fn redact_password(url: &str) -> String {
+pub(crate) fn redact_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
@@ -122,17 +124,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_postgres_url_is_refused_without_showing_its_password() {
-        let err = open(
-            "postgres://ns:hunter2@db.example/netsnoop",
-            OpenOptions::default(),
-        )
-        .err()
-        .expect("postgres must be refused");
-        let msg = err.to_string();
-        assert!(msg.contains("PostgreSQL backend not built yet"), "{msg}");
-        assert!(!msg.contains("hunter2"), "{msg}");
-        assert!(msg.contains("ns:***@db.example"), "{msg}");
+    fn a_password_is_never_shown_in_a_url() {
+        assert_eq!(
+            redact_password("postgres://ns:hunter2@db.example/netsnoop"),
+            "postgres://ns:***@db.example/netsnoop"
+        );
+        assert_eq!(
+            redact_password("postgres://ns@db.example/netsnoop"),
+            "postgres://ns@db.example/netsnoop"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -31,10 +32,10 @@ fn acks(n: usize) -> (Vec<Ack>, Answers) {
     (acks, rx)
 }
 
-#[test]
-fn an_acknowledged_batch_is_answered_once_committed_without_waiting_for_the_delay() {
-    let (_dir, store) = store();
-    let store: Arc<dyn Store> = Arc::new(store);
+conformance! {
+fn an_acknowledged_batch_is_answered_once_committed_without_waiting_for_the_delay(b) {
+    let kept = b.store();
+    let store = kept.store.clone();
     let writer = spawn_writer(
         store.clone(),
         WriterOptions {
@@ -51,6 +52,7 @@ fn an_acknowledged_batch_is_answered_once_committed_without_waiting_for_the_dela
     // Answered means committed: another connection sees every row at once.
     assert_eq!(store.stats().unwrap().rows["packets"], 25);
     assert_eq!(writer.shutdown().records_written, 25);
+}
 }
 
 #[test]

@@ -3,6 +3,7 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -14,9 +15,9 @@ fn write(store: &dyn Store, alerts: &[Alert]) {
     store.write_batch(&records).unwrap();
 }
 
-#[test]
-fn an_alert_episode_is_one_row_updated_until_resolved() {
-    let (_dir, store) = store();
+conformance! {
+fn an_alert_episode_is_one_row_updated_until_resolved(b) {
+    let store = b.store();
     let opened = alert("cpu/1", "cpu.process.high", Severity::Medium, 10, 10);
     let mut updated = opened.clone();
     updated.severity = Severity::Critical;
@@ -26,14 +27,14 @@ fn an_alert_episode_is_one_row_updated_until_resolved() {
     resolved.state = AlertState::Resolved;
     resolved.last_seen = Ts::from_secs(20);
 
-    write(&store, &[opened]);
+    write(&*store, &[opened]);
     assert_eq!(store.active_alerts(10).unwrap().len(), 1);
-    write(&store, &[updated.clone()]);
+    write(&*store, &[updated.clone()]);
     assert_eq!(
         store.alerts(&AlertFilter::default()).unwrap(),
         vec![updated]
     );
-    write(&store, &[resolved.clone()]);
+    write(&*store, &[resolved.clone()]);
 
     assert_eq!(
         store.alerts(&AlertFilter::default()).unwrap(),
@@ -43,19 +44,17 @@ fn an_alert_episode_is_one_row_updated_until_resolved() {
     assert_eq!(store.stats().unwrap().rows["alerts"], 1);
 }
 
-#[test]
-fn a_late_older_update_does_not_overwrite_a_newer_one() {
-    let (_dir, store) = store();
+fn a_late_older_update_does_not_overwrite_a_newer_one(b) {
+    let store = b.store();
     let mut newer = alert("scan/1", "net.portscan", Severity::High, 10, 30);
     newer.state = AlertState::Resolved;
     let older = alert("scan/1", "net.portscan", Severity::Low, 10, 20);
-    write(&store, &[newer.clone(), older]);
+    write(&*store, &[newer.clone(), older]);
     assert_eq!(store.alerts(&AlertFilter::default()).unwrap(), vec![newer]);
 }
 
-#[test]
-fn alert_filters_narrow_by_kind_severity_state_and_time() {
-    let (_dir, store) = store();
+fn alert_filters_narrow_by_kind_severity_state_and_time(b) {
+    let store = b.store();
     let kinds = ["net.portscan", "process.burst", "cpu.system.high"];
     let mut rng = Lcg(42);
     let all: Vec<Alert> = (0..120)
@@ -74,7 +73,7 @@ fn alert_filters_narrow_by_kind_severity_state_and_time() {
             a
         })
         .collect();
-    write(&store, &all);
+    write(&*store, &all);
 
     let filters = [
         AlertFilter {
@@ -136,16 +135,15 @@ fn alert_filters_narrow_by_kind_severity_state_and_time() {
     }
 }
 
-#[test]
-fn active_alerts_list_worst_first_then_most_recent() {
-    let (_dir, store) = store();
+fn active_alerts_list_worst_first_then_most_recent(b) {
+    let store = b.store();
     let mut resolved = alert("r", "x", Severity::Critical, 1, 50);
     resolved.state = AlertState::Resolved;
     let low_recent = alert("l", "x", Severity::Low, 1, 40);
     let high_old = alert("h1", "x", Severity::High, 1, 10);
     let high_new = alert("h2", "x", Severity::High, 1, 20);
     write(
-        &store,
+        &*store,
         &[
             resolved,
             low_recent.clone(),
@@ -157,4 +155,5 @@ fn active_alerts_list_worst_first_then_most_recent() {
         store.active_alerts(10).unwrap(),
         vec![high_new, high_old, low_recent]
     );
+}
 }

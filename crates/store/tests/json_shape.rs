@@ -7,11 +7,21 @@ mod common;
 
 use common::*;
 use netsnoop_core::{Event, Protocol, Record, Severity, Ts};
-use netsnoop_store::{AlertFilter, FlowOrder, Store, TalkerOrder, TimeRange};
+use netsnoop_store::{AlertFilter, FlowOrder, TalkerOrder, TimeRange};
+
+// Both backends compare against the same snapshots: the same answers out.
+#[test]
+fn query_results_keep_their_json_shape_on_sqlite() {
+    query_results_keep_their_json_shape(Backend::Sqlite);
+}
 
 #[test]
-fn query_results_keep_their_json_shape() {
-    let (_dir, store) = store();
+fn query_results_keep_their_json_shape_on_postgres() {
+    query_results_keep_their_json_shape(Backend::Postgres);
+}
+
+fn query_results_keep_their_json_shape(b: Backend) {
+    let store = b.store();
     let t0 = 1_700_000_000;
     let packets = vec![
         packet(

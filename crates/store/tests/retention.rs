@@ -3,6 +3,7 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -16,8 +17,8 @@ fn hours(h: u64) -> Option<Duration> {
     Some(Duration::from_secs(h * HOUR))
 }
 
-#[test]
-fn retention_by_age_deletes_only_what_is_older_than_each_limit() {
+conformance! {
+fn retention_by_age_deletes_only_what_is_older_than_each_limit(b) {
     let retention = RetentionConfig {
         packets: hours(1),
         traffic: hours(2),
@@ -31,7 +32,7 @@ fn retention_by_age_deletes_only_what_is_older_than_each_limit() {
         losses: hours(6),
         ..RetentionConfig::keep_everything()
     };
-    let (_dir, store) = store_with(OpenOptions {
+    let store = b.store_with(OpenOptions {
         retention: retention.clone(),
         ..OpenOptions::default()
     });
@@ -135,6 +136,29 @@ fn retention_by_age_deletes_only_what_is_older_than_each_limit() {
     );
 }
 
+fn the_packet_table_keeps_only_the_newest_rows_under_its_cap(b) {
+    let store = b.store_with(OpenOptions {
+        retention: RetentionConfig {
+            max_packet_rows: Some(1000),
+            ..RetentionConfig::keep_everything()
+        },
+        ..OpenOptions::default()
+    });
+    let packets = random_packets(5, 5000, 60, 3500);
+    let mut capped = 0;
+    for chunk in packets.chunks(700) {
+        capped += store
+            .write_batch(&packet_records(chunk))
+            .unwrap()
+            .packets_capped;
+    }
+    assert_eq!(capped, 2500);
+    let mut want = packets[2500..].to_vec();
+    want.reverse();
+    assert_eq!(store.recent_packets(5000).unwrap(), want);
+}
+}
+
 #[test]
 fn retention_by_size_deletes_the_oldest_packets_first_until_under_the_limit() {
     let (_dir, store) = store();
@@ -194,27 +218,4 @@ fn retention_by_size_deletes_the_oldest_packets_first_until_under_the_limit() {
     };
     let newest_deleted = packets[deleted as usize - 1].time;
     assert!(points.iter().all(|p| p.timestamp >= newest_deleted));
-}
-
-#[test]
-fn the_packet_table_keeps_only_the_newest_rows_under_its_cap() {
-    let (_dir, store) = store_with(OpenOptions {
-        retention: RetentionConfig {
-            max_packet_rows: Some(1000),
-            ..RetentionConfig::keep_everything()
-        },
-        ..OpenOptions::default()
-    });
-    let packets = random_packets(5, 5000, 60, 3500);
-    let mut capped = 0;
-    for chunk in packets.chunks(700) {
-        capped += store
-            .write_batch(&packet_records(chunk))
-            .unwrap()
-            .packets_capped;
-    }
-    assert_eq!(capped, 2500);
-    let mut want = packets[2500..].to_vec();
-    want.reverse();
-    assert_eq!(store.recent_packets(5000).unwrap(), want);
 }

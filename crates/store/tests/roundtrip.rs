@@ -3,6 +3,7 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -10,9 +11,9 @@ use netsnoop_core::{Event, Record, Ts};
 use netsnoop_store::{AlertFilter, FlowOrder, OpenOptions, RetentionConfig, Store, TimeRange};
 use std::time::{Duration, Instant};
 
-#[test]
-fn every_record_type_reads_back_as_written() {
-    let (_dir, store) = store();
+conformance! {
+fn every_record_type_reads_back_as_written(b) {
+    let store = b.store();
     let proc_event = process_event(100, 4242, "curl", &["curl", "-s", "https://example.com"]);
     let res = resources(101, 3);
     let fl = flow(90, 99, 5000);
@@ -84,9 +85,8 @@ fn every_record_type_reads_back_as_written() {
     assert_eq!(store.alerts(&AlertFilter::default()).unwrap(), vec![al]);
 }
 
-#[test]
-fn a_packet_posted_without_ports_reads_back_without_ports() {
-    let (_dir, store) = store();
+fn a_packet_posted_without_ports_reads_back_without_ports(b) {
+    let store = b.store();
     let mut portless = packet(
         Ts::from_secs(103),
         "10.0.0.1",
@@ -114,9 +114,8 @@ fn a_packet_posted_without_ports_reads_back_without_ports() {
     assert_eq!(back[1].ports(), None);
 }
 
-#[test]
-fn hostile_strings_are_stored_verbatim() {
-    let (_dir, store) = store();
+fn hostile_strings_are_stored_verbatim(b) {
+    let store = b.store();
     let hostile = [
         "'; DROP TABLE alerts; --",
         "\"quoted\" and 'single' and `back`",
@@ -180,9 +179,8 @@ fn hostile_strings_are_stored_verbatim() {
     );
 }
 
-#[test]
-fn process_samples_keep_only_the_top_n_by_cpu() {
-    let (_dir, store) = store_with(OpenOptions {
+fn process_samples_keep_only_the_top_n_by_cpu(b) {
+    let store = b.store_with(OpenOptions {
         retention: RetentionConfig::keep_everything(),
         process_samples_top_n: 5,
         ..OpenOptions::default()
@@ -206,6 +204,37 @@ fn process_samples_keep_only_the_top_n_by_cpu() {
         .collect();
     assert_eq!(got.len(), 5);
     assert_eq!(got, want);
+}
+
+fn samples_with_nan_values_are_kept_and_read_back_as_nan(b) {
+    let store = b.store();
+    let mut res = resources(400, 2);
+    res.system.cpu_pct = f64::NAN;
+    res.system.per_core_pct = vec![12.5, f64::NAN];
+    res.system.load5 = f64::NAN;
+    res.processes[0].cpu_pct = f64::NAN;
+    store
+        .write_batch(&[Record::Event(Event::Resources(res.clone()))])
+        .unwrap();
+
+    let got = store.system_samples(TimeRange::ALL, 10).unwrap();
+    assert_eq!(got.len(), 1);
+    let sys = &got[0];
+    assert!(sys.cpu_pct.is_nan() && sys.load5.is_nan());
+    assert_eq!(sys.per_core_pct[0], 12.5);
+    assert!(sys.per_core_pct[1].is_nan());
+    assert_eq!(
+        (sys.load1, sys.load15, sys.mem_used),
+        (res.system.load1, res.system.load15, res.system.mem_used)
+    );
+    let procs = store.process_samples(TimeRange::ALL, 10).unwrap();
+    assert_eq!(procs.len(), 2);
+    assert!(
+        procs
+            .iter()
+            .any(|p| p.sample.pid == res.processes[0].pid && p.sample.cpu_pct.is_nan())
+    );
+}
 }
 
 #[test]
@@ -238,35 +267,4 @@ fn queries_do_not_wait_for_an_open_write_transaction() {
     );
     assert_eq!(recent.len(), 10);
     other.execute_batch("ROLLBACK").unwrap();
-}
-
-#[test]
-fn samples_with_nan_values_are_kept_and_read_back_as_nan() {
-    let (_dir, store) = store();
-    let mut res = resources(400, 2);
-    res.system.cpu_pct = f64::NAN;
-    res.system.per_core_pct = vec![12.5, f64::NAN];
-    res.system.load5 = f64::NAN;
-    res.processes[0].cpu_pct = f64::NAN;
-    store
-        .write_batch(&[Record::Event(Event::Resources(res.clone()))])
-        .unwrap();
-
-    let got = store.system_samples(TimeRange::ALL, 10).unwrap();
-    assert_eq!(got.len(), 1);
-    let sys = &got[0];
-    assert!(sys.cpu_pct.is_nan() && sys.load5.is_nan());
-    assert_eq!(sys.per_core_pct[0], 12.5);
-    assert!(sys.per_core_pct[1].is_nan());
-    assert_eq!(
-        (sys.load1, sys.load15, sys.mem_used),
-        (res.system.load1, res.system.load15, res.system.mem_used)
-    );
-    let procs = store.process_samples(TimeRange::ALL, 10).unwrap();
-    assert_eq!(procs.len(), 2);
-    assert!(
-        procs
-            .iter()
-            .any(|p| p.sample.pid == res.processes[0].pid && p.sample.cpu_pct.is_nan())
-    );
 }

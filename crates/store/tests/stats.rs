@@ -3,25 +3,22 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use common::*;
 use netsnoop_core::{Event, PacketMeta, Record, Ts};
-use netsnoop_store::{FlowOrder, MAX_RAW_POINTS, Store, TalkerOrder, TimeRange, TrafficSeries};
+use netsnoop_store::{FlowOrder, MAX_RAW_POINTS, TalkerOrder, TimeRange, TrafficSeries};
 use std::collections::{BTreeMap, BTreeSet};
 
 const START: i64 = 1_700_000_000;
 
-fn loaded() -> (
-    tempfile::TempDir,
-    netsnoop_store::SqliteStore,
-    Vec<PacketMeta>,
-) {
-    let (dir, store) = store();
+fn loaded(b: Backend) -> (TestStore, Vec<PacketMeta>) {
+    let store = b.store();
     let packets = random_packets(1, START, 120, 5000);
     store.write_batch(&packet_records(&packets)).unwrap();
     store.write_batch(&traffic_records(&packets)).unwrap();
-    (dir, store, packets)
+    (store, packets)
 }
 
 /// The packets a range covers at rollup granularity (whole seconds by their start).
@@ -43,9 +40,9 @@ fn ranges() -> [TimeRange; 3] {
     ]
 }
 
-#[test]
-fn the_summary_matches_the_packets_it_was_rolled_up_from() {
-    let (_dir, store, packets) = loaded();
+conformance! {
+fn the_summary_matches_the_packets_it_was_rolled_up_from(b) {
+    let (store, packets) = loaded(b);
     for range in ranges() {
         let ps = in_range(&packets, range);
         let s = store.summary(range).unwrap();
@@ -66,9 +63,8 @@ fn the_summary_matches_the_packets_it_was_rolled_up_from() {
     }
 }
 
-#[test]
-fn top_talkers_rank_sources_by_packets_or_bytes() {
-    let (_dir, store, packets) = loaded();
+fn top_talkers_rank_sources_by_packets_or_bytes(b) {
+    let (store, packets) = loaded(b);
     for range in ranges() {
         let mut per_src: BTreeMap<String, (u64, u64)> = BTreeMap::new();
         for p in in_range(&packets, range) {
@@ -98,9 +94,8 @@ fn top_talkers_rank_sources_by_packets_or_bytes() {
     }
 }
 
-#[test]
-fn the_protocol_distribution_counts_every_packet_once() {
-    let (_dir, store, packets) = loaded();
+fn the_protocol_distribution_counts_every_packet_once(b) {
+    let (store, packets) = loaded(b);
     for range in ranges() {
         let mut per: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
         for p in in_range(&packets, range) {
@@ -123,9 +118,8 @@ fn the_protocol_distribution_counts_every_packet_once() {
     }
 }
 
-#[test]
-fn traffic_over_time_buckets_sum_the_seconds_in_them() {
-    let (_dir, store, packets) = loaded();
+fn traffic_over_time_buckets_sum_the_seconds_in_them(b) {
+    let (store, packets) = loaded(b);
     for width in [1u32, 30, 45] {
         let range = TimeRange::between(Ts::from_secs(START + 10), Ts::from_secs(START + 100));
         let mut want: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
@@ -147,9 +141,8 @@ fn traffic_over_time_buckets_sum_the_seconds_in_them() {
     }
 }
 
-#[test]
-fn traffic_over_time_without_buckets_lists_raw_packets_oldest_first() {
-    let (_dir, store, packets) = loaded();
+fn traffic_over_time_without_buckets_lists_raw_packets_oldest_first(b) {
+    let (store, packets) = loaded(b);
     let (since, until) = (
         Ts::from_secs(START + 50) + netsnoop_core::time::Span(1),
         Ts::from_secs(START + 52),
@@ -174,9 +167,8 @@ fn traffic_over_time_without_buckets_lists_raw_packets_oldest_first() {
     );
 }
 
-#[test]
-fn raw_traffic_past_the_bound_is_the_newest_packets_every_one_not_a_sample() {
-    let (_dir, store) = store();
+fn raw_traffic_past_the_bound_is_the_newest_packets_every_one_not_a_sample(b) {
+    let store = b.store();
     // Distinct times, so "the newest" has one answer.
     let mut packets = random_packets(4, START, 600, MAX_RAW_POINTS as usize + 5_000);
     packets.dedup_by_key(|p| p.time);
@@ -200,18 +192,16 @@ fn raw_traffic_past_the_bound_is_the_newest_packets_every_one_not_a_sample() {
     );
 }
 
-#[test]
-fn recent_packets_are_the_newest_first() {
-    let (_dir, store, packets) = loaded();
+fn recent_packets_are_the_newest_first(b) {
+    let (store, packets) = loaded(b);
     let mut want = packets.clone();
     want.reverse();
     want.truncate(30);
     assert_eq!(store.recent_packets(30).unwrap(), want);
 }
 
-#[test]
-fn a_second_reported_twice_adds_up_instead_of_replacing() {
-    let (_dir, store) = store();
+fn a_second_reported_twice_adds_up_instead_of_replacing(b) {
+    let store = b.store();
     let packets = random_packets(9, START, 1, 200);
     let (a, b) = packets.split_at(77);
     store.write_batch(&traffic_records(a)).unwrap();
@@ -231,9 +221,8 @@ fn a_second_reported_twice_adds_up_instead_of_replacing() {
     assert_eq!(proto_total, 200);
 }
 
-#[test]
-fn flows_list_by_recency_or_by_bytes() {
-    let (_dir, store) = store();
+fn flows_list_by_recency_or_by_bytes(b) {
+    let store = b.store();
     let flows = [flow(1, 50, 900), flow(2, 10, 5000), flow(3, 30, 100)];
     let records: Vec<Record> = flows
         .iter()
@@ -252,9 +241,8 @@ fn flows_list_by_recency_or_by_bytes() {
     );
 }
 
-#[test]
-fn loss_totals_sum_every_report_per_source() {
-    let (_dir, store) = store();
+fn loss_totals_sum_every_report_per_source(b) {
+    let store = b.store();
     let reports = [
         loss(1, "capture:lo", 5),
         loss(2, "proc_connector", 3),
@@ -280,9 +268,8 @@ fn loss_totals_sum_every_report_per_source() {
     );
 }
 
-#[test]
-fn capped_rollups_keep_exact_totals_and_never_overcount_hosts() {
-    let (_dir, store) = store();
+fn capped_rollups_keep_exact_totals_and_never_overcount_hosts(b) {
+    let store = b.store();
     let mut packets = Vec::new();
     for i in 0..6 {
         packets.push(packet(
@@ -351,4 +338,5 @@ fn capped_rollups_keep_exact_totals_and_never_overcount_hosts() {
         .map(|p| p.count)
         .sum();
     assert_eq!(protocols, packets.len() as u64);
+}
 }

@@ -5,6 +5,7 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use common::brute::{Brute, second_in};
@@ -24,12 +25,7 @@ const HOUR: i64 = 3600;
 
 /// Asserts every statistic the store answers from the tiers over `range` equals the
 /// brute-force sum over the seconds `counts` admits.
-fn check(
-    store: &SqliteStore,
-    all: &[TrafficSecond],
-    range: TimeRange,
-    counts: impl Fn(i64) -> bool,
-) {
+fn check(store: &dyn Store, all: &[TrafficSecond], range: TimeRange, counts: impl Fn(i64) -> bool) {
     let want = Brute::new(all, counts);
     assert_eq!(
         store.summary(range).unwrap(),
@@ -52,7 +48,7 @@ fn check(
     );
 }
 
-fn buckets(store: &SqliteStore, range: TimeRange, width: u32) -> Vec<(i64, u64, u64)> {
+fn buckets(store: &dyn Store, range: TimeRange, width: u32) -> Vec<(i64, u64, u64)> {
     match store.traffic_over_time(range, Some(width)).unwrap() {
         TrafficSeries::Buckets(b) => b
             .into_iter()
@@ -77,33 +73,58 @@ fn range() -> impl Strategy<Value = TimeRange> {
     (edge(), edge()).prop_map(|(since, until)| TimeRange { since, until })
 }
 
-fn filled(seconds: &[TrafficSecond]) -> (tempfile::TempDir, SqliteStore) {
-    let (dir, store) = store();
+fn filled(b: Backend, seconds: &[TrafficSecond]) -> TestStore {
+    let store = b.store();
     for chunk in seconds.chunks(500) {
         store.write_batch(&seconds_records(chunk)).unwrap();
     }
-    (dir, store)
+    store
+}
+
+/// One proptest case on one backend.
+fn tiered_case(
+    b: Backend,
+    seed: u64,
+    cap: usize,
+    ranges: Vec<TimeRange>,
+) -> Result<(), TestCaseError> {
+    let packets = busy_packets(seed, T0, 3 * HOUR + 1000, 3000, 80);
+    let seconds = two_thread_rollups(&packets, cap);
+    let store = filled(b, &seconds);
+    for range in ranges.into_iter().chain([TimeRange::ALL]) {
+        check(&*store, &seconds, range, |s| second_in(range, s));
+        let want = Brute::new(&seconds, |s| second_in(range, s));
+        for width in [1u32, 30, 60, 90, 300, 600, 1800, 3600, 7200] {
+            prop_assert_eq!(
+                buckets(&*store, range, width),
+                want.buckets(i64::from(width)),
+                "width {}",
+                width
+            );
+        }
+    }
+    Ok(())
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
 
     #[test]
-    fn tiered_statistics_equal_a_sum_over_the_seconds_for_any_range(
+    fn tiered_statistics_equal_a_sum_over_the_seconds_for_any_range_on_sqlite(
         seed in any::<u64>(),
         cap in 2usize..30,
         ranges in proptest::collection::vec(range(), 25),
     ) {
-        let packets = busy_packets(seed, T0, 3 * HOUR + 1000, 3000, 80);
-        let seconds = two_thread_rollups(&packets, cap);
-        let (_dir, store) = filled(&seconds);
-        for range in ranges.into_iter().chain([TimeRange::ALL]) {
-            check(&store, &seconds, range, |s| second_in(range, s));
-            let want = Brute::new(&seconds, |s| second_in(range, s));
-            for width in [1u32, 30, 60, 90, 300, 600, 1800, 3600, 7200] {
-                prop_assert_eq!(buckets(&store, range, width), want.buckets(i64::from(width)), "width {}", width);
-            }
-        }
+        tiered_case(Backend::Sqlite, seed, cap, ranges)?;
+    }
+
+    #[test]
+    fn tiered_statistics_equal_a_sum_over_the_seconds_for_any_range_on_postgres(
+        seed in any::<u64>(),
+        cap in 2usize..30,
+        ranges in proptest::collection::vec(range(), 25),
+    ) {
+        tiered_case(Backend::Postgres, seed, cap, ranges)?;
     }
 }
 
@@ -117,8 +138,8 @@ fn whole(range: TimeRange, b: i64, width: i64) -> bool {
     second_in(range, b) && second_in(range, b + width - 1)
 }
 
-#[test]
-fn after_retention_a_second_counts_when_a_kept_tier_covers_it_inside_the_range() {
+conformance! {
+fn after_retention_a_second_counts_when_a_kept_tier_covers_it_inside_the_range(b) {
     let hours = |h: f64| Some(Duration::from_secs_f64(h * 3600.0));
     let now = Ts::from_secs(T0 + 9 * HOUR + 17 * 60 + 23) + Span(500_000);
     let packets = busy_packets(11, T0, 9 * HOUR + 17 * 60, 6000, 60);
@@ -129,7 +150,7 @@ fn after_retention_a_second_counts_when_a_kept_tier_covers_it_inside_the_range()
         (hours(1.0), hours(3.0), hours(6.0)),
         (hours(2.0), hours(0.5), None),
     ] {
-        let (_dir, store) = store_with(OpenOptions {
+        let store = b.store_with(OpenOptions {
             retention: RetentionConfig {
                 traffic: s,
                 traffic_minutes: m,
@@ -196,7 +217,7 @@ fn after_retention_a_second_counts_when_a_kept_tier_covers_it_inside_the_range()
         ranges.extend((0..150).map(|_| TimeRange::between(at(), at())));
         ranges.extend((0..30).map(|_| TimeRange::since(at())));
         for range in ranges {
-            check(&store, &seconds, range, |sec| {
+            check(&*store, &seconds, range, |sec| {
                 second_in(range, sec)
                     && tiers.iter().any(|&(_, _, w, c)| {
                         let b = sec - sec.rem_euclid(w);
@@ -206,14 +227,23 @@ fn after_retention_a_second_counts_when_a_kept_tier_covers_it_inside_the_range()
         }
     }
 }
+}
 
 #[test]
 fn a_database_with_only_per_second_rollups_is_backfilled_into_the_tiers() {
     let packets = busy_packets(21, T0, 4 * HOUR, 4000, 50);
     let seconds = two_thread_rollups(&packets, 4);
     let (early, late) = seconds.split_at(seconds.len() / 2);
-    let (dir, store) = filled(early);
-    let path = store.path().to_path_buf();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("netsnoop.db");
+    let keep = || OpenOptions {
+        retention: RetentionConfig::keep_everything(),
+        ..OpenOptions::default()
+    };
+    let store = SqliteStore::open(&path, keep()).unwrap();
+    for chunk in early.chunks(500) {
+        store.write_batch(&seconds_records(chunk)).unwrap();
+    }
     drop(store);
 
     // Make the file what the previous build (schema version 4) left: no tier tables.

@@ -3,6 +3,7 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -15,10 +16,10 @@ fn records(seed: u64, n: usize) -> Vec<Record> {
     packet_records(&random_packets(seed, 1_000, 10, n))
 }
 
-#[test]
-fn flush_makes_everything_sent_before_it_readable() {
-    let (_dir, store) = store();
-    let store: Arc<dyn Store> = Arc::new(store);
+conformance! {
+fn flush_makes_everything_sent_before_it_readable(b) {
+    let kept = b.store();
+    let store = kept.store.clone();
     // A long delay, so only the flush can have committed the records.
     let writer = spawn_writer(
         store.clone(),
@@ -41,10 +42,9 @@ fn flush_makes_everything_sent_before_it_readable() {
     assert_eq!(stats.batches, 1, "ten small sends go in one transaction");
 }
 
-#[test]
-fn large_bursts_are_split_into_transactions_of_the_configured_size() {
-    let (_dir, store) = store();
-    let store: Arc<dyn Store> = Arc::new(store);
+fn large_bursts_are_split_into_transactions_of_the_configured_size(b) {
+    let kept = b.store();
+    let store = kept.store.clone();
     let writer = spawn_writer(
         store.clone(),
         WriterOptions {
@@ -60,10 +60,9 @@ fn large_bursts_are_split_into_transactions_of_the_configured_size() {
     assert_eq!(stats.batches, 5);
 }
 
-#[test]
-fn shutdown_commits_everything_queued_from_every_handle() {
-    let (_dir, store) = store();
-    let store: Arc<dyn Store> = Arc::new(store);
+fn shutdown_commits_everything_queued_from_every_handle(b) {
+    let kept = b.store();
+    let store = kept.store.clone();
     let writer = spawn_writer(
         store.clone(),
         WriterOptions {
@@ -91,6 +90,28 @@ fn shutdown_commits_everything_queued_from_every_handle() {
     assert!(!late.send(records(9, 3)), "the writer has stopped");
     assert_eq!(late.stats().records_dropped, 3);
     assert!(matches!(late.flush(), Err(StoreError::WriterStopped)));
+}
+
+fn one_unstorable_record_costs_only_itself(b) {
+    let kept = b.store();
+    let store = kept.store.clone();
+    let writer = spawn_writer(store.clone(), WriterOptions::default());
+    let mut batch = records(21, 40);
+    // A count SQLite cannot hold (above i64::MAX), in the middle of good records.
+    batch.insert(
+        17,
+        Record::Event(netsnoop_core::Event::Loss(loss(5, "capture:lo", u64::MAX))),
+    );
+    assert!(writer.send(batch));
+
+    let err = writer.flush().expect_err("the bad record must be reported");
+    assert!(err.to_string().contains("could not be stored"), "{err}");
+    let stats = writer.shutdown();
+    assert_eq!(stats.records_failed, 1);
+    assert_eq!(stats.records_written, 40);
+    assert_eq!(store.stats().unwrap().rows["packets"], 40);
+    assert_eq!(store.stats().unwrap().rows["losses"], 0);
+}
 }
 
 #[test]
@@ -130,26 +151,4 @@ fn a_full_channel_drops_records_and_counts_them() {
     assert_eq!(stats.records_written, sent);
     assert_eq!(stats.records_failed, 0);
     assert_eq!(store.stats().unwrap().rows["packets"], sent);
-}
-
-#[test]
-fn one_unstorable_record_costs_only_itself() {
-    let (_dir, store) = store();
-    let store: Arc<dyn Store> = Arc::new(store);
-    let writer = spawn_writer(store.clone(), WriterOptions::default());
-    let mut batch = records(21, 40);
-    // A count SQLite cannot hold (above i64::MAX), in the middle of good records.
-    batch.insert(
-        17,
-        Record::Event(netsnoop_core::Event::Loss(loss(5, "capture:lo", u64::MAX))),
-    );
-    assert!(writer.send(batch));
-
-    let err = writer.flush().expect_err("the bad record must be reported");
-    assert!(err.to_string().contains("could not be stored"), "{err}");
-    let stats = writer.shutdown();
-    assert_eq!(stats.records_failed, 1);
-    assert_eq!(stats.records_written, 40);
-    assert_eq!(store.stats().unwrap().rows["packets"], 40);
-    assert_eq!(store.stats().unwrap().rows["losses"], 0);
 }

@@ -1,7 +1,10 @@
 //! Helpers the tests of every NetSnoop crate share (a dev-dependency only): the root check,
-//! the deadline poll and receive, a child's output as a channel of lines, and a CPU burner.
+//! the deadline poll and receive, a child's output as a channel of lines, a CPU burner, and a
+//! throwaway PostgreSQL cluster (`pg`).
 
 #![forbid(unsafe_code)]
+
+pub mod pg;
 
 use std::fmt::Display;
 use std::io::{BufRead, BufReader, Read};

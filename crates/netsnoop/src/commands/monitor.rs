@@ -29,7 +29,11 @@ fn overrides(c: &CaptureArgs) -> Overrides {
 pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     let mut o = overrides(&args.capture);
     o.listen = args.listen;
-    monitor("run", Mode::Run, setup(&args.common, o)?)
+    let mut s = setup(&args.common, o)?;
+    if let Some(db) = &args.database {
+        s.config.store.database = db.clone();
+    }
+    monitor("run", Mode::Run, s)
 }
 
 pub fn watch(args: &WatchArgs) -> anyhow::Result<()> {

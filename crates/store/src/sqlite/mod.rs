@@ -6,11 +6,11 @@ mod read;
 mod retention;
 pub(crate) mod schema;
 mod stats;
-mod tiers;
-mod traffic;
+pub(crate) mod tiers;
+pub(crate) mod traffic;
 mod write;
 
-pub(crate) use write::PACKET_ROWS_PER_INSERT;
+pub(crate) use write::{PACKET_ROWS_PER_INSERT, severity_rank};
 
 use crate::model::{
     AlertFilter, FlowOrder, LossTotal, ProcessSampleRow, ProtocolCount, RetentionReport,

@@ -13,18 +13,18 @@ use crate::RetentionConfig;
 use std::time::Duration;
 
 /// One rollup tier.
-pub(super) struct Tier {
+pub(crate) struct Tier {
     /// Appended to each family's table name: `traffic_src_1m`.
-    pub(super) suffix: &'static str,
+    pub(crate) suffix: &'static str,
     /// Bucket width in seconds.
-    pub(super) width: i64,
+    pub(crate) width: i64,
     /// How long retention keeps it: finer tiers never outlive coarser ones, so every
     /// second still held is covered by its coarser buckets too.
-    pub(super) keep: fn(&RetentionConfig) -> Option<Duration>,
+    pub(crate) keep: fn(&RetentionConfig) -> Option<Duration>,
 }
 
 /// The four tables of every tier, by their per-second names.
-pub(super) const FAMILIES: [&str; 4] = [
+pub(crate) const FAMILIES: [&str; 4] = [
     "traffic_seconds",
     "traffic_protocol",
     "traffic_src",
@@ -33,12 +33,12 @@ pub(super) const FAMILIES: [&str; 4] = [
 
 impl Tier {
     /// `traffic`, `traffic_10s`, …: how retention reports it.
-    pub(super) fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         format!("traffic{}", self.suffix)
     }
 
     /// Its four tables, in [`FAMILIES`] order.
-    pub(super) fn tables(&self) -> impl Iterator<Item = String> + '_ {
+    pub(crate) fn tables(&self) -> impl Iterator<Item = String> + '_ {
         FAMILIES.iter().map(|f| format!("{f}{}", self.suffix))
     }
 }
@@ -46,7 +46,7 @@ impl Tier {
 /// Finest first. A coarser width must be a multiple of every finer one. Steps of 6–10
 /// keep each edge of a range to a few buckets per tier: with a thousand hosts active,
 /// every bucket holds about a thousand host rows, so buckets read are what costs.
-pub(super) const TIERS: [Tier; 5] = [
+pub(crate) const TIERS: [Tier; 5] = [
     Tier {
         suffix: "",
         width: 1,
@@ -75,10 +75,10 @@ pub(super) const TIERS: [Tier; 5] = [
 ];
 
 /// Parameters [`union_all`] binds; the next free one is `PARAMS + 1`.
-pub(super) const PARAMS: usize = TIERS.len() * 4;
+pub(crate) const PARAMS: usize = TIERS.len() * 4;
 
 /// Start of the bucket of `width` seconds holding `second` (floor, also before 1970).
-pub(super) fn bucket(second: i64, width: i64) -> i64 {
+pub(crate) fn bucket(second: i64, width: i64) -> i64 {
     second - second.rem_euclid(width)
 }
 
@@ -89,11 +89,11 @@ const BOUND: i64 = (1 << 62) / 3600 * 3600;
 
 /// Each tier's share of a range: up to two half-open `[lo, hi)` intervals per tier
 /// (one on each side of the coarser part); an empty interval is `(0, 0)`.
-pub(super) type Spans = [[(i64, i64); 2]; TIERS.len()];
+pub(crate) type Spans = [[(i64, i64); 2]; TIERS.len()];
 
 /// Splits the seconds `[since, until)` into the coarsest buckets that fit, using tiers
 /// up to `TIERS[coarsest]`.
-pub(super) fn split(since: i64, until: i64, coarsest: usize) -> Spans {
+pub(crate) fn split(since: i64, until: i64, coarsest: usize) -> Spans {
     let mut spans: Spans = [[(0, 0); 2]; TIERS.len()];
     let mut used = [0usize; TIERS.len()];
     let (since, until) = (since.clamp(-BOUND, BOUND), until.clamp(-BOUND, BOUND));
@@ -122,7 +122,7 @@ fn cover(lo: i64, hi: i64, tier: usize, spans: &mut Spans, used: &mut [usize]) {
 
 /// The index of the coarsest tier whose buckets fit whole into buckets of `width`
 /// seconds (aligned to the epoch like the tiers).
-pub(super) fn coarsest_dividing(width: i64) -> usize {
+pub(crate) fn coarsest_dividing(width: i64) -> usize {
     TIERS
         .iter()
         .rposition(|t| width % t.width == 0)
@@ -131,7 +131,7 @@ pub(super) fn coarsest_dividing(width: i64) -> usize {
 
 /// `SELECT {columns} FROM` each tier's table of `family`, restricted to its spans, as
 /// one `UNION ALL`. Binds `?1`…`?PARAMS`: the spans in [`params`] order.
-pub(super) fn union_all(family: &str, columns: &str) -> String {
+pub(crate) fn union_all(family: &str, columns: &str) -> String {
     let mut sql = String::new();
     let mut n = 0;
     for tier in &TIERS {
@@ -153,7 +153,7 @@ pub(super) fn union_all(family: &str, columns: &str) -> String {
 }
 
 /// The spans as the parameters [`union_all`] expects.
-pub(super) fn params(spans: &Spans) -> [i64; PARAMS] {
+pub(crate) fn params(spans: &Spans) -> [i64; PARAMS] {
     let mut out = [0; PARAMS];
     for (i, (lo, hi)) in spans.iter().flatten().enumerate() {
         out[i * 2] = *lo;

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 
 /// What a batch adds to the rollups, by (tier index, bucket start).
 #[derive(Default)]
-pub(super) struct TrafficSums {
+pub(crate) struct TrafficSums {
     buckets: BTreeMap<(usize, i64), Sums>,
 }
 
@@ -22,21 +22,21 @@ pub(super) struct TrafficSums {
 /// parts of a second (or two seconds) may share hosts, and summaries need the most
 /// hosts any one second saw.
 #[derive(Default)]
-struct Sums {
-    total: Counts,
-    unique_src: u64,
-    unique_dst: u64,
-    src_other: Counts,
-    dst_other: Counts,
-    by_protocol: BTreeMap<Protocol, Counts>,
-    by_src: FxHashMap<IpAddr, Counts>,
-    by_dst: FxHashMap<IpAddr, Counts>,
+pub(crate) struct Sums {
+    pub(crate) total: Counts,
+    pub(crate) unique_src: u64,
+    pub(crate) unique_dst: u64,
+    pub(crate) src_other: Counts,
+    pub(crate) dst_other: Counts,
+    pub(crate) by_protocol: BTreeMap<Protocol, Counts>,
+    pub(crate) by_src: FxHashMap<IpAddr, Counts>,
+    pub(crate) by_dst: FxHashMap<IpAddr, Counts>,
 }
 
 impl TrafficSums {
     /// Adds a second to its bucket in every tier. Returns the per-second rows it
     /// holds (1 + one per protocol, source and destination), the rows a caller counts.
-    pub(super) fn add(&mut self, t: &TrafficSecond) -> u64 {
+    pub(crate) fn add(&mut self, t: &TrafficSecond) -> u64 {
         for (i, tier) in TIERS.iter().enumerate() {
             let sums = self
                 .buckets
@@ -45,6 +45,13 @@ impl TrafficSums {
             sums.add(t);
         }
         1 + (t.by_protocol.len() + t.by_src.len() + t.by_dst.len()) as u64
+    }
+
+    /// Every bucket touched, by tier, in (tier, start) order: what a backend adds.
+    pub(crate) fn buckets(&self) -> impl Iterator<Item = (&'static Tier, i64, &Sums)> {
+        self.buckets
+            .iter()
+            .map(|((i, second), sums)| (&TIERS[*i], *second, sums))
     }
 
     /// Adds everything summed to what the tables hold, in the caller's transaction.

@@ -38,6 +38,12 @@ pub struct WriterOptions {
     /// [`WriterHandle::send_durable`] do not wait: they are committed as soon as the
     /// channel holds nothing more to add to their transaction.
     pub max_delay: Duration,
+    /// How long a transaction that failed because the database went away (PostgreSQL
+    /// restarting, the network down) is retried, with backoff from 50 ms to 2 s, before
+    /// its records are given up and counted as failed. Meanwhile new records wait in
+    /// the bounded channel (and what does not fit is dropped and counted). Default
+    /// 60 s. Errors of the data or the disk are not retried.
+    pub retry_for: Duration,
 }
 
 impl Default for WriterOptions {
@@ -47,6 +53,7 @@ impl Default for WriterOptions {
             max_batch_records: 5000,
             max_round_records: 100_000,
             max_delay: Duration::from_millis(200),
+            retry_for: Duration::from_secs(60),
         }
     }
 }

@@ -12,7 +12,7 @@ use netsnoop_core::Record;
 use std::ops::Range;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub(super) struct Worker {
     store: Arc<dyn Store>,
@@ -177,9 +177,24 @@ impl Worker {
         self.pending.clear();
     }
 
+    /// Writes, retrying with backoff while the database is unreachable (a restart, a
+    /// network cut) for up to `retry_for`; the failure episode shows in `/health`
+    /// from the first failed attempt.
     fn write(&self, records: &[Record]) -> Result<()> {
         let started = Instant::now();
-        let report = self.store.write_batch(records)?;
+        let deadline = Instant::now() + self.opts.retry_for;
+        let mut pause = Duration::from_millis(50);
+        let report = loop {
+            match self.store.write_batch(records) {
+                Ok(report) => break report,
+                Err(e) if e.is_transient() && Instant::now() + pause < deadline => {
+                    self.counters.episodes.failed(0, &e.to_string());
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                Err(e) => return Err(e),
+            }
+        };
         let c = &self.counters;
         c.tally.committed(records, started.elapsed());
         c.records_written

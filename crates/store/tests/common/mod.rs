@@ -1,8 +1,12 @@
-//! Shared builders for the store's integration tests: real SQLite files in temp dirs and
-//! deterministic record generators.
+//! Shared builders for the store's integration tests: real SQLite files in temp dirs, real
+//! PostgreSQL databases (`backend`), and deterministic record generators.
 #![allow(dead_code)]
 
+pub mod backend;
 pub mod brute;
+
+#[allow(unused_imports)]
+pub use backend::{Backend, TestStore};
 
 use netsnoop_core::net::config::RollupConfig;
 use netsnoop_core::net::packet::{IcmpInfo, QuotedHeader};

@@ -1,0 +1,190 @@
+//! The PostgreSQL store: the central database many hosts and several `serve` processes
+//! can share. Synchronous (`postgres` crate) behind the synchronous [`Store`] trait,
+//! with a small r2d2 pool: the writer takes one connection per batch, each query
+//! another, so queries never wait for a write.
+
+mod connect;
+mod copy;
+mod partitions;
+mod query;
+mod read;
+mod retention;
+mod schema;
+mod stats;
+mod tiers_sql;
+mod tls;
+mod write;
+
+pub(crate) use connect::one_line;
+
+use crate::model::{
+    AlertFilter, FlowOrder, LossTotal, ProcessSampleRow, ProtocolCount, RetentionReport,
+    StoreStats, Summary, Talker, TalkerOrder, TimeRange, TrafficSeries, WriteReport,
+};
+use crate::{OpenOptions, Result, Store, StoreError};
+use connect::{Conn, Pool};
+use netsnoop_core::{Alert, FlowRecord, Loss, PacketMeta, ProcessEvent, Record, SystemSample, Ts};
+use std::sync::{Mutex, PoisonError};
+use write::WriteState;
+
+/// PostgreSQL behind the [`Store`] trait.
+pub struct PgStore {
+    pool: Pool,
+    /// Serialises this process's writes and retention (several processes may write
+    /// at once; the database keeps them consistent).
+    writer: Mutex<WriteState>,
+    opts: OpenOptions,
+    shown: String,
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://…` or `postgresql://…`), creates or migrates the
+    /// schema under an advisory lock, and creates the partitions of the next days.
+    pub fn open(url: &str, opts: OpenOptions) -> Result<PgStore> {
+        let target = connect::target(url)?;
+        // One for the writer, one per reader, one for retention.
+        let size = u32::try_from(opts.read_connections.max(1) + 2).unwrap_or(4);
+        let pool = connect::pool(&target, size)?;
+        let mut conn = get(&pool, "migrating the schema")?;
+        schema::migrate(&mut conn, &target, schema::current_version())?;
+        let mut partitions = partitions::Known::default();
+        // In a transaction: creation takes a transaction-level lock against racing
+        // processes.
+        let doing = "creating the partitions of the next days";
+        let mut tx = conn.transaction().map_err(StoreError::pg(doing))?;
+        partitions
+            .ahead(&mut tx, Ts::now().micros())
+            .map_err(StoreError::pg(doing))?;
+        tx.commit().map_err(StoreError::pg(doing))?;
+        Ok(PgStore {
+            pool,
+            writer: Mutex::new(WriteState {
+                partitions,
+                packet_rows: None,
+            }),
+            opts,
+            shown: target.shown,
+        })
+    }
+
+    /// `user@host:port/db`, for logs and the banner (never the password).
+    pub fn target(&self) -> &str {
+        &self.shown
+    }
+
+    /// The schema version of the database.
+    pub fn schema_version(&self) -> Result<i64> {
+        schema::version(&mut *self.conn("reading the schema version")?)
+    }
+
+    fn conn(&self, doing: &'static str) -> Result<Conn> {
+        get(&self.pool, doing)
+    }
+}
+
+fn get(pool: &Pool, doing: &'static str) -> Result<Conn> {
+    pool.get().map_err(|e| StoreError::PgUnavailable {
+        doing,
+        message: e.to_string(),
+    })
+}
+
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn write_batch(&self, records: &[Record]) -> Result<WriteReport> {
+        let mut state = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut conn = self.conn("writing a batch")?;
+        write::write_batch(&mut conn, &mut state, records, &self.opts)
+    }
+
+    fn check_writable(&self) -> Result<()> {
+        let mut conn = self.conn("checking that the database is writable")?;
+        let doing = "checking that the database is writable";
+        let mut tx = conn.transaction().map_err(StoreError::pg(doing))?;
+        // Rewriting the version takes a row lock and a WAL record: it needs a
+        // writable database, and changes nothing.
+        tx.execute("UPDATE netsnoop_schema SET version = version", &[])
+            .map_err(StoreError::pg(doing))?;
+        tx.commit().map_err(StoreError::pg(doing))
+    }
+
+    fn apply_retention(&self, now: Ts) -> Result<RetentionReport> {
+        let mut state = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut conn = self.conn("applying retention")?;
+        let report = retention::apply(&mut conn, now, &self.opts.retention);
+        // Partitions may have been dropped and rows deleted: look again next write.
+        state.partitions.clear();
+        state.packet_rows = None;
+        report
+    }
+
+    fn summary(&self, range: TimeRange) -> Result<Summary> {
+        stats::summary(&mut *self.conn("computing the traffic summary")?, range)
+    }
+
+    fn top_talkers(&self, range: TimeRange, limit: u32, by: TalkerOrder) -> Result<Vec<Talker>> {
+        stats::top_talkers(&mut *self.conn("listing top talkers")?, range, limit, by)
+    }
+
+    fn protocol_distribution(&self, range: TimeRange) -> Result<Vec<ProtocolCount>> {
+        stats::protocol_distribution(
+            &mut *self.conn("computing the protocol distribution")?,
+            range,
+        )
+    }
+
+    fn traffic_over_time(
+        &self,
+        range: TimeRange,
+        bucket_secs: Option<u32>,
+    ) -> Result<TrafficSeries> {
+        stats::traffic_over_time(
+            &mut *self.conn("listing traffic over time")?,
+            range,
+            bucket_secs,
+        )
+    }
+
+    fn recent_packets(&self, limit: u32) -> Result<Vec<PacketMeta>> {
+        query::recent_packets(&mut *self.conn("listing recent packets")?, limit)
+    }
+
+    fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>> {
+        query::alerts(&mut *self.conn("listing alerts")?, filter)
+    }
+
+    fn active_alerts(&self, limit: u32) -> Result<Vec<Alert>> {
+        query::active_alerts(&mut *self.conn("listing active alerts")?, limit)
+    }
+
+    fn process_events(&self, limit: u32, since: Option<Ts>) -> Result<Vec<ProcessEvent>> {
+        query::process_events(&mut *self.conn("listing process events")?, limit, since)
+    }
+
+    fn flows(&self, limit: u32, order: FlowOrder) -> Result<Vec<FlowRecord>> {
+        query::flows(&mut *self.conn("listing flows")?, limit, order)
+    }
+
+    fn system_samples(&self, range: TimeRange, limit: u32) -> Result<Vec<SystemSample>> {
+        query::system_samples(&mut *self.conn("listing system samples")?, range, limit)
+    }
+
+    fn process_samples(&self, range: TimeRange, limit: u32) -> Result<Vec<ProcessSampleRow>> {
+        query::process_samples(&mut *self.conn("listing process samples")?, range, limit)
+    }
+
+    fn losses(&self, range: TimeRange, limit: u32) -> Result<Vec<Loss>> {
+        query::losses(&mut *self.conn("listing losses")?, range, limit)
+    }
+
+    fn loss_totals(&self, range: TimeRange) -> Result<Vec<LossTotal>> {
+        query::loss_totals(&mut *self.conn("summing losses")?, range)
+    }
+
+    fn stats(&self) -> Result<StoreStats> {
+        query::stats(&mut *self.conn("counting rows")?)
+    }
+}

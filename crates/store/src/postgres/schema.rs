@@ -1,0 +1,264 @@
+//! The PostgreSQL schema as ordered migrations, tracked in `netsnoop_schema` and applied
+//! under an advisory lock so several `serve` processes starting together never race.
+//!
+//! Never edit a migration that has shipped: append one. Each table is defined once, in
+//! [`tables`], so a new column is one `ALTER TABLE` step added beside it. Times are
+//! bigint microseconds UTC, the rollups' `second` Unix seconds, as in SQLite.
+//!
+//! Keys are laid out for Citus: every primary key and unique index starts with the
+//! columns a `host` distribution column will join (see ARCHITECTURE.md).
+
+use super::connect::Target;
+use super::tiers_sql;
+use crate::{Result, StoreError};
+use postgres::Client;
+
+/// Advisory lock key: "netsnoop" in ASCII as a number, so it is unlikely to collide.
+const LOCK_KEY: i64 = 0x6e65_7473_6e6f_6f70;
+
+/// Tables partitioned by day on `time`: the raw time series. Retention drops their
+/// partitions whole.
+pub(crate) const PARTITIONED: [&str; 4] = [
+    "packets",
+    "process_events",
+    "system_samples",
+    "process_samples",
+];
+
+/// Migration steps, oldest first; version N means the first N are applied.
+fn migrations() -> Vec<String> {
+    vec![tables()]
+}
+
+/// The schema this build writes.
+pub(crate) fn current_version() -> i64 {
+    migrations().len() as i64
+}
+
+/// Version 1: every table of SQLite's schema version 6, the raw series partitioned.
+/// Text compared or sorted on (ids, addresses, labels) uses the "C" collation, so order
+/// is by bytes, as in SQLite, whatever the database's locale.
+fn tables() -> String {
+    let mut sql = String::from(
+        r#"
+CREATE TABLE alerts (
+    id           text COLLATE "C" PRIMARY KEY,
+    kind         text COLLATE "C" NOT NULL,
+    severity     bigint NOT NULL,
+    label        text,
+    state        text NOT NULL,
+    first_seen   bigint NOT NULL,
+    last_seen    bigint NOT NULL,
+    pid          bigint,
+    process_name text,
+    "user"       text,
+    command      text,
+    src_ip       text,
+    dst_ip       text,
+    message      text NOT NULL,
+    details      text NOT NULL
+);
+CREATE INDEX alerts_last_seen ON alerts (last_seen);
+CREATE INDEX alerts_kind ON alerts (kind, last_seen);
+CREATE INDEX alerts_severity ON alerts (severity, last_seen);
+CREATE INDEX alerts_state ON alerts (state, last_seen);
+
+CREATE SEQUENCE process_events_id CACHE 1000;
+CREATE TABLE process_events (
+    time          bigint NOT NULL,
+    id            bigint NOT NULL DEFAULT nextval('process_events_id'),
+    kind          text NOT NULL,
+    pid           bigint NOT NULL,
+    ppid          bigint NOT NULL,
+    start_ticks   bigint NOT NULL,
+    uid           bigint,
+    "user"        text,
+    comm          text NOT NULL,
+    exe           text,
+    argv          text NOT NULL,
+    argv_complete boolean NOT NULL,
+    cwd           text,
+    cgroup        text,
+    exit_code     bigint,
+    ancestry      text NOT NULL,
+    PRIMARY KEY (time, id)
+) PARTITION BY RANGE (time);
+
+CREATE SEQUENCE system_samples_id CACHE 1000;
+CREATE TABLE system_samples (
+    time          bigint NOT NULL,
+    id            bigint NOT NULL DEFAULT nextval('system_samples_id'),
+    cpu_pct       double precision,
+    per_core_pct  text NOT NULL,
+    mem_total     bigint NOT NULL,
+    mem_used      bigint NOT NULL,
+    mem_available bigint NOT NULL,
+    swap_total    bigint NOT NULL,
+    swap_used     bigint NOT NULL,
+    load1         double precision,
+    load5         double precision,
+    load15        double precision,
+    psi_cpu       double precision,
+    psi_memory    double precision,
+    psi_io        double precision,
+    forks_total   bigint NOT NULL,
+    procs_running bigint NOT NULL,
+    PRIMARY KEY (time, id)
+) PARTITION BY RANGE (time);
+
+CREATE SEQUENCE process_samples_id CACHE 1000;
+CREATE TABLE process_samples (
+    time        bigint NOT NULL,
+    id          bigint NOT NULL DEFAULT nextval('process_samples_id'),
+    pid         bigint NOT NULL,
+    start_ticks bigint NOT NULL,
+    ppid        bigint NOT NULL,
+    comm        text NOT NULL,
+    "user"      text,
+    cmdline     text NOT NULL,
+    cpu_pct     double precision,
+    rss_bytes   bigint NOT NULL,
+    PRIMARY KEY (time, id)
+) PARTITION BY RANGE (time);
+
+-- Keyed by (time, seq) like SQLite: ranges, newest first, the row cap walk the key.
+CREATE SEQUENCE packets_seq CACHE 10000;
+CREATE TABLE packets (
+    time        bigint NOT NULL,
+    seq         bigint NOT NULL DEFAULT nextval('packets_seq'),
+    iface       bigint NOT NULL,
+    src_ip      text,
+    dst_ip      text,
+    src_port    bigint NOT NULL,
+    dst_port    bigint NOT NULL,
+    protocol    text NOT NULL,
+    tcp_flags   bigint NOT NULL,
+    icmp_type   bigint,
+    icmp_code   bigint,
+    icmp_quoted text,
+    wire_len    bigint NOT NULL,
+    ip_len      bigint NOT NULL,
+    no_ports    boolean NOT NULL,
+    PRIMARY KEY (time, seq)
+) PARTITION BY RANGE (time);
+
+CREATE TABLE flows (
+    id           bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    first_seen   bigint NOT NULL,
+    last_seen    bigint NOT NULL,
+    protocol     text NOT NULL,
+    orig_ip      text,
+    orig_port    bigint NOT NULL,
+    resp_ip      text,
+    resp_port    bigint NOT NULL,
+    orig_packets bigint NOT NULL,
+    orig_bytes   bigint NOT NULL,
+    resp_packets bigint NOT NULL,
+    resp_bytes   bigint NOT NULL,
+    state        text NOT NULL,
+    end_reason   text NOT NULL
+);
+CREATE INDEX flows_last_seen ON flows (last_seen);
+CREATE INDEX flows_bytes ON flows ((orig_bytes + resp_bytes));
+
+CREATE TABLE losses (
+    id     bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    time   bigint NOT NULL,
+    source text COLLATE "C" NOT NULL,
+    count  bigint NOT NULL,
+    reason text NOT NULL
+);
+CREATE INDEX losses_time ON losses (time);
+
+-- All-time totals per host: the sums of the hour tier, kept by the write path and
+-- by retention in the same transactions.
+CREATE TABLE traffic_src_total (
+    ip      text COLLATE "C" PRIMARY KEY,
+    packets bigint NOT NULL,
+    bytes   bigint NOT NULL
+);
+CREATE INDEX traffic_src_total_packets ON traffic_src_total (packets DESC, bytes DESC, ip);
+CREATE TABLE traffic_dst_total (
+    ip      text COLLATE "C" PRIMARY KEY,
+    packets bigint NOT NULL,
+    bytes   bigint NOT NULL
+);
+"#,
+    );
+    for tier in crate::sqlite::tiers::TIERS.iter() {
+        sql.push_str(&tiers_sql::tier_tables(tier.suffix));
+    }
+    sql
+}
+
+/// The version recorded in the database (0 for an empty one).
+pub(crate) fn version(client: &mut Client) -> Result<i64> {
+    let doing = "reading the schema version";
+    client
+        .batch_execute("CREATE TABLE IF NOT EXISTS netsnoop_schema (version bigint NOT NULL)")
+        .map_err(StoreError::pg(doing))?;
+    let row = client
+        .query_opt("SELECT max(version) FROM netsnoop_schema", &[])
+        .map_err(StoreError::pg(doing))?;
+    Ok(row.and_then(|r| r.get::<_, Option<i64>>(0)).unwrap_or(0))
+}
+
+/// Brings the database to `target` under a session advisory lock: a second process
+/// waits, then finds the work done. A database newer than this build is refused.
+pub(crate) fn migrate(client: &mut Client, t: &Target, target: i64) -> Result<()> {
+    let err = |e: postgres::Error| permission_error(t, e);
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&LOCK_KEY])
+        .map_err(StoreError::pg("waiting for the migration lock"))?;
+    let outcome = migrate_locked(client, t, target, &err);
+    let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY]);
+    outcome
+}
+
+fn migrate_locked(
+    client: &mut Client,
+    t: &Target,
+    target: i64,
+    err: &dyn Fn(postgres::Error) -> StoreError,
+) -> Result<()> {
+    let found = version(client).map_err(|e| match e {
+        StoreError::Postgres { source, .. } => err(source),
+        e => e,
+    })?;
+    let supported = current_version();
+    if found > supported {
+        return Err(StoreError::PgConnect {
+            target: t.shown.clone(),
+            problem: format!(
+                "the database has schema version {found}, newer than this netsnoop understands ({supported}): upgrade netsnoop, or point --database at another database"
+            ),
+        });
+    }
+    let steps = migrations();
+    for step in found..target {
+        let mut tx = client.transaction().map_err(err)?;
+        tx.batch_execute(&steps[step as usize]).map_err(err)?;
+        tx.execute("DELETE FROM netsnoop_schema", &[])
+            .map_err(err)?;
+        tx.execute("INSERT INTO netsnoop_schema VALUES ($1)", &[&(step + 1)])
+            .map_err(err)?;
+        tx.commit().map_err(err)?;
+        tracing::info!(version = step + 1, "PostgreSQL schema migrated");
+    }
+    Ok(())
+}
+
+/// A failed schema change: no permission is one line with the GRANT that fixes it.
+fn permission_error(t: &Target, e: postgres::Error) -> StoreError {
+    if e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
+        let (user, db) = (t.user(), t.dbname());
+        return StoreError::PgConnect {
+            target: t.shown.clone(),
+            problem: format!(
+                "user {user:?} may not create tables in database {db:?} ({}): run `GRANT CREATE ON SCHEMA public TO \"{user}\"` in {db}, or make {user} the owner (`ALTER DATABASE \"{db}\" OWNER TO \"{user}\"`)",
+                super::connect::one_line(&e)
+            ),
+        };
+    }
+    StoreError::pg("migrating the schema")(e)
+}
