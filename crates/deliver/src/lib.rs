@@ -130,27 +130,17 @@ impl Delivery {
 
     /// Every output's figures.
     pub fn counts(&self) -> Vec<OutputCounts> {
-        self.outputs
-            .iter()
-            .map(|o| {
-                let c = &o.counters;
-                let waiting = o.tx.as_ref().map_or(0, Sender::len) as u64;
-                OutputCounts {
-                    name: o.name.clone(),
-                    kind: o.kind.to_string(),
-                    delivered: c.delivered.load(Ordering::Relaxed),
-                    failed: c.failed.load(Ordering::Relaxed),
-                    errors: c.errors.load(Ordering::Relaxed),
-                    dropped: c.dropped.load(Ordering::Relaxed),
-                    queued: waiting + c.held.load(Ordering::Relaxed),
-                    last_error: c
-                        .last_error
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .clone(),
-                }
-            })
-            .collect()
+        self.view().counts()
+    }
+
+    /// A handle on the figures that outlives nothing: for `/health` and `/metrics`.
+    pub fn view(&self) -> CountsView {
+        CountsView(Arc::new(
+            self.outputs
+                .iter()
+                .map(|o| (o.name.clone(), o.kind, o.counters.clone()))
+                .collect(),
+        ))
     }
 
     /// The stage that raises `delivery.dropped` once per drop episode of each output.
@@ -188,6 +178,32 @@ impl Drop for Delivery {
         if self.outputs.iter().any(|o| o.thread.is_some()) {
             self.close();
         }
+    }
+}
+
+/// A cheap, clonable handle on every output's figures.
+#[derive(Clone)]
+pub struct CountsView(Arc<Vec<(String, &'static str, Arc<Counters>)>>);
+
+impl CountsView {
+    pub fn counts(&self) -> Vec<OutputCounts> {
+        self.0
+            .iter()
+            .map(|(name, kind, c)| OutputCounts {
+                name: name.clone(),
+                kind: kind.to_string(),
+                delivered: c.delivered.load(Ordering::Relaxed),
+                failed: c.failed.load(Ordering::Relaxed),
+                errors: c.errors.load(Ordering::Relaxed),
+                dropped: c.dropped.load(Ordering::Relaxed),
+                queued: c.held.load(Ordering::Relaxed),
+                last_error: c
+                    .last_error
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone(),
+            })
+            .collect()
     }
 }
 

@@ -48,9 +48,7 @@ impl Worker {
             if deadline.is_none() && (disconnected || self.closing.load(Ordering::SeqCst)) {
                 deadline = Some(Instant::now() + self.drain);
             }
-            let held: usize =
-                outbox.iter().map(Vec::len).sum::<usize>() + self.grouper.pending();
-            self.counters.held.store(held as u64, Ordering::Relaxed);
+            self.publish_held(&outbox);
             if let Some(batch) = outbox.front() {
                 let ctx = Context {
                     output: self.name.clone(),
@@ -85,7 +83,8 @@ impl Worker {
                             self.give_up(&mut outbox);
                             return;
                         }
-                        self.pause(backoff(attempt, self.retry_max), deadline);
+                        let wait = backoff(attempt, self.retry_max);
+                        self.pause(wait, deadline, &outbox);
                     }
                 }
                 continue;
@@ -125,6 +124,14 @@ impl Worker {
         }
     }
 
+    /// The `queued` figure: in the channel, grouping and being retried.
+    fn publish_held(&self, outbox: &VecDeque<Vec<Alert>>) {
+        let held = outbox.iter().map(Vec::len).sum::<usize>()
+            + self.grouper.pending()
+            + self.rx.len();
+        self.counters.held.store(held as u64, Ordering::Relaxed);
+    }
+
     fn enqueue(&self, outbox: &mut VecDeque<Vec<Alert>>, alerts: Vec<Alert>) {
         if alerts.is_empty() {
         } else if self.output.per_alert() {
@@ -135,7 +142,7 @@ impl Worker {
     }
 
     /// Sleeps `d`, waking early once closing starts (and at the drain deadline).
-    fn pause(&self, d: Duration, deadline: Option<Instant>) {
+    fn pause(&self, d: Duration, deadline: Option<Instant>, outbox: &VecDeque<Vec<Alert>>) {
         let until = Instant::now() + d;
         let until = deadline.map_or(until, |dl| until.min(dl));
         let was_closing = self.closing.load(Ordering::SeqCst);
@@ -144,6 +151,7 @@ impl Worker {
                 return;
             }
             std::thread::sleep(POLL.min(until.saturating_duration_since(Instant::now())));
+            self.publish_held(outbox);
         }
     }
 

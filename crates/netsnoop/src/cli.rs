@@ -167,6 +167,23 @@ pub struct AlertsArgs {
     pub since: Option<Duration>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    #[command(subcommand)]
+    pub action: Option<AlertsAction>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsAction {
+    /// Send a test alert through one configured output and report the result
+    Test(AlertsTestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AlertsTestArgs {
+    /// The output's name (`name` of an [[outputs]] section)
+    #[arg(long, value_name = "NAME")]
+    pub output: String,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 #[derive(Debug, Args)]

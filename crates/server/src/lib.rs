@@ -15,6 +15,7 @@ pub mod error;
 pub mod guard;
 pub mod hub;
 pub mod metrics;
+pub mod outputs;
 pub mod openapi;
 pub mod routes;
 pub mod state;

@@ -64,6 +64,8 @@ pub struct Metrics {
     pub connections_refused: Counter,
     /// Secrets redacted from process arguments (netsnoop_core::redact).
     pub redactions: Counter,
+    /// Alert outputs' delivered, failed, dropped and queued counts.
+    pub outputs: crate::outputs::OutputMetrics,
     self_cpu: FloatCounter,
     self_rss: Gauge,
     self_cpu_seen: Mutex<f64>,
@@ -99,11 +101,13 @@ impl Metrics {
             connections_evicted: Counter::default(),
             connections_refused: Counter::default(),
             redactions: Counter::default(),
+            outputs: Default::default(),
             self_cpu: FloatCounter::default(),
             self_rss: Gauge::default(),
             self_cpu_seen: Mutex::new(0.0),
         };
         let r = &mut m.registry;
+        m.outputs.register(r);
         r.register("packets", "Packets seen, by protocol", m.packets.clone());
         r.register(
             "bytes",

@@ -1,6 +1,6 @@
 //! `netsnoop alerts`: lists stored alerts, oldest first, as colored text or JSON lines.
 
-use crate::cli::AlertsArgs;
+use crate::cli::{AlertsAction, AlertsArgs, AlertsTestArgs, Common};
 use crate::config::Overrides;
 use crate::setup::setup;
 use crate::sinks::terminal::Format;
@@ -13,6 +13,9 @@ use std::io::Write;
 const LIMIT: u32 = 10_000;
 
 pub fn run(args: &AlertsArgs) -> anyhow::Result<()> {
+    if let Some(AlertsAction::Test(t)) = &args.action {
+        return test_output(args, t);
+    }
     let s = setup(&args.common, Overrides::default())?;
     let spec = s.config.store.database_spec(&s.data_dir);
     // Listing must not create an empty database where none was: say where to look instead.
@@ -48,4 +51,34 @@ pub fn run(args: &AlertsArgs) -> anyhow::Result<()> {
         eprintln!("netsnoop: no alerts stored{window}");
     }
     Ok(())
+}
+
+/// `netsnoop alerts test --output NAME`: one test alert through one output, at once.
+fn test_output(args: &AlertsArgs, t: &AlertsTestArgs) -> anyhow::Result<()> {
+    let common = Common {
+        config: t.common.config.clone().or(args.common.config.clone()),
+        data_dir: t.common.data_dir.clone().or(args.common.data_dir.clone()),
+    };
+    let s = setup(&common, Overrides::default())?;
+    let Some(out) = s.config.outputs.iter().find(|o| o.name == t.output) else {
+        let names: Vec<&str> = s.config.outputs.iter().map(|o| o.name.as_str()).collect();
+        bail!(
+            "no output named {:?} in {}: the configured outputs are [{}]",
+            t.output,
+            s.config_path.display(),
+            names.join(", ")
+        );
+    };
+    let host = netsnoop_deliver::hostname();
+    match netsnoop_deliver::send_test(out, &host) {
+        Ok(()) => {
+            println!(
+                "netsnoop: test alert delivered through output {} ({})",
+                out.name,
+                out.kind()
+            );
+            Ok(())
+        }
+        Err(e) => bail!("test alert through output {} ({}) failed: {e}", out.name, out.kind()),
+    }
 }

@@ -56,6 +56,9 @@ fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
         Mode::Run => {
             let hub = api::hub(&setup);
             w.sinks.push(Box::new(HubSink(hub.clone())));
+            if let Some(view) = w.outputs.clone() {
+                hub.set_outputs(crate::sinks::deliver::probe(view));
+            }
             let parts = api::ApiParts {
                 hub,
                 ingest: intake_tx,

@@ -90,6 +90,7 @@ pub fn router(state: AppState) -> Router {
 #[utoipa::path(get, path = "/metrics", tag = "live",
     responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    state.hub.metrics().outputs.update(&state.hub.outputs());
     let body = state.hub.metrics().encode();
     ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], body)
 }
