@@ -3,6 +3,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod receiver;
+
 use std::fmt::Display;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command};
