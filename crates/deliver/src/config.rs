@@ -268,7 +268,10 @@ impl OutputConfig {
             ("repeat_secs", self.repeat_interval()),
         ] {
             if !(0.0..=86_400.0 * 7.0).contains(&v) {
-                p.push((key(k), format!("{v} is out of range: use 0 to 604800 seconds")));
+                p.push((
+                    key(k),
+                    format!("{v} is out of range: use 0 to 604800 seconds"),
+                ));
             }
         }
         for (k, v) in [
@@ -276,7 +279,10 @@ impl OutputConfig {
             ("retry_max_secs", self.retry_max_secs),
         ] {
             if !(0.01..=3600.0).contains(&v) {
-                p.push((key(k), format!("{v} is out of range: use 0.01 to 3600 seconds")));
+                p.push((
+                    key(k),
+                    format!("{v} is out of range: use 0.01 to 3600 seconds"),
+                ));
             }
         }
         if !(1..=1_000_000).contains(&self.queue) {
@@ -292,13 +298,19 @@ impl OutputConfig {
         ] {
             for g in globs {
                 if let Err(e) = globset::Glob::new(g) {
-                    p.push((key(k), format!("{g:?} is no glob ({e}): use * and ? wildcards")));
+                    p.push((
+                        key(k),
+                        format!("{g:?} is no glob ({e}): use * and ? wildcards"),
+                    ));
                 }
             }
         }
         if let Some(e) = &self.email {
             if e.to.is_empty() {
-                p.push((key("email.to"), "is empty: list at least one address".into()));
+                p.push((
+                    key("email.to"),
+                    "is empty: list at least one address".into(),
+                ));
             }
             if e.password.is_some() && e.password_file.is_some() {
                 p.push((

@@ -92,7 +92,10 @@ mod tests {
         };
         assert_eq!(a.kind, "delivery.dropped");
         c.dropped.fetch_add(5, Ordering::Relaxed);
-        assert!(w.tick(Ts::from_secs(3)).is_empty(), "no second alert while dropping");
+        assert!(
+            w.tick(Ts::from_secs(3)).is_empty(),
+            "no second alert while dropping"
+        );
         assert!(w.tick(Ts::from_secs(62)).is_empty());
         let end = w.tick(Ts::from_secs(63));
         assert!(matches!(&end[..], [Record::Alert(a)] if !a.is_active()));

@@ -186,7 +186,10 @@ mod tests {
         assert!(g.due(Ts::from_secs(109)).is_empty());
         assert_eq!(g.next_due(), Some(Ts::from_secs(110)));
         let sent = g.due(Ts::from_secs(110));
-        assert_eq!(ids(&sent), [("a", AlertState::Active), ("b", AlertState::Active)]);
+        assert_eq!(
+            ids(&sent),
+            [("a", AlertState::Active), ("b", AlertState::Active)]
+        );
         assert!(g.due(Ts::from_secs(200)).is_empty());
     }
 
@@ -222,7 +225,10 @@ mod tests {
         let a = alert("a", "cpu.system", Severity::High);
         g.offer(a.clone(), Ts::from_secs(1));
         g.offer(resolved(&a, 5), Ts::from_secs(5));
-        assert_eq!(ids(&g.due(Ts::from_secs(11))), [("a", AlertState::Resolved)]);
+        assert_eq!(
+            ids(&g.due(Ts::from_secs(11))),
+            [("a", AlertState::Resolved)]
+        );
     }
 
     #[test]
@@ -235,7 +241,10 @@ mod tests {
         assert!(g.due(Ts::from_secs(59)).is_empty());
         assert_eq!(ids(&g.due(Ts::from_secs(60))), [("a", AlertState::Active)]);
         g.offer(resolved(&a, 70), Ts::from_secs(70));
-        assert_eq!(ids(&g.due(Ts::from_secs(70))), [("a", AlertState::Resolved)]);
+        assert_eq!(
+            ids(&g.due(Ts::from_secs(70))),
+            [("a", AlertState::Resolved)]
+        );
         assert!(g.due(Ts::from_secs(500)).is_empty());
     }
 }

@@ -162,8 +162,7 @@ impl Delivery {
         }
         let until = Instant::now() + DRAIN + Duration::from_millis(500);
         for o in &mut self.outputs {
-            while o.thread.as_ref().is_some_and(|t| !t.is_finished()) && Instant::now() < until
-            {
+            while o.thread.as_ref().is_some_and(|t| !t.is_finished()) && Instant::now() < until {
                 std::thread::sleep(Duration::from_millis(10));
             }
             if let Some(t) = o.thread.take().filter(JoinHandle::is_finished) {
@@ -221,7 +220,10 @@ pub fn send_test(cfg: &OutputConfig, host: &str) -> Result<(), String> {
         first_seen: now,
         last_seen: now,
         subject: netsnoop_core::Subject::host(),
-        message: format!("test alert from netsnoop on {host} through output {}", cfg.name),
+        message: format!(
+            "test alert from netsnoop on {host} through output {}",
+            cfg.name
+        ),
         details: serde_json::json!({ "test": true }),
     };
     let ctx = Context {

@@ -30,7 +30,9 @@ pub enum SecretError {
     MissingEnv(String),
     #[error("unclosed ${{ in a config value: write ${{NAME}}")]
     Unclosed,
-    #[error("cannot read secret file {path}: {error} (the file must exist and be readable by netsnoop)")]
+    #[error(
+        "cannot read secret file {path}: {error} (the file must exist and be readable by netsnoop)"
+    )]
     File { path: String, error: String },
 }
 

@@ -126,9 +126,8 @@ impl Worker {
 
     /// The `queued` figure: in the channel, grouping and being retried.
     fn publish_held(&self, outbox: &VecDeque<Vec<Alert>>) {
-        let held = outbox.iter().map(Vec::len).sum::<usize>()
-            + self.grouper.pending()
-            + self.rx.len();
+        let held =
+            outbox.iter().map(Vec::len).sum::<usize>() + self.grouper.pending() + self.rx.len();
         self.counters.held.store(held as u64, Ordering::Relaxed);
     }
 

@@ -33,7 +33,11 @@ print(json.dumps(out))
 fn one_email_per_group_reaches_a_real_smtp_server_with_text_and_html_parts() {
     let dir = tempfile::tempdir().unwrap();
     let mbox = dir.path().join("mbox");
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let _smtp = KillOnDrop(
         Command::new("/usr/bin/python3")
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
@@ -77,16 +81,25 @@ fn one_email_per_group_reaches_a_real_smtp_server_with_text_and_html_parts() {
     let msgs = msgs.as_array().unwrap();
     assert_eq!(msgs.len(), 1, "one message for the group: {msgs:#?}");
     let m = &msgs[0];
-    assert_eq!(m["subject"], "[netsnoop] [FIRING:2] cpu.process.critical on web-1");
+    assert_eq!(
+        m["subject"],
+        "[netsnoop] [FIRING:2] cpu.process.critical on web-1"
+    );
     assert_eq!(m["from"], "NetSnoop <netsnoop@example.org>");
     assert_eq!(m["to"], "ops@example.org, oncall@example.org");
     assert_eq!(m["type"], "multipart/alternative");
     let text = m["parts"]["text/plain"].as_str().unwrap();
-    assert!(text.contains("[FIRING] CRITICAL cpu.process.critical burn[1]: CPU <b>99%</b> & rising"), "{text}");
+    assert!(
+        text.contains("[FIRING] CRITICAL cpu.process.critical burn[1]: CPU <b>99%</b> & rising"),
+        "{text}"
+    );
     assert!(text.contains("burn[2]: alert number 2"), "{text}");
     assert!(text.contains("host: web-1"), "{text}");
     let html = m["parts"]["text/html"].as_str().unwrap();
-    assert!(html.contains("CPU &lt;b&gt;99%&lt;/b&gt; &amp; rising"), "{html}");
+    assert!(
+        html.contains("CPU &lt;b&gt;99%&lt;/b&gt; &amp; rising"),
+        "{html}"
+    );
     assert!(!html.contains("<b>99%"), "{html}");
 }
 
@@ -113,7 +126,10 @@ fn the_program_output_gets_one_json_line_per_alert_on_its_stdin() {
     lines(2);
     d.close();
     let text = std::fs::read_to_string(&file).unwrap();
-    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines[0]["type"], "alert");
     assert_eq!(lines[0]["id"], a.id.as_str());
     assert_eq!(lines[0]["state"], "active");

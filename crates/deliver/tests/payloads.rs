@@ -56,9 +56,15 @@ fn a_webhook_burst_arrives_as_one_alertmanager_v4_payload() {
     for (item, a) in alerts.iter().zip([&a, &b]) {
         assert_eq!(item["status"], "firing");
         assert_eq!(item["labels"]["episode"], a.id.as_str());
-        assert_eq!(item["labels"]["subject"], format!("burn[{}]", a.subject.pid.unwrap()));
+        assert_eq!(
+            item["labels"]["subject"],
+            format!("burn[{}]", a.subject.pid.unwrap())
+        );
         assert_eq!(item["annotations"]["message"], a.message.as_str());
-        assert!(is_rfc3339(&item["startsAt"]) && is_rfc3339(&item["endsAt"]), "{item}");
+        assert!(
+            is_rfc3339(&item["startsAt"]) && is_rfc3339(&item["endsAt"]),
+            "{item}"
+        );
         assert!(item["generatorURL"].is_string());
         assert_eq!(item["fingerprint"].as_str().unwrap().len(), 16);
     }
@@ -85,8 +91,14 @@ fn slack_and_discord_templates_send_text_and_content() {
     d.offer(&alert(7, "net.portscan", Severity::High));
     let (_, v) = next(&r);
     let text = v["text"].as_str().unwrap();
-    assert!(text.starts_with("[FIRING:1] net.portscan on web-1\n"), "{text}");
-    assert!(text.contains("HIGH net.portscan burn[7]: alert number 7"), "{text}");
+    assert!(
+        text.starts_with("[FIRING:1] net.portscan on web-1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("HIGH net.portscan burn[7]: alert number 7"),
+        "{text}"
+    );
     d.close();
     let mut d = Delivery::start(&[discord], "web-1").unwrap();
     d.offer(&alert(8, "net.portscan", Severity::High));
@@ -111,12 +123,20 @@ fn falco_events_carry_every_field_of_falcos_output_schema() {
         "Informational",
         "Debug",
     ];
-    for (n, rule, priority) in [(3, "net.portscan", "Error"), (4, "process.burst", "Warning")] {
+    for (n, rule, priority) in [
+        (3, "net.portscan", "Error"),
+        (4, "process.burst", "Warning"),
+    ] {
         let (_, v) = next(&r);
         assert_eq!(v["rule"], rule);
         assert!(priorities.contains(&v["priority"].as_str().unwrap()));
         assert_eq!(v["priority"], priority);
-        assert!(v["output"].as_str().unwrap().contains(&format!("alert number {n}")));
+        assert!(
+            v["output"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("alert number {n}"))
+        );
         assert!(v["output_fields"].is_object());
         assert_eq!(v["output_fields"]["proc.pid"], n);
         assert_eq!(v["output_fields"]["proc.name"], "burn");
@@ -152,7 +172,9 @@ fn routes_send_only_the_severities_and_kinds_they_name() {
 #[test]
 fn an_output_with_a_url_that_is_no_http_url_is_refused_at_start() {
     let cfg = webhook("hook", "ftp://nowhere", 0.0);
-    let err = Delivery::start(&[cfg], "h").err().expect("a bad URL is refused");
+    let err = Delivery::start(&[cfg], "h")
+        .err()
+        .expect("a bad URL is refused");
     assert!(err.to_string().contains("http://"), "{err}");
     assert!(err.to_string().contains("\"hook\""), "{err}");
 }

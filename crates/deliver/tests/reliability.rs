@@ -18,7 +18,10 @@ use std::time::{Duration, Instant};
 #[test]
 fn a_receiver_down_for_20_seconds_then_back_gets_every_alert_once_and_in_order() {
     // A free port nobody listens on, for 20 s.
-    let addr = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let addr = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let mut cfg = falco("falco", &format!("http://{addr}"));
     cfg.retry_max_secs = 2.0;
     let mut d = Delivery::start(&[cfg], "web-1").unwrap();
@@ -43,9 +46,16 @@ fn a_receiver_down_for_20_seconds_then_back_gets_every_alert_once_and_in_order()
         let req = r
             .requests
             .recv_timeout(Duration::from_secs(15))
-            .unwrap_or_else(|_| panic!("only {} of {} alerts came: {got:?}", got.len(), sent.len()));
+            .unwrap_or_else(|_| {
+                panic!("only {} of {} alerts came: {got:?}", got.len(), sent.len())
+            });
         let v: Value = serde_json::from_str(&req.body).unwrap();
-        got.push(v["output_fields"]["netsnoop.id"].as_str().unwrap().to_string());
+        got.push(
+            v["output_fields"]["netsnoop.id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
     assert_eq!(got, sent, "every alert once, in the order raised");
     wait_for(Duration::from_secs(5), "the counts", || {
@@ -54,7 +64,11 @@ fn a_receiver_down_for_20_seconds_then_back_gets_every_alert_once_and_in_order()
     d.close();
     assert!(r.requests.try_recv().is_err(), "no alert came twice");
     let c = &d.counts()[0];
-    assert_eq!((c.delivered, c.failed, c.dropped, c.queued), (20, 0, 0, 0), "{c:?}");
+    assert_eq!(
+        (c.delivered, c.failed, c.dropped, c.queued),
+        (20, 0, 0, 0),
+        "{c:?}"
+    );
 }
 
 #[test]

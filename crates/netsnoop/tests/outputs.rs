@@ -18,7 +18,10 @@ const AM_CONFIG: &str = "route:\n  receiver: none\nreceivers:\n  - name: none\n"
 
 /// Debian's prometheus-alertmanager on a free loopback port, clustering off.
 fn start_alertmanager(dir: &std::path::Path) -> (KillOnDrop, SocketAddr) {
-    let addr = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let addr = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let config = dir.join("am.yml");
     std::fs::write(&config, AM_CONFIG).unwrap();
     let child = Command::new("prometheus-alertmanager")
@@ -81,15 +84,23 @@ fn a_cpu_burners_alert_appears_in_alertmanager_and_resolves_there_when_it_stops(
     );
     let mut burn = netsnoop_test_support::cpu_burner();
     let subject = format!("sh[{}]", burn.id());
-    let alert = wait_for(Duration::from_secs(40), "the burner's alert in Alertmanager", || {
-        am_alerts(am).into_iter().find(|a| {
-            a["labels"]["subject"] == subject.as_str()
-                && a["labels"]["kind"] == "cpu.process.critical"
-        })
-    });
+    let alert = wait_for(
+        Duration::from_secs(40),
+        "the burner's alert in Alertmanager",
+        || {
+            am_alerts(am).into_iter().find(|a| {
+                a["labels"]["subject"] == subject.as_str()
+                    && a["labels"]["kind"] == "cpu.process.critical"
+            })
+        },
+    );
     let labels = &alert["labels"];
     assert_eq!(labels["severity"], "critical", "{alert}");
-    assert_eq!(labels["host"], netsnoop_deliver_hostname().as_str(), "{alert}");
+    assert_eq!(
+        labels["host"],
+        netsnoop_deliver_hostname().as_str(),
+        "{alert}"
+    );
     assert_eq!(alert["status"]["state"], "active", "{alert}");
     let message = alert["annotations"]["message"].as_str().unwrap();
     assert!(message.starts_with("CRITICAL CPU: PID"), "{alert}");
@@ -98,9 +109,16 @@ fn a_cpu_burners_alert_appears_in_alertmanager_and_resolves_there_when_it_stops(
 
     // Open, it would stay firing for 4 minutes (4 × repeat_secs); its endsAt ends it now.
     burn.stop();
-    wait_for(Duration::from_secs(40), "the alert to resolve in Alertmanager", || {
-        (!am_alerts(am).iter().any(|a| a["labels"]["episode"] == episode)).then_some(())
-    });
+    wait_for(
+        Duration::from_secs(40),
+        "the alert to resolve in Alertmanager",
+        || {
+            (!am_alerts(am)
+                .iter()
+                .any(|a| a["labels"]["episode"] == episode))
+            .then_some(())
+        },
+    );
     let status = watch.stop();
     assert!(status.success(), "{status:?}");
 }
@@ -135,8 +153,15 @@ fn alerts_test_sends_one_test_alert_through_the_named_output_and_reports_it() {
     );
     let out = alerts_test(&config, "hook");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("test alert delivered through output hook (webhook)"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("test alert delivered through output hook (webhook)"),
+        "{stdout}"
+    );
     let req = r.requests.recv_timeout(Duration::from_secs(5)).unwrap();
     assert_eq!(req.path, "/hook");
     let v: Value = serde_json::from_str(&req.body).unwrap();
@@ -145,16 +170,29 @@ fn alerts_test_sends_one_test_alert_through_the_named_output_and_reports_it() {
     let missing = alerts_test(&config, "nope");
     let err = String::from_utf8_lossy(&missing.stderr);
     assert!(!missing.status.success());
-    assert!(err.contains("no output named \"nope\"") && err.contains("[hook, other]"), "{err}");
+    assert!(
+        err.contains("no output named \"nope\"") && err.contains("[hook, other]"),
+        "{err}"
+    );
 }
 
 #[test]
 fn alerts_test_reports_a_receiver_that_is_down_and_fails() {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let config = format!("[[outputs]]\nname = \"hook\"\n[outputs.webhook]\nurl = \"http://{port}\"\n");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let config =
+        format!("[[outputs]]\nname = \"hook\"\n[outputs.webhook]\nurl = \"http://{port}\"\n");
     let out = alerts_test(&config, "hook");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains("test alert through output hook (webhook) failed"), "{err}");
-    assert!(!err.contains(&port.to_string()), "the URL stays out of errors: {err}");
+    assert!(
+        err.contains("test alert through output hook (webhook) failed"),
+        "{err}"
+    );
+    assert!(
+        !err.contains(&port.to_string()),
+        "the URL stays out of errors: {err}"
+    );
 }

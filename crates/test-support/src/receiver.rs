@@ -50,7 +50,9 @@ impl Receiver {
 
     fn on(listener: TcpListener, behaviour: Behaviour) -> Receiver {
         let addr = listener.local_addr().expect("local addr");
-        listener.set_nonblocking(true).expect("non-blocking listener");
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
         let (tx, rx) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
@@ -100,7 +102,8 @@ fn serve(conn: TcpStream, tx: &mpsc::Sender<Received>, b: Behaviour, stop: &Atom
             return;
         }
         if b == Behaviour::Answer {
-            let resp = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+            let resp =
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
             if writer.write_all(resp.as_bytes()).is_err() {
                 return;
             }
@@ -140,7 +143,9 @@ fn read_request(r: &mut BufReader<TcpStream>, stop: &AtomicBool) -> Option<Recei
     let mut body = vec![0; len];
     let _ = r.get_ref().set_read_timeout(Some(Duration::from_secs(5)));
     r.read_exact(&mut body).ok()?;
-    let _ = r.get_ref().set_read_timeout(Some(Duration::from_millis(200)));
+    let _ = r
+        .get_ref()
+        .set_read_timeout(Some(Duration::from_millis(200)));
     Some(Received {
         method,
         path,

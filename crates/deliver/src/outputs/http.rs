@@ -33,7 +33,9 @@ impl Http {
                 BuildError::Invalid(format!("{k:?} is no HTTP header name: use letters and -"))
             })?;
             let value = HeaderValue::from_str(&v.resolve()?).map_err(|_| {
-                BuildError::Invalid(format!("the value of header {k} holds characters HTTP refuses"))
+                BuildError::Invalid(format!(
+                    "the value of header {k} holds characters HTTP refuses"
+                ))
             })?;
             map.insert(name, value);
         }

@@ -62,7 +62,9 @@ pub fn build(cfg: &OutputConfig) -> Result<Box<dyn Output>, BuildError> {
     let timeout = Duration::from_secs_f64(cfg.timeout_secs);
     let repeat = cfg.repeat_interval();
     if let Some(c) = &cfg.alertmanager {
-        return Ok(Box::new(alertmanager::Alertmanager::new(c, timeout, repeat)?));
+        return Ok(Box::new(alertmanager::Alertmanager::new(
+            c, timeout, repeat,
+        )?));
     }
     if let Some(c) = &cfg.webhook {
         return Ok(Box::new(webhook::Webhook::new(c, timeout)?));

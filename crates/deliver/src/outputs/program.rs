@@ -70,11 +70,11 @@ impl Output for Program {
             text.push_str(&line(a, &ctx.host).to_string());
             text.push('\n');
         }
-        let written = self
-            .stdin()
-            .and_then(|s| s.write_all(text.as_bytes()).and_then(|()| s.flush()).map_err(|e| {
-                SendError::Transient(format!("the program stopped reading: {e}"))
-            }));
+        let written = self.stdin().and_then(|s| {
+            s.write_all(text.as_bytes())
+                .and_then(|()| s.flush())
+                .map_err(|e| SendError::Transient(format!("the program stopped reading: {e}")))
+        });
         if written.is_err() {
             self.reap();
         }

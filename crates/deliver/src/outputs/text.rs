@@ -76,7 +76,12 @@ pub fn html_escape(s: &str) -> String {
 pub fn fingerprint(labels: &Map<String, Value>) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for (k, v) in labels {
-        for b in k.bytes().chain([0xff]).chain(v.to_string().bytes()).chain([0xff]) {
+        for b in k
+            .bytes()
+            .chain([0xff])
+            .chain(v.to_string().bytes())
+            .chain([0xff])
+        {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x0100_0000_01b3);
         }

@@ -79,6 +79,10 @@ fn test_output(args: &AlertsArgs, t: &AlertsTestArgs) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Err(e) => bail!("test alert through output {} ({}) failed: {e}", out.name, out.kind()),
+        Err(e) => bail!(
+            "test alert through output {} ({}) failed: {e}",
+            out.name,
+            out.kind()
+        ),
     }
 }

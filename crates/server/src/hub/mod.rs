@@ -271,7 +271,12 @@ impl LiveHub {
 
     /// Every alert output's figures (none when no output is configured).
     pub fn outputs(&self) -> Vec<crate::outputs::OutputStatus> {
-        let probe = self.inner.outputs.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let probe = self
+            .inner
+            .outputs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         probe.map(|p| p()).unwrap_or_default()
     }
 
