@@ -165,6 +165,7 @@ impl Delivery {
             while o.thread.as_ref().is_some_and(|t| !t.is_finished()) && Instant::now() < until {
                 std::thread::sleep(Duration::from_millis(10));
             }
+            // A worker still stuck in a send past the deadline is left to end by itself.
             if let Some(t) = o.thread.take().filter(JoinHandle::is_finished) {
                 let _ = t.join();
             }
