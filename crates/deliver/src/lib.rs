@@ -9,6 +9,7 @@
 pub mod config;
 mod dropwatch;
 pub mod group;
+pub mod mutes;
 pub mod outputs;
 pub mod route;
 pub mod secret;
@@ -58,12 +59,14 @@ pub struct Delivery {
     host: String,
     outputs: Vec<Handle>,
     closing: Arc<AtomicBool>,
+    mutes: Arc<mutes::Mutes>,
 }
 
 impl Delivery {
     /// Builds every output (reading its secrets) and starts its worker thread.
     pub fn start(cfgs: &[OutputConfig], host: &str) -> Result<Delivery, StartError> {
         let closing = Arc::new(AtomicBool::new(false));
+        let mutes = Arc::new(mutes::Mutes::default());
         let mut outputs = Vec::new();
         for cfg in cfgs {
             let err = |error| StartError {
@@ -90,6 +93,7 @@ impl Delivery {
                 retry_max: Duration::from_secs_f64(cfg.retry_max_secs),
                 closing: closing.clone(),
                 drain: DRAIN,
+                mutes: mutes.clone(),
             };
             let thread = std::thread::Builder::new()
                 .name(format!("output:{}", cfg.name))
@@ -108,15 +112,21 @@ impl Delivery {
             host: host.to_string(),
             outputs,
             closing,
+            mutes,
         })
     }
 
     /// Hands `alert` to every output whose route takes it. Never blocks: an output
     /// whose queue is full drops it and counts the drop.
     pub fn offer(&self, alert: &Alert) {
+        let muted = self.mutes.mutes(alert, &self.host, Ts::now());
         for o in &self.outputs {
             let Some(tx) = &o.tx else { continue };
             if !o.route.matches(alert, &self.host) {
+                continue;
+            }
+            if muted {
+                Counters::add(&o.counters.silenced, 1);
                 continue;
             }
             match tx.try_send(alert.clone()) {
@@ -126,6 +136,11 @@ impl Delivery {
                 }
             }
         }
+    }
+
+    /// The silences and acks in force; the binary refreshes them from the store.
+    pub fn mutes(&self) -> Arc<mutes::Mutes> {
+        self.mutes.clone()
     }
 
     /// Every output's figures.
@@ -196,6 +211,7 @@ impl CountsView {
                 failed: c.failed.load(Ordering::Relaxed),
                 errors: c.errors.load(Ordering::Relaxed),
                 dropped: c.dropped.load(Ordering::Relaxed),
+                silenced: c.silenced.load(Ordering::Relaxed),
                 queued: c.held.load(Ordering::Relaxed),
                 last_error: c
                     .last_error

@@ -11,6 +11,8 @@ pub struct Counters {
     pub failed: AtomicU64,
     pub errors: AtomicU64,
     pub dropped: AtomicU64,
+    /// Alerts not sent because a silence or an ack covered them.
+    pub silenced: AtomicU64,
     /// Held by the worker (grouping and retrying); the channel's own length is added.
     pub held: AtomicU64,
     pub last_error: Mutex<Option<String>>,
@@ -40,6 +42,8 @@ pub struct OutputCounts {
     pub errors: u64,
     /// Alerts dropped because the output's queue was full.
     pub dropped: u64,
+    /// Alerts not sent because a silence or an acknowledgement covered them.
+    pub silenced: u64,
     /// Alerts waiting: queued, grouping or being retried.
     pub queued: u64,
     /// The last failure, if any (never holds a secret).

@@ -30,6 +30,8 @@ pub struct Worker {
     /// Set by `Delivery::close`; from then on, unsent alerts get until `drain` to go.
     pub closing: Arc<AtomicBool>,
     pub drain: Duration,
+    /// Silences and acks: checked again before a group or repeat goes out.
+    pub mutes: Arc<crate::mutes::Mutes>,
 }
 
 /// The wait before retry number `attempt` (1-based): doubling, capped, ±20% jitter.
@@ -119,7 +121,11 @@ impl Worker {
                     Err(RecvTimeoutError::Disconnected) => disconnected = true,
                 }
             }
-            let due = self.grouper.due(Ts::now());
+            let now = Ts::now();
+            let mut due = self.grouper.due(now);
+            let before = due.len();
+            due.retain(|a| !self.mutes.mutes(a, &self.host, now));
+            Counters::add(&self.counters.silenced, before - due.len());
             self.enqueue(&mut outbox, due);
         }
     }

@@ -64,7 +64,11 @@ impl Stage for AlertEvery10 {
             message: format!("alert {}", self.n),
             ..Raise::default()
         };
-        vec![Record::Alert(self.eps.raise(&self.n.to_string(), now, raise))]
+        vec![Record::Alert(self.eps.raise(
+            &self.n.to_string(),
+            now,
+            raise,
+        ))]
     }
 }
 
@@ -98,9 +102,8 @@ fn webhook(url: String) -> OutputConfig {
 
 /// (events/s, alerts delivered, alerts dropped) for one run.
 fn once(receiver: Option<&Receiver>) -> (f64, u64, u64) {
-    let delivery = receiver.map(|r| {
-        Arc::new(Delivery::start(&[webhook(r.url())], "bench").expect("delivery starts"))
-    });
+    let delivery = receiver
+        .map(|r| Arc::new(Delivery::start(&[webhook(r.url())], "bench").expect("delivery starts")));
     let sinks: Vec<Box<dyn Sink>> = vec![Box::new(Outputs(delivery.clone()))];
     let stages: Vec<Box<dyn Stage>> = vec![Box::new(AlertEvery10 {
         n: 0,

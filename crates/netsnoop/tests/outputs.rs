@@ -196,3 +196,212 @@ fn alerts_test_reports_a_receiver_that_is_down_and_fails() {
         "the URL stays out of errors: {err}"
     );
 }
+
+/// `netsnoop run` on `config` with the API on a free port; (child, its address, its lines).
+fn start_run(
+    dir: &std::path::Path,
+    config: &str,
+    env: (&str, &str),
+) -> (KillOnDrop, SocketAddr, std::sync::mpsc::Receiver<String>) {
+    let path = dir.join("c.toml");
+    std::fs::write(&path, config).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netsnoop"))
+        .args([
+            "run",
+            "--no-capture",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
+        .arg(dir)
+        .arg("--config")
+        .arg(&path)
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "debug")
+        .env(env.0, env.1)
+        .env_remove("NETSNOOP_TOKEN")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = netsnoop_test_support::lines(child.stderr.take().unwrap());
+    let child = KillOnDrop(child);
+    let mut seen = Vec::new();
+    let addr = netsnoop_test_support::recv_until(&lines, Duration::from_secs(30), |l| {
+        let addr = l
+            .split("http://")
+            .nth(1)
+            .and_then(|r| r.split('/').next())
+            .and_then(|a| a.parse().ok());
+        seen.push(l);
+        addr
+    })
+    .unwrap_or_else(|| panic!("no address announced: {seen:#?}"));
+    (child, addr, lines)
+}
+
+#[test]
+fn an_outputs_failures_show_in_health_and_metrics_and_its_secret_url_never_in_logs() {
+    netsnoop_test_support::require_root("exec events for the process burst");
+    let dir = tempfile::tempdir().unwrap();
+    let down = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let secret = "s3cr3t-hook-path-4711";
+    let config = format!(
+        "[[outputs]]\nname = \"hook\"\nkinds = [\"process.*\"]\ngroup_secs = 0\n\
+         [outputs.webhook]\nurl = \"http://{down}/${{NETSNOOP_TEST_HOOK}}\"\n"
+    );
+    let (mut child, addr, lines) = start_run(dir.path(), &config, ("NETSNOOP_TEST_HOOK", secret));
+    // A process burst: 20 children of one shell within a second.
+    let status = Command::new("sh")
+        .args(["-c", "for i in $(seq 20); do /bin/sleep 0.5 & done; wait"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let health = wait_for(
+        Duration::from_secs(30),
+        "a failed attempt in /health",
+        || {
+            let (code, body) = http(addr, "GET", "/health", "");
+            let v: Value = serde_json::from_str(&body).ok()?;
+            (code == 200 && v["outputs"][0]["errors"].as_u64() >= Some(1)).then_some(v)
+        },
+    );
+    let out = &health["outputs"][0];
+    assert_eq!(out["name"], "hook", "{health}");
+    assert_eq!(out["kind"], "webhook", "{health}");
+    assert_eq!(out["delivered"], 0, "{health}");
+    assert!(out["queued"].as_u64().unwrap() >= 1, "{health}");
+    let last_error = out["last_error"].as_str().unwrap();
+    assert!(!last_error.contains(secret), "{last_error}");
+    let (_, metrics) = http(addr, "GET", "/metrics", "");
+    let errors = metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("netsnoop_alert_output_errors_total{") && l.contains("output=\"hook\"")
+        })
+        .unwrap_or_else(|| panic!("no errors counter for hook:\n{metrics}"));
+    assert!(!errors.ends_with(" 0"), "{errors}");
+    assert!(
+        metrics.contains("netsnoop_alert_output_queued{"),
+        "{metrics}"
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let _ = child.0.wait();
+    let logged: Vec<String> = lines.try_iter().collect();
+    assert!(
+        logged
+            .iter()
+            .any(|l| l.contains("alert delivery failed, retrying")),
+        "{logged:#?}"
+    );
+    assert!(!logged.iter().any(|l| l.contains(secret)), "{logged:#?}");
+}
+
+fn netsnoop(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_netsnoop"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--config")
+        .arg(dir.join("c.toml"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn silenced_alerts_are_stored_and_shown_but_not_delivered() {
+    netsnoop_test_support::require_root("exec events for the process bursts");
+    let dir = tempfile::tempdir().unwrap();
+    let r = Receiver::start(Behaviour::Answer);
+    let config = format!(
+        "[[outputs]]\nname = \"hook\"\nkinds = [\"process.*\"]\ngroup_secs = 0\n\
+         [outputs.webhook]\nurl = \"{}\"\n",
+        r.url()
+    );
+    let (_child, addr, _lines) = start_run(dir.path(), &config, ("NETSNOOP_UNUSED", ""));
+    let (ok, out, err) = netsnoop(
+        dir.path(),
+        &[
+            "alerts",
+            "silence",
+            "--kind",
+            "process.*",
+            "--for",
+            "1h",
+            "--author",
+            "ann",
+            "--comment",
+            "load test",
+        ],
+    );
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("netsnoop: silence 1 until") && out.contains("by ann"),
+        "{out}"
+    );
+    let (ok, listed, _) = netsnoop(dir.path(), &["alerts", "silences"]);
+    assert!(ok && listed.starts_with("1\tactive\t"), "{listed}");
+    assert!(
+        listed.contains("{\"kind\":\"process.*\"}\tann\tload test"),
+        "{listed}"
+    );
+
+    // Bursts until one reaches the outputs silenced: the silence is in force. (Alerts
+    // raised before it was read, within 2 s, may have gone out: other programs on this
+    // machine spawn too.)
+    let burst = || {
+        Command::new("sh")
+            .args(["-c", "for i in $(seq 12); do /bin/sleep 0.2 & done; wait"])
+            .status()
+            .unwrap()
+    };
+    let output = |min_silenced: u64| {
+        wait_for(
+            Duration::from_secs(40),
+            "a silenced alert in /health",
+            || {
+                burst();
+                let (_, body) = http(addr, "GET", "/health", "");
+                let v: Value = serde_json::from_str(&body).ok()?;
+                let o = v["outputs"][0].clone();
+                (o["silenced"].as_u64() >= Some(min_silenced)).then_some(o)
+            },
+        )
+    };
+    let before = output(1);
+    while r.requests.try_recv().is_ok() {}
+    let after = output(before["silenced"].as_u64().unwrap() + 1);
+    assert_eq!(
+        after["delivered"], before["delivered"],
+        "{before} then {after}"
+    );
+    assert!(
+        r.requests.try_recv().is_err(),
+        "a silenced alert was delivered"
+    );
+    let (_, history) = http(addr, "GET", "/alerts/history", "");
+    assert!(
+        history.contains("process.burst"),
+        "stored and shown: {history}"
+    );
+
+    let (ok, _, err) = netsnoop(dir.path(), &["alerts", "ack", "no-such-id"]);
+    assert!(!ok);
+    assert!(
+        err.contains("no stored alert has id \"no-such-id\""),
+        "{err}"
+    );
+}

@@ -24,6 +24,8 @@ pub struct OutputStatus {
     pub errors: u64,
     /// Alerts dropped because the output's queue was full.
     pub dropped: u64,
+    /// Alerts not sent because a silence or an acknowledgement covered them.
+    pub silenced: u64,
     /// Alerts waiting: queued, grouping or being retried.
     pub queued: u64,
     /// The last failure (never holds a secret).

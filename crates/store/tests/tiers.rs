@@ -254,7 +254,7 @@ fn a_database_with_only_per_second_rollups_is_backfilled_into_the_tiers() {
         },
     )
     .unwrap();
-    assert_eq!(store.schema_version().unwrap(), 6);
+    assert_eq!(store.schema_version().unwrap(), 7);
     let rows = store.stats().unwrap().rows;
     assert!(
         rows["traffic_src_1h"] > 0 && rows["traffic_protocol_1m"] > 0,

@@ -2,6 +2,7 @@
 
 use crate::cli::{AlertsAction, AlertsArgs, AlertsTestArgs, Common};
 use crate::config::Overrides;
+pub(crate) use crate::setup::Setup;
 use crate::setup::setup;
 use crate::sinks::terminal::Format;
 use crate::sinks::{jsonl, term};
@@ -13,8 +14,12 @@ use std::io::Write;
 const LIMIT: u32 = 10_000;
 
 pub fn run(args: &AlertsArgs) -> anyhow::Result<()> {
-    if let Some(AlertsAction::Test(t)) = &args.action {
-        return test_output(args, t);
+    match &args.action {
+        Some(AlertsAction::Test(t)) => return test_output(args, t),
+        Some(AlertsAction::Ack(a)) => return super::silence::ack(args, a),
+        Some(AlertsAction::Silence(a)) => return super::silence::silence(args, a),
+        Some(AlertsAction::Silences(a)) => return super::silence::list(args, a),
+        None => {}
     }
     let s = setup(&args.common, Overrides::default())?;
     let spec = s.config.store.database_spec(&s.data_dir);
@@ -53,13 +58,33 @@ pub fn run(args: &AlertsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The subcommand's `--config`/`--data-dir`, else the ones given before it.
+pub(crate) fn sub_setup(args: &AlertsArgs, sub: &Common) -> anyhow::Result<Setup> {
+    let common = Common {
+        config: sub.config.clone().or(args.common.config.clone()),
+        data_dir: sub.data_dir.clone().or(args.common.data_dir.clone()),
+    };
+    setup(&common, Overrides::default())
+}
+
+/// The store `run` writes, refusing to create one where none is.
+pub(crate) fn existing_store(
+    s: &Setup,
+) -> anyhow::Result<std::sync::Arc<dyn netsnoop_store::Store>> {
+    let spec = s.config.store.database_spec(&s.data_dir);
+    if let Some(path) = spec.strip_prefix("sqlite:")
+        && !std::path::Path::new(path).exists()
+    {
+        bail!(
+            "no store at {path} yet: `netsnoop run` creates it (or pass the --data-dir/--config it used)"
+        );
+    }
+    crate::sinks::store::open(&s.config.store, &s.data_dir)
+}
+
 /// `netsnoop alerts test --output NAME`: one test alert through one output, at once.
 fn test_output(args: &AlertsArgs, t: &AlertsTestArgs) -> anyhow::Result<()> {
-    let common = Common {
-        config: t.common.config.clone().or(args.common.config.clone()),
-        data_dir: t.common.data_dir.clone().or(args.common.data_dir.clone()),
-    };
-    let s = setup(&common, Overrides::default())?;
+    let s = sub_setup(args, &t.common)?;
     let Some(out) = s.config.outputs.iter().find(|o| o.name == t.output) else {
         let names: Vec<&str> = s.config.outputs.iter().map(|o| o.name.as_str()).collect();
         bail!(

@@ -7,6 +7,7 @@ mod init;
 mod monitor;
 mod not_yet;
 mod serve;
+mod silence;
 pub mod wiring;
 
 use crate::cli::{Cli, Command};

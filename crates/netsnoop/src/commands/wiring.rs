@@ -164,6 +164,10 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
             .collect();
         w.notes.push(("outputs", names.join(", ")));
         w.stages.push(Box::new(delivery.drop_watch()));
+        // Silences and acks live in the store (`netsnoop alerts ack|silence`).
+        if let Some(store) = &w.store {
+            crate::sinks::deliver::refresh_mutes(store.clone(), delivery.mutes())?;
+        }
         w.outputs = Some(delivery.view());
         // First: it never blocks, and a stuck terminal must not delay a notification.
         let sink = crate::sinks::deliver::DeliverySink(delivery);
