@@ -136,5 +136,19 @@ async fn an_alert_is_acknowledged_only_when_stored() {
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["alert_id"], "cpu.system/1");
     assert_eq!(s.store.acks(10).unwrap()[0].author, "ann");
+    // Shown, marked: acknowledged, then silenced once a silence covers it.
+    let page = s.get_json("/alerts/history").await;
+    assert_eq!(page["items"][0]["acked_by"], "ann", "{page}");
+    assert!(page["items"][0].get("silenced").is_none(), "{page}");
+    let (status, _) = post(
+        &s,
+        "/silences",
+        Some(TOKEN),
+        json!({"matcher": {"kind": "cpu.*"}, "duration_secs": 60, "author": "ann", "comment": "x"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let page = s.get_json("/alerts/history").await;
+    assert_eq!(page["items"][0]["silenced"], true, "{page}");
     s.shutdown().await;
 }

@@ -69,6 +69,13 @@ pub struct SilencesQuery {
     pub all: Option<String>,
 }
 
+/// This host's name, which silences' `host` globs match.
+pub fn local_host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
+}
+
 fn need_token(state: &AppState) -> ApiResult<()> {
     if state.config.token.is_none() {
         return Err(ApiError::Forbidden(
