@@ -129,6 +129,11 @@ impl Delivery {
                 Counters::add(&o.counters.silenced, 1);
                 continue;
             }
+            // A full queue drops without paying for the copy.
+            if tx.is_full() {
+                Counters::add(&o.counters.dropped, 1);
+                continue;
+            }
             match tx.try_send(alert.clone()) {
                 Ok(()) => {}
                 Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
