@@ -35,7 +35,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// How long unsent alerts get at shutdown.
-pub const DRAIN: Duration = Duration::from_secs(3);
+pub const DRAIN: Duration = Duration::from_secs(1);
 
 /// Why delivery could not start; names the output and the fix.
 #[derive(Debug, thiserror::Error)]
@@ -180,7 +180,7 @@ impl Delivery {
         for o in &mut self.outputs {
             o.tx = None;
         }
-        let until = Instant::now() + DRAIN + Duration::from_millis(500);
+        let until = Instant::now() + DRAIN + Duration::from_millis(300);
         for o in &mut self.outputs {
             while o.thread.as_ref().is_some_and(|t| !t.is_finished()) && Instant::now() < until {
                 std::thread::sleep(Duration::from_millis(10));
