@@ -14,7 +14,8 @@ want libpcap-dev pkg-config gcc clang libbpf-dev
 if [ "$mode" = test ]; then
   # postgresql: the store tests start throwaway PostgreSQL clusters (initdb, pg_ctl);
   # openssl makes the certificate of the TLS test.
-  want tcpdump iproute2 procps nmap python3-venv prometheus postgresql openssl
+  want tcpdump iproute2 procps nmap python3-venv prometheus postgresql openssl\
+    prometheus-alertmanager python3-aiosmtpd
   # scripts/test-package.sh: a Debian root file system booted in a podman container.
   want podman runc mmdebstrap
 fi

@@ -101,6 +101,9 @@ export const normAlert = (j) => ({
   srcIp: str(j.src_ip),
   dstIp: str(j.dst_ip),
   details: j.details ?? null,
+  // Not delivered to the alert outputs (a silence, an acknowledgement); still shown.
+  silenced: j.silenced === true,
+  ackedBy: str(j.acked_by),
 });
 
 // schema: AlertPage

@@ -16,6 +16,7 @@ pub mod process;
 pub mod redact;
 pub mod resource;
 pub mod severity;
+pub mod silence;
 pub mod time;
 
 pub use alert::{Alert, AlertState, Subject};

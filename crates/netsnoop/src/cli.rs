@@ -181,6 +181,75 @@ pub struct AlertsArgs {
     pub since: Option<Duration>,
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    #[command(subcommand)]
+    pub action: Option<AlertsAction>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsAction {
+    /// Send a test alert through one configured output and report the result
+    Test(AlertsTestArgs),
+    /// Acknowledge an alert episode: it is no longer delivered (still stored and shown)
+    Ack(AckArgs),
+    /// Silence matching alerts for a while: not delivered, still stored and shown
+    Silence(SilenceArgs),
+    /// List silences (in force now, or --all)
+    Silences(SilencesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AckArgs {
+    /// The alert's id (as `netsnoop alerts --format jsonl` shows it)
+    pub id: String,
+    /// Who acknowledges [default: $SUDO_USER, else $USER]
+    #[arg(long)]
+    pub author: Option<String>,
+    #[arg(long, default_value = "")]
+    pub comment: String,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct SilenceArgs {
+    /// Alert kinds (glob, e.g. `cpu.*`)
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Host names (glob)
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Subjects: pid, process name, user, command or IP (glob)
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// How long (e.g. 30m, 2h, 1d)
+    #[arg(long = "for", value_name = "DURATION", value_parser = parse_since)]
+    pub duration: Duration,
+    /// Who silences [default: $SUDO_USER, else $USER]
+    #[arg(long)]
+    pub author: Option<String>,
+    /// Why (required: a silence nobody can explain is never lifted)
+    #[arg(long)]
+    pub comment: String,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct SilencesArgs {
+    /// Also the expired ones
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertsTestArgs {
+    /// The output's name (`name` of an [[outputs]] section)
+    #[arg(long, value_name = "NAME")]
+    pub output: String,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 #[derive(Debug, Args)]

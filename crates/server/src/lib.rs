@@ -16,6 +16,7 @@ pub mod guard;
 pub mod hub;
 pub mod metrics;
 pub mod openapi;
+pub mod outputs;
 pub mod routes;
 pub mod state;
 pub mod timefmt;

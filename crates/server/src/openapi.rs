@@ -1,6 +1,6 @@
 //! The OpenAPI description: every route and schema, plus the bearer-token scheme.
 
-use crate::routes::{alerts, flows, host, ingest, stats, stream};
+use crate::routes::{alerts, flows, host, ingest, silences, stats, stream};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -33,6 +33,9 @@ extended form has NetWatch's keys too)."
         host::process,
         host::process_events,
         host::health,
+        silences::ack,
+        silences::create,
+        silences::list,
         stream::stream,
         crate::routes::metrics,
     ),

@@ -131,6 +131,13 @@ pub struct AlertView {
     /// Structured facts from the detector (counts, thresholds, chains).
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
+    /// A silence covered it while it was open: it was not delivered to the alert
+    /// outputs (`/alerts/history` only; absent when false).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub silenced: bool,
+    /// Who acknowledged the episode (`/alerts/history` only; absent when nobody did).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acked_by: Option<String>,
 }
 
 impl AlertView {
@@ -168,6 +175,8 @@ impl AlertView {
             user: a.subject.user.clone(),
             message: a.message.clone(),
             details: a.details.clone(),
+            silenced: false,
+            acked_by: None,
         }
     }
 

@@ -5,6 +5,7 @@ use crate::model::{
     AlertFilter, FlowOrder, LossTotal, ProcessSampleRow, ProtocolCount, RetentionReport,
     StoreStats, Summary, Talker, TalkerOrder, TimeRange, TrafficSeries, WriteReport,
 };
+use netsnoop_core::silence::{Ack, Silence};
 use netsnoop_core::{Alert, FlowRecord, Loss, PacketMeta, ProcessEvent, Record, SystemSample, Ts};
 
 /// A place where records are written and statistics are read back.
@@ -92,6 +93,43 @@ pub trait Store: Send + Sync {
 
     /// Row counts and sizes. Counting costs a pass over each table: call it rarely.
     fn stats(&self) -> Result<StoreStats>;
+
+    /// Stores a silence; returns its id.
+    fn add_silence(&self, silence: &Silence) -> Result<i64> {
+        let _ = silence;
+        Err(crate::StoreError::Unsupported {
+            backend: self.backend(),
+            what: "store silences",
+        })
+    }
+
+    /// Silences, newest first: only those in force at `active_at` when given.
+    fn silences(&self, active_at: Option<Ts>, limit: u32) -> Result<Vec<Silence>> {
+        let _ = (active_at, limit);
+        Err(crate::StoreError::Unsupported {
+            backend: self.backend(),
+            what: "list silences",
+        })
+    }
+
+    /// Acknowledges a stored alert (a later ack replaces an earlier one); false when
+    /// no alert has that id.
+    fn ack_alert(&self, ack: &Ack) -> Result<bool> {
+        let _ = ack;
+        Err(crate::StoreError::Unsupported {
+            backend: self.backend(),
+            what: "acknowledge alerts",
+        })
+    }
+
+    /// Acknowledgements, newest first.
+    fn acks(&self, limit: u32) -> Result<Vec<Ack>> {
+        let _ = limit;
+        Err(crate::StoreError::Unsupported {
+            backend: self.backend(),
+            what: "list acknowledgements",
+        })
+    }
 }
 
 /// Most rows any query returns, whatever limit the caller asks for.

@@ -259,10 +259,12 @@ fn a_database_with_only_per_second_rollups_is_backfilled_into_the_tiers() {
                 .unwrap();
         }
     }
-    // …nor the host totals and the packets' no_ports flag of version 6.
+    // …nor the host totals and the packets' no_ports flag of version 6, nor version 7's
+    // silences and acks.
     conn.execute_batch(
         "DROP TABLE traffic_src_total; DROP TABLE traffic_dst_total;
-         DROP TABLE traffic_host_counts; ALTER TABLE packets DROP COLUMN no_ports;",
+         DROP TABLE traffic_host_counts; ALTER TABLE packets DROP COLUMN no_ports;
+         DROP TABLE silences; DROP TABLE alert_acks;",
     )
     .unwrap();
     conn.pragma_update(None, "user_version", 4).unwrap();
@@ -284,7 +286,7 @@ fn a_database_with_only_per_second_rollups_is_backfilled_into_the_tiers() {
         },
     )
     .unwrap();
-    assert_eq!(store.schema_version().unwrap(), 6);
+    assert_eq!(store.schema_version().unwrap(), 7);
     let rows = store.stats().unwrap().rows;
     assert!(
         rows["traffic_src_1h"] > 0 && rows["traffic_protocol_1m"] > 0,

@@ -43,6 +43,8 @@ export function alertCard(a, now = Date.now()) {
     h('span', { class: 'badge', text: label }),
     h('span', { class: 'alert-kind mono', text: a.kind }),
     a.state === 'resolved' ? h('span', { class: 'pill', text: 'resolved' }) : null,
+    a.silenced ? h('span', { class: 'pill', text: 'silenced' }) : null,
+    a.ackedBy ? h('span', { class: 'pill', title: 'acknowledged', text: `acked by ${a.ackedBy}` }) : null,
     h('time', { class: 'muted', title: formatDateTime(a.last), text: formatAgo(a.last, now) })),
   h('p', { class: 'alert-msg', title: a.message, text: a.message || a.kind }),
   subject(a),

@@ -22,6 +22,15 @@ test('an alert keeps its severity, label and hostile subject strings untouched',
   assert.equal(a.srcIp, '');
 });
 
+test('an alert says whether a silence or an acknowledgement kept it from the outputs', () => {
+  const plain = normAlert({ id: 'a', kind: 'cpu.system', severity: 'high', state: 'active' });
+  assert.equal(plain.silenced, false);
+  assert.equal(plain.ackedBy, '');
+  const muted = normAlert({ id: 'b', kind: 'cpu.system', severity: 'high', silenced: true, acked_by: '<b>ann</b>' });
+  assert.equal(muted.silenced, true);
+  assert.equal(muted.ackedBy, '<b>ann</b>');
+});
+
 test('a process event from the stream carries argv, ancestry and a time in milliseconds', () => {
   const e = normProcEvent({
     time: 1_763_726_400_000_000, kind: 'exec', pid: 7, ppid: 1, user: 'root', comm: 'sh',

@@ -8,6 +8,7 @@ mod manuals;
 mod monitor;
 mod not_yet;
 mod serve;
+mod silence;
 pub mod wiring;
 
 use crate::cli::{Cli, Command};

@@ -67,6 +67,9 @@ fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
                 "pipeline",
                 Box::new(move || (queue.len(), queue.capacity().unwrap_or(0))),
             );
+            if let Some(view) = w.outputs.clone() {
+                hub.set_outputs(crate::sinks::deliver::probe(view));
+            }
             let parts = api::ApiParts {
                 hub,
                 ingest: intake_tx,

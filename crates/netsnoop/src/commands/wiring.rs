@@ -34,6 +34,8 @@ pub struct Wiring {
     /// The open store and a handle on its writer, for the API server (run only).
     pub store: Option<Arc<dyn Store>>,
     pub writer: Option<WriterHandle>,
+    /// The alert outputs' figures, for `/health` and `/metrics` (when any is configured).
+    pub outputs: Option<netsnoop_deliver::CountsView>,
 }
 
 pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Result<Wiring> {
@@ -149,6 +151,27 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
                 w.notes.push(("store", format!("{e:#}")));
             }
         }
+    }
+
+    // Alert outputs: each its own queue and thread, so a dead receiver never slows us.
+    if !cfg.outputs.is_empty() {
+        let host = netsnoop_deliver::hostname();
+        let delivery = netsnoop_deliver::Delivery::start(&cfg.outputs, &host)?;
+        let names: Vec<String> = cfg
+            .outputs
+            .iter()
+            .map(|o| format!("{} ({})", o.name, o.kind()))
+            .collect();
+        w.notes.push(("outputs", names.join(", ")));
+        w.stages.push(Box::new(delivery.drop_watch()));
+        // Silences and acks live in the store (`netsnoop alerts ack|silence`).
+        if let Some(store) = &w.store {
+            crate::sinks::deliver::refresh_mutes(store.clone(), delivery.mutes())?;
+        }
+        w.outputs = Some(delivery.view());
+        // First: it never blocks, and a stuck terminal must not delay a notification.
+        let sink = crate::sinks::deliver::DeliverySink(delivery);
+        w.sinks.insert(0, Box::new(sink));
     }
 
     if mode == Mode::Run {

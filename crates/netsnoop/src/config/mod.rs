@@ -41,6 +41,9 @@ pub struct Config {
     pub resources: ResourceConfig,
     /// `[network]`: capture, flows, rollups, scans (netsnoop-core).
     pub network: NetworkConfig,
+    /// `[[outputs]]`: where alerts are delivered (netsnoop-deliver), any number.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<netsnoop_deliver::OutputConfig>,
 }
 
 /// Command-line values that take precedence over the file.
@@ -102,6 +105,18 @@ impl Config {
             p.add(&format!("network.{}", e.key), e.problem);
         }
         sections::check_interfaces(&self.network.capture.interfaces, &mut p);
+        let mut names = std::collections::HashSet::new();
+        for (i, o) in self.outputs.iter().enumerate() {
+            for (key, problem) in o.problems(i) {
+                p.add(&key, problem);
+            }
+            if !names.insert(o.name.as_str()) {
+                p.add(
+                    &format!("outputs[{i}].name"),
+                    format!("{:?} is used twice: give each output its own name", o.name),
+                );
+            }
+        }
         p.into_vec()
     }
 }

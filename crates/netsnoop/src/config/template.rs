@@ -155,6 +155,38 @@ const NETWORK: &str = "
 # Every key with its default:
 ";
 
+const OUTPUTS: &str = r#"
+# Alert delivery: any number of [[outputs]], each with its route and exactly one receiver
+# table. Each output has its own bounded queue and thread: a slow or dead receiver never
+# slows monitoring; failures are retried with backoff, drops counted (/health, /metrics)
+# and raised once as a delivery.dropped alert. Secrets: write ${ENV_VAR} in any URL,
+# header or password, or use password_file / bearer_token_file.
+#
+# [[outputs]]
+# name = "alertmanager"
+# min_severity = "medium"          # info, low, medium, high, critical
+# kinds = ["cpu.*", "net.*"]       # globs; empty = every kind
+# hosts = []                       # globs over host names; empty = every host
+# subjects = []                    # globs over pid, process name, user, command, IPs
+# group_secs = 0                   # a burst within this window is one message (10 for webhook/email)
+# repeat_secs = 60                 # re-send open alerts (3600 for others; 0 = never)
+# send_resolved = true
+# queue = 1000                     # alerts waiting at most; more are dropped and counted
+# timeout_secs = 10
+# retry_max_secs = 60              # retries start at 0.5 s and double up to this, with jitter
+# [outputs.alertmanager]
+# url = "http://127.0.0.1:9093"
+#
+# Other receivers (one per output):
+# [outputs.webhook]   url = "...", format = "alertmanager" (payload v4) | "slack" | "mattermost" | "discord",
+#                     bearer_token = "${HOOK_TOKEN}" or bearer_token_file = "/path", headers = {}
+# [outputs.falco]     url = "http://127.0.0.1:2801/", tags = []   (falcosidekick)
+# [outputs.email]     host = "smtp.example.org", tls = "starttls" | "tls" | "none", port = 587,
+#                     username = "...", password = "${SMTP_PASSWORD}" or password_file = "/path",
+#                     from = "netsnoop@example.org", to = ["ops@example.org"]
+# [outputs.program]   command = "logger -t netsnoop"   (one JSON line per alert on stdin)
+"#;
+
 /// One block per config section, in file order. A new section adds its block here.
 pub fn sections() -> Vec<String> {
     let mut out: Vec<String> = [GENERAL, PATHS, LOGS, STORE, SERVER, REDACT]
@@ -176,6 +208,7 @@ pub fn sections() -> Vec<String> {
         "network",
         &NetworkConfig::default(),
     ));
+    out.push(OUTPUTS.to_string());
     out
 }
 

@@ -331,3 +331,44 @@ fn a_redact_rule_can_be_added_and_the_rest_keep_their_defaults() {
     let defaults = netsnoop_core::redact::RedactConfig::default();
     assert_eq!(c.redact.headers, defaults.headers);
 }
+
+#[test]
+fn outputs_parse_with_their_route_and_receiver() {
+    let c = parse(
+        "[[outputs]]\nname = \"am\"\nmin_severity = \"high\"\nkinds = [\"cpu.*\"]\n\
+         [outputs.alertmanager]\nurl = \"http://127.0.0.1:9093\"\n\n\
+         [[outputs]]\nname = \"mail\"\n[outputs.email]\nhost = \"smtp.example.org\"\n\
+         from = \"n@example.org\"\nto = [\"ops@example.org\"]\npassword_file = \"/etc/netsnoop/smtp\"\n",
+        Path::new(FILE),
+    )
+    .unwrap();
+    assert_eq!(c.outputs.len(), 2);
+    assert_eq!(c.outputs[0].kind(), "alertmanager");
+    assert_eq!(c.outputs[0].repeat_interval(), 60.0);
+    assert_eq!(c.outputs[1].kind(), "email");
+    assert_eq!(c.outputs[1].group_window(), 10.0);
+}
+
+#[test]
+fn outputs_without_exactly_one_receiver_or_with_a_used_name_are_refused() {
+    let none = refuse("[[outputs]]\nname = \"x\"\n");
+    assert!(
+        none.contains("outputs[0].type") && none.contains("exactly one"),
+        "{none}"
+    );
+    let twice = refuse(
+        "[[outputs]]\nname = \"x\"\n[outputs.program]\ncommand = \"cat\"\n\
+         [[outputs]]\nname = \"x\"\n[outputs.program]\ncommand = \"cat\"\n",
+    );
+    assert!(
+        twice.contains("outputs[1].name") && twice.contains("used twice"),
+        "{twice}"
+    );
+    let unknown =
+        refuse("[[outputs]]\nname = \"x\"\n[outputs.webhook]\nurl = \"http://h\"\nsecret = 1\n");
+    assert!(unknown.contains("secret"), "{unknown}");
+    let glob = refuse(
+        "[[outputs]]\nname = \"x\"\nkinds = [\"a[\"]\n[outputs.program]\ncommand = \"cat\"\n",
+    );
+    assert!(glob.contains("outputs[0].kinds"), "{glob}");
+}

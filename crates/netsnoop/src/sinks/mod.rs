@@ -1,9 +1,10 @@
 //! The `Sink` contract the pipeline hands records to, and every sink this binary has:
 //! terminal output (`terminal`, with `term`, `proctree` and `jsonl` formatting), the log
 //! files (`logs`), the store writer (`store`), the live API hub (`hub`) and the packet
-//! rate limit in front of per-packet sinks (`sampled`).
+//! rate limit in front of per-packet sinks (`sampled`) and the alert outputs (`deliver`).
 
 mod changes;
+pub mod deliver;
 pub mod hub;
 pub mod jsonl;
 pub mod logs;

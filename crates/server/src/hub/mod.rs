@@ -46,6 +46,7 @@ struct Inner {
     started: Instant,
     started_at: Ts,
     timezone: TimeZone,
+    outputs: Mutex<Option<crate::outputs::OutputsProbe>>,
 }
 
 impl Default for LiveHub {
@@ -71,6 +72,7 @@ impl LiveHub {
                 started: Instant::now(),
                 started_at: Ts(now),
                 timezone,
+                outputs: Mutex::new(None),
             }),
         }
     }
@@ -256,6 +258,22 @@ impl LiveHub {
     /// Records the degraded modes NetSnoop runs in, with their fixes.
     pub fn set_degraded(&self, degraded: Vec<DegradedMode>) {
         self.state().degraded = degraded;
+    }
+
+    /// Sets where `/health` and `/metrics` read the alert outputs' figures.
+    pub fn set_outputs(&self, probe: crate::outputs::OutputsProbe) {
+        *self.inner.outputs.lock().unwrap_or_else(|e| e.into_inner()) = Some(probe);
+    }
+
+    /// Every alert output's figures (none when no output is configured).
+    pub fn outputs(&self) -> Vec<crate::outputs::OutputStatus> {
+        let probe = self
+            .inner
+            .outputs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        probe.map(|p| p()).unwrap_or_default()
     }
 
     pub fn metrics(&self) -> &Metrics {

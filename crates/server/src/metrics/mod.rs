@@ -29,7 +29,7 @@ pub const API_IFACE: u16 = u16::MAX;
 
 /// Alert kinds the detectors raise, so their series exist before the first alert (a kind
 /// not listed here is counted too, from its first alert on).
-pub const ALERT_KINDS: [&str; 18] = [
+pub const ALERT_KINDS: [&str; 19] = [
     "process.burst",
     "process.spawn_rate",
     "process.events_lost",
@@ -48,6 +48,7 @@ pub const ALERT_KINDS: [&str; 18] = [
     "net.sweep",
     "net.pingsweep",
     "net.traffic_spike",
+    "delivery.dropped",
 ];
 
 /// Reasons a POSTed packet is refused for its time.
@@ -107,6 +108,8 @@ pub struct Metrics {
     /// Secrets redacted from process arguments (netsnoop_core::redact).
     pub redactions: Counter,
     pub http: http::HttpMetrics,
+    /// Alert outputs' delivered, failed, dropped and queued counts.
+    pub outputs: crate::outputs::OutputMetrics,
     queues: Mutex<Vec<(&'static str, QueueProbe)>>,
 }
 
@@ -142,6 +145,7 @@ impl Metrics {
             connections_refused: Counter::default(),
             redactions: Counter::default(),
             http: http::HttpMetrics::default(),
+            outputs: Default::default(),
             queues: Mutex::new(Vec::new()),
         };
         m.zero_known_series();
@@ -185,6 +189,7 @@ impl Metrics {
 
     fn register_all(&mut self) {
         let r = &mut self.registry;
+        self.outputs.register(r);
         r.register("packets", "Packets seen, by protocol", self.packets.clone());
         r.register(
             "bytes",

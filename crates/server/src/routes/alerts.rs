@@ -150,11 +150,40 @@ pub async fn history(
         limit: limit + 1,
         offset,
     };
-    let mut rows = state.query(move |store| store.alerts(&filter)).await?;
+    let (mut rows, silences, acks) = state
+        .query(move |store| {
+            let rows = store.alerts(&filter)?;
+            // A backend that keeps no silences or acks yet marks nothing.
+            let silences = store
+                .silences(None, netsnoop_store::MAX_LIMIT)
+                .unwrap_or_default();
+            let acks = store.acks(netsnoop_store::MAX_LIMIT).unwrap_or_default();
+            Ok((rows, silences, acks))
+        })
+        .await?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
+    let host = crate::routes::silences::local_host();
+    let now = netsnoop_core::Ts::now();
     Ok(Json(AlertPage {
-        items: rows.iter().map(|a| AlertView::new(a, &tz)).collect(),
+        items: rows
+            .iter()
+            .map(|a| {
+                let mut v = AlertView::new(a, &tz);
+                // Open until now if still active.
+                let open_until = if a.is_active() { now } else { a.last_seen };
+                v.silenced = silences.iter().any(|s| {
+                    s.starts_at <= open_until
+                        && a.first_seen < s.ends_at
+                        && s.matcher.matches(a, &host)
+                });
+                v.acked_by = acks
+                    .iter()
+                    .find(|k| k.alert_id == a.id)
+                    .map(|k| k.author.clone());
+                v
+            })
+            .collect(),
         limit,
         offset,
         next_offset: more.then_some(offset + limit),

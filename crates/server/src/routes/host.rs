@@ -251,6 +251,8 @@ pub struct Health {
     /// The store writer's counters: records written, dropped (queue full) and failed.
     #[schema(value_type = Option<Object>)]
     pub writer: Option<netsnoop_store::WriterStats>,
+    /// Alert outputs (`[[outputs]]`): delivered, failed, dropped and queued per output.
+    pub outputs: Vec<crate::outputs::OutputStatus>,
 }
 
 /// See [`Health::packet_times`].
@@ -295,6 +297,7 @@ pub async fn health(State(state): State<AppState>) -> Json<Health> {
         redactions: hub.metrics().redactions.get(),
         store: state.store.as_ref().map(|s| s.backend()),
         writer,
+        outputs: hub.outputs(),
     })
 }
 

@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod lenient;
 pub mod params;
 pub mod shape;
+pub mod silences;
 pub mod stats;
 pub mod stream;
 
@@ -48,6 +49,17 @@ pub fn router(state: AppState) -> Router {
         .route("/stats/traffic-over-time", get(stats::traffic_over_time))
         .route("/alerts", get(alerts::alerts))
         .route("/alerts/history", get(alerts::history))
+        .route(
+            "/alerts/{id}/ack",
+            post(silences::ack)
+                .route_layer(middleware::from_fn_with_state(guard.clone(), check_request)),
+        )
+        .route(
+            "/silences",
+            get(silences::list)
+                .post(silences::create)
+                .route_layer(middleware::from_fn_with_state(guard.clone(), check_request)),
+        )
         .route("/flows", get(flows::flows))
         .route("/system", get(host::system))
         .route("/processes", get(host::processes))
@@ -95,6 +107,7 @@ pub fn router(state: AppState) -> Router {
 #[utoipa::path(get, path = "/metrics", tag = "live",
     responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    state.hub.metrics().outputs.update(&state.hub.outputs());
     let writer = state.writer.as_ref().map(|w| w.stats());
     let body = state.hub.metrics_text(writer.as_ref());
     ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], body)

@@ -5,6 +5,7 @@ mod query;
 mod read;
 mod retention;
 pub(crate) mod schema;
+mod silences;
 mod stats;
 pub(crate) mod tiers;
 pub(crate) mod traffic;
@@ -279,5 +280,25 @@ impl Store for SqliteStore {
 
     fn stats(&self) -> Result<StoreStats> {
         query::stats(&self.reader())
+    }
+
+    fn add_silence(&self, silence: &netsnoop_core::silence::Silence) -> Result<i64> {
+        silences::add_silence(&self.writer().conn, silence)
+    }
+
+    fn silences(
+        &self,
+        active_at: Option<Ts>,
+        limit: u32,
+    ) -> Result<Vec<netsnoop_core::silence::Silence>> {
+        silences::silences(&self.reader(), active_at, limit)
+    }
+
+    fn ack_alert(&self, ack: &netsnoop_core::silence::Ack) -> Result<bool> {
+        silences::ack_alert(&self.writer().conn, ack)
+    }
+
+    fn acks(&self, limit: u32) -> Result<Vec<netsnoop_core::silence::Ack>> {
+        silences::acks(&self.reader(), limit)
     }
 }
