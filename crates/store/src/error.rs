@@ -8,6 +8,15 @@ use std::path::PathBuf;
 /// `/health`, logs).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The backend cannot answer this query yet.
+    #[error("{what} is not available with the {backend} store yet: use the SQLite store")]
+    Unsupported {
+        /// The query.
+        what: &'static str,
+        /// The backend's name.
+        backend: &'static str,
+    },
+
     /// The `--database` value could not be understood.
     #[error(
         "unrecognised database {spec:?}: give a file path, `sqlite:PATH`, or `postgres://USER@HOST/DB`"

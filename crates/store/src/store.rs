@@ -2,8 +2,9 @@
 
 use crate::Result;
 use crate::model::{
-    AlertFilter, FlowOrder, LossTotal, ProcessSampleRow, ProtocolCount, RetentionReport,
-    StoreStats, Summary, Talker, TalkerOrder, TimeRange, TrafficSeries, WriteReport,
+    AlertFilter, FlowOrder, LossTotal, ProcessSampleRow, ProcessTraffic, ProtocolCount,
+    RetentionReport, StoreStats, Summary, Talker, TalkerOrder, TimeRange, TrafficSeries,
+    WriteReport,
 };
 use netsnoop_core::{Alert, FlowRecord, Loss, PacketMeta, ProcessEvent, Record, SystemSample, Ts};
 
@@ -76,6 +77,30 @@ pub trait Store: Send + Sync {
 
     /// Finished flows in the given order.
     fn flows(&self, limit: u32, order: FlowOrder) -> Result<Vec<FlowRecord>>;
+
+    /// Flows that ended in the range with process `pid` owning an end, newest first.
+    fn process_flows(&self, pid: u32, range: TimeRange, limit: u32) -> Result<Vec<FlowRecord>> {
+        let _ = (pid, range, limit);
+        Err(crate::StoreError::Unsupported {
+            what: "per-process flows",
+            backend: self.backend(),
+        })
+    }
+
+    /// Traffic per owning process over flows that ended in the range, most bytes first,
+    /// with the unattributed bucket (pid None) among them; only `pid` when given.
+    fn process_traffic(
+        &self,
+        range: TimeRange,
+        limit: u32,
+        pid: Option<u32>,
+    ) -> Result<Vec<ProcessTraffic>> {
+        let _ = (range, limit, pid);
+        Err(crate::StoreError::Unsupported {
+            what: "per-process traffic",
+            backend: self.backend(),
+        })
+    }
 
     /// System samples in the range, oldest first (at most `limit`, the newest ones).
     fn system_samples(&self, range: TimeRange, limit: u32) -> Result<Vec<SystemSample>>;

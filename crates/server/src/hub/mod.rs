@@ -197,6 +197,7 @@ impl LiveHub {
                 }
                 st.add_loss(&l.source, l.count, &l.reason);
             }
+            Event::Connection(c) => st.see(c.time),
         }
     }
 

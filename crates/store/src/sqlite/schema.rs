@@ -225,6 +225,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/5_traffic_tiers.sql"),
     // 6: all-time totals per host kept by triggers on the hour tier; packets' no_ports.
     include_str!("migrations/6_host_totals.sql"),
+    // 7: the owning process of each flow end (pid, comm, unknown reason, owner JSON).
+    include_str!("migrations/7_flow_owners.sql"),
 ];
 
 /// The schema version this build writes.
