@@ -6,3 +6,4 @@ pub mod exec;
 pub mod outlet;
 pub mod proc_pid;
 pub mod sampler;
+pub mod sock;

@@ -255,7 +255,9 @@ impl OwnerTable {
                 .get(&exact)
                 .or_else(|| self.sockets.get(&wildcard))
                 .or_else(|| {
-                    responder
+                    // A bound UDP socket owns its port both ways; a TCP listener only
+                    // the connections made to it.
+                    (responder || proto == Protocol::Udp)
                         .then(|| self.listeners.get(&(netns, proto, local.1)))
                         .flatten()
                 })

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT OR GPL-2.0
-// NetSnoop socket attribution: records which process connects, accepts, sends UDP or
-// listens, and when TCP sockets close, into a ring buffer. Built by crates/linux/build.rs.
+// NetSnoop socket attribution: records which process connects, accepts (first uses an
+// accepted socket), sends UDP or listens, and when TCP sockets close, into a ring buffer.
+// Built by crates/linux/build.rs.
 //
-// Attaches through fentry/fexit and a BTF tracepoint, so no tracefs is needed. Kernel types
-// are declared by hand, only the fields read here; CO-RE relocations match them to the
-// running kernel's BTF (the fields of anonymous unions are found by name).
+// Only BTF tracepoints (tp_btf), so no tracefs, no kprobes and no fentry trampolines (which
+// kernels in lockdown or without CONFIG_KPROBES refuse). Kernel types are declared by hand,
+// only the fields read here; CO-RE relocations match them to the running kernel's BTF.
 
 #include <linux/types.h>
 #include <linux/bpf.h>
@@ -23,7 +24,9 @@ typedef struct {
 	struct net *net;
 } possible_net_t;
 struct in6_addr {
-	__u8 s6_addr[16];
+	union {
+		__u8 u6_addr8[16];
+	} in6_u;
 };
 struct sock_common {
 	__be32 skc_daddr;
@@ -39,20 +42,8 @@ struct sock {
 	struct sock_common __sk_common;
 	__u16 sk_protocol;
 };
-struct sockaddr_in {
-	unsigned short sin_family;
-	__be16 sin_port;
-	__be32 sin_addr;
-};
-struct sockaddr_in6 {
-	unsigned short sin6_family;
-	__be16 sin6_port;
-	__u32 sin6_flowinfo;
-	struct in6_addr sin6_addr;
-};
-struct msghdr {
-	void *msg_name;
-	int msg_namelen;
+struct inet_sock {
+	__be16 inet_sport;
 };
 struct task_struct {
 	struct task_struct *group_leader;
@@ -71,6 +62,8 @@ struct task_struct {
 #define AF_INET6 10
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT 2
 #define TCP_CLOSE 7
 #define TCP_LISTEN 10
 
@@ -93,6 +86,15 @@ struct sock_event {
 };
 _Static_assert(sizeof(struct sock_event) == 88, "the record layout is parsed by wire.rs");
 
+// The process that started a connect, taken in its own context at SYN_SENT (the source
+// port is chosen only afterwards) and reported once the 5-tuple is complete.
+struct owner {
+	__u32 pid;
+	__u32 uid;
+	__u64 cgroup_id;
+	char comm[16];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	// Resized by the loader (config `ring_buffer_bytes`).
@@ -107,9 +109,18 @@ struct {
 	__type(value, __u64);
 } SOCK_LOST SEC(".maps");
 
-// A UDP socket sending to one destination is reported once per UDP_REPEAT_NS, not per
-// datagram. LRU: the oldest pairs make room, so the map never fills.
-struct udp_key {
+// Connects in flight, by socket. LRU: a connect whose socket vanished without a state
+// change makes room for new ones instead of filling the map.
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct owner);
+} CONNECTING SEC(".maps");
+
+// Sockets already reported, so a send or receive reports a socket once (UDP: once per
+// destination every UDP_REPEAT_NS). LRU, so it never fills.
+struct seen_key {
 	__u64 sk;
 	__u8 daddr[16];
 	__u16 dport;
@@ -118,19 +129,27 @@ struct udp_key {
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct udp_key);
+	__uint(max_entries, 65536);
+	__type(key, struct seen_key);
 	__type(value, __u64);
-} UDP_SEEN SEC(".maps");
+} SEEN SEC(".maps");
 #define UDP_REPEAT_NS (5ULL * 1000 * 1000 * 1000)
 
-static __always_inline void fill_task(struct sock_event *e)
+static __always_inline void current_owner(struct owner *o)
 {
-	e->pid = bpf_get_current_pid_tgid() >> 32;
-	e->uid = (__u32)bpf_get_current_uid_gid();
-	e->cgroup_id = bpf_get_current_cgroup_id();
+	o->pid = bpf_get_current_pid_tgid() >> 32;
+	o->uid = (__u32)bpf_get_current_uid_gid();
+	o->cgroup_id = bpf_get_current_cgroup_id();
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	BPF_CORE_READ_STR_INTO(&e->comm, task, group_leader, comm);
+	BPF_CORE_READ_STR_INTO(&o->comm, task, group_leader, comm);
+}
+
+static __always_inline void set_owner(struct sock_event *e, const struct owner *o)
+{
+	e->pid = o->pid;
+	e->uid = o->uid;
+	e->cgroup_id = o->cgroup_id;
+	__builtin_memcpy(e->comm, o->comm, 16);
 }
 
 // Addresses and ports of `sk` as the socket holds them; false for families other than IP.
@@ -141,7 +160,11 @@ static __always_inline int fill_sock(struct sock_event *e, struct sock *sk)
 	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	e->protocol = BPF_CORE_READ(sk, sk_protocol);
 	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	// skc_num is cleared when a closing socket gives its port back, before the CLOSE
+	// tracepoint fires; inet_sport keeps it.
 	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (e->sport == 0)
+		e->sport = __builtin_bswap16(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
 	e->dport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (e->family == AF_INET) {
 		__be32 s = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
@@ -151,8 +174,8 @@ static __always_inline int fill_sock(struct sock_event *e, struct sock *sk)
 		return 1;
 	}
 	if (e->family == AF_INET6) {
-		BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_v6_rcv_saddr.s6_addr);
-		BPF_CORE_READ_INTO(&e->daddr, sk, __sk_common.skc_v6_daddr.s6_addr);
+		BPF_CORE_READ_INTO(&e->saddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&e->daddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 		return 1;
 	}
 	return 0;
@@ -168,104 +191,100 @@ static __always_inline void submit(struct sock_event *e)
 	}
 }
 
-// Called by the connecting process once the source port is chosen and the SYN is next.
-SEC("fentry/tcp_connect")
-int BPF_PROG(netsnoop_connect, struct sock *sk)
+static __always_inline void mark_seen(__u64 sk, __u64 now)
 {
-	struct sock_event e;
-	if (!fill_sock(&e, sk))
-		return 0;
-	e.kind = KIND_CONNECT;
-	fill_task(&e);
-	submit(&e);
-	return 0;
+	struct seen_key key = {.sk = sk};
+	bpf_map_update_elem(&SEEN, &key, &now, BPF_ANY);
 }
 
-// On return, so the socket seen is the accepted one (on entry it is the listener).
-SEC("fexit/inet_csk_accept")
-int netsnoop_accept(unsigned long long *ctx)
-{
-	__u64 ret = 0;
-	if (bpf_get_func_ret(ctx, &ret) != 0 || ret == 0)
-		return 0;
-	struct sock_event e;
-	if (!fill_sock(&e, (struct sock *)ret))
-		return 0;
-	e.kind = KIND_ACCEPT;
-	fill_task(&e);
-	submit(&e);
-	return 0;
-}
-
-static __always_inline int udp_send(unsigned long long *ctx, int v6)
-{
-	__u64 ret = 0;
-	bpf_get_func_ret(ctx, &ret);
-	if ((long long)ret < 0)
-		return 0;
-	struct sock *sk = (struct sock *)ctx[0];
-	struct msghdr *msg = (struct msghdr *)ctx[1];
-	struct sock_event e;
-	if (!fill_sock(&e, sk))
-		return 0;
-	// An unconnected socket names its destination in the message.
-	void *name = BPF_CORE_READ(msg, msg_name);
-	if (name) {
-		if (v6) {
-			struct sockaddr_in6 *a = name;
-			e.dport = __builtin_bswap16(BPF_CORE_READ(a, sin6_port));
-			BPF_CORE_READ_INTO(&e.daddr, a, sin6_addr.s6_addr);
-		} else {
-			struct sockaddr_in *a = name;
-			__be32 d = BPF_CORE_READ(a, sin_addr);
-			e.dport = __builtin_bswap16(BPF_CORE_READ(a, sin_port));
-			__builtin_memset(e.daddr, 0, 16);
-			__builtin_memcpy(e.daddr, &d, 4);
-		}
-	}
-	struct udp_key key = {.sk = (__u64)sk, .dport = e.dport};
-	__builtin_memcpy(key.daddr, e.daddr, 16);
-	__u64 *last = bpf_map_lookup_elem(&UDP_SEEN, &key);
-	if (last && e.time_ns - *last < UDP_REPEAT_NS)
-		return 0;
-	bpf_map_update_elem(&UDP_SEEN, &key, &e.time_ns, BPF_ANY);
-	e.kind = KIND_UDP_SEND;
-	fill_task(&e);
-	submit(&e);
-	return 0;
-}
-
-SEC("fexit/udp_sendmsg")
-int netsnoop_udp_send(unsigned long long *ctx)
-{
-	return udp_send(ctx, 0);
-}
-
-SEC("fexit/udpv6_sendmsg")
-int netsnoop_udp6_send(unsigned long long *ctx)
-{
-	return udp_send(ctx, 1);
-}
-
-// LISTEN is set by the listening process itself; CLOSE may come from softirq, so it
-// carries no process.
+// connect: SYN_SENT is set by the connecting process itself; the tuple is complete at the
+// next change (ESTABLISHED, or CLOSE for a refused connect, which a scan is made of).
+// LISTEN is set by the listening process. CLOSE may come from softirq: no process.
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(netsnoop_sock_state, struct sock *sk, int oldstate, int newstate)
 {
-	if (newstate != TCP_LISTEN && newstate != TCP_CLOSE)
+	__u64 key = (__u64)sk;
+	if (newstate == TCP_SYN_SENT) {
+		struct owner o = {};
+		current_owner(&o);
+		bpf_map_update_elem(&CONNECTING, &key, &o, BPF_ANY);
+		return 0;
+	}
+	if (newstate != TCP_ESTABLISHED && newstate != TCP_CLOSE && newstate != TCP_LISTEN)
 		return 0;
 	struct sock_event e;
 	if (!fill_sock(&e, sk) || e.protocol != IPPROTO_TCP)
 		return 0;
 	e.state = newstate;
-	if (newstate == TCP_LISTEN) {
-		e.kind = KIND_LISTEN;
-		fill_task(&e);
-	} else {
-		e.kind = KIND_CLOSE;
+	if (oldstate == TCP_SYN_SENT) {
+		struct owner *o = bpf_map_lookup_elem(&CONNECTING, &key);
+		if (o) {
+			struct sock_event c = e;
+			c.kind = KIND_CONNECT;
+			set_owner(&c, o);
+			submit(&c);
+			bpf_map_delete_elem(&CONNECTING, &key);
+			mark_seen(key, e.time_ns);
+		}
 	}
+	if (newstate == TCP_LISTEN) {
+		struct owner o = {};
+		current_owner(&o);
+		set_owner(&e, &o);
+		e.kind = KIND_LISTEN;
+		submit(&e);
+	} else if (newstate == TCP_CLOSE) {
+		struct seen_key sk_key = {.sk = key};
+		bpf_map_delete_elem(&SEEN, &sk_key);
+		e.kind = KIND_CLOSE;
+		submit(&e);
+	}
+	return 0;
+}
+
+// The first send or receive of a TCP socket not yet reported is its owner's first use: for
+// an accepted socket, the accepting process (the accept itself has no tracepoint). A UDP
+// socket is reported per destination every UDP_REPEAT_NS; unconnected, by its port.
+static __always_inline int first_use(struct sock *sk, int ret, int sending)
+{
+	if (ret < 0)
+		return 0;
+	struct sock_event e;
+	if (!fill_sock(&e, sk))
+		return 0;
+	struct seen_key key = {.sk = (__u64)sk};
+	if (e.protocol == IPPROTO_TCP) {
+		if (e.dport == 0 || bpf_map_lookup_elem(&SEEN, &key))
+			return 0;
+		e.kind = KIND_ACCEPT;
+	} else if (e.protocol == IPPROTO_UDP && sending) {
+		__builtin_memcpy(key.daddr, e.daddr, 16);
+		key.dport = e.dport;
+		__u64 *last = bpf_map_lookup_elem(&SEEN, &key);
+		if (last && e.time_ns - *last < UDP_REPEAT_NS)
+			return 0;
+		e.kind = KIND_UDP_SEND;
+	} else {
+		return 0;
+	}
+	bpf_map_update_elem(&SEEN, &key, &e.time_ns, BPF_ANY);
+	struct owner o = {};
+	current_owner(&o);
+	set_owner(&e, &o);
 	submit(&e);
 	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(netsnoop_send, struct sock *sk, int ret, int flags)
+{
+	return first_use(sk, ret, 1);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(netsnoop_recv, struct sock *sk, int ret, int flags)
+{
+	return first_use(sk, ret, 0);
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
