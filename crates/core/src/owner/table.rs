@@ -7,6 +7,7 @@ use super::event::{
     ConnKind, ConnectionEvent, FlowOwner, SocketOwner, UnknownReason, container_of,
 };
 use super::procs::{ProcInfo, Procs};
+use super::source::OwnerSourceChoice;
 use crate::Ts;
 use crate::event::ProcessEvent;
 use crate::net::addr::{self, AddrKey};
@@ -17,10 +18,19 @@ use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::net::IpAddr;
 
-/// Sizes and lifetimes of the owner table (`[attribution]` in the config).
+/// `[attribution]`: which source names socket owners, and the owner table's sizes and
+/// lifetimes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OwnerConfig {
+    /// `auto` (eBPF, else /proc scans), `ebpf`, `proc_net` or `off`.
+    pub source: OwnerSourceChoice,
+    /// eBPF ring buffer in KiB; a record is 88 bytes, so the default 4096 holds about
+    /// 47,000 socket events while user space is busy.
+    pub ring_buffer_kib: u32,
+    /// How often the /proc fallback scans (seconds); connections shorter than this can
+    /// be missed by it.
+    pub scan_interval_secs: u64,
     /// Most sockets remembered; past it the oldest is forgotten (counted as evicted).
     pub max_sockets: usize,
     /// Most processes whose exec details are remembered.
@@ -37,12 +47,41 @@ pub struct OwnerConfig {
 impl Default for OwnerConfig {
     fn default() -> Self {
         OwnerConfig {
+            source: OwnerSourceChoice::Auto,
+            ring_buffer_kib: 4096,
+            scan_interval_secs: 2,
             max_sockets: 65_536,
             max_processes: 32_768,
             keep_closed_secs: 300,
             udp_idle_secs: 600,
             tcp_idle_secs: 86_400,
         }
+    }
+}
+
+impl OwnerConfig {
+    /// The first value out of range, as (key, problem).
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        let bad = |key, what: &str| Err((key, what.to_string()));
+        if self.max_sockets == 0 || self.max_processes == 0 {
+            return bad(
+                "max_sockets",
+                "max_sockets and max_processes must be at least 1",
+            );
+        }
+        if !(4..=1_048_576).contains(&self.ring_buffer_kib) {
+            return bad("ring_buffer_kib", "must be between 4 and 1048576 (1 GiB)");
+        }
+        if self.scan_interval_secs == 0 {
+            return bad("scan_interval_secs", "must be at least 1 second");
+        }
+        if self.udp_idle_secs == 0 || self.tcp_idle_secs == 0 {
+            return bad(
+                "udp_idle_secs",
+                "udp_idle_secs and tcp_idle_secs must be at least 1",
+            );
+        }
+        Ok(())
     }
 }
 

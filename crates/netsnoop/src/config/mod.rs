@@ -41,6 +41,8 @@ pub struct Config {
     pub resources: ResourceConfig,
     /// `[network]`: capture, flows, rollups, scans (netsnoop-core).
     pub network: NetworkConfig,
+    /// `[attribution]`: which process owns each connection (netsnoop-core `owner`).
+    pub attribution: netsnoop_core::owner::OwnerConfig,
 }
 
 /// Command-line values that take precedence over the file.
@@ -100,6 +102,9 @@ impl Config {
         }
         if let Err(e) = self.network.validate() {
             p.add(&format!("network.{}", e.key), e.problem);
+        }
+        if let Err((key, problem)) = self.attribution.validate() {
+            p.add(&format!("attribution.{key}"), problem);
         }
         sections::check_interfaces(&self.network.capture.interfaces, &mut p);
         p.into_vec()
