@@ -12,7 +12,7 @@ want() { for p in "$@"; do have_pkg "$p" || need+=("$p"); done; }
 # falls back to the proc connector, but the eBPF tests need them.
 want libpcap-dev pkg-config gcc clang libbpf-dev
 if [ "$mode" = test ]; then
-  want tcpdump iproute2 procps nmap python3-venv
+  want tcpdump iproute2 procps nmap python3-venv python3 curl
 fi
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -55,6 +55,7 @@ pub struct TopProcessesQuery {
     /// End (exclusive), RFC 3339 or unix seconds.
     pub until: Option<String>,
     /// How many processes (default 10, at most 1000).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 2147483647)]
     pub limit: Option<String>,
 }
 

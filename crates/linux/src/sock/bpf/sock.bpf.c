@@ -210,31 +210,40 @@ int BPF_PROG(netsnoop_sock_state, struct sock *sk, int oldstate, int newstate)
 		bpf_map_update_elem(&CONNECTING, &key, &o, BPF_ANY);
 		return 0;
 	}
+	// Cheap filters first: most changes (the passive side's SYN_RECV and ESTABLISHED,
+	// FIN states) report nothing.
+	struct seen_key sk_key = {.sk = key};
+	struct owner *o = 0;
+	if (oldstate == TCP_SYN_SENT)
+		o = bpf_map_lookup_elem(&CONNECTING, &key);
+	if (newstate == TCP_ESTABLISHED && !o)
+		return 0;
+	// A close is reported only for a socket reported before (connect, first use, listen).
+	if (newstate == TCP_CLOSE && !o && !bpf_map_lookup_elem(&SEEN, &sk_key))
+		return 0;
 	if (newstate != TCP_ESTABLISHED && newstate != TCP_CLOSE && newstate != TCP_LISTEN)
 		return 0;
 	struct sock_event e;
 	if (!fill_sock(&e, sk) || e.protocol != IPPROTO_TCP)
 		return 0;
 	e.state = newstate;
-	if (oldstate == TCP_SYN_SENT) {
-		struct owner *o = bpf_map_lookup_elem(&CONNECTING, &key);
-		if (o) {
-			struct sock_event c = e;
-			c.kind = KIND_CONNECT;
-			set_owner(&c, o);
-			submit(&c);
-			bpf_map_delete_elem(&CONNECTING, &key);
+	if (o) {
+		struct sock_event c = e;
+		c.kind = KIND_CONNECT;
+		set_owner(&c, o);
+		submit(&c);
+		bpf_map_delete_elem(&CONNECTING, &key);
+		if (newstate == TCP_ESTABLISHED)
 			mark_seen(key, e.time_ns);
-		}
 	}
 	if (newstate == TCP_LISTEN) {
-		struct owner o = {};
-		current_owner(&o);
-		set_owner(&e, &o);
+		struct owner lo = {};
+		current_owner(&lo);
+		set_owner(&e, &lo);
 		e.kind = KIND_LISTEN;
+		mark_seen(key, e.time_ns);
 		submit(&e);
 	} else if (newstate == TCP_CLOSE) {
-		struct seen_key sk_key = {.sk = key};
 		bpf_map_delete_elem(&SEEN, &sk_key);
 		e.kind = KIND_CLOSE;
 		submit(&e);
@@ -249,23 +258,30 @@ static __always_inline int first_use(struct sock *sk, int ret, int sending)
 {
 	if (ret < 0)
 		return 0;
+	__u16 protocol = BPF_CORE_READ(sk, sk_protocol);
+	struct seen_key key = {.sk = (__u64)sk};
+	// Every send and receive on the host passes here: a socket already reported costs
+	// one lookup.
+	if (protocol == IPPROTO_TCP) {
+		if (bpf_map_lookup_elem(&SEEN, &key))
+			return 0;
+	} else if (protocol != IPPROTO_UDP || !sending) {
+		return 0;
+	}
 	struct sock_event e;
 	if (!fill_sock(&e, sk))
 		return 0;
-	struct seen_key key = {.sk = (__u64)sk};
-	if (e.protocol == IPPROTO_TCP) {
-		if (e.dport == 0 || bpf_map_lookup_elem(&SEEN, &key))
+	if (protocol == IPPROTO_TCP) {
+		if (e.dport == 0)
 			return 0;
 		e.kind = KIND_ACCEPT;
-	} else if (e.protocol == IPPROTO_UDP && sending) {
+	} else {
 		__builtin_memcpy(key.daddr, e.daddr, 16);
 		key.dport = e.dport;
 		__u64 *last = bpf_map_lookup_elem(&SEEN, &key);
 		if (last && e.time_ns - *last < UDP_REPEAT_NS)
 			return 0;
 		e.kind = KIND_UDP_SEND;
-	} else {
-		return 0;
 	}
 	bpf_map_update_elem(&SEEN, &key, &e.time_ns, BPF_ANY);
 	struct owner o = {};
