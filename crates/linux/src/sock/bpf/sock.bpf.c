@@ -181,9 +181,16 @@ static __always_inline int fill_sock(struct sock_event *e, struct sock *sk)
 	return 0;
 }
 
+// User space is woken only once this much is waiting; otherwise it reads on its own
+// 50 ms timer. Waking it per record would cost a context switch per connection.
+#define WAKEUP_BYTES (64 * 1024)
+
 static __always_inline void submit(struct sock_event *e)
 {
-	if (bpf_ringbuf_output(&SOCK_EVENTS, e, sizeof(*e), 0) != 0) {
+	__u64 flags = bpf_ringbuf_query(&SOCK_EVENTS, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES
+			      ? BPF_RB_FORCE_WAKEUP
+			      : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&SOCK_EVENTS, e, sizeof(*e), flags) != 0) {
 		__u32 zero = 0;
 		__u64 *lost = bpf_map_lookup_elem(&SOCK_LOST, &zero);
 		if (lost)
