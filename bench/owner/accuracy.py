@@ -202,21 +202,25 @@ def main():
             res[f"netsnoop_{kind}_unknown"] = unknown
             res[f"netsnoop_{kind}_no_flow"] = sum(1 for p in ports if p not in got)
         if bw_proc:
-            # connection: <ts> <iface>:<ip>:<port> => <ip>:<port> (tcp) up/down Bps: a/b process: "name"
-            pat = re.compile(r'connection: <\d+> <[^>]*>:([\d.]+):(\d+) => ([\d.]+):(\d+) \((\w+)\).*process: "([^"]*)"')
-            names = {}
+            # connection: <ts> <iface>:<local port> => <remote ip>:<port> (tcp) up/down Bps: a/b process: "name"
+            pat = re.compile(r'connection: <\d+> <[^>]*>:(\d+) => ([\d.]+):(\d+) \((\w+)\).*process: "([^"]*)"')
+            # The client's own side (local = client port): its program name is the answer.
+            # The server's side (remote = client): the connection was seen, but the name is
+            # the server's (in --netns, bandwhich in the host namespace sees only that side).
+            names, seen_ports = {}, set()
             for line in open(bw_path, errors="replace"):
                 m = pat.search(line)
                 if not m:
                     continue
-                ends = [(m.group(1), int(m.group(2))), (m.group(3), int(m.group(4)))]
-                for ip, p in ends:
-                    if ip == client_ip:
-                        names.setdefault(p, set()).add(m.group(6))
+                if m.group(2) == server_ip:
+                    names.setdefault(int(m.group(1)), set()).add(m.group(5))
+                    seen_ports.add(int(m.group(1)))
+                elif m.group(2) == client_ip:
+                    seen_ports.add(int(m.group(3)))
             for kind in ("short", "long"):
                 ports = [p for p, t in truth.items() if t[2] == kind]
                 right = sum(1 for p in ports if truth[p][1] in names.get(p, set()))
-                seen = sum(1 for p in ports if p in names)
+                seen = sum(1 for p in ports if p in seen_ports)
                 res[f"bandwhich_{kind}_right_name_pct"] = round(100.0 * right / max(1, len(ports)), 2)
                 res[f"bandwhich_{kind}_seen_pct"] = round(100.0 * seen / max(1, len(ports)), 2)
         print(json.dumps(res))
