@@ -172,8 +172,8 @@ impl Stage for NetworkStages {
     fn tick(&mut self, now: Ts) -> Vec<Record> {
         let mut out = Vec::new();
         self.tick_into(now, &mut out);
-        if let Some(o) = &mut self.owners {
-            o.tick(now);
+        if let Some(loss) = self.owners.as_mut().and_then(|o| o.tick(now)) {
+            out.push(Record::Event(Event::Loss(loss)));
         }
         self.attribute(&mut out);
         out

@@ -6,7 +6,10 @@ use super::event::{FlowOwner, SocketOwner};
 use super::table::{OwnerConfig, OwnerStats, OwnerTable};
 use crate::net::packet::Protocol;
 use crate::time::Span;
-use crate::{Alert, Event, FlowRecord, Record, Ts};
+use crate::{Alert, Event, FlowRecord, Loss, Record, Ts};
+
+/// The `source` of the loss events for owner-table evictions.
+pub const LOSS_SOURCE: &str = "owner_table";
 use serde_json::{Value, json};
 
 /// Most listeners an alert against a local host names.
@@ -16,6 +19,8 @@ const MAX_LISTENERS: usize = 20;
 pub struct Attribution {
     table: OwnerTable,
     next_expire: Option<Ts>,
+    /// Evictions already reported as a loss.
+    evictions_reported: u64,
 }
 
 impl Attribution {
@@ -23,6 +28,7 @@ impl Attribution {
         Attribution {
             table: OwnerTable::new(cfg),
             next_expire: None,
+            evictions_reported: 0,
         }
     }
 
@@ -43,13 +49,27 @@ impl Attribution {
         }
     }
 
-    /// Expires old entries, at most once a second.
-    pub fn tick(&mut self, now: Ts) {
+    /// Expires old entries, at most once a second; sockets and processes forgotten
+    /// because the table was full come back as a loss (`owner_table`), never silently.
+    pub fn tick(&mut self, now: Ts) -> Option<Loss> {
         if self.next_expire.is_some_and(|t| now < t) {
-            return;
+            return None;
         }
         self.next_expire = Some(now + Span::secs(1));
         self.table.expire(now);
+        let evicted = self.table.stats().evicted;
+        (evicted > self.evictions_reported).then(|| {
+            let count = evicted - self.evictions_reported;
+            self.evictions_reported = evicted;
+            Loss {
+                time: now,
+                source: LOSS_SOURCE.into(),
+                count,
+                reason:
+                    "owner table full: oldest sockets forgotten (raise attribution.max_sockets)"
+                        .into(),
+            }
+        })
     }
 
     /// Writes owners into the flows and alerts among `records`.

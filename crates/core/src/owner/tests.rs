@@ -322,3 +322,24 @@ fn a_port_scan_from_a_local_address_names_the_process_and_its_chain() {
         "{listeners:?}"
     );
 }
+
+#[test]
+fn sockets_forgotten_for_room_come_out_as_a_loss_at_the_next_tick() {
+    let mut a = Attribution::new(OwnerConfig {
+        max_sockets: 1,
+        ..OwnerConfig::default()
+    });
+    for port in 1..=3 {
+        let e = conn(
+            1,
+            ConnKind::Connect,
+            ("127.0.0.1", port),
+            ("127.0.0.1", 80),
+            Some(owner(9, "c")),
+        );
+        a.ingest(&Event::Connection(e));
+    }
+    let loss = a.tick(Ts::from_secs(2)).expect("a loss");
+    assert_eq!((loss.source.as_str(), loss.count), ("owner_table", 2));
+    assert!(a.tick(Ts::from_secs(4)).is_none(), "reported once");
+}
