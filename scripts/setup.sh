@@ -15,7 +15,7 @@ if [ "$mode" = test ]; then
   # postgresql: the store tests start throwaway PostgreSQL clusters (initdb, pg_ctl);
   # openssl makes the certificate of the TLS test.
   want tcpdump iproute2 procps nmap python3-venv prometheus postgresql openssl\
-    prometheus-alertmanager python3-aiosmtpd
+    prometheus-alertmanager python3-aiosmtpd python3 curl
   # scripts/test-package.sh: a Debian root file system booted in a podman container.
   want podman runc mmdebstrap
 fi

@@ -1,4 +1,5 @@
-//! Compiles the eBPF exec program (src/exec/ebpf/bpf/exec.bpf.c) with clang into OUT_DIR.
+//! Compiles the eBPF programs (exec: src/exec/ebpf/bpf/exec.bpf.c, socket attribution:
+//! src/sock/bpf/sock.bpf.c) with clang into OUT_DIR.
 //!
 //! Never fails the build: without clang (or libbpf-dev's headers) it writes an empty object
 //! and records why in NETSNOOP_EBPF_BUILD, and the eBPF exec source reports itself
@@ -7,24 +8,40 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-const SOURCE: &str = "src/exec/ebpf/bpf/exec.bpf.c";
+/// (source, object in OUT_DIR, env var carrying why it is empty, what it is)
+const PROGRAMS: [(&str, &str, &str, &str); 2] = [
+    (
+        "src/exec/ebpf/bpf/exec.bpf.c",
+        "exec.bpf.o",
+        "NETSNOOP_EBPF_BUILD",
+        "eBPF exec source",
+    ),
+    (
+        "src/sock/bpf/sock.bpf.c",
+        "sock.bpf.o",
+        "NETSNOOP_SOCK_BPF_BUILD",
+        "eBPF socket attribution",
+    ),
+];
 
 fn main() {
-    println!("cargo:rerun-if-changed={SOURCE}");
     println!("cargo:rerun-if-env-changed=NETSNOOP_CLANG");
     println!("cargo:rerun-if-env-changed=NETSNOOP_NO_EBPF");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let object = out.join("exec.bpf.o");
-    let status = compile(&object);
-    if let Err(reason) = &status {
-        println!("cargo:warning=eBPF exec source disabled: {reason}");
-        std::fs::write(&object, b"").expect("OUT_DIR is writable");
+    for (source, object, env, what) in PROGRAMS {
+        println!("cargo:rerun-if-changed={source}");
+        let object = out.join(object);
+        let status = compile(source, &object);
+        if let Err(reason) = &status {
+            println!("cargo:warning={what} disabled: {reason}");
+            std::fs::write(&object, b"").expect("OUT_DIR is writable");
+        }
+        let note = status.err().unwrap_or_default().replace('\n', " ");
+        println!("cargo:rustc-env={env}={note}");
     }
-    let note = status.err().unwrap_or_default().replace('\n', " ");
-    println!("cargo:rustc-env=NETSNOOP_EBPF_BUILD={note}");
 }
 
-fn compile(object: &std::path::Path) -> Result<(), String> {
+fn compile(source: &str, object: &std::path::Path) -> Result<(), String> {
     if std::env::var_os("NETSNOOP_NO_EBPF").is_some() {
         return Err("built with NETSNOOP_NO_EBPF set".into());
     }
@@ -43,7 +60,7 @@ fn compile(object: &std::path::Path) -> Result<(), String> {
         .args(["-O2", "-g", "-target", "bpf", "-Wall", "-Werror"])
         .arg(format!("-D__TARGET_ARCH_{arch}"))
         .arg(format!("-I/usr/include/{multiarch}"))
-        .args(["-c", SOURCE, "-o"])
+        .args(["-c", source, "-o"])
         .arg(object)
         .output()
         .map_err(|e| {
@@ -59,7 +76,7 @@ fn compile(object: &std::path::Path) -> Result<(), String> {
             .unwrap_or("")
             .trim();
         return Err(format!(
-            "clang could not compile {SOURCE} ({first}); apt-get install clang libbpf-dev"
+            "clang could not compile {source} ({first}); apt-get install clang libbpf-dev"
         ));
     }
     Ok(())

@@ -180,6 +180,19 @@ export const normFlow = (j) => ({
   state: str(j.state),
 });
 
+// schema: ProcessTrafficView
+export const normProcTraffic = (j) => ({
+  // null: the unattributed bucket (local flow ends whose process is unknown).
+  pid: j.pid ?? null,
+  name: str(j.comm, '<unknown>'),
+  bytesIn: num(j.bytes_in),
+  bytesOut: num(j.bytes_out),
+  total: num(j.bytes_in) + num(j.bytes_out),
+  packets: num(j.packets_in) + num(j.packets_out),
+  flows: num(j.flows),
+  last: toMillis(j.last_seen),
+});
+
 // schema: FlowsResponse
 export const normFlows = (j) => list(j.top).map(normFlow);
 
@@ -208,6 +221,8 @@ export const api = {
   packets: (limit = 50) => getJSON('packets/recent', { limit, ...EXTENDED }).then((j) => list(j).map(normPacket)),
   // The biggest flows by bytes.
   flows: () => getJSON('flows', { limit: 20 }).then(normFlows),
+  // Processes by the traffic of the flows they owned an end of, in the range.
+  procTraffic: (range) => getJSON('stats/top-processes', { ...rangeParams(range), limit: 10 }).then((j) => list(j).map(normProcTraffic)),
   // Active alerts of every kind (/alerts alone lists only network ones, as NetWatch did).
   activeAlerts: () => getJSON('alerts/history', { state: 'active', limit: 50 }).then(normAlertPage),
   // Newest first; the page weight budget caps it (the history panels say when they are capped).

@@ -9,6 +9,7 @@ import { createProtocols } from './panels/protocols.js';
 import { createTalkers } from './panels/talkers.js';
 import { createPackets } from './panels/packets.js';
 import { createFlows } from './panels/flows.js';
+import { createProcTraffic } from './panels/proc-traffic.js';
 import { createActiveAlerts } from './panels/active-alerts.js';
 import { createRecentAlerts } from './panels/recent-alerts.js';
 import { createAnomalyHistory } from './panels/anomaly-history.js';
@@ -48,6 +49,7 @@ function createPanels() {
     talkers: createTalkers($('talkers'), () => loadTalkers()),
     packets: createPackets($('packets')),
     flows: createFlows($('flows')),
+    procTraffic: createProcTraffic($('proc-traffic')),
     active: createActiveAlerts($('active-alerts'), (n) => p.summary.alerts(n)),
     recent: createRecentAlerts($('recent-alerts')),
     anomaly: createAnomalyHistory($('anomaly-history')),
@@ -98,6 +100,7 @@ function loadNetwork() {
     load('traffic', () => api.traffic(r), p.traffic.set),
     load('packets', () => api.packets(50), p.packets.set),
     load('flows', api.flows, p.flows.set),
+    load('proc-traffic', () => api.procTraffic(r), p.procTraffic.set),
   ]);
 }
 

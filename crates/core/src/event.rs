@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::net::flow::FlowRecord;
 pub use crate::net::packet::{PacketMeta, Protocol};
 pub use crate::net::traffic::TrafficSecond;
+pub use crate::owner::ConnectionEvent;
 pub use crate::process::event::{Ancestor, ProcEventKind, ProcessEvent};
 pub use crate::resource::sample::{ProcSample, ResourceSample, SystemSample};
 
@@ -25,6 +26,8 @@ pub enum Event {
     Traffic(TrafficSecond),
     /// A source lost events it could not deliver (kernel buffer overrun, full channel).
     Loss(Loss),
+    /// A socket connected, accepted, sent UDP, listened or closed, with its process.
+    Connection(ConnectionEvent),
 }
 
 impl Event {
@@ -38,6 +41,7 @@ impl Event {
             Event::Flow(f) => f.last_seen,
             Event::Traffic(t) => crate::Ts::from_secs(t.second + 1),
             Event::Loss(l) => l.time,
+            Event::Connection(c) => c.time,
         }
     }
 
@@ -50,6 +54,7 @@ impl Event {
             Event::Flow(_) => "flow",
             Event::Traffic(_) => "traffic",
             Event::Loss(_) => "loss",
+            Event::Connection(_) => "connection",
         }
     }
 }

@@ -21,6 +21,9 @@ pub enum Degraded {
     /// built without clang); argv is read from /proc after the fact and can be missing
     /// for very short processes. The banner names the exact reason.
     NoEbpf,
+    /// The eBPF socket attribution program cannot run; connections are tied to processes
+    /// by scanning /proc, which misses connections shorter than one scan.
+    NoSocketEbpf,
     /// The store is open but writes to it fail (disk full, read-only, I/O errors):
     /// records are lost (counted) and POST /packets answers 503 until a write succeeds.
     StoreFailing,
@@ -30,12 +33,13 @@ pub enum Degraded {
 }
 
 impl Degraded {
-    pub const ALL: [Degraded; 7] = [
+    pub const ALL: [Degraded; 8] = [
         Degraded::NoCapturePermission,
         Degraded::NoProcConnector,
         Degraded::NoPsi,
         Degraded::NoStore,
         Degraded::NoEbpf,
+        Degraded::NoSocketEbpf,
         Degraded::StoreFailing,
         Degraded::NoPtrace,
     ];
@@ -47,6 +51,7 @@ impl Degraded {
             Degraded::NoPsi => "no_psi",
             Degraded::NoStore => "no_store",
             Degraded::NoEbpf => "no_ebpf",
+            Degraded::NoSocketEbpf => "no_socket_ebpf",
             Degraded::StoreFailing => "store_failing",
             Degraded::NoPtrace => "no_ptrace",
         }
@@ -63,6 +68,9 @@ impl Degraded {
             Degraded::NoStore => "nothing is stored; alerts go to the terminal and log files only",
             Degraded::NoEbpf => {
                 "argv is read from /proc after exec and can be missing for very short processes"
+            }
+            Degraded::NoSocketEbpf => {
+                "connections are tied to processes by /proc scans: connections shorter than one scan show as unknown"
             }
             Degraded::StoreFailing => {
                 "writes to the store fail: new records are lost (counted) and POST /packets answers 503 until a write succeeds"
@@ -88,6 +96,9 @@ impl Degraded {
             }
             Degraded::NoEbpf => {
                 "run as root on a kernel >= 5.8 with BTF (/sys/kernel/btf/vmlinux), built with clang"
+            }
+            Degraded::NoSocketEbpf => {
+                "run as root on a kernel >= 5.8 (6.3 for accepted sockets and UDP) with BTF, built with clang; the banner names the exact reason"
             }
             Degraded::StoreFailing => {
                 "free space on the data disk (or lower store.max_size_mb and the retention limits) and check that the database file is writable; writing resumes by itself"

@@ -12,6 +12,7 @@ pub mod episodes;
 pub mod event;
 pub mod health;
 pub mod net;
+pub mod owner;
 pub mod process;
 pub mod redact;
 pub mod resource;

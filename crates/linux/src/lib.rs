@@ -7,3 +7,4 @@ pub mod exec;
 pub mod outlet;
 pub mod proc_pid;
 pub mod sampler;
+pub mod sock;

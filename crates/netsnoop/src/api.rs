@@ -49,6 +49,8 @@ pub struct ApiParts {
     pub writer: Option<WriterHandle>,
     pub degraded: Vec<Degraded>,
     pub sources: Vec<String>,
+    /// (source name, note) for sources that say why they are the one running.
+    pub source_notes: Vec<(String, String)>,
 }
 
 /// Checks the token rules, binds `server.listen` and serves on a thread of its own.
@@ -81,9 +83,11 @@ pub fn start(setup: &Setup, parts: ApiParts) -> anyhow::Result<ServerHandle> {
         .sources
         .into_iter()
         .map(|name| SourceStatus {
+            note: (parts.source_notes.iter())
+                .find(|(n, _)| *n == name)
+                .map(|(_, note)| note.clone()),
             name,
             running: true,
-            note: None,
         })
         .collect();
     sources.push(SourceStatus {

@@ -25,6 +25,7 @@ extended form has NetWatch's keys too)."
         stats::protocol_distribution,
         stats::traffic_over_time,
         stats::recent_packets,
+        crate::routes::owners::top_processes,
         alerts::alerts,
         alerts::history,
         flows::flows,

@@ -163,15 +163,6 @@ pub enum StoreError {
         message: String,
     },
 
-    /// The backend does not keep this yet (silences and acks on PostgreSQL).
-    #[error("the {backend} store cannot {what} yet: use the embedded SQLite store for it")]
-    Unsupported {
-        /// The backend's name (`postgres`).
-        backend: &'static str,
-        /// What was asked, as a verb phrase (`store silences`).
-        what: &'static str,
-    },
-
     /// The writer thread has stopped, so nothing more can be queued or flushed.
     #[error("the store writer thread has stopped (see the log for why); restart netsnoop")]
     WriterStopped,

@@ -38,9 +38,9 @@ mod writer;
 pub use ack::{Ack, AckedBatch, NotStored};
 pub use error::{Result, StoreError};
 pub use model::{
-    AlertFilter, FlowOrder, LossTotal, PacketPoint, ProcessSampleRow, ProtocolCount,
-    RetentionReport, StoreStats, Summary, Talker, TalkerOrder, TimeRange, TrafficBucket,
-    TrafficSeries, WriteReport,
+    AlertFilter, FlowOrder, LossTotal, PacketPoint, ProcessSampleRow, ProcessTraffic,
+    ProtocolCount, RetentionReport, StoreStats, Summary, Talker, TalkerOrder, TimeRange,
+    TrafficBucket, TrafficSeries, WriteReport,
 };
 pub use postgres::PgStore;
 pub use retention::RetentionConfig;

@@ -169,6 +169,27 @@ impl Default for AlertFilter {
     }
 }
 
+/// Traffic of one process, summed over the flows it owned an end of.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcessTraffic {
+    /// None for the unattributed bucket: local flow ends whose process is unknown.
+    pub pid: Option<u32>,
+    /// The leader's comm when the socket was used; None for the unattributed bucket.
+    pub comm: Option<String>,
+    /// Received by the process (sent by the other end).
+    pub bytes_in: u64,
+    /// Sent by the process.
+    pub bytes_out: u64,
+    /// Packets received.
+    pub packets_in: u64,
+    /// Packets sent.
+    pub packets_out: u64,
+    /// Flow ends counted.
+    pub flows: u64,
+    /// When the most recent of them was last active.
+    pub last_seen: Ts,
+}
+
 /// How to order flows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

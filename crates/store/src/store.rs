@@ -2,8 +2,9 @@
 
 use crate::Result;
 use crate::model::{
-    AlertFilter, FlowOrder, LossTotal, ProcessSampleRow, ProtocolCount, RetentionReport,
-    StoreStats, Summary, Talker, TalkerOrder, TimeRange, TrafficSeries, WriteReport,
+    AlertFilter, FlowOrder, LossTotal, ProcessSampleRow, ProcessTraffic, ProtocolCount,
+    RetentionReport, StoreStats, Summary, Talker, TalkerOrder, TimeRange, TrafficSeries,
+    WriteReport,
 };
 use netsnoop_core::silence::{Ack, Silence};
 use netsnoop_core::{Alert, FlowRecord, Loss, PacketMeta, ProcessEvent, Record, SystemSample, Ts};
@@ -78,6 +79,18 @@ pub trait Store: Send + Sync {
     /// Finished flows in the given order.
     fn flows(&self, limit: u32, order: FlowOrder) -> Result<Vec<FlowRecord>>;
 
+    /// Flows that ended in the range with process `pid` owning an end, newest first.
+    fn process_flows(&self, pid: u32, range: TimeRange, limit: u32) -> Result<Vec<FlowRecord>>;
+
+    /// Traffic per owning process over flows that ended in the range, most bytes first,
+    /// with the unattributed bucket (pid None) among them; only `pid` when given.
+    fn process_traffic(
+        &self,
+        range: TimeRange,
+        limit: u32,
+        pid: Option<u32>,
+    ) -> Result<Vec<ProcessTraffic>>;
+
     /// System samples in the range, oldest first (at most `limit`, the newest ones).
     fn system_samples(&self, range: TimeRange, limit: u32) -> Result<Vec<SystemSample>>;
 
@@ -95,41 +108,17 @@ pub trait Store: Send + Sync {
     fn stats(&self) -> Result<StoreStats>;
 
     /// Stores a silence; returns its id.
-    fn add_silence(&self, silence: &Silence) -> Result<i64> {
-        let _ = silence;
-        Err(crate::StoreError::Unsupported {
-            backend: self.backend(),
-            what: "store silences",
-        })
-    }
+    fn add_silence(&self, silence: &Silence) -> Result<i64>;
 
     /// Silences, newest first: only those in force at `active_at` when given.
-    fn silences(&self, active_at: Option<Ts>, limit: u32) -> Result<Vec<Silence>> {
-        let _ = (active_at, limit);
-        Err(crate::StoreError::Unsupported {
-            backend: self.backend(),
-            what: "list silences",
-        })
-    }
+    fn silences(&self, active_at: Option<Ts>, limit: u32) -> Result<Vec<Silence>>;
 
     /// Acknowledges a stored alert (a later ack replaces an earlier one); false when
     /// no alert has that id.
-    fn ack_alert(&self, ack: &Ack) -> Result<bool> {
-        let _ = ack;
-        Err(crate::StoreError::Unsupported {
-            backend: self.backend(),
-            what: "acknowledge alerts",
-        })
-    }
+    fn ack_alert(&self, ack: &Ack) -> Result<bool>;
 
     /// Acknowledgements, newest first.
-    fn acks(&self, limit: u32) -> Result<Vec<Ack>> {
-        let _ = limit;
-        Err(crate::StoreError::Unsupported {
-            backend: self.backend(),
-            what: "list acknowledgements",
-        })
-    }
+    fn acks(&self, limit: u32) -> Result<Vec<Ack>>;
 }
 
 /// Most rows any query returns, whatever limit the caller asks for.

@@ -267,6 +267,15 @@ fn a_database_with_only_per_second_rollups_is_backfilled_into_the_tiers() {
          DROP TABLE silences; DROP TABLE alert_acks;",
     )
     .unwrap();
+    // …nor the flows' owner columns of version 8.
+    conn.execute_batch(
+        "DROP INDEX flows_orig_pid; DROP INDEX flows_resp_pid;
+         ALTER TABLE flows DROP COLUMN orig_pid; ALTER TABLE flows DROP COLUMN orig_comm;
+         ALTER TABLE flows DROP COLUMN orig_unknown; ALTER TABLE flows DROP COLUMN orig_owner;
+         ALTER TABLE flows DROP COLUMN resp_pid; ALTER TABLE flows DROP COLUMN resp_comm;
+         ALTER TABLE flows DROP COLUMN resp_unknown; ALTER TABLE flows DROP COLUMN resp_owner;",
+    )
+    .unwrap();
     conn.pragma_update(None, "user_version", 4).unwrap();
     let tables: i64 = conn
         .query_row(
@@ -286,7 +295,7 @@ fn a_database_with_only_per_second_rollups_is_backfilled_into_the_tiers() {
         },
     )
     .unwrap();
-    assert_eq!(store.schema_version().unwrap(), 7);
+    assert_eq!(store.schema_version().unwrap(), 8);
     let rows = store.stats().unwrap().rows;
     assert!(
         rows["traffic_src_1h"] > 0 && rows["traffic_protocol_1m"] > 0,

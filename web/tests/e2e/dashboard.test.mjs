@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { launch, guardOrigin } from '../support/browser.mjs';
 import { startNetsnoop, waitFor } from '../support/netsnoop.mjs';
@@ -103,6 +104,49 @@ test('the network panels fill from packets posted to the running binary, and gro
   await postPackets(120);
   await waitFor(async () => (await tileNumber('packets')) >= before + 120, { timeoutMs: 20000, what: 'the packet count to grow live' });
   assert.equal(navigations, navs, 'no reload was needed');
+});
+
+test('top processes by traffic names the real process that owned a connection', async () => {
+  // A client process of our own connects to a server of our own; the run has no capture,
+  // so the conversation's packets come in through POST /packets, and its owner from the
+  // kernel (eBPF socket attribution, or the /proc scan where eBPF cannot run).
+  const srv = net.createServer((s) => s.on('data', () => {}));
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  const sport = srv.address().port;
+  const client = spawn('python3', ['-c',
+    `import socket, time\ns = socket.create_connection(('127.0.0.1', ${sport}))\nprint(s.getsockname()[1], flush=True)\ntime.sleep(60)`],
+  { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(client);
+  const cport = Number(await new Promise((r) => client.stdout.once('data', (d) => r(String(d).trim()))));
+  // Let a /proc scan (if that is the source) see the socket before its flow closes.
+  await new Promise((r) => setTimeout(r, 2500));
+  const t = Date.now();
+  const pkt = (i, from, to, flags, size) => ({
+    timestamp: new Date(t + i).toISOString(),
+    src_ip: '127.0.0.1', dst_ip: '127.0.0.1', protocol: 'TCP', packet_size: size,
+    src_port: from, dst_port: to, tcp_flags: flags,
+  });
+  const res = await fetch(new URL('packets', server.url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify([
+      pkt(0, cport, sport, 'S', 74), pkt(1, sport, cport, 'SA', 74), pkt(2, cport, sport, 'PA', 4000),
+      pkt(3, cport, sport, 'FA', 66), pkt(4, sport, cport, 'FA', 66),
+    ]),
+  });
+  assert.equal(res.status, 200, await res.text());
+  // The flow is stored once its close linger passes; a little traffic now and then makes
+  // the page refresh its network panels after that, as live traffic would.
+  let polls = 0;
+  const row = await waitFor(async () => {
+    if (++polls % 10 === 0) await postPackets(1);
+    return page.locator('#proc-traffic tbody tr').evaluateAll((rows, pid) => {
+      const r = rows.find((tr) => tr.textContent.includes(String(pid)) && tr.textContent.includes('python3'));
+      return r ? r.textContent : null;
+    }, client.pid);
+  }, { timeoutMs: 30000, what: `a python3 row for pid ${client.pid} in top processes by traffic` });
+  assert.match(row, /KB/, `the client's 4 KB out shows: ${row}`);
+  srv.close();
 });
 
 test('the host panels fill from the live resource samples', async () => {

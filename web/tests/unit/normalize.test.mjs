@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, normAlert, normHealth, normProcEvent, normSystem, normProcesses, normTalker, rangeParams, bucketFor } from '../../js/api.js';
+import { api, normAlert, normHealth, normProcEvent, normProcTraffic, normSystem, normProcesses, normTalker, rangeParams, bucketFor } from '../../js/api.js';
 import { perHour } from '../../js/panels/anomaly-history.js';
 import { offenders } from '../../js/panels/offenders.js';
 import { buildTree } from '../../js/panels/proc-tree.js';
@@ -144,4 +144,14 @@ test('the dashboard asks NetWatch paths for our extra fields (bytes, ports)', as
   }
   assert.equal(asked.length, 3);
   for (const url of asked) assert.equal(url.searchParams.get('extended'), 'true', url.href);
+});
+
+test('a process traffic row sums both directions and keeps the unattributed bucket as pid null', () => {
+  const row = normProcTraffic({ pid: 42, comm: 'curl', bytes_in: 5000, bytes_out: 300, packets_in: 4, packets_out: 3, flows: 1, last_seen: '2026-12-03T10:00:00Z' });
+  assert.equal(row.total, 5300);
+  assert.equal(row.packets, 7);
+  assert.equal(row.last, Date.parse('2026-12-03T10:00:00Z'));
+  const unknown = normProcTraffic({ pid: null, comm: '<unknown>', bytes_in: 1, bytes_out: 2, packets_in: 1, packets_out: 1, flows: 2, last_seen: '2026-12-03T10:00:00Z' });
+  assert.equal(unknown.pid, null);
+  assert.equal(unknown.name, '<unknown>');
 });

@@ -2,6 +2,7 @@
 
 use super::packet::Protocol;
 use crate::Ts;
+use crate::owner::FlowOwner;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -25,4 +26,11 @@ pub struct FlowRecord {
     pub state: Cow<'static, str>,
     /// Why the flow was closed: `fin`, `rst`, `idle`, `active`, `evicted`, `shutdown`.
     pub end_reason: Cow<'static, str>,
+    /// The process owning the originator's end, or why none is known; None when no
+    /// attribution runs (a pcap file) or the protocol has no sockets (ICMP, ARP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orig_owner: Option<FlowOwner>,
+    /// The same for the responder's end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resp_owner: Option<FlowOwner>,
 }

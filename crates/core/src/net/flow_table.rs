@@ -284,6 +284,8 @@ impl FlowTable {
             resp_bytes: flow.resp_bytes,
             state: Cow::Borrowed(state),
             end_reason: Cow::Borrowed(reason),
+            orig_owner: None,
+            resp_owner: None,
         }))
     }
 }

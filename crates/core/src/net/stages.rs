@@ -8,6 +8,7 @@ use super::packet::PacketMeta;
 use super::rollups::Rollups;
 use super::scan::{ScanDetector, ScanStats};
 use super::spike::TrafficSpike;
+use crate::owner::Attribution;
 use crate::time::Span;
 use crate::{Event, Record, Stage, Ts};
 
@@ -19,6 +20,8 @@ pub struct NetworkStages {
     scan: Option<ScanDetector>,
     spike: Option<TrafficSpike>,
     next_tick: Option<Ts>,
+    /// Socket owners for flows and alerts (crate::owner), when a source provides them.
+    owners: Option<Attribution>,
 }
 
 /// Counters of every bounded table, for the binary to show.
@@ -37,7 +40,18 @@ impl NetworkStages {
             scan: Some(ScanDetector::new(cfg.scan.clone())),
             spike: Some(TrafficSpike::new(cfg.traffic_spike.clone())),
             next_tick: None,
+            owners: None,
         }
+    }
+
+    /// Ties flows and network alerts to the processes that socket events name.
+    pub fn with_attribution(mut self, owners: Attribution) -> NetworkStages {
+        self.owners = Some(owners);
+        self
+    }
+
+    pub fn attribution(&self) -> Option<&Attribution> {
+        self.owners.as_ref()
     }
 
     /// The same stages in two halves that share no state: traffic accounting (flow table
@@ -52,6 +66,7 @@ impl NetworkStages {
             scan: None,
             spike: None,
             next_tick: None,
+            owners: None,
         };
         (traffic, detection)
     }
@@ -128,6 +143,16 @@ impl NetworkStages {
     }
 }
 
+impl NetworkStages {
+    fn attribute(&self, out: &mut [Record]) {
+        if let Some(o) = &self.owners
+            && !out.is_empty()
+        {
+            o.annotate(out);
+        }
+    }
+}
+
 impl Stage for NetworkStages {
     fn name(&self) -> &'static str {
         "network"
@@ -137,19 +162,27 @@ impl Stage for NetworkStages {
         let mut out = Vec::new();
         if let Event::Packet(m) = event {
             self.packet(m, &mut out);
+        } else if let Some(o) = &mut self.owners {
+            o.ingest(event);
         }
+        self.attribute(&mut out);
         out
     }
 
     fn tick(&mut self, now: Ts) -> Vec<Record> {
         let mut out = Vec::new();
         self.tick_into(now, &mut out);
+        if let Some(loss) = self.owners.as_mut().and_then(|o| o.tick(now)) {
+            out.push(Record::Event(Event::Loss(loss)));
+        }
+        self.attribute(&mut out);
         out
     }
 
     fn finish(&mut self, now: Ts) -> Vec<Record> {
         let mut out = Vec::new();
         self.finish_into(now, &mut out);
+        self.attribute(&mut out);
         out
     }
 

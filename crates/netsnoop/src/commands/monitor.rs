@@ -77,6 +77,7 @@ fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
                 writer: w.writer.clone(),
                 degraded: w.degraded.clone(),
                 sources: w.sources.iter().map(|s| s.name()).collect(),
+                source_notes: w.source_notes.clone(),
             };
             let server = api::start(&setup, parts)?;
             // The banner shows the address actually bound (matters with port 0).

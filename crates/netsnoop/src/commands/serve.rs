@@ -58,6 +58,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             writer,
             degraded: degraded.clone(),
             sources: Vec::new(),
+            source_notes: Vec::new(),
         },
     )?;
     eprintln!(

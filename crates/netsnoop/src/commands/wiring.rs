@@ -31,6 +31,8 @@ pub struct Wiring {
     pub degraded: Vec<Degraded>,
     /// Extra banner lines: (topic, what is going on), e.g. ("capture", "off").
     pub notes: Vec<(&'static str, String)>,
+    /// Notes on sources for /health: (source name, why it is the one running).
+    pub source_notes: Vec<(String, String)>,
     /// The open store and a handle on its writer, for the API server (run only).
     pub store: Option<Arc<dyn Store>>,
     pub writer: Option<WriterHandle>,
@@ -79,6 +81,29 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
     w.degraded.extend(exec.degraded);
     w.sources.push(Box::new(exec.source));
 
+    // Socket attribution (which process owns each connection), wherever flows are made.
+    let network_on = mode == Mode::Run || capture_on;
+    let attribution = if network_on {
+        match crate::sources::owner::start(&cfg.attribution)? {
+            Some(sock) => {
+                w.notes.push(("owners", sock.note.clone()));
+                w.degraded.extend(sock.degraded);
+                w.source_notes.push((sock.source.name(), sock.note));
+                w.sources.push(Box::new(sock.source));
+                Some(netsnoop_core::owner::Attribution::new(
+                    cfg.attribution.clone(),
+                ))
+            }
+            None => {
+                w.notes
+                    .push(("owners", "off (attribution.source = \"off\")".into()));
+                None
+            }
+        }
+    } else {
+        None
+    };
+
     // Resources: /proc sampled once per interval (CPU, memory, load, pressure).
     if cfg.resources.enabled {
         let res = crate::sources::resources::start(&cfg.resources)?;
@@ -101,8 +126,12 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
     }
     // Network stages (flows, per-second rollups, scan and spike detection) whenever packets
     // can arrive: from capture, and in `run` always over POST /packets.
-    if mode == Mode::Run || capture_on {
-        w.stages.push(Box::new(NetworkStages::new(&cfg.network)));
+    if network_on {
+        let stages = NetworkStages::new(&cfg.network);
+        w.stages.push(Box::new(match attribution {
+            Some(a) => stages.with_attribution(a),
+            None => stages,
+        }));
     }
 
     // Sinks, in the order they receive records: files first, so a stuck terminal never

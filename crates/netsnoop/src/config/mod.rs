@@ -44,6 +44,8 @@ pub struct Config {
     /// `[[outputs]]`: where alerts are delivered (netsnoop-deliver), any number.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub outputs: Vec<netsnoop_deliver::OutputConfig>,
+    /// `[attribution]`: which process owns each connection (netsnoop-core `owner`).
+    pub attribution: netsnoop_core::owner::OwnerConfig,
 }
 
 /// Command-line values that take precedence over the file.
@@ -103,6 +105,9 @@ impl Config {
         }
         if let Err(e) = self.network.validate() {
             p.add(&format!("network.{}", e.key), e.problem);
+        }
+        if let Err((key, problem)) = self.attribution.validate() {
+            p.add(&format!("attribution.{key}"), problem);
         }
         sections::check_interfaces(&self.network.capture.interfaces, &mut p);
         let mut names = std::collections::HashSet::new();

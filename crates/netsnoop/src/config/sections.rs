@@ -69,7 +69,15 @@ impl Paths {
 }
 
 /// Event types `logs.events` may name (the `type` field of events.jsonl).
-pub const EVENT_TYPES: [&str; 6] = ["process", "resources", "packet", "flow", "traffic", "loss"];
+pub const EVENT_TYPES: [&str; 7] = [
+    "process",
+    "resources",
+    "packet",
+    "flow",
+    "traffic",
+    "loss",
+    "connection",
+];
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -93,7 +101,12 @@ impl Default for Logs {
         Logs {
             max_size_mb: 10,
             keep: 5,
-            events: vec!["process".into(), "flow".into(), "loss".into()],
+            events: vec![
+                "process".into(),
+                "flow".into(),
+                "loss".into(),
+                "connection".into(),
+            ],
             csv_time_format: None,
         }
     }

@@ -48,9 +48,10 @@ const LOGS: &str = r#"
 # `keep` old files are kept per log (0-100), so logs never fill the disk.
 max_size_mb = 10
 keep = 5
-# Event types written to events.jsonl: process, resources, packet, flow, traffic, loss.
+# Event types written to events.jsonl: process, resources, packet, flow, traffic, loss,
+# connection (a socket connected, accepted, sent UDP, listened or closed, with its process).
 # Packets and resource samples arrive many per second; by default only the store has them.
-events = ["process", "flow", "loss"]
+events = ["process", "flow", "loss", "connection"]
 # strftime pattern for the timestamp column of anomalies.csv (default: RFC 3339, e.g.
 # 2026-12-03T14:24:29+05:30). The original NetSnoop's dashboard reads only its own form:
 # with general.timezone = "Asia/Kolkata", "%Y-%m-%d %H:%M:%S %Z" gives 2026-12-03 14:24:29 IST.
@@ -187,6 +188,12 @@ const OUTPUTS: &str = r#"
 # [outputs.program]   command = "logger -t netsnoop"   (one JSON line per alert on stdin)
 "#;
 
+const ATTRIBUTION: &str = "
+# Socket attribution: which process owns each connection, joined into flows and scan
+# alerts. eBPF (BTF tracepoints) sees even the shortest connection; without it, /proc is
+# scanned every scan_interval_secs. Every key with its default:
+";
+
 /// One block per config section, in file order. A new section adds its block here.
 pub fn sections() -> Vec<String> {
     let mut out: Vec<String> = [GENERAL, PATHS, LOGS, STORE, SERVER, REDACT]
@@ -209,6 +216,11 @@ pub fn sections() -> Vec<String> {
         &NetworkConfig::default(),
     ));
     out.push(OUTPUTS.to_string());
+    out.push(defaults_block(
+        ATTRIBUTION,
+        "attribution",
+        &netsnoop_core::owner::OwnerConfig::default(),
+    ));
     out
 }
 

@@ -3,6 +3,7 @@
 
 pub mod capture;
 pub mod exec;
+pub mod owner;
 pub mod resources;
 
 use crossbeam_channel::Sender;

@@ -193,6 +193,7 @@ impl LiveHub {
             Event::Loss(l) => {
                 st.add_loss(&l.source, l.count, &l.reason);
             }
+            Event::Connection(c) => st.see(c.time),
         }
     }
 

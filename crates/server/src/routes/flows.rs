@@ -33,10 +33,16 @@ pub struct FlowView {
     pub state: String,
     /// `fin`, `rst`, `idle`, `active`, `evicted` or `shutdown`.
     pub end_reason: String,
+    /// The process owning the originator's end (`{"known": {pid, comm, exe, user, …}}`),
+    /// or why none is known (`{"unknown": "not_local" | "not_seen" | "no_process"}`);
+    /// null when no attribution ran or the protocol has no sockets.
+    pub orig_owner: Option<netsnoop_core::owner::FlowOwner>,
+    /// The same for the responder's end.
+    pub resp_owner: Option<netsnoop_core::owner::FlowOwner>,
 }
 
 impl FlowView {
-    fn new(f: &FlowRecord, tz: &TimeZone) -> FlowView {
+    pub fn new(f: &FlowRecord, tz: &TimeZone) -> FlowView {
         let ports = matches!(f.protocol, Protocol::Tcp | Protocol::Udp);
         FlowView {
             first_seen: format_time(f.first_seen, tz),
@@ -53,6 +59,8 @@ impl FlowView {
             resp_bytes: f.resp_bytes,
             state: f.state.to_string(),
             end_reason: f.end_reason.to_string(),
+            orig_owner: f.orig_owner.clone(),
+            resp_owner: f.resp_owner.clone(),
         }
     }
 }

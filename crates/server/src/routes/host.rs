@@ -138,6 +138,10 @@ pub struct ProcessDetail {
     /// The newest exec event seen for this pid, with argv, exe and user.
     #[schema(value_type = Option<Object>)]
     pub exec: Option<serde_json::Value>,
+    /// Its finished flows (it owned one end), newest first, up to 100.
+    pub connections: Vec<crate::routes::flows::FlowView>,
+    /// Its traffic summed over all its stored flows; null when it has none.
+    pub traffic: Option<crate::routes::owners::ProcessTrafficView>,
 }
 
 /// Details and ancestry of one process
@@ -153,46 +157,58 @@ pub async fn process(
             "{pid:?} is not a process id: give a number such as 1234"
         ))
     })?;
-    let st = state.hub.state();
-    let by_pid: HashMap<u32, &ProcSample> = st.processes.iter().map(|p| (p.pid, p)).collect();
-    let process = by_pid.get(&pid).map(|p| (*p).clone());
-    let tz = state.hub.timezone().clone();
-    let exec = st.execs.iter().rev().find(|e| e.pid == pid);
-    if process.is_none() && exec.is_none() {
+    // Connections are extra: a store that cannot answer leaves the live details.
+    let (connections, traffic) = crate::routes::owners::of_process(&state, pid, 100)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!("/processes/{pid}: no connections from the store: {e}");
+            (Vec::new(), None)
+        });
+    let (process, ancestry, children, exec) = {
+        let st = state.hub.state();
+        let by_pid: HashMap<u32, &ProcSample> = st.processes.iter().map(|p| (p.pid, p)).collect();
+        let process = by_pid.get(&pid).map(|p| (*p).clone());
+        let tz = state.hub.timezone().clone();
+        let exec = st.execs.iter().rev().find(|e| e.pid == pid);
+        let mut ancestry = Vec::new();
+        let mut cur = process.as_ref().map(|p| p.ppid);
+        while let Some(ppid) = cur.filter(|p| *p != 0 && ancestry.len() < 256) {
+            match by_pid.get(&ppid) {
+                Some(parent) => {
+                    ancestry.push(netsnoop_core::process::event::Ancestor {
+                        pid: parent.pid,
+                        comm: parent.comm.clone(),
+                    });
+                    cur = (parent.ppid != parent.pid).then_some(parent.ppid);
+                }
+                None => break,
+            }
+        }
+        if let (true, Some(e)) = (ancestry.is_empty(), exec) {
+            ancestry = e.ancestry.clone();
+        }
+        let exec = exec.map(|e| process_event_json(e, &tz));
+        let mut children: Vec<u32> = st
+            .processes
+            .iter()
+            .filter(|p| p.ppid == pid && p.pid != pid)
+            .map(|p| p.pid)
+            .collect();
+        children.sort_unstable();
+        (process, ancestry, children, exec)
+    };
+    if process.is_none() && exec.is_none() && connections.is_empty() {
         return Err(ApiError::NotFound(format!(
-            "no process {pid} in the newest sample or the recent execs; list live ones at /processes"
+            "no process {pid} in the newest sample, the recent execs or the stored flows; list live ones at /processes"
         )));
     }
-    let mut ancestry = Vec::new();
-    let mut cur = process.as_ref().map(|p| p.ppid);
-    while let Some(ppid) = cur.filter(|p| *p != 0 && ancestry.len() < 256) {
-        match by_pid.get(&ppid) {
-            Some(parent) => {
-                ancestry.push(netsnoop_core::process::event::Ancestor {
-                    pid: parent.pid,
-                    comm: parent.comm.clone(),
-                });
-                cur = (parent.ppid != parent.pid).then_some(parent.ppid);
-            }
-            None => break,
-        }
-    }
-    if let (true, Some(e)) = (ancestry.is_empty(), exec) {
-        ancestry = e.ancestry.clone();
-    }
-    let exec = exec.map(|e| process_event_json(e, &tz));
-    let mut children: Vec<u32> = st
-        .processes
-        .iter()
-        .filter(|p| p.ppid == pid && p.pid != pid)
-        .map(|p| p.pid)
-        .collect();
-    children.sort_unstable();
     Ok(Json(ProcessDetail {
         process,
         ancestry,
         children,
         exec,
+        connections,
+        traffic,
     }))
 }
 

@@ -8,6 +8,7 @@ pub mod flows;
 pub mod host;
 pub mod ingest;
 pub mod lenient;
+pub mod owners;
 pub mod params;
 pub mod shape;
 pub mod silences;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
             get(stats::protocol_distribution),
         )
         .route("/stats/traffic-over-time", get(stats::traffic_over_time))
+        .route("/stats/top-processes", get(owners::top_processes))
         .route("/alerts", get(alerts::alerts))
         .route("/alerts/history", get(alerts::history))
         .route(

@@ -49,6 +49,8 @@ pub struct Options {
     pub network: NetworkConfig,
     pub allowed_hosts: Vec<String>,
     pub limits: netsnoop_server::connections::Limits,
+    /// Socket owners joined into flows (`connection` events sent with `send_events`).
+    pub attribution: Option<netsnoop_core::owner::OwnerConfig>,
 }
 
 impl Default for Options {
@@ -60,6 +62,7 @@ impl Default for Options {
             network: NetworkConfig::default(),
             allowed_hosts: Vec::new(),
             limits: Default::default(),
+            attribution: None,
         }
     }
 }
@@ -98,7 +101,11 @@ impl TestServer {
         let writer_handle = writer.handle();
         let hub = LiveHub::default();
         let (control, rx) = bounded::<Control>(64);
-        let stages: Vec<Box<dyn Stage>> = vec![Box::new(NetworkStages::new(&opts.network))];
+        let mut network = NetworkStages::new(&opts.network);
+        if let Some(cfg) = opts.attribution.clone() {
+            network = network.with_attribution(netsnoop_core::owner::Attribution::new(cfg));
+        }
+        let stages: Vec<Box<dyn Stage>> = vec![Box::new(network)];
         let pipeline = {
             let hub = hub.clone();
             std::thread::spawn(move || run_pipeline(rx, stages, writer, hub))

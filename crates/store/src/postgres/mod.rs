@@ -5,6 +5,7 @@
 
 mod connect;
 mod copy;
+mod owners;
 mod partitions;
 mod query;
 mod read;
@@ -162,6 +163,49 @@ impl Store for PgStore {
 
     fn process_events(&self, limit: u32, since: Option<Ts>) -> Result<Vec<ProcessEvent>> {
         query::process_events(&mut *self.conn("listing process events")?, limit, since)
+    }
+
+    fn process_flows(&self, pid: u32, range: TimeRange, limit: u32) -> Result<Vec<FlowRecord>> {
+        owners::process_flows(
+            &mut *self.conn("listing a process's flows")?,
+            pid,
+            range,
+            limit,
+        )
+    }
+
+    fn process_traffic(
+        &self,
+        range: TimeRange,
+        limit: u32,
+        pid: Option<u32>,
+    ) -> Result<Vec<crate::model::ProcessTraffic>> {
+        owners::top_processes(
+            &mut *self.conn("summing traffic per process")?,
+            range,
+            limit,
+            pid,
+        )
+    }
+
+    fn add_silence(&self, silence: &netsnoop_core::silence::Silence) -> Result<i64> {
+        owners::add_silence(&mut *self.conn("storing a silence")?, silence)
+    }
+
+    fn silences(
+        &self,
+        active_at: Option<Ts>,
+        limit: u32,
+    ) -> Result<Vec<netsnoop_core::silence::Silence>> {
+        owners::silences(&mut *self.conn("reading silences")?, active_at, limit)
+    }
+
+    fn ack_alert(&self, ack: &netsnoop_core::silence::Ack) -> Result<bool> {
+        owners::ack_alert(&mut *self.conn("storing an acknowledgement")?, ack)
+    }
+
+    fn acks(&self, limit: u32) -> Result<Vec<netsnoop_core::silence::Ack>> {
+        owners::acks(&mut *self.conn("reading acknowledgements")?, limit)
     }
 
     fn flows(&self, limit: u32, order: FlowOrder) -> Result<Vec<FlowRecord>> {

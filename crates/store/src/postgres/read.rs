@@ -3,6 +3,7 @@
 
 use crate::{Result, StoreError};
 use netsnoop_core::net::packet::{IcmpInfo, QuotedHeader};
+use netsnoop_core::owner::FlowOwner;
 use netsnoop_core::process::event::Ancestor;
 use netsnoop_core::{
     Alert, AlertState, FlowRecord, Loss, PacketMeta, ProcEventKind, ProcSample, ProcessEvent,
@@ -18,7 +19,7 @@ fn bad(column: &'static str, value: impl ToString) -> StoreError {
     }
 }
 
-fn get<'a, T: postgres::types::FromSql<'a>>(
+pub(crate) fn get<'a, T: postgres::types::FromSql<'a>>(
     row: &'a Row,
     i: usize,
     column: &'static str,
@@ -210,7 +211,8 @@ pub(crate) fn process_sample(row: &Row) -> Result<(Ts, ProcSample)> {
 }
 
 pub(crate) const FLOW_COLUMNS: &str = "first_seen, last_seen, protocol, orig_ip, orig_port, \
-     resp_ip, resp_port, orig_packets, orig_bytes, resp_packets, resp_bytes, state, end_reason";
+     resp_ip, resp_port, orig_packets, orig_bytes, resp_packets, resp_bytes, state, end_reason, \
+     orig_owner, resp_owner";
 
 pub(crate) fn flow(row: &Row) -> Result<FlowRecord> {
     let c = "flows";
@@ -229,7 +231,18 @@ pub(crate) fn flow(row: &Row) -> Result<FlowRecord> {
         resp_bytes: count(row, 10, c)?,
         state: get::<String>(row, 11, c)?.into(),
         end_reason: get::<String>(row, 12, c)?.into(),
+        orig_owner: owner(row, 13, "flows.orig_owner")?,
+        resp_owner: owner(row, 14, "flows.resp_owner")?,
     })
+}
+
+/// A flow end's owner, stored as JSON (None where no attribution ran).
+fn owner(row: &Row, i: usize, column: &'static str) -> Result<Option<FlowOwner>> {
+    get::<Option<String>>(row, i, column)?
+        .map(|text| {
+            serde_json::from_str(&text).map_err(|source| StoreError::BadJson { column, source })
+        })
+        .transpose()
 }
 
 pub(crate) const LOSS_COLUMNS: &str = "time, source, count, reason";

@@ -45,7 +45,8 @@ const SYSTEM_SAMPLES: &str = "system_samples (time, cpu_pct, per_core_pct, mem_t
 const PROCESS_SAMPLES: &str = "process_samples (time, pid, start_ticks, ppid, comm, \"user\", \
      cmdline, cpu_pct, rss_bytes)";
 const FLOWS: &str = "flows (first_seen, last_seen, protocol, orig_ip, orig_port, resp_ip, \
-     resp_port, orig_packets, orig_bytes, resp_packets, resp_bytes, state, end_reason)";
+     resp_port, orig_packets, orig_bytes, resp_packets, resp_bytes, state, end_reason, \
+     orig_pid, orig_comm, orig_unknown, orig_owner, resp_pid, resp_comm, resp_unknown, resp_owner)";
 const LOSSES: &str = "losses (time, source, count, reason)";
 
 pub(crate) fn write_batch(
@@ -63,7 +64,7 @@ pub(crate) fn write_batch(
         process_events: CopyBuf::new(15),
         system_samples: CopyBuf::new(16),
         process_samples: CopyBuf::new(9),
-        flows: CopyBuf::new(13),
+        flows: CopyBuf::new(21),
         losses: CopyBuf::new(4),
         days: Default::default(),
     };
@@ -78,6 +79,8 @@ pub(crate) fn write_batch(
             Record::Event(Event::Flow(f)) => flow(&mut c, f)?,
             Record::Event(Event::Traffic(t)) => report.rows += traffic.add(t),
             Record::Event(Event::Loss(l)) => loss(&mut c, l)?,
+            // Attribution records live in the flows they are joined into.
+            Record::Event(Event::Connection(_)) => {}
         }
     }
     let doing = "writing a batch";
@@ -306,6 +309,13 @@ fn flow(c: &mut Copies, f: &FlowRecord) -> Result<()> {
         .uint(f.resp_bytes)?
         .text(checked("flows.state", &f.state)?)
         .text(checked("flows.end_reason", &f.end_reason)?);
+    for owner in [f.orig_owner.as_ref(), f.resp_owner.as_ref()] {
+        let o = crate::sqlite::owners::columns(owner)?;
+        b.opt_int(o.pid.map(i64::from))
+            .opt_text(o.comm.as_deref())
+            .opt_text(o.unknown)
+            .opt_text(o.json.as_deref());
+    }
     Ok(())
 }
 

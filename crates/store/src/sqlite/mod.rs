@@ -1,6 +1,7 @@
 //! The embedded SQLite store: one writer connection, a few reader connections, WAL mode.
 
 mod checkpoint;
+pub(crate) mod owners;
 mod query;
 mod read;
 mod retention;
@@ -14,8 +15,9 @@ mod write;
 pub(crate) use write::{PACKET_ROWS_PER_INSERT, severity_rank};
 
 use crate::model::{
-    AlertFilter, FlowOrder, LossTotal, ProcessSampleRow, ProtocolCount, RetentionReport,
-    StoreStats, Summary, Talker, TalkerOrder, TimeRange, TrafficSeries, WriteReport,
+    AlertFilter, FlowOrder, LossTotal, ProcessSampleRow, ProcessTraffic, ProtocolCount,
+    RetentionReport, StoreStats, Summary, Talker, TalkerOrder, TimeRange, TrafficSeries,
+    WriteReport,
 };
 use crate::{OpenOptions, Result, Store, StoreError};
 use netsnoop_core::{Alert, FlowRecord, Loss, PacketMeta, ProcessEvent, Record, SystemSample, Ts};
@@ -260,6 +262,19 @@ impl Store for SqliteStore {
 
     fn flows(&self, limit: u32, order: FlowOrder) -> Result<Vec<FlowRecord>> {
         query::flows(&self.reader(), limit, order)
+    }
+
+    fn process_flows(&self, pid: u32, range: TimeRange, limit: u32) -> Result<Vec<FlowRecord>> {
+        owners::process_flows(&self.reader(), pid, range, limit)
+    }
+
+    fn process_traffic(
+        &self,
+        range: TimeRange,
+        limit: u32,
+        pid: Option<u32>,
+    ) -> Result<Vec<ProcessTraffic>> {
+        owners::top_processes(&self.reader(), range, limit, pid)
     }
 
     fn system_samples(&self, range: TimeRange, limit: u32) -> Result<Vec<SystemSample>> {

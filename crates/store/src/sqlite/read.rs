@@ -2,6 +2,7 @@
 
 use crate::{Result, StoreError};
 use netsnoop_core::net::packet::{IcmpInfo, QuotedHeader};
+use netsnoop_core::owner::FlowOwner;
 use netsnoop_core::process::event::Ancestor;
 use netsnoop_core::{
     Alert, AlertState, FlowRecord, Loss, PacketMeta, ProcEventKind, ProcSample, ProcessEvent,
@@ -234,7 +235,8 @@ pub(super) fn process_sample(row: &Row<'_>) -> Decoded<(Ts, ProcSample)> {
 }
 
 pub(super) const FLOW_COLUMNS: &str = "first_seen, last_seen, protocol, orig_ip, orig_port, \
-     resp_ip, resp_port, orig_packets, orig_bytes, resp_packets, resp_bytes, state, end_reason";
+     resp_ip, resp_port, orig_packets, orig_bytes, resp_packets, resp_bytes, state, end_reason, \
+     orig_owner, resp_owner";
 
 pub(super) fn flow(row: &Row<'_>) -> Decoded<FlowRecord> {
     let protocol: String = row.get(2)?;
@@ -252,7 +254,13 @@ pub(super) fn flow(row: &Row<'_>) -> Decoded<FlowRecord> {
         resp_bytes: u64_col(row, 10)?,
         state: row.get::<_, String>(11)?.into(),
         end_reason: row.get::<_, String>(12)?.into(),
+        orig_owner: owner("flows.orig_owner", row.get(13)?)?,
+        resp_owner: owner("flows.resp_owner", row.get(14)?)?,
     })
+}
+
+fn owner(column: &'static str, text: Option<String>) -> Decoded<Option<FlowOwner>> {
+    text.map(|t| json(column, &t)).transpose()
 }
 
 pub(super) const LOSS_COLUMNS: &str = "time, source, count, reason";

@@ -227,6 +227,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/6_host_totals.sql"),
     // 7: silences and alert acknowledgements.
     include_str!("migrations/7_silences_acks.sql"),
+    // 8: the owning process of each flow end (pid, comm, unknown reason, owner JSON).
+    include_str!("migrations/8_flow_owners.sql"),
 ];
 
 /// The schema version this build writes.

@@ -61,6 +61,8 @@ pub(super) fn write_batch(
             Record::Event(Event::Flow(f)) => insert_flow(&tx, f),
             Record::Event(Event::Traffic(t)) => Ok(traffic.add(t)),
             Record::Event(Event::Loss(l)) => insert_loss(&tx, l),
+            // Socket events live in the pipeline's owner table; flows carry their owners.
+            Record::Event(Event::Connection(_)) => Ok(0),
         };
         report.rows += rows.map_err(|e| match e {
             Failure::Sql(e) => err(e),
@@ -253,9 +255,16 @@ fn real(v: f64) -> Option<f64> {
 fn insert_flow(conn: &Connection, f: &FlowRecord) -> Result<u64, Failure> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO flows (first_seen, last_seen, protocol, orig_ip, orig_port, resp_ip,
-             resp_port, orig_packets, orig_bytes, resp_packets, resp_bytes, state, end_reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+             resp_port, orig_packets, orig_bytes, resp_packets, resp_bytes, state, end_reason,
+             orig_pid, orig_comm, orig_unknown, orig_owner,
+             resp_pid, resp_comm, resp_unknown, resp_owner)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+             ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
     )?;
+    let (o, r) = (
+        super::owners::columns(f.orig_owner.as_ref()).map_err(Failure::Store)?,
+        super::owners::columns(f.resp_owner.as_ref()).map_err(Failure::Store)?,
+    );
     stmt.execute(params![
         f.first_seen.micros(),
         f.last_seen.micros(),
@@ -270,6 +279,14 @@ fn insert_flow(conn: &Connection, f: &FlowRecord) -> Result<u64, Failure> {
         f.resp_bytes,
         f.state,
         f.end_reason,
+        o.pid,
+        o.comm,
+        o.unknown,
+        o.json,
+        r.pid,
+        r.comm,
+        r.unknown,
+        r.json,
     ])?;
     Ok(1)
 }

@@ -26,9 +26,10 @@ pub const LATENCY_BOUNDS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
 
-/// The table a record is written to.
-pub fn table_of(record: &Record) -> usize {
-    match record {
+/// The table a record is written to; None for what no table keeps (attribution records,
+/// which live on in the flows they are joined into).
+pub fn table_of(record: &Record) -> Option<usize> {
+    Some(match record {
         Record::Alert(_) => 0,
         Record::Event(Event::Packet(_)) => 1,
         Record::Event(Event::Process(_)) => 2,
@@ -36,7 +37,8 @@ pub fn table_of(record: &Record) -> usize {
         Record::Event(Event::Flow(_)) => 4,
         Record::Event(Event::Traffic(_)) => 5,
         Record::Event(Event::Loss(_)) => 6,
-    }
+        Record::Event(Event::Connection(_)) => return None,
+    })
 }
 
 /// Records and committed transactions of one table.
@@ -87,8 +89,8 @@ impl Tally {
     /// Counts one committed transaction of `records` that took `took`.
     pub(super) fn committed(&self, records: &[Record], took: Duration) {
         let mut per = [0u64; TABLES.len()];
-        for r in records {
-            per[table_of(r)] += 1;
+        for i in records.iter().filter_map(table_of) {
+            per[i] += 1;
         }
         for (i, n) in per.into_iter().enumerate() {
             if n > 0 {

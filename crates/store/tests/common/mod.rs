@@ -226,6 +226,7 @@ pub fn flow(first: i64, last: i64, bytes: u64) -> FlowRecord {
         resp_bytes: bytes - bytes / 2,
         state: "SF".into(),
         end_reason: "fin".into(),
+        ..FlowRecord::default()
     }
 }
 

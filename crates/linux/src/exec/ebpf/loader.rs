@@ -161,7 +161,7 @@ fn is_permission(message: &str) -> bool {
 }
 
 /// The verifier's verdict is at the end of its log; the whole log can be thousands of lines.
-fn log_tail(log: &str, lines: usize) -> String {
+pub(crate) fn log_tail(log: &str, lines: usize) -> String {
     let all: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
     all[all.len().saturating_sub(lines)..].join(" | ")
 }

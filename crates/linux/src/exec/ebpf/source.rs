@@ -230,7 +230,7 @@ fn send(tx: &Feeder<RawItem>, batch: &mut Vec<RawItem>, stop: &AtomicBool) -> bo
 }
 
 /// Re-read each second: the wall clock can be stepped (NTP, suspend) while boot time runs on.
-fn boot_clock() -> BootClock {
+pub(crate) fn boot_clock() -> BootClock {
     let us = |id| {
         clock_gettime(id)
             .map(|t| t.tv_sec() * 1_000_000 + t.tv_nsec() / 1_000)
