@@ -98,7 +98,7 @@ impl NetworkStages {
     pub fn finish_into(&mut self, now: Ts, out: &mut Vec<Record>) {
         self.tick_into(now, out);
         if let Some(s) = &mut self.scan {
-            s.flush(now, out);
+            s.end_of_data(now, out);
         }
         if let Some(r) = &mut self.rollups {
             out.extend(r.finish(now));

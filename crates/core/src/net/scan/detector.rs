@@ -403,6 +403,23 @@ impl ScanDetector {
 }
 
 impl ScanDetector {
+    /// The end of the data (end of a file, shutdown): every probe still pending is judged
+    /// as what it is, unanswered up to the last packet, so a capture that stops before
+    /// `probe_timeout` runs out (or a one-way capture) still has its scans reported.
+    /// Then every changed episode is emitted with its final counts.
+    pub fn end_of_data(&mut self, now: Ts, out: &mut Vec<Record>) {
+        if !self.cfg.enabled {
+            return;
+        }
+        let mut expired = std::mem::take(&mut self.expired);
+        self.probes.drain(|k, kind| expired.push((k, kind)));
+        for (key, kind) in expired.drain(..) {
+            self.failure(key, kind, now, out);
+        }
+        self.expired = expired;
+        self.flush(now, out);
+    }
+
     /// Emits the latest counts of every episode that changed since it was last emitted,
     /// so the final word on a scan is never an early count (end of a file, shutdown).
     pub fn flush(&mut self, now: Ts, out: &mut Vec<Record>) {
@@ -441,7 +458,7 @@ impl Stage for ScanDetector {
     fn finish(&mut self, now: Ts) -> Vec<Record> {
         let mut out = Vec::new();
         self.sweep(now, &mut out);
-        self.flush(now, &mut out);
+        self.end_of_data(now, &mut out);
         out
     }
 }

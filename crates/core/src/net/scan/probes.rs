@@ -152,9 +152,23 @@ impl Probes {
 
     /// Removes probes whose time is up; calls `unanswered` for each that never got a
     /// SYN-ACK (those are failures).
-    pub fn expire(&mut self, now: Ts, mut unanswered: impl FnMut(ProbeKey, ProbeKind)) {
+    pub fn expire(&mut self, now: Ts, unanswered: impl FnMut(ProbeKey, ProbeKind)) {
+        self.expire_until(|deadline| deadline <= now, unanswered);
+    }
+
+    /// Removes every probe, oldest first, calling `unanswered` for each that never got a
+    /// SYN-ACK: at the end of the data nothing more can answer them.
+    pub fn drain(&mut self, unanswered: impl FnMut(ProbeKey, ProbeKind)) {
+        self.expire_until(|_| true, unanswered);
+    }
+
+    fn expire_until(
+        &mut self,
+        due: impl Fn(Ts) -> bool,
+        mut unanswered: impl FnMut(ProbeKey, ProbeKind),
+    ) {
         while let Some(&(deadline, key, seq)) = self.expiry.front() {
-            if deadline > now {
+            if !due(deadline) {
                 break;
             }
             self.expiry.pop_front();

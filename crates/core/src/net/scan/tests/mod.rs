@@ -7,15 +7,15 @@ use crate::net::packet::tcp_flags::{ACK, FIN, PSH, RST, SYN, URG};
 use crate::net::testkit::{icmp, ip, port_unreachable, tcp, udp};
 use crate::{Alert, AlertState, Event, Record, Stage, Ts};
 
-const SCANNER: &str = "10.9.9.9";
-const TARGET: &str = "10.0.0.2";
+pub(super) const SCANNER: &str = "10.9.9.9";
+pub(super) const TARGET: &str = "10.0.0.2";
 
-fn t(s: f64) -> Ts {
+pub(super) fn t(s: f64) -> Ts {
     Ts::from_secs_f64(5000.0 + s)
 }
 
 /// Runs packets through a detector, ticking once a second as the pipeline does.
-fn run_with(cfg: ScanConfig, pkts: &[PacketMeta], end: f64) -> Vec<Alert> {
+pub(super) fn run_with(cfg: ScanConfig, pkts: &[PacketMeta], end: f64) -> Vec<Alert> {
     let mut d = ScanDetector::new(cfg);
     let mut out = Vec::new();
     let mut next_tick = pkts.first().map(|p| p.time).unwrap_or(t(0.0));
@@ -38,15 +38,15 @@ fn run_with(cfg: ScanConfig, pkts: &[PacketMeta], end: f64) -> Vec<Alert> {
         .collect()
 }
 
-fn run(pkts: &[PacketMeta]) -> Vec<Alert> {
+pub(super) fn run(pkts: &[PacketMeta]) -> Vec<Alert> {
     run_with(ScanConfig::default(), pkts, 20.0)
 }
 
-fn of_kind<'a>(alerts: &'a [Alert], kind: &str) -> Vec<&'a Alert> {
+pub(super) fn of_kind<'a>(alerts: &'a [Alert], kind: &str) -> Vec<&'a Alert> {
     alerts.iter().filter(|a| a.kind == kind).collect()
 }
 
-fn detail<'a>(a: &'a Alert, k: &str) -> &'a serde_json::Value {
+pub(super) fn detail<'a>(a: &'a Alert, k: &str) -> &'a serde_json::Value {
     &a.details[k]
 }
 
@@ -382,3 +382,5 @@ fn a_resolved_sweep_is_described_at_its_peak_not_by_the_emptied_window() {
         "{resolved:?}"
     );
 }
+
+mod end_of_data;
