@@ -1,7 +1,7 @@
 //! The scan detector stage: packets to probe outcomes, outcomes to scan episodes.
 
 use super::ScanKind;
-use super::probes::{ProbeKey, ProbeKind, Probes};
+use super::probes::{ProbeKey, ProbeKind, Probes, RecentFinAcks};
 use super::sources::{Contact, Source};
 use crate::alert::Alert;
 use crate::episodes::{Episodes, Raise};
@@ -33,6 +33,7 @@ pub struct ScanStats {
 pub struct ScanDetector {
     cfg: ScanConfig,
     probes: Probes,
+    fin_acks: RecentFinAcks,
     sources: FxHashMap<AddrKey, Source>,
     order: VecDeque<(AddrKey, u64)>,
     next_seq: u64,
@@ -59,6 +60,7 @@ impl ScanDetector {
         let secs = |s: u64| Span::secs(s as i64);
         ScanDetector {
             probes: Probes::new(secs(cfg.probe_timeout_secs), cfg.max_pending_probes),
+            fin_acks: RecentFinAcks::new(4096),
             sources: FxHashMap::default(),
             order: VecDeque::new(),
             next_seq: 0,
@@ -152,6 +154,9 @@ impl ScanDetector {
             return;
         }
         if flags & RST == 0 {
+            if flags & (FIN | ACK | PSH | URG) == FIN | ACK && !group {
+                self.fin_acks.insert(key);
+            }
             return;
         }
         // RST from the scanner closing a probe the target accepted: half-open or not.
@@ -177,9 +182,15 @@ impl ScanDetector {
             }
             return;
         }
-        // A bare RST no probe explains answers an ACK probe from its receiver.
+        // A bare RST no probe explains answers an ACK probe from its receiver, or a
+        // FIN|ACK one (Maimon) when that is what went the other way just before.
         if flags & ACK == 0 {
-            self.failure(rev, ProbeKind::Ack, now, out);
+            let kind = if self.fin_acks.contains(&rev) {
+                ProbeKind::Maimon
+            } else {
+                ProbeKind::Ack
+            };
+            self.failure(rev, kind, now, out);
         }
     }
 

@@ -20,10 +20,12 @@ pub enum ProbeKind {
     Ack,
     Udp,
     Echo,
+    /// FIN|ACK drawing a bare RST (Maimon's scan, nmap -sM).
+    Maimon,
 }
 
 impl ProbeKind {
-    pub const COUNT: usize = 8;
+    pub const COUNT: usize = 9;
 
     pub fn index(self) -> usize {
         self as usize
@@ -39,6 +41,7 @@ impl ProbeKind {
             ProbeKind::Ack,
             ProbeKind::Udp,
             ProbeKind::Echo,
+            ProbeKind::Maimon,
         ][i.min(Self::COUNT - 1)]
     }
 
@@ -52,6 +55,7 @@ impl ProbeKind {
             ProbeKind::Ack => "ack",
             ProbeKind::Udp => "udp",
             ProbeKind::Echo => "icmp-echo",
+            ProbeKind::Maimon => "maimon",
         }
     }
 }
@@ -181,5 +185,40 @@ impl Probes {
                 }
             }
         }
+    }
+}
+
+/// The last FIN|ACK segments seen, by 5-tuple: a bare RST answering one names a Maimon
+/// probe (nmap -sM) rather than an ACK probe. A fixed-size ring: every connection's close
+/// passes through it, and only the last few seconds matter.
+pub struct RecentFinAcks {
+    set: rustc_hash::FxHashSet<ProbeKey>,
+    ring: VecDeque<ProbeKey>,
+    cap: usize,
+}
+
+impl RecentFinAcks {
+    pub fn new(cap: usize) -> RecentFinAcks {
+        RecentFinAcks {
+            set: Default::default(),
+            ring: VecDeque::new(),
+            cap: cap.max(1),
+        }
+    }
+
+    pub fn insert(&mut self, key: ProbeKey) {
+        if !self.set.insert(key) {
+            return;
+        }
+        if self.ring.len() >= self.cap
+            && let Some(old) = self.ring.pop_front()
+        {
+            self.set.remove(&old);
+        }
+        self.ring.push_back(key);
+    }
+
+    pub fn contains(&self, key: &ProbeKey) -> bool {
+        self.set.contains(key)
     }
 }

@@ -36,7 +36,7 @@ pub(super) fn scan_type(s: &Source) -> &'static str {
 }
 
 fn stealthy(scan_type: &str) -> bool {
-    matches!(scan_type, "fin" | "null" | "xmas" | "odd-flags")
+    matches!(scan_type, "fin" | "null" | "xmas" | "odd-flags" | "maimon")
 }
 
 pub(super) fn describe(s: &Source, cfg: &ScanConfig, scanner: AddrKey, kind: ScanKind) -> Raise {
@@ -172,7 +172,10 @@ fn type_words(stype: &str) -> &'static str {
         "fin" => "TCP FIN scan",
         "null" => "TCP NULL scan",
         "xmas" => "TCP Xmas scan",
-        "ack" => "TCP ACK scan",
+        // nmap's ACK (-sA) and Window (-sW) scans send the very same probe (a bare ACK,
+        // window 1024): they differ only in how nmap reads the RSTs, never on the wire.
+        "ack" => "TCP ACK or Window scan",
+        "maimon" => "TCP Maimon scan",
         "odd-flags" => "TCP odd-flags scan",
         "udp" => "UDP scan",
         _ => "ICMP echo",

@@ -384,3 +384,4 @@ fn a_resolved_sweep_is_described_at_its_peak_not_by_the_emptied_window() {
 }
 
 mod end_of_data;
+mod labels;
