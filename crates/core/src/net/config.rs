@@ -153,6 +153,17 @@ pub struct ScanConfig {
     /// the walk's thresholds: about 4 failures in a row mark a scanner at the defaults.
     pub trw_detection: f64,
     pub trw_false_positive: f64,
+    /// The quick vertical decision: once the walk says "scanner", this many distinct
+    /// failed ports on one host make a `net.portscan` (the breadth rule,
+    /// `vertical_ports`, stays as the backstop). Counted failures are TCP probes refused
+    /// or unanswered and UDP probes refused (ICMP port unreachable): UDP silence alone
+    /// is what one-way telemetry (syslog, NetFlow, statsd) looks like, so it waits for
+    /// the backstop. At most 16.
+    pub trw_vertical_ports: u32,
+    /// How long the walk remembers a source's evidence (its last 16 failed contacts)
+    /// after they leave `window`, so a scan slower than the window (one probe every
+    /// 5 minutes, nmap -T0) still adds up.
+    pub trw_memory_secs: u64,
     /// An open scan alert is re-emitted with fresh counts at most this often.
     pub update_interval_secs: u64,
     /// A scan episode with no new failed probe for this long is resolved.
@@ -180,6 +191,8 @@ impl Default for ScanConfig {
             trw_scanner_success: 0.2,
             trw_detection: 0.99,
             trw_false_positive: 0.01,
+            trw_vertical_ports: 5,
+            trw_memory_secs: 3600,
             update_interval_secs: 10,
             resolve_after_secs: 120,
             max_sources: 65_536,
@@ -257,6 +270,9 @@ impl NetworkConfig {
                 "scan.trw_detection",
                 "needs 0 < trw_false_positive < trw_detection < 1",
             );
+        }
+        if s.trw_vertical_ports == 0 || s.trw_vertical_ports > 16 {
+            return bad("scan.trw_vertical_ports", "must be between 1 and 16");
         }
         if s.vertical_ports == 0 || s.horizontal_hosts == 0 || s.ping_hosts == 0 {
             return bad("scan", "thresholds must be at least 1");

@@ -45,6 +45,7 @@ pub struct ScanDetector {
     llr_hi: f64,
     llr_lo: f64,
     window: Span,
+    trw_memory: Span,
     update_interval: Span,
     resolve_after: Span,
     ignore: Vec<AddrKey>,
@@ -71,6 +72,7 @@ impl ScanDetector {
             llr_hi: (pd / pf).ln(),
             llr_lo: ((1.0 - pd) / (1.0 - pf)).ln(),
             window: secs(cfg.window_secs),
+            trw_memory: secs(cfg.trw_memory_secs.max(cfg.window_secs)),
             update_interval: secs(cfg.update_interval_secs),
             resolve_after: secs(cfg.resolve_after_secs),
             ignore: cfg.ignore_sources.iter().map(|ip| addr::key(*ip)).collect(),
@@ -117,7 +119,7 @@ impl ScanDetector {
             Protocol::Udp => {
                 if self.probes.remove(&key.reversed()).is_some() {
                     self.success(key.target, now);
-                } else if !addr::is_group_or_unspecified(dst) {
+                } else if !addr::is_group_or_unspecified(dst) && !traceroute_port(key.dport) {
                     self.probes.insert(key, ProbeKind::Udp, now);
                 }
             }
@@ -178,7 +180,7 @@ impl ScanDetector {
             if !p.synacked {
                 let kind = p.kind;
                 self.probes.remove(&rev);
-                self.failure(rev, kind, now, out);
+                self.failure(rev, kind, true, now, out);
             }
             return;
         }
@@ -190,7 +192,7 @@ impl ScanDetector {
             } else {
                 ProbeKind::Ack
             };
-            self.failure(rev, kind, now, out);
+            self.failure(rev, kind, true, now, out);
         }
     }
 
@@ -208,8 +210,11 @@ impl ScanDetector {
             if self.probes.remove(&key.reversed()).is_some() {
                 self.success(key.target, now);
             }
-        } else if let Some(q) = &info.quoted {
-            // An error about a probe: unreachable port, host or prohibited.
+        } else if let Some(q) = &info.quoted
+            && info.icmp_type == if v6 { 1 } else { 3 }
+        {
+            // An error about a probe: unreachable port, host or prohibited. (Time
+            // exceeded is traceroute's answer, not a refusal: it says nothing.)
             let probe = ProbeKey {
                 scanner: addr::key(q.src_ip),
                 target: addr::key(q.dst_ip),
@@ -217,6 +222,10 @@ impl ScanDetector {
                 dport: q.dst_port,
                 proto: q.protocol,
             };
+            if q.protocol == Protocol::Udp && traceroute_port(q.dst_port) {
+                self.probes.remove(&probe);
+                return;
+            }
             let kind = match self.probes.remove(&probe) {
                 Some(p) if p.synacked => return,
                 Some(p) => p.kind,
@@ -224,7 +233,7 @@ impl ScanDetector {
                 None if q.protocol == Protocol::Tcp => ProbeKind::Syn,
                 None => return,
             };
-            self.failure(probe, kind, now, out);
+            self.failure(probe, kind, true, now, out);
         }
     }
 
@@ -232,7 +241,7 @@ impl ScanDetector {
         let mut expired = std::mem::take(&mut self.expired);
         self.probes.expire(now, |k, kind| expired.push((k, kind)));
         for (key, kind) in expired.drain(..) {
-            self.failure(key, kind, now, out);
+            self.failure(key, kind, false, now, out);
         }
         self.expired = expired;
     }
@@ -271,7 +280,16 @@ impl ScanDetector {
         s.llr = (s.llr + step).max(lo);
     }
 
-    fn failure(&mut self, probe: ProbeKey, kind: ProbeKind, now: Ts, out: &mut Vec<Record>) {
+    /// A failed first contact; `refused` when the target said no (RST, ICMP unreachable)
+    /// rather than staying silent.
+    fn failure(
+        &mut self,
+        probe: ProbeKey,
+        kind: ProbeKind,
+        refused: bool,
+        now: Ts,
+        out: &mut Vec<Record>,
+    ) {
         if self.ignore.contains(&probe.scanner) {
             return;
         }
@@ -285,11 +303,17 @@ impl ScanDetector {
             proto: probe.proto,
         };
         let (window, cap) = (self.window, self.cfg.max_contacts_per_source);
-        let (step, hi) = (self.fail_step, self.llr_hi);
+        let (step, hi, memory) = (self.fail_step, self.llr_hi, self.trw_memory);
         let s = self.source(probe.scanner, now);
         s.expire(now, window);
+        s.expire_evidence(now, memory);
         if !s.add_failure(contact, kind, now, cap) {
             return;
+        }
+        // Evidence for the quick vertical decision: UDP silence is not (one-way
+        // telemetry looks just like it), every other failure is.
+        if contact.proto == Protocol::Tcp || (contact.proto == Protocol::Udp && refused) {
+            s.add_evidence(contact, now);
         }
         s.llr = (s.llr + step).min(hi);
         if kind == ProbeKind::Syn {
@@ -325,7 +349,9 @@ impl ScanDetector {
             }
             return hits;
         }
-        if s.ports_on(c.target) >= self.cfg.vertical_ports {
+        if s.ports_on(c.target) >= self.cfg.vertical_ports
+            || s.evidence_ports_on(c.target) >= self.cfg.trw_vertical_ports
+        {
             hits.push(ScanKind::PortScan);
         }
         let on_port = s.hosts_on(c.proto, c.port);
@@ -402,10 +428,14 @@ impl ScanDetector {
                 }
             }
         }
-        let (window, open) = (self.window, &self.open);
+        let (window, memory, open) = (self.window, self.trw_memory, &self.open);
         self.sources.retain(|k, s| {
             s.expire(now, window);
-            let busy = !s.is_empty() || now - s.last_failure < window;
+            s.expire_evidence(now, memory);
+            // A source whose walk leans towards "scanner" is kept as long as its
+            // evidence is, so a scan slower than the window still adds up.
+            let leaning = s.llr > 0.0 && !s.evidence.is_empty();
+            let busy = !s.is_empty() || now - s.last_failure < window || leaning;
             busy || open.contains_key(&(*k, ScanKind::PortScan))
                 || open.contains_key(&(*k, ScanKind::Sweep))
                 || open.contains_key(&(*k, ScanKind::PingSweep))
@@ -425,7 +455,7 @@ impl ScanDetector {
         let mut expired = std::mem::take(&mut self.expired);
         self.probes.drain(|k, kind| expired.push((k, kind)));
         for (key, kind) in expired.drain(..) {
-            self.failure(key, kind, now, out);
+            self.failure(key, kind, false, now, out);
         }
         self.expired = expired;
         self.flush(now, out);
@@ -445,6 +475,12 @@ impl ScanDetector {
             self.emit(scanner, kind, now, out);
         }
     }
+}
+
+/// UDP ports traceroute aims at (33434–33534, IANA's "traceroute"): its probes to them are
+/// answered by ICMP port unreachable at the last hop by design, and are no scan.
+fn traceroute_port(port: u16) -> bool {
+    (33434..=33534).contains(&port)
 }
 
 impl Stage for ScanDetector {

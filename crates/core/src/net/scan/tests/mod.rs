@@ -72,7 +72,7 @@ fn a_syn_scan_of_closed_ports_is_one_portscan_episode() {
     assert_eq!(first.subject.src_ip, Some(ip(SCANNER)));
     assert_eq!(first.subject.dst_ip, Some(ip(TARGET)));
     assert_eq!(detail(first, "scan_type"), "syn");
-    assert_eq!(detail(first, "ports"), 15, "opened at the threshold");
+    assert_eq!(detail(first, "ports"), 5, "opened by the walk at the fifth port");
     let last = scans.last().unwrap();
     assert_eq!(detail(last, "ports"), 40, "updated with the final count");
     assert!(first.message.contains("TCP SYN scan"), "{}", first.message);
@@ -385,3 +385,4 @@ fn a_resolved_sweep_is_described_at_its_peak_not_by_the_emptied_window() {
 
 mod end_of_data;
 mod labels;
+mod trw;
