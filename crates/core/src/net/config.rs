@@ -15,6 +15,7 @@ pub struct NetworkConfig {
     /// How many packets per second go on to the store's recent-packets table.
     pub packets: SamplerConfig,
     pub scan: ScanConfig,
+    pub discovery: DiscoveryConfig,
     pub traffic_spike: SpikeConfig,
 }
 
@@ -203,6 +204,61 @@ impl Default for ScanConfig {
     }
 }
 
+/// `[network.discovery]`: host discovery sweeps and IP protocol scans (the rule is in
+/// [`crate::net::scan::discovery`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiscoveryConfig {
+    pub enabled: bool,
+    /// Distinct new targets are counted over this long, per source and method.
+    pub window_secs: u64,
+    /// Distinct new targets of one source by one method (ARP, ICMP echo, TCP SYN or ACK
+    /// ping to one port) within the window that make a sweep (`net.discovery`).
+    pub targets: u32,
+    /// A contact still unanswered after this long counts as unanswered.
+    pub answer_timeout_secs: u64,
+    /// Share of the window's new targets that must stay unanswered for a sweep from a
+    /// source seen for less than `warmup_secs`. A router refreshing its neighbours and a
+    /// monitor pinging its hosts are answered; a sweep of a subnet mostly is not.
+    pub min_unanswered_share: f64,
+    /// After this long watching a source, answered sweeps count too: its baseline then
+    /// holds every target it contacts routinely (the monitor's fixed set, the router's
+    /// neighbours), so new targets in bulk are a sweep however they are answered.
+    pub warmup_secs: u64,
+    /// A target contacted within this long is part of the source's baseline, not new.
+    pub baseline_secs: u64,
+    /// Distinct IP protocols one host refuses to one source (ICMP protocol unreachable)
+    /// within the window that make an IP protocol scan (`net.protoscan`, nmap -sO).
+    /// Hosts rate-limit these ICMP errors (Linux: a burst of 6, then 1 a second), so the
+    /// default stays low; nobody else collects protocol unreachables.
+    pub protocols: u32,
+    /// Most (source, method) pairs tracked at once (the oldest evicted, counted).
+    pub max_sources: usize,
+    /// Most targets remembered per source and method, baseline included (then the
+    /// oldest are forgotten, counted).
+    pub max_targets_per_source: usize,
+    /// Sources never reported (your own monitoring or inventory system).
+    pub ignore_sources: Vec<IpAddr>,
+}
+
+impl Default for DiscoveryConfig {
+    fn default() -> Self {
+        DiscoveryConfig {
+            enabled: true,
+            window_secs: 60,
+            targets: 25,
+            answer_timeout_secs: 3,
+            min_unanswered_share: 0.5,
+            warmup_secs: 600,
+            baseline_secs: 3600,
+            protocols: 5,
+            max_sources: 4096,
+            max_targets_per_source: 1024,
+            ignore_sources: Vec::new(),
+        }
+    }
+}
+
 /// `[network.traffic_spike]`: NetWatch's old "port scan" rule, kept under its real name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -279,6 +335,22 @@ impl NetworkConfig {
         }
         if s.window_secs == 0 || s.probe_timeout_secs == 0 {
             return bad("scan.window_secs", "must be at least 1 second");
+        }
+        let d = &self.discovery;
+        if d.targets == 0 || d.protocols == 0 {
+            return bad("discovery", "thresholds must be at least 1");
+        }
+        if d.window_secs == 0 || d.answer_timeout_secs == 0 {
+            return bad("discovery.window_secs", "must be at least 1 second");
+        }
+        if !(0.0..=1.0).contains(&d.min_unanswered_share) {
+            return bad("discovery.min_unanswered_share", "must be between 0 and 1");
+        }
+        if (d.max_targets_per_source as u64) < u64::from(d.targets) {
+            return bad(
+                "discovery.max_targets_per_source",
+                "must be at least discovery.targets",
+            );
         }
         if self.flows.max_flows == 0 {
             return bad("flows.max_flows", "must be at least 1");

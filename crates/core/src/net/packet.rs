@@ -123,6 +123,7 @@ pub struct IcmpInfo {
 }
 
 /// The original packet an ICMP error refers to: who sent it, to where, and which ports.
+/// For a protocol without ports (`OTHER`), `dst_port` holds its IP protocol number.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuotedHeader {
     pub src_ip: IpAddr,

@@ -34,7 +34,10 @@ impl NetworkStages {
         NetworkStages {
             flows: Some(FlowTable::new(cfg.flows.clone())),
             rollups: Some(Rollups::new(cfg.rollups.clone())),
-            scan: Some(ScanDetector::new(cfg.scan.clone())),
+            scan: Some(ScanDetector::with_discovery(
+                cfg.scan.clone(),
+                cfg.discovery.clone(),
+            )),
             spike: Some(TrafficSpike::new(cfg.traffic_spike.clone())),
             next_tick: None,
         }

@@ -171,6 +171,11 @@ fn quoted_header(inner: &[u8]) -> Option<QuotedHeader> {
         src_port: 0,
         dst_port: 0,
     };
+    if protocol == Protocol::Other {
+        // No ports to quote: the IP protocol number stands in for the destination
+        // port, which is what tells an IP protocol scan's refusals apart.
+        q.dst_port = u16::from(view.proto);
+    }
     if matches!(protocol, Protocol::Tcp | Protocol::Udp)
         && view.has_l4_header
         && let Some(p) = view.payload.get(..4)

@@ -1,12 +1,13 @@
 //! The scan detector stage: packets to probe outcomes, outcomes to scan episodes.
 
 use super::ScanKind;
+use super::discovery::{Discovery, Method};
 use super::probes::{ProbeKey, ProbeKind, Probes, RecentFinAcks};
 use super::sources::{Contact, Source};
 use crate::alert::Alert;
 use crate::episodes::{Episodes, Raise};
 use crate::net::addr::{self, AddrKey};
-use crate::net::config::ScanConfig;
+use crate::net::config::{DiscoveryConfig, ScanConfig};
 use crate::net::packet::tcp_flags::{ACK, FIN, PSH, RST, SYN, URG};
 use crate::net::packet::{PacketMeta, Protocol};
 use crate::time::Span;
@@ -28,6 +29,11 @@ pub struct ScanStats {
     pub sources: usize,
     pub sources_evicted: u64,
     pub contacts_dropped: u64,
+    /// Host-discovery trackers: (source, method) pairs and protocol-scan pairs held,
+    /// evicted to stay under `discovery.max_sources`, and baseline targets forgotten.
+    pub discovery_sources: usize,
+    pub discovery_sources_evicted: u64,
+    pub discovery_targets_forgotten: u64,
 }
 
 pub struct ScanDetector {
@@ -52,10 +58,17 @@ pub struct ScanDetector {
     sources_evicted: u64,
     /// Outcomes found while expiring probes, applied after the borrow ends.
     expired: Vec<(ProbeKey, ProbeKind)>,
+    /// Host discovery and IP protocol scans, fed the probe outcomes seen here.
+    discovery: Discovery,
 }
 
 impl ScanDetector {
+    /// The scan detector with host discovery at its defaults.
     pub fn new(cfg: ScanConfig) -> ScanDetector {
+        ScanDetector::with_discovery(cfg, DiscoveryConfig::default())
+    }
+
+    pub fn with_discovery(cfg: ScanConfig, discovery: DiscoveryConfig) -> ScanDetector {
         let (t0, t1) = (cfg.trw_benign_success, cfg.trw_scanner_success);
         let (pd, pf) = (cfg.trw_detection, cfg.trw_false_positive);
         let secs = |s: u64| Span::secs(s as i64);
@@ -78,17 +91,26 @@ impl ScanDetector {
             ignore: cfg.ignore_sources.iter().map(|ip| addr::key(*ip)).collect(),
             sources_evicted: 0,
             expired: Vec::new(),
+            discovery: Discovery::new(
+                discovery,
+                secs(cfg.update_interval_secs),
+                secs(cfg.resolve_after_secs),
+            ),
             cfg,
         }
     }
 
     pub fn stats(&self) -> ScanStats {
+        let d = self.discovery.stats();
         ScanStats {
             pending_probes: self.probes.len(),
             pending_dropped: self.probes.dropped,
             sources: self.sources.len(),
             sources_evicted: self.sources_evicted,
             contacts_dropped: self.sources.values().map(|s| s.dropped).sum(),
+            discovery_sources: d.sources,
+            discovery_sources_evicted: d.sources_evicted,
+            discovery_targets_forgotten: d.targets_forgotten,
         }
     }
 
@@ -124,6 +146,7 @@ impl ScanDetector {
                 }
             }
             Protocol::Icmp | Protocol::Icmpv6 => self.icmp(m, key, now, out),
+            Protocol::Arp => self.discovery.arp(key.scanner, key.target, now, out),
             _ => {}
         }
     }
@@ -168,6 +191,16 @@ impl ScanDetector {
                 let s = self.source(key.scanner, now);
                 if flags & ACK == 0 {
                     s.half_open += 1;
+                    let d = &mut self.discovery;
+                    d.contact(
+                        key.scanner,
+                        key.target,
+                        Method::SynPing,
+                        key.dport,
+                        true,
+                        now,
+                        out,
+                    );
                 } else {
                     s.completed += 1;
                 }
@@ -205,11 +238,24 @@ impl ScanDetector {
         if info.icmp_type == request {
             if !addr::is_group_or_unspecified(m.dst_ip.expect("checked")) {
                 self.probes.insert(key, ProbeKind::Echo, now);
+                let d = &mut self.discovery;
+                d.contact(key.scanner, key.target, Method::Echo, 0, false, now, out);
             }
         } else if info.icmp_type == reply {
+            self.discovery
+                .answer(key.target, key.scanner, Method::Echo, now);
             if self.probes.remove(&key.reversed()).is_some() {
                 self.success(key.target, now);
             }
+        } else if let Some(q) = &info.quoted
+            && q.protocol == Protocol::Other
+            && (info.icmp_type, info.code) == if v6 { (4, 1) } else { (3, 2) }
+        {
+            // Protocol unreachable: the quoted header carries the IP protocol number
+            // in its destination port (see `QuotedHeader`).
+            let (s, t) = (addr::key(q.src_ip), addr::key(q.dst_ip));
+            self.discovery
+                .proto_unreachable(s, t, q.dst_port as u8, now, out);
         } else if let Some(q) = &info.quoted
             && info.icmp_type == if v6 { 1 } else { 3 }
         {
@@ -290,6 +336,16 @@ impl ScanDetector {
         now: Ts,
         out: &mut Vec<Record>,
     ) {
+        let ping = match kind {
+            ProbeKind::Syn => Some((Method::SynPing, refused)),
+            ProbeKind::Ack => Some((Method::AckPing, true)),
+            _ => None,
+        };
+        if let Some((method, answered)) = ping {
+            let (s, t, port) = (probe.scanner, probe.target, probe.dport);
+            self.discovery
+                .contact(s, t, method, port, answered, now, out);
+        }
         if self.ignore.contains(&probe.scanner) {
             return;
         }
@@ -396,6 +452,7 @@ impl ScanDetector {
             return;
         }
         self.expire_probes(now, out);
+        self.discovery.sweep(now, out);
         let mut keys: Vec<(AddrKey, ScanKind)> = self.open.keys().copied().collect();
         keys.sort();
         for (scanner, kind) in keys {
@@ -458,6 +515,7 @@ impl ScanDetector {
             self.failure(key, kind, false, now, out);
         }
         self.expired = expired;
+        self.discovery.end_of_data(now, out);
         self.flush(now, out);
     }
 

@@ -48,6 +48,7 @@
 //! carry scanner, targets, number of ports and hosts, sample ports, scan type and counts.
 
 mod detector;
+pub mod discovery;
 mod probes;
 mod report;
 mod sources;

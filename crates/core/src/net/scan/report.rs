@@ -2,6 +2,7 @@
 
 use super::ScanKind;
 use super::probes::ProbeKind;
+use super::sources::Contact;
 use super::sources::Source;
 use crate::Severity;
 use crate::alert::Subject;
@@ -9,7 +10,6 @@ use crate::episodes::Raise;
 use crate::net::addr::{self, AddrKey};
 use crate::net::config::ScanConfig;
 use crate::net::packet::Protocol;
-use super::sources::Contact;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::json;
 use std::collections::BTreeSet;

@@ -89,14 +89,21 @@ impl Source {
 
     /// Forgets evidence older than `memory`.
     pub fn expire_evidence(&mut self, now: Ts, memory: Span) {
-        while self.evidence.front().is_some_and(|(t, _)| now - *t >= memory) {
+        while self
+            .evidence
+            .front()
+            .is_some_and(|(t, _)| now - *t >= memory)
+        {
             self.evidence.pop_front();
         }
     }
 
     /// Distinct ports of the walk's evidence on `host`.
     pub fn evidence_ports_on(&self, host: AddrKey) -> u32 {
-        self.evidence.iter().filter(|(_, c)| c.target == host).count() as u32
+        self.evidence
+            .iter()
+            .filter(|(_, c)| c.target == host)
+            .count() as u32
     }
 
     /// Adds a failed contact; returns false when it was already counted in the window.

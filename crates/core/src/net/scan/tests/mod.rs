@@ -72,7 +72,11 @@ fn a_syn_scan_of_closed_ports_is_one_portscan_episode() {
     assert_eq!(first.subject.src_ip, Some(ip(SCANNER)));
     assert_eq!(first.subject.dst_ip, Some(ip(TARGET)));
     assert_eq!(detail(first, "scan_type"), "syn");
-    assert_eq!(detail(first, "ports"), 5, "opened by the walk at the fifth port");
+    assert_eq!(
+        detail(first, "ports"),
+        5,
+        "opened by the walk at the fifth port"
+    );
     let last = scans.last().unwrap();
     assert_eq!(detail(last, "ports"), 40, "updated with the final count");
     assert!(first.message.contains("TCP SYN scan"), "{}", first.message);

@@ -86,7 +86,14 @@ fn silent_udp_waits_for_the_breadth_backstop_at_fifteen_ports() {
     assert_eq!(detail(scans[0], "ports"), 15);
 }
 
-fn time_exceeded(at: Ts, router: &str, tracer: &str, dst: &str, sport: u16, dport: u16) -> PacketMeta {
+fn time_exceeded(
+    at: Ts,
+    router: &str,
+    tracer: &str,
+    dst: &str,
+    sport: u16,
+    dport: u16,
+) -> PacketMeta {
     let mut m = icmp(at, router, tracer, 11, 0);
     m.icmp = Some(IcmpInfo {
         icmp_type: 11,
