@@ -16,6 +16,7 @@ pub struct NetworkConfig {
     pub packets: SamplerConfig,
     pub scan: ScanConfig,
     pub discovery: DiscoveryConfig,
+    pub syn_flood: SynFloodConfig,
     pub traffic_spike: SpikeConfig,
 }
 
@@ -259,6 +260,41 @@ impl Default for DiscoveryConfig {
     }
 }
 
+/// `[network.syn_flood]`: a port receiving far more SYNs than it completes
+/// (`net.synflood`; the rule is in [`crate::net::scan::flood`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SynFloodConfig {
+    pub enabled: bool,
+    /// Each target port is judged over windows of this many seconds.
+    pub window_secs: u64,
+    /// New SYNs per second to one port (retransmissions count once) below which it is
+    /// never a flood. A busy web server takes thousands a second, so the rate alone
+    /// says little: the completion share decides.
+    pub syns_per_sec: u32,
+    /// A flood completes at most this share of its handshakes (the client's ACK after
+    /// the SYN-ACK); a busy, healthy server completes nearly all of them.
+    pub max_completed_share: f64,
+    /// Most target ports tracked at once (the oldest evicted, counted).
+    pub max_targets: usize,
+    /// Most distinct sources counted per target port and window, for the share of
+    /// sources seen once (near 1 when the sources are spoofed).
+    pub max_sources_per_target: usize,
+}
+
+impl Default for SynFloodConfig {
+    fn default() -> Self {
+        SynFloodConfig {
+            enabled: true,
+            window_secs: 5,
+            syns_per_sec: 200,
+            max_completed_share: 0.25,
+            max_targets: 4096,
+            max_sources_per_target: 4096,
+        }
+    }
+}
+
 /// `[network.traffic_spike]`: NetWatch's old "port scan" rule, kept under its real name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -350,6 +386,19 @@ impl NetworkConfig {
             return bad(
                 "discovery.max_targets_per_source",
                 "must be at least discovery.targets",
+            );
+        }
+        let f = &self.syn_flood;
+        if f.window_secs == 0 || f.syns_per_sec == 0 {
+            return bad(
+                "syn_flood.window_secs",
+                "window and rate must be at least 1",
+            );
+        }
+        if !(0.0..1.0).contains(&f.max_completed_share) {
+            return bad(
+                "syn_flood.max_completed_share",
+                "must be at least 0 and below 1",
             );
         }
         if self.flows.max_flows == 0 {

@@ -34,9 +34,10 @@ impl NetworkStages {
         NetworkStages {
             flows: Some(FlowTable::new(cfg.flows.clone())),
             rollups: Some(Rollups::new(cfg.rollups.clone())),
-            scan: Some(ScanDetector::with_discovery(
+            scan: Some(ScanDetector::configured(
                 cfg.scan.clone(),
                 cfg.discovery.clone(),
+                cfg.syn_flood.clone(),
             )),
             spike: Some(TrafficSpike::new(cfg.traffic_spike.clone())),
             next_tick: None,

@@ -2,12 +2,13 @@
 
 use super::ScanKind;
 use super::discovery::{Discovery, Method};
+use super::flood::SynFlood;
 use super::probes::{ProbeKey, ProbeKind, Probes, RecentFinAcks};
 use super::sources::{Contact, Source};
 use crate::alert::Alert;
 use crate::episodes::{Episodes, Raise};
 use crate::net::addr::{self, AddrKey};
-use crate::net::config::{DiscoveryConfig, ScanConfig};
+use crate::net::config::{DiscoveryConfig, ScanConfig, SynFloodConfig};
 use crate::net::packet::tcp_flags::{ACK, FIN, PSH, RST, SYN, URG};
 use crate::net::packet::{PacketMeta, Protocol};
 use crate::time::Span;
@@ -34,6 +35,8 @@ pub struct ScanStats {
     pub discovery_sources: usize,
     pub discovery_sources_evicted: u64,
     pub discovery_targets_forgotten: u64,
+    /// SYN-flood target ports evicted to stay under `syn_flood.max_targets`.
+    pub flood_targets_evicted: u64,
 }
 
 pub struct ScanDetector {
@@ -60,6 +63,8 @@ pub struct ScanDetector {
     expired: Vec<(ProbeKey, ProbeKind)>,
     /// Host discovery and IP protocol scans, fed the probe outcomes seen here.
     discovery: Discovery,
+    /// SYN floods, fed new SYNs and completed handshakes from the probe table.
+    flood: SynFlood,
 }
 
 impl ScanDetector {
@@ -69,6 +74,14 @@ impl ScanDetector {
     }
 
     pub fn with_discovery(cfg: ScanConfig, discovery: DiscoveryConfig) -> ScanDetector {
+        ScanDetector::configured(cfg, discovery, SynFloodConfig::default())
+    }
+
+    pub fn configured(
+        cfg: ScanConfig,
+        discovery: DiscoveryConfig,
+        flood: SynFloodConfig,
+    ) -> ScanDetector {
         let (t0, t1) = (cfg.trw_benign_success, cfg.trw_scanner_success);
         let (pd, pf) = (cfg.trw_detection, cfg.trw_false_positive);
         let secs = |s: u64| Span::secs(s as i64);
@@ -96,6 +109,11 @@ impl ScanDetector {
                 secs(cfg.update_interval_secs),
                 secs(cfg.resolve_after_secs),
             ),
+            flood: SynFlood::new(
+                flood,
+                secs(cfg.update_interval_secs),
+                secs(cfg.resolve_after_secs),
+            ),
             cfg,
         }
     }
@@ -111,6 +129,7 @@ impl ScanDetector {
             discovery_sources: d.sources,
             discovery_sources_evicted: d.sources_evicted,
             discovery_targets_forgotten: d.targets_forgotten,
+            flood_targets_evicted: self.flood.evicted(),
         }
     }
 
@@ -163,8 +182,8 @@ impl ScanDetector {
             _ => None,
         };
         if let Some(kind) = probe_kind {
-            if !group {
-                self.probes.insert(key, kind, now);
+            if !group && self.probes.insert(key, kind, now) && kind == ProbeKind::Syn {
+                self.flood.syn(key.scanner, key.target, key.dport, now);
             }
             return;
         }
@@ -179,6 +198,15 @@ impl ScanDetector {
             return;
         }
         if flags & RST == 0 {
+            if flags & (SYN | FIN) == 0
+                && let Some(p) = self.probes.get_mut(&key)
+                && p.synacked
+                && !p.acked
+                && p.kind == ProbeKind::Syn
+            {
+                p.acked = true;
+                self.flood.completed(key.target, key.dport);
+            }
             if flags & (FIN | ACK | PSH | URG) == FIN | ACK && !group {
                 self.fin_acks.insert(key);
             }
@@ -453,6 +481,7 @@ impl ScanDetector {
         }
         self.expire_probes(now, out);
         self.discovery.sweep(now, out);
+        self.flood.sweep(now, false, out);
         let mut keys: Vec<(AddrKey, ScanKind)> = self.open.keys().copied().collect();
         keys.sort();
         for (scanner, kind) in keys {
@@ -516,6 +545,7 @@ impl ScanDetector {
         }
         self.expired = expired;
         self.discovery.end_of_data(now, out);
+        self.flood.sweep(now, true, out);
         self.flush(now, out);
     }
 

@@ -49,6 +49,7 @@
 
 mod detector;
 pub mod discovery;
+pub mod flood;
 mod probes;
 mod report;
 mod sources;

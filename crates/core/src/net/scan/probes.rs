@@ -87,6 +87,8 @@ pub struct Pending {
     pub kind: ProbeKind,
     /// The target answered SYN-ACK; the entry stays to see how the scanner closes.
     pub synacked: bool,
+    /// The scanner ACKed the SYN-ACK: a completed handshake (counted once).
+    pub acked: bool,
     seq: u64,
 }
 
@@ -126,9 +128,10 @@ impl Probes {
 
     /// Starts tracking a probe unless one is already pending on that 5-tuple
     /// (retransmissions are the same first contact).
-    pub fn insert(&mut self, key: ProbeKey, kind: ProbeKind, now: Ts) {
+    /// Returns true when the probe is new.
+    pub fn insert(&mut self, key: ProbeKey, kind: ProbeKind, now: Ts) -> bool {
         if self.map.len() >= self.max && self.map.contains_key(&key) {
-            return;
+            return false;
         }
         while self.map.len() >= self.max {
             match self.expiry.pop_front() {
@@ -142,16 +145,18 @@ impl Probes {
             }
         }
         let Entry::Vacant(slot) = self.map.entry(key) else {
-            return;
+            return false;
         };
         let seq = self.next_seq;
         self.next_seq += 1;
         slot.insert(Pending {
             kind,
             synacked: false,
+            acked: false,
             seq,
         });
         self.expiry.push_back((now + self.timeout, key, seq));
+        true
     }
 
     /// Removes probes whose time is up; calls `unanswered` for each that never got a

@@ -288,7 +288,9 @@ fn a_load_test_against_one_port_is_not_a_scanner_even_when_refused() {
         if i % 10 == 0 {
             pkts.push(tcp(at, TARGET, 8080, "10.0.0.60", sp, RST | ACK));
         } else {
+            // Accepted connections complete their handshake (else it is a SYN flood).
             pkts.push(tcp(at, TARGET, 8080, "10.0.0.60", sp, SYN | ACK));
+            pkts.push(tcp(at, "10.0.0.60", sp, TARGET, 8080, ACK));
         }
     }
     assert!(run(&pkts).is_empty());
@@ -388,5 +390,6 @@ fn a_resolved_sweep_is_described_at_its_peak_not_by_the_emptied_window() {
 }
 
 mod end_of_data;
+mod flood;
 mod labels;
 mod trw;
