@@ -17,6 +17,7 @@ pub struct NetworkConfig {
     pub scan: ScanConfig,
     pub discovery: DiscoveryConfig,
     pub syn_flood: SynFloodConfig,
+    pub brute_force: BruteForceConfig,
     pub traffic_spike: SpikeConfig,
 }
 
@@ -295,6 +296,48 @@ impl Default for SynFloodConfig {
     }
 }
 
+/// `[network.brute_force]`: many short logins from one source to one login service
+/// (`net.bruteforce`; the rule is in [`crate::net::bruteforce`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BruteForceConfig {
+    pub enabled: bool,
+    /// Login services watched: FTP, SSH, Telnet, SMB (139, 445), RDP, VNC.
+    pub ports: Vec<u16>,
+    /// Short connections from one source to one service within this many seconds…
+    pub window_secs: u64,
+    /// …at least this many of them make a brute force.
+    pub attempts: u32,
+    /// A connection that completed its handshake and closed within this long is short:
+    /// a failed login (a password tried, refused, disconnected) takes a few seconds.
+    pub short_secs: u64,
+    /// A connection whose server sent more IP bytes than this was a real session (a
+    /// transfer, a shell), not a failed login, and is not counted.
+    pub max_server_bytes: u64,
+    /// Most login connections followed at once (the oldest dropped, counted).
+    pub max_connections: usize,
+    /// Most (source, service) pairs tracked at once (the oldest evicted, counted).
+    pub max_sources: usize,
+    /// Sources never reported (a backup host logging in all day).
+    pub ignore_sources: Vec<IpAddr>,
+}
+
+impl Default for BruteForceConfig {
+    fn default() -> Self {
+        BruteForceConfig {
+            enabled: true,
+            ports: vec![21, 22, 23, 139, 445, 3389, 5900],
+            window_secs: 300,
+            attempts: 10,
+            short_secs: 30,
+            max_server_bytes: 20_000,
+            max_connections: 65_536,
+            max_sources: 16_384,
+            ignore_sources: Vec::new(),
+        }
+    }
+}
+
 /// `[network.traffic_spike]`: NetWatch's old "port scan" rule, kept under its real name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -399,6 +442,13 @@ impl NetworkConfig {
             return bad(
                 "syn_flood.max_completed_share",
                 "must be at least 0 and below 1",
+            );
+        }
+        let b = &self.brute_force;
+        if b.attempts == 0 || b.window_secs == 0 || b.short_secs == 0 {
+            return bad(
+                "brute_force",
+                "attempts, window_secs and short_secs must be at least 1",
             );
         }
         if self.flows.max_flows == 0 {

@@ -2,6 +2,7 @@
 //! rate limit, scan and traffic-spike detection, and their configuration.
 
 pub mod addr;
+pub mod bruteforce;
 pub mod config;
 pub mod conn_state;
 pub mod flow;

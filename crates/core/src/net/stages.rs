@@ -2,6 +2,7 @@
 //! traffic-spike rule, fed each packet in turn. Live capture and pcap analysis both use
 //! it, so a replay gives the same records as the live run.
 
+use super::bruteforce::BruteForce;
 use super::config::NetworkConfig;
 use super::flow_table::{FlowStats, FlowTable};
 use super::packet::PacketMeta;
@@ -18,6 +19,7 @@ pub struct NetworkStages {
     rollups: Option<Rollups>,
     scan: Option<ScanDetector>,
     spike: Option<TrafficSpike>,
+    brute: Option<BruteForce>,
     next_tick: Option<Ts>,
 }
 
@@ -27,6 +29,9 @@ pub struct NetworkStats {
     pub flows: FlowStats,
     pub scan: ScanStats,
     pub spike_sources_dropped: u64,
+    /// Login connections and (source, service) pairs the brute-force rule dropped.
+    pub brute_connections_dropped: u64,
+    pub brute_sources_dropped: u64,
 }
 
 impl NetworkStages {
@@ -40,6 +45,10 @@ impl NetworkStages {
                 cfg.syn_flood.clone(),
             )),
             spike: Some(TrafficSpike::new(cfg.traffic_spike.clone())),
+            brute: Some(BruteForce::new(
+                cfg.brute_force.clone(),
+                Span::secs(cfg.scan.update_interval_secs as i64),
+            )),
             next_tick: None,
         }
     }
@@ -55,6 +64,7 @@ impl NetworkStages {
             rollups: detection.rollups.take(),
             scan: None,
             spike: None,
+            brute: None,
             next_tick: None,
         };
         (traffic, detection)
@@ -81,6 +91,9 @@ impl NetworkStages {
         if let Some(s) = &mut self.spike {
             s.packet(m, now, out);
         }
+        if let Some(b) = &mut self.brute {
+            b.packet(m, now, out);
+        }
     }
 
     pub fn tick_into(&mut self, now: Ts, out: &mut Vec<Record>) {
@@ -96,6 +109,9 @@ impl NetworkStages {
         }
         if let Some(s) = &mut self.spike {
             s.sweep(now, out);
+        }
+        if let Some(b) = &mut self.brute {
+            b.sweep(now, out);
         }
     }
 
@@ -128,6 +144,10 @@ impl NetworkStages {
                 .unwrap_or_default(),
             spike_sources_dropped: (self.spike.as_ref().or(other.spike.as_ref()))
                 .map_or(0, |s| s.sources_dropped),
+            brute_connections_dropped: (self.brute.as_ref().or(other.brute.as_ref()))
+                .map_or(0, |b| b.connections_dropped),
+            brute_sources_dropped: (self.brute.as_ref().or(other.brute.as_ref()))
+                .map_or(0, |b| b.sources_dropped),
         }
     }
 }
