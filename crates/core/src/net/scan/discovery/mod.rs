@@ -24,7 +24,9 @@
 //!   known yet, so its sweep counts only when at least `min_unanswered_share` of the new
 //!   targets stay silent (a subnet sweep mostly meets empty addresses; a monitor's first
 //!   round and a router's neighbours answer). After it, `targets` new targets in the
-//!   window are a sweep however they are answered. ACK pings need no such care.
+//!   window are a sweep however they are answered. TCP pings need no such care: what
+//!   they count (refusals, silence, half-open closes, RSTs to stray ACKs) is never a
+//!   healthy client's handshake.
 //! - `ignore_sources` for your own inventory or monitoring system.
 //!
 //! **IP protocol scan** (nmap -sO): `protocols` distinct IP protocols that one host
@@ -248,7 +250,7 @@ impl Discovery {
             None => {
                 let enough = j.targets >= self.cfg.targets as usize;
                 let share = j.unanswered as f64 / j.targets.max(1) as f64;
-                let sure = key.1 == Method::AckPing
+                let sure = matches!(key.1, Method::AckPing | Method::SynPing)
                     || now - t.first_seen >= warmup
                     || share >= self.cfg.min_unanswered_share;
                 if enough && sure {

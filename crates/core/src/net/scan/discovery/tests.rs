@@ -267,3 +267,16 @@ fn the_discovery_trackers_stay_within_their_caps() {
     assert_eq!(stats.discovery_sources_evicted, 84);
     assert!(stats.discovery_targets_forgotten > 0);
 }
+
+#[test]
+fn a_syn_ping_sweep_refused_by_every_host_is_caught_without_waiting_for_a_baseline() {
+    let mut v = Vec::new();
+    for i in 0..30 {
+        let at = t(f64::from(i) * 0.02);
+        let (h, sp) = (host(i), 50000 + i as u16);
+        v.push(tcp(at, SCANNER, sp, &h, 80, SYN));
+        v.push(tcp(at, &h, 80, SCANNER, sp, RST | ACK));
+    }
+    let alerts = run(v, 30.0);
+    assert_eq!(discovery(&alerts)[0].details["method"], "tcp-syn");
+}
