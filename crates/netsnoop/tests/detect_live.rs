@@ -111,7 +111,13 @@ fn every_attack_run_across_namespaces_raises_its_alert_on_the_target_side() {
 
     // IP protocol scan: decided at 5 protocols refused.
     let src = lab.link(18);
-    lab.attack(60, "nmap", &["-sO", "-n", "-Pn", "-T4", "-p", "1-60", "-e", "vA", "-S", &src, &target]);
+    lab.attack(
+        60,
+        "nmap",
+        &[
+            "-sO", "-n", "-Pn", "-T4", "-p", "1-60", "-e", "vA", "-S", &src, &target,
+        ],
+    );
     let a = expect_alert(&rx, &mut seen, "net.protoscan", &src, |_| true);
     assert_eq!(a["details"]["protocols"], 5, "{a}");
 
@@ -135,7 +141,18 @@ fn every_attack_run_across_namespaces_raises_its_alert_on_the_target_side() {
     ];
     for (flag, range, method, host) in pings {
         let src = lab.link(host);
-        let args = ["-sn", flag, "--send-ip", "-n", "-T4", "-e", "vA", "-S", &src, range];
+        let args = [
+            "-sn",
+            flag,
+            "--send-ip",
+            "-n",
+            "-T4",
+            "-e",
+            "vA",
+            "-S",
+            &src,
+            range,
+        ];
         lab.attack(60, "nmap", &args);
         let a = expect_alert(&rx, &mut seen, "net.discovery", &src, |v| {
             v["details"]["method"] == method
@@ -151,7 +168,20 @@ fn every_attack_run_across_namespaces_raises_its_alert_on_the_target_side() {
     }
 
     // A spoofed SYN flood, 1,000 a second for 3 seconds.
-    lab.attack(3, "hping3", &["-q", "-S", "-p", "80", "-i", "u1000", "--rand-source", &target]);
+    lab.attack(
+        3,
+        "hping3",
+        &[
+            "-q",
+            "-S",
+            "-p",
+            "80",
+            "-i",
+            "u1000",
+            "--rand-source",
+            &target,
+        ],
+    );
     let flood = recv_until(&rx, Duration::from_secs(20), |line| {
         let v: Value = serde_json::from_str(&line).ok()?;
         (v["kind"] == "net.synflood").then_some(v)
@@ -159,4 +189,64 @@ fn every_attack_run_across_namespaces_raises_its_alert_on_the_target_side() {
     .expect("a net.synflood alert");
     assert_eq!(flood["dst_ip"], target.as_str());
     assert_eq!(flood["details"]["spoofed_likely"], true, "{flood}");
+
+    // SSH brute force against a real sshd in the target namespace: decided at the 10th
+    // failed login.
+    sshd(&mut lab, dir.path(), &target);
+    let src = lab.link(30);
+    let mut refused = 0;
+    for _ in 0..40 {
+        let out = lab.attack(
+            10,
+            "ssh",
+            &[
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "PubkeyAuthentication=no",
+                "-o",
+                "ConnectTimeout=5",
+                "-b",
+                &src,
+                &format!("nobody@{target}"),
+                "true",
+            ],
+        );
+        if String::from_utf8_lossy(&out.stderr).contains("Permission denied") {
+            refused += 1;
+            if refused == 12 {
+                break;
+            }
+        }
+    }
+    assert_eq!(refused, 12, "sshd refused 12 logins");
+    let a = expect_alert(&rx, &mut seen, "net.bruteforce", &src, |_| true);
+    assert_eq!(a["details"]["service"], "SSH", "{a}");
+    assert_eq!(a["details"]["attempts"], 10, "{a}");
+}
+
+/// A real sshd on the target, with a host key made for this test.
+fn sshd(lab: &mut Lab, dir: &std::path::Path, addr: &str) {
+    let key = dir.join("host_ed25519");
+    let keygen = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", ""])
+        .arg("-f")
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(keygen.success());
+    // sshd's privilege separation directory (Debian's package makes it at boot).
+    std::fs::create_dir_all("/run/sshd").unwrap();
+    let mut c = lab.cmd(&lab.target.clone(), "/usr/sbin/sshd");
+    c.args(["-D", "-e", "-f", "/dev/null", "-h"])
+        .arg(&key)
+        .args(["-o", &format!("ListenAddress={addr}"), "-o", "PidFile=none"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    lab.children
+        .push(KillOnDrop(c.spawn().expect("sshd starts")));
 }

@@ -40,7 +40,9 @@ impl Lab {
         let (a, t) = (&lab.attacker, &lab.target);
         ip(&format!("netns add {a}"));
         ip(&format!("netns add {t}"));
-        ip(&format!("link add vA netns {a} type veth peer name vT netns {t}"));
+        ip(&format!(
+            "link add vA netns {a} type veth peer name vT netns {t}"
+        ));
         ip(&format!("-n {a} addr add 10.213.{n}.1/24 dev vA"));
         for i in 10..=40 {
             ip(&format!("-n {a} addr add 10.213.{n}.{i}/24 dev vA"));
@@ -52,8 +54,12 @@ impl Lab {
         ip(&format!("-n {a} link set vA up"));
         ip(&format!("-n {t} link set vT up"));
         ip(&format!("-n {t} route add local 10.214.{n}.0/24 dev lo"));
-        ip(&format!("-n {a} route add 10.214.{n}.0/24 via 10.213.{n}.2"));
-        ip(&format!("-n {a} route add 10.215.{n}.0/24 via 10.213.{n}.2"));
+        ip(&format!(
+            "-n {a} route add 10.214.{n}.0/24 via 10.213.{n}.2"
+        ));
+        ip(&format!(
+            "-n {a} route add 10.215.{n}.0/24 via 10.213.{n}.2"
+        ));
         lab
     }
 
