@@ -22,7 +22,8 @@
 //!   new targets after its first round.
 //! - **Warm-up.** Until a source has been watched for `warmup_secs`, its baseline is not
 //!   known yet, so its sweep counts only when at least `min_unanswered_share` of the new
-//!   targets stay silent (a subnet sweep mostly meets empty addresses; a monitor's first
+//!   targets settled so far (answered, or silent past `answer_timeout_secs`; at least
+//!   `targets` of them) stay silent (a subnet sweep mostly meets empty addresses; a monitor's first
 //!   round and a router's neighbours answer). After it, `targets` new targets in the
 //!   window are a sweep however they are answered. TCP pings need no such care: what
 //!   they count (refusals, silence, half-open closes, RSTs to stray ACKs) is never a
@@ -248,11 +249,15 @@ impl Discovery {
                 t.episode_targets > t.emitted_targets && (end || now - at >= self.update_interval)
             }
             None => {
-                let enough = j.targets >= self.cfg.targets as usize;
-                let share = j.unanswered as f64 / j.targets.max(1) as f64;
+                let need = self.cfg.targets as usize;
+                let enough = j.targets >= need;
+                // The share is of the contacts already settled (answered or timed out),
+                // and only once as many have settled as the threshold asks.
+                let settled = j.unanswered + j.answered;
+                let share = j.unanswered as f64 / settled.max(1) as f64;
                 let sure = matches!(key.1, Method::AckPing | Method::SynPing)
                     || now - t.first_seen >= warmup
-                    || share >= self.cfg.min_unanswered_share;
+                    || (settled >= need && share >= self.cfg.min_unanswered_share);
                 if enough && sure {
                     t.episode_targets = j.targets as u64;
                     t.episode_answered = j.answered as u64;
