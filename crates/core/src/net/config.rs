@@ -18,6 +18,7 @@ pub struct NetworkConfig {
     pub discovery: DiscoveryConfig,
     pub syn_flood: SynFloodConfig,
     pub brute_force: BruteForceConfig,
+    pub arp_spoof: ArpSpoofConfig,
     pub traffic_spike: SpikeConfig,
 }
 
@@ -338,6 +339,42 @@ impl Default for BruteForceConfig {
     }
 }
 
+/// `[network.arp_spoof]`: IP-to-MAC changes, as arpwatch reports them (`net.arpspoof`;
+/// the rule is in [`crate::net::arpspoof`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ArpSpoofConfig {
+    pub enabled: bool,
+    /// A new MAC for an address whose old MAC was seen within this long is a conflict
+    /// (a spoof, or a flip-flop); after it, the address simply moved to a new machine
+    /// (a DHCP lease handed on, a replaced card).
+    pub hold_secs: u64,
+    /// One MAC claiming at least this many addresses within `hold_secs` is raised too
+    /// (0: never). Proxy-ARP routers do it by design: list them in `ignore_macs`.
+    pub max_ips_per_mac: u32,
+    /// Your gateways: a spoof of one of them is critical (a machine in the middle of all
+    /// off-link traffic). Without it, the address asked for by the most hosts (at least
+    /// 3) is taken for the gateway.
+    pub gateways: Vec<IpAddr>,
+    /// MACs never reported (proxy-ARP routers, failover pairs), as `aa:bb:cc:dd:ee:ff`.
+    pub ignore_macs: Vec<String>,
+    /// Most addresses (and MACs) remembered (the oldest evicted, counted).
+    pub max_hosts: usize,
+}
+
+impl Default for ArpSpoofConfig {
+    fn default() -> Self {
+        ArpSpoofConfig {
+            enabled: true,
+            hold_secs: 600,
+            max_ips_per_mac: 16,
+            gateways: Vec::new(),
+            ignore_macs: Vec::new(),
+            max_hosts: 16_384,
+        }
+    }
+}
+
 /// `[network.traffic_spike]`: NetWatch's old "port scan" rule, kept under its real name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -450,6 +487,14 @@ impl NetworkConfig {
                 "brute_force",
                 "attempts, window_secs and short_secs must be at least 1",
             );
+        }
+        for mac in &self.arp_spoof.ignore_macs {
+            if super::arpspoof::parse_mac(mac).is_none() {
+                return bad(
+                    "arp_spoof.ignore_macs",
+                    "a MAC is written aa:bb:cc:dd:ee:ff",
+                );
+            }
         }
         if self.flows.max_flows == 0 {
             return bad("flows.max_flows", "must be at least 1");

@@ -3,6 +3,7 @@
 //! traffic spikes), and their configuration.
 
 pub mod addr;
+pub mod arpspoof;
 pub mod bruteforce;
 pub mod config;
 pub mod conn_state;

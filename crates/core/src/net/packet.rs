@@ -100,6 +100,33 @@ pub struct PacketMeta {
     /// ports are unknown, not 0. Captured packets always carry theirs.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_ports: bool,
+    /// For ARP: the operation and the hardware addresses (the IP addresses are in
+    /// `src_ip`/`dst_ip`). Read by ARP-spoofing detection; not stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arp: Option<ArpInfo>,
+}
+
+/// What an ARP packet says beyond its IP addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArpInfo {
+    /// 1 request, 2 reply.
+    pub op: u16,
+    pub sender_mac: [u8; 6],
+    pub target_mac: [u8; 6],
+}
+
+impl ArpInfo {
+    pub const REQUEST: u16 = 1;
+    pub const REPLY: u16 = 2;
+}
+
+/// A MAC address as text, `02:00:5e:10:00:01`.
+pub fn mac_text(mac: [u8; 6]) -> String {
+    let b = mac;
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        b[0], b[1], b[2], b[3], b[4], b[5]
+    )
 }
 
 impl PacketMeta {

@@ -2,6 +2,7 @@
 //! traffic-spike rule, fed each packet in turn. Live capture and pcap analysis both use
 //! it, so a replay gives the same records as the live run.
 
+use super::arpspoof::ArpSpoof;
 use super::bruteforce::BruteForce;
 use super::config::NetworkConfig;
 use super::flow_table::{FlowStats, FlowTable};
@@ -20,6 +21,7 @@ pub struct NetworkStages {
     scan: Option<ScanDetector>,
     spike: Option<TrafficSpike>,
     brute: Option<BruteForce>,
+    arp: Option<ArpSpoof>,
     next_tick: Option<Ts>,
 }
 
@@ -32,6 +34,8 @@ pub struct NetworkStats {
     /// Login connections and (source, service) pairs the brute-force rule dropped.
     pub brute_connections_dropped: u64,
     pub brute_sources_dropped: u64,
+    /// Addresses and MACs the ARP-spoofing rule forgot to stay under its cap.
+    pub arp_hosts_evicted: u64,
 }
 
 impl NetworkStages {
@@ -49,6 +53,11 @@ impl NetworkStages {
                 cfg.brute_force.clone(),
                 Span::secs(cfg.scan.update_interval_secs as i64),
             )),
+            arp: Some(ArpSpoof::new(
+                cfg.arp_spoof.clone(),
+                Span::secs(cfg.scan.update_interval_secs as i64),
+                Span::secs(cfg.scan.resolve_after_secs as i64),
+            )),
             next_tick: None,
         }
     }
@@ -65,6 +74,7 @@ impl NetworkStages {
             scan: None,
             spike: None,
             brute: None,
+            arp: None,
             next_tick: None,
         };
         (traffic, detection)
@@ -94,6 +104,9 @@ impl NetworkStages {
         if let Some(b) = &mut self.brute {
             b.packet(m, now, out);
         }
+        if let Some(a) = &mut self.arp {
+            a.packet(m, now, out);
+        }
     }
 
     pub fn tick_into(&mut self, now: Ts, out: &mut Vec<Record>) {
@@ -112,6 +125,9 @@ impl NetworkStages {
         }
         if let Some(b) = &mut self.brute {
             b.sweep(now, out);
+        }
+        if let Some(a) = &mut self.arp {
+            a.sweep(now, out);
         }
     }
 
@@ -148,6 +164,8 @@ impl NetworkStages {
                 .map_or(0, |b| b.connections_dropped),
             brute_sources_dropped: (self.brute.as_ref().or(other.brute.as_ref()))
                 .map_or(0, |b| b.sources_dropped),
+            arp_hosts_evicted: (self.arp.as_ref().or(other.arp.as_ref()))
+                .map_or(0, ArpSpoof::evicted),
         }
     }
 }

@@ -12,7 +12,7 @@ pub struct Bounded<K, V> {
     pub evicted: u64,
 }
 
-impl<K: Copy + Eq + Hash, V> Bounded<K, V> {
+impl<K: Clone + Eq + Hash, V> Bounded<K, V> {
     pub fn new(cap: usize) -> Self {
         Bounded {
             map: FxHashMap::default(),
@@ -25,6 +25,10 @@ impl<K: Copy + Eq + Hash, V> Bounded<K, V> {
 
     pub fn len(&self) -> usize {
         self.map.len()
+    }
+
+    pub fn get(&self, k: &K) -> Option<&V> {
+        self.map.get(k).map(|(v, _)| v)
     }
 
     pub fn get_mut(&mut self, k: &K) -> Option<&mut V> {
@@ -45,14 +49,14 @@ impl<K: Copy + Eq + Hash, V> Bounded<K, V> {
             }
             let seq = self.next_seq;
             self.next_seq += 1;
-            self.order.push_back((k, seq));
-            self.map.insert(k, (make(), seq));
+            self.order.push_back((k.clone(), seq));
+            self.map.insert(k.clone(), (make(), seq));
         }
         &mut self.map.get_mut(&k).expect("just inserted").0
     }
 
     pub fn keys(&self) -> Vec<K> {
-        self.map.keys().copied().collect()
+        self.map.keys().cloned().collect()
     }
 
     pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {

@@ -39,7 +39,7 @@
 //! `scan.update_interval_secs` while it grows, resolved `scan.resolve_after_secs` after
 //! its last new target. Memory is bounded by `max_sources` and `max_targets_per_source`.
 
-pub(super) mod bounded;
+pub(crate) mod bounded;
 mod report;
 mod track;
 
