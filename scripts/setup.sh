@@ -13,8 +13,8 @@ want() { for p in "$@"; do have_pkg "$p" || need+=("$p"); done; }
 want libpcap-dev pkg-config gcc clang libbpf-dev
 if [ "$mode" = test ]; then
   want tcpdump iproute2 procps nmap python3-venv
-  # the live attack tests (crates/netsnoop/tests/detect_live.rs): SYN flood, SSH brute force
-  want hping3 openssh-server openssh-client
+  # the live attack tests (crates/netsnoop/tests/detect_live.rs): SYN flood, SSH brute force, ARP spoofing
+  want hping3 openssh-server openssh-client iputils-arping
 fi
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,8 +1,9 @@
 //! End to end (needs root, nmap, hping3, sshd): real attacks between two network
 //! namespaces this test creates (a veth pair, private addresses inside them only), with
 //! `netsnoop watch` capturing on the target side. Every nmap scan type, host discovery
-//! by ARP, ICMP echo, TCP SYN and ACK pings, an IP protocol scan, a bounded SYN flood and
-//! an SSH brute force each raise the right alert kind within the stated number of probes.
+//! by ARP, ICMP echo, TCP SYN and ACK pings, an IP protocol scan, a bounded SYN flood, an
+//! SSH brute force against a real sshd and an ARP spoof of the gateway each raise the
+//! right alert kind within the stated number of probes. About a minute in all.
 
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
@@ -19,7 +20,10 @@ use std::time::Duration;
 
 /// The target side's `netsnoop watch --format jsonl` on its end of the veth pair.
 fn watch(lab: &mut Lab, dir: &std::path::Path) -> Receiver<String> {
-    std::fs::write(dir.join("c.toml"), "[general]\ntimezone = \"UTC\"\n").unwrap();
+    let gateway = format!("10.213.{}.254", lab.n);
+    let config =
+        format!("[general]\ntimezone = \"UTC\"\n[network.arp_spoof]\ngateways = [\"{gateway}\"]\n");
+    std::fs::write(dir.join("c.toml"), config).unwrap();
     let mut c = lab.cmd(&lab.target.clone(), env!("CARGO_BIN_EXE_netsnoop"));
     c.args(["watch", "--format", "jsonl", "--interface", "vT"])
         .arg("--data-dir")
@@ -227,6 +231,19 @@ fn every_attack_run_across_namespaces_raises_its_alert_on_the_target_side() {
     let a = expect_alert(&rx, &mut seen, "net.bruteforce", &src, |_| true);
     assert_eq!(a["details"]["service"], "SSH", "{a}");
     assert_eq!(a["details"]["attempts"], 10, "{a}");
+
+    // ARP spoofing of the gateway: its address announced from one MAC, then from
+    // another (the attacker's card given a new address, as a second machine would be).
+    let gw = lab.link(254);
+    lab.ip_in_attacker(&format!("addr add {gw}/24 dev vA"));
+    let announce = ["-U", "-c", "2", "-I", "vA", "-s", &gw, &gw];
+    lab.attack(10, "arping", &announce);
+    lab.ip_in_attacker("link set vA address 02:66:66:66:66:66");
+    lab.attack(10, "arping", &announce);
+    let a = expect_alert(&rx, &mut seen, "net.arpspoof", &gw, |_| true);
+    assert_eq!(a["details"]["gateway"], true, "{a}");
+    assert_eq!(a["details"]["new_mac"], "02:66:66:66:66:66", "{a}");
+    assert_eq!(a["severity"], "critical", "{a}");
 }
 
 /// A real sshd on the target, with a host key made for this test.

@@ -63,7 +63,13 @@ impl Lab {
         lab
     }
 
-    /// An address on the link: the attacker has .1 and .10–.40, the target .2.
+    /// `ip -n <attacker> ARGS`.
+    pub fn ip_in_attacker(&self, args: &str) {
+        ip(&format!("-n {} {args}", self.attacker));
+    }
+
+    /// An address on the link: the attacker has .1 and .10–.40, the target .2; .254 is the
+    /// gateway the target's netsnoop is told of.
     pub fn link(&self, host: u8) -> String {
         format!("10.213.{}.{host}", self.n)
     }
