@@ -137,6 +137,8 @@ impl Default for SamplerConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ScanConfig {
+    /// Off also turns off `[network.discovery]` and `[network.syn_flood]`: they read the
+    /// probe outcomes this detector follows.
     pub enabled: bool,
     /// Failed first contacts are remembered this long. Zeek uses 5 minutes; a slow scan
     /// at one probe every few seconds still reaches the thresholds inside it.
