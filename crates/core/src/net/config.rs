@@ -279,9 +279,11 @@ pub struct SynFloodConfig {
     /// A flood completes at most this share of its handshakes (the client's ACK after
     /// the SYN-ACK); a busy, healthy server completes nearly all of them.
     pub max_completed_share: f64,
-    /// Most target ports tracked at once (the oldest evicted, counted).
+    /// Slots of the fixed table target ports are counted in (rounded up to a power of
+    /// two). A port whose slot a busier one holds is not counted (counted as evicted);
+    /// a flooded port keeps its slot.
     pub max_targets: usize,
-    /// Most distinct sources counted per target port and window, for the share of
+    /// Most distinct sources counted per busy target port and window, for the share of
     /// sources seen once (near 1 when the sources are spoofed).
     pub max_sources_per_target: usize,
 }

@@ -101,7 +101,8 @@ pub struct PacketMeta {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_ports: bool,
     /// For ARP: the operation and the hardware addresses (the IP addresses are in
-    /// `src_ip`/`dst_ip`). Read by ARP-spoofing detection; not stored.
+    /// `src_ip`/`dst_ip`). Read by ARP-spoofing detection; JSON-lines packet events carry
+    /// it, the database does not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arp: Option<ArpInfo>,
 }
@@ -111,8 +112,26 @@ pub struct PacketMeta {
 pub struct ArpInfo {
     /// 1 request, 2 reply.
     pub op: u16,
+    /// Written `aa:bb:cc:dd:ee:ff` in JSON.
+    #[serde(with = "mac_serde")]
     pub sender_mac: [u8; 6],
+    #[serde(with = "mac_serde")]
     pub target_mac: [u8; 6],
+}
+
+/// MACs as `aa:bb:cc:dd:ee:ff` text in JSON.
+mod mac_serde {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(mac: &[u8; 6], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::mac_text(*mac))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 6], D::Error> {
+        let text = String::deserialize(d)?;
+        crate::net::arpspoof::parse_mac(&text)
+            .ok_or_else(|| D::Error::custom(format!("not a MAC address: {text:?}")))
+    }
 }
 
 impl ArpInfo {

@@ -193,3 +193,15 @@ fn macs_are_parsed_with_colons_or_dashes_and_nonsense_is_refused() {
     assert_eq!(parse_mac("02:00:00:00:66"), None);
     assert_eq!(parse_mac("zz:00:00:00:00:66"), None);
 }
+
+#[test]
+fn arp_details_travel_in_json_with_macs_as_text() {
+    let p = arp(1.0, ArpInfo::REPLY, "10.0.0.1", EVIL, "10.0.0.2");
+    let v = serde_json::to_value(&p).unwrap();
+    assert_eq!(v["arp"]["sender_mac"], "02:00:00:00:00:66");
+    let back: PacketMeta = serde_json::from_value(v).unwrap();
+    assert_eq!(back.arp, p.arp);
+    let bad = serde_json::json!({"op": 1, "sender_mac": "nope", "target_mac": "00:00:00:00:00:00"});
+    let e = serde_json::from_value::<ArpInfo>(bad).unwrap_err();
+    assert!(e.to_string().contains("not a MAC address"), "{e}");
+}

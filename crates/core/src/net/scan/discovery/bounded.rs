@@ -55,6 +55,10 @@ impl<K: Clone + Eq + Hash, V> Bounded<K, V> {
         &mut self.map.get_mut(&k).expect("just inserted").0
     }
 
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.map.iter().map(|(k, (v, _))| (k, v))
+    }
+
     pub fn keys(&self) -> Vec<K> {
         self.map.keys().cloned().collect()
     }

@@ -108,6 +108,7 @@ pub struct Discovery {
     resolve_after: Span,
     ignore: Vec<AddrKey>,
     forgotten: u64,
+    last_cleanup: Ts,
 }
 
 impl Discovery {
@@ -125,6 +126,7 @@ impl Discovery {
             resolve_after,
             ignore: cfg.ignore_sources.iter().map(|ip| addr::key(*ip)).collect(),
             forgotten: 0,
+            last_cleanup: Ts(0),
             cfg,
         }
     }
@@ -289,7 +291,14 @@ impl Discovery {
         if !self.cfg.enabled {
             return;
         }
-        let mut keys = self.tracks.keys();
+        // Only tracks with something to judge, so a quiet second costs a scan of the
+        // table and no sorting of it.
+        let mut keys: Vec<TrackKey> = self
+            .tracks
+            .iter()
+            .filter(|(_, t)| t.busy())
+            .map(|(k, _)| *k)
+            .collect();
         keys.sort();
         for key in keys {
             self.judge(key, now, end, out);
@@ -307,6 +316,11 @@ impl Discovery {
                 }
             }
         }
+        // Idle entries go every 10 s of packet time, not every second.
+        if now - self.last_cleanup < Span::secs(10) && !end {
+            return;
+        }
+        self.last_cleanup = now;
         let baseline = self.baseline;
         self.tracks
             .retain(|_, t| t.last_emit.is_some() || !t.idle(now, baseline));

@@ -105,6 +105,11 @@ impl Track {
         }
     }
 
+    /// Something to judge: new targets in the window, or an open episode.
+    pub fn busy(&self) -> bool {
+        !self.fresh.is_empty() || self.last_emit.is_some()
+    }
+
     /// Nothing in the window and nothing in the baseline: the entry can go.
     pub fn idle(&self, now: Ts, baseline: Span) -> bool {
         self.fresh.is_empty() && now - self.last_contact >= baseline
