@@ -169,7 +169,7 @@ impl SynFlood {
                 floods.push((t, i, f64::from(slot.syns) / secs, share));
             }
         }
-        floods.sort_by(|a, b| a.0.cmp(&b.0));
+        floods.sort_by_key(|f| f.0);
         let empty = Hot::default();
         for (t, i, rate, share) in floods {
             let raise = describe(t, self.hot.get(&i).unwrap_or(&empty), rate, share);
