@@ -198,14 +198,19 @@ impl ScanDetector {
             return;
         }
         if flags & RST == 0 {
+            // The scanner ACKs the SYN-ACK: a completed handshake, a connect. The probe
+            // is settled and leaves the table, which keeps the table to the probes
+            // still awaiting an answer or a close (small, so this lookup stays cheap).
             if flags & (SYN | FIN) == 0
                 && let Some(p) = self.probes.get_mut(&key)
                 && p.synacked
-                && !p.acked
                 && p.kind == ProbeKind::Syn
             {
-                p.acked = true;
+                self.probes.remove(&key);
                 self.flood.completed(key.target, key.dport);
+                if let Some(s) = self.sources.get_mut(&key.scanner) {
+                    s.completed += 1;
+                }
             }
             if flags & (FIN | ACK | PSH | URG) == FIN | ACK && !group {
                 self.fin_acks.insert(key);

@@ -87,8 +87,6 @@ pub struct Pending {
     pub kind: ProbeKind,
     /// The target answered SYN-ACK; the entry stays to see how the scanner closes.
     pub synacked: bool,
-    /// The scanner ACKed the SYN-ACK: a completed handshake (counted once).
-    pub acked: bool,
     seq: u64,
 }
 
@@ -152,7 +150,6 @@ impl Probes {
         slot.insert(Pending {
             kind,
             synacked: false,
-            acked: false,
             seq,
         });
         self.expiry.push_back((now + self.timeout, key, seq));
