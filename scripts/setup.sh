@@ -18,6 +18,8 @@ if [ "$mode" = test ]; then
     prometheus-alertmanager python3-aiosmtpd python3 curl
   # scripts/test-package.sh: a Debian root file system booted in a podman container.
   want podman runc mmdebstrap
+  # the live attack tests (crates/netsnoop/tests/detect_live.rs): SYN flood, SSH brute force, ARP spoofing
+  want hping3 openssh-server openssh-client iputils-arping
 fi
 
 if [ ${#need[@]} -gt 0 ]; then

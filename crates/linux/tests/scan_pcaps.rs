@@ -249,6 +249,10 @@ fn benign_traffic_pcap_with_web_clients_dns_and_a_load_test_raises_no_scan() {
         p.at(at, synth::tcp(loader, sp, server, 8080, SYN, 0));
         let answer = if i % 10 == 0 { RST | ACK } else { SYN | ACK };
         p.at(at + 0.0005, synth::tcp(server, 8080, loader, sp, answer, 0));
+        if answer & SYN != 0 {
+            // Accepted connections complete their handshake (else it is a SYN flood).
+            p.at(at + 0.0007, synth::tcp(loader, sp, server, 8080, ACK, 0));
+        }
     }
     let alerts = p.analyze();
     assert!(alerts.is_empty(), "benign traffic flagged: {alerts:#?}");

@@ -239,3 +239,68 @@ fn out_of_order_timestamps_give_the_earliest_to_latest_range_and_a_positive_dura
         "{text}"
     );
 }
+
+fn alert_kinds(doc: &serde_json::Value) -> Vec<String> {
+    let alerts = doc["alerts"].as_array().unwrap();
+    alerts
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_one_way_capture_of_29_syns_ending_within_the_probe_timeout_is_a_port_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = in_dir(dir.path(), "oneway.pcap");
+    let (scanner, victim) = (Ipv4Addr::new(10, 0, 0, 66), Ipv4Addr::new(10, 0, 0, 5));
+    let ports = [
+        21u16, 22, 23, 25, 53, 80, 110, 111, 135, 139, 143, 443, 445, 465, 587, 993, 995, 1433,
+        1723, 3306, 3389, 5432, 5900, 6379, 8000, 8080, 8443, 9000, 9200,
+    ];
+    let frames: Vec<_> = ports
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| {
+            (
+                i as f64 * 0.1,
+                synth::tcp(scanner, 61000, victim, p, SYN, 0),
+            )
+        })
+        .collect();
+    write_pcap(&pcap, &frames);
+    let out = netsnoop(dir.path())
+        .arg(&pcap)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let doc = json_of(&out);
+    assert_eq!(alert_kinds(&doc), ["net.portscan"], "{doc}");
+    assert_eq!(doc["alerts"][0]["details"]["ports"], 29);
+}
+
+#[test]
+fn a_one_second_syn_ping_sweep_of_256_hosts_is_a_sweep_and_host_discovery() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = in_dir(dir.path(), "sweep.pcap");
+    let scanner = Ipv4Addr::new(10, 0, 0, 66);
+    let frames: Vec<_> = (0..256u32)
+        .map(|h| {
+            let dst = Ipv4Addr::new(10, 1, (h / 200) as u8, (1 + h % 200) as u8);
+            let sp = 40000 + h as u16;
+            (
+                f64::from(h) / 256.0,
+                synth::tcp(scanner, sp, dst, 80, SYN, 0),
+            )
+        })
+        .collect();
+    write_pcap(&pcap, &frames);
+    let out = netsnoop(dir.path())
+        .arg(&pcap)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let doc = json_of(&out);
+    let mut kinds = alert_kinds(&doc);
+    kinds.sort();
+    assert_eq!(kinds, ["net.discovery", "net.sweep"], "{doc}");
+}

@@ -75,6 +75,7 @@ fn packets(n: usize) -> Vec<Record> {
                 wire_len: 60 + r % 1400,
                 ip_len: 46 + r % 1400,
                 no_ports: false,
+                arp: None,
             }))
         })
         .collect()

@@ -1,7 +1,10 @@
 //! Network: packet metadata and parsing, flows, per-second traffic rollups, the per-packet
-//! rate limit, scan and traffic-spike detection, and their configuration.
+//! rate limit, detection (scans, host discovery, protocol scans, SYN floods, brute force,
+//! traffic spikes), and their configuration.
 
 pub mod addr;
+pub mod arpspoof;
+pub mod bruteforce;
 pub mod config;
 pub mod conn_state;
 pub mod flow;

@@ -100,6 +100,52 @@ pub struct PacketMeta {
     /// ports are unknown, not 0. Captured packets always carry theirs.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_ports: bool,
+    /// For ARP: the operation and the hardware addresses (the IP addresses are in
+    /// `src_ip`/`dst_ip`). Read by ARP-spoofing detection; JSON-lines packet events carry
+    /// it, the database does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arp: Option<ArpInfo>,
+}
+
+/// What an ARP packet says beyond its IP addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArpInfo {
+    /// 1 request, 2 reply.
+    pub op: u16,
+    /// Written `aa:bb:cc:dd:ee:ff` in JSON.
+    #[serde(with = "mac_serde")]
+    pub sender_mac: [u8; 6],
+    #[serde(with = "mac_serde")]
+    pub target_mac: [u8; 6],
+}
+
+/// MACs as `aa:bb:cc:dd:ee:ff` text in JSON.
+mod mac_serde {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(mac: &[u8; 6], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::mac_text(*mac))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 6], D::Error> {
+        let text = String::deserialize(d)?;
+        crate::net::arpspoof::parse_mac(&text)
+            .ok_or_else(|| D::Error::custom(format!("not a MAC address: {text:?}")))
+    }
+}
+
+impl ArpInfo {
+    pub const REQUEST: u16 = 1;
+    pub const REPLY: u16 = 2;
+}
+
+/// A MAC address as text, `02:00:5e:10:00:01`.
+pub fn mac_text(mac: [u8; 6]) -> String {
+    let b = mac;
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        b[0], b[1], b[2], b[3], b[4], b[5]
+    )
 }
 
 impl PacketMeta {
@@ -123,6 +169,7 @@ pub struct IcmpInfo {
 }
 
 /// The original packet an ICMP error refers to: who sent it, to where, and which ports.
+/// For a protocol without ports (`OTHER`), `dst_port` holds its IP protocol number.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuotedHeader {
     pub src_ip: IpAddr,

@@ -2,6 +2,8 @@
 //! traffic-spike rule, fed each packet in turn. Live capture and pcap analysis both use
 //! it, so a replay gives the same records as the live run.
 
+use super::arpspoof::ArpSpoof;
+use super::bruteforce::BruteForce;
 use super::config::NetworkConfig;
 use super::flow_table::{FlowStats, FlowTable};
 use super::packet::PacketMeta;
@@ -19,6 +21,8 @@ pub struct NetworkStages {
     rollups: Option<Rollups>,
     scan: Option<ScanDetector>,
     spike: Option<TrafficSpike>,
+    brute: Option<BruteForce>,
+    arp: Option<ArpSpoof>,
     next_tick: Option<Ts>,
     /// Socket owners for flows and alerts (crate::owner), when a source provides them.
     owners: Option<Attribution>,
@@ -30,6 +34,11 @@ pub struct NetworkStats {
     pub flows: FlowStats,
     pub scan: ScanStats,
     pub spike_sources_dropped: u64,
+    /// Login connections and (source, service) pairs the brute-force rule dropped.
+    pub brute_connections_dropped: u64,
+    pub brute_sources_dropped: u64,
+    /// Addresses and MACs the ARP-spoofing rule forgot to stay under its cap.
+    pub arp_hosts_evicted: u64,
 }
 
 impl NetworkStages {
@@ -37,8 +46,21 @@ impl NetworkStages {
         NetworkStages {
             flows: Some(FlowTable::new(cfg.flows.clone())),
             rollups: Some(Rollups::new(cfg.rollups.clone())),
-            scan: Some(ScanDetector::new(cfg.scan.clone())),
+            scan: Some(ScanDetector::configured(
+                cfg.scan.clone(),
+                cfg.discovery.clone(),
+                cfg.syn_flood.clone(),
+            )),
             spike: Some(TrafficSpike::new(cfg.traffic_spike.clone())),
+            brute: Some(BruteForce::new(
+                cfg.brute_force.clone(),
+                Span::secs(cfg.scan.update_interval_secs as i64),
+            )),
+            arp: Some(ArpSpoof::new(
+                cfg.arp_spoof.clone(),
+                Span::secs(cfg.scan.update_interval_secs as i64),
+                Span::secs(cfg.scan.resolve_after_secs as i64),
+            )),
             next_tick: None,
             owners: None,
         }
@@ -65,6 +87,8 @@ impl NetworkStages {
             rollups: detection.rollups.take(),
             scan: None,
             spike: None,
+            brute: None,
+            arp: None,
             next_tick: None,
             owners: None,
         };
@@ -92,6 +116,12 @@ impl NetworkStages {
         if let Some(s) = &mut self.spike {
             s.packet(m, now, out);
         }
+        if let Some(b) = &mut self.brute {
+            b.packet(m, now, out);
+        }
+        if let Some(a) = &mut self.arp {
+            a.packet(m, now, out);
+        }
     }
 
     pub fn tick_into(&mut self, now: Ts, out: &mut Vec<Record>) {
@@ -108,12 +138,18 @@ impl NetworkStages {
         if let Some(s) = &mut self.spike {
             s.sweep(now, out);
         }
+        if let Some(b) = &mut self.brute {
+            b.sweep(now, out);
+        }
+        if let Some(a) = &mut self.arp {
+            a.sweep(now, out);
+        }
     }
 
     pub fn finish_into(&mut self, now: Ts, out: &mut Vec<Record>) {
         self.tick_into(now, out);
         if let Some(s) = &mut self.scan {
-            s.flush(now, out);
+            s.end_of_data(now, out);
         }
         if let Some(r) = &mut self.rollups {
             out.extend(r.finish(now));
@@ -139,6 +175,12 @@ impl NetworkStages {
                 .unwrap_or_default(),
             spike_sources_dropped: (self.spike.as_ref().or(other.spike.as_ref()))
                 .map_or(0, |s| s.sources_dropped),
+            brute_connections_dropped: (self.brute.as_ref().or(other.brute.as_ref()))
+                .map_or(0, |b| b.connections_dropped),
+            brute_sources_dropped: (self.brute.as_ref().or(other.brute.as_ref()))
+                .map_or(0, |b| b.sources_dropped),
+            arp_hosts_evicted: (self.arp.as_ref().or(other.arp.as_ref()))
+                .map_or(0, ArpSpoof::evicted),
         }
     }
 }

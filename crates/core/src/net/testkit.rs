@@ -59,3 +59,26 @@ pub fn port_unreachable(t: Ts, from: &str, to: &str, sport: u16, dport: u16) -> 
     }
     m
 }
+
+/// An ARP packet from `sender` about `target` (request or reply: only the addresses show).
+pub fn arp(t: Ts, sender: &str, target: &str) -> PacketMeta {
+    PacketMeta {
+        protocol: Protocol::Arp,
+        ..tcp(t, sender, 0, target, 0, 0)
+    }
+}
+
+/// `from` says it does not speak IP protocol `proto` that `to` sent it.
+pub fn proto_unreachable(t: Ts, from: &str, to: &str, proto: u8) -> PacketMeta {
+    let mut m = icmp(t, from, to, 3, 2);
+    if let Some(i) = m.icmp.as_mut() {
+        i.quoted = Some(QuotedHeader {
+            src_ip: ip(to),
+            dst_ip: ip(from),
+            protocol: Protocol::Other,
+            src_port: 0,
+            dst_port: u16::from(proto),
+        });
+    }
+    m
+}

@@ -29,7 +29,7 @@ pub const API_IFACE: u16 = u16::MAX;
 
 /// Alert kinds the detectors raise, so their series exist before the first alert (a kind
 /// not listed here is counted too, from its first alert on).
-pub const ALERT_KINDS: [&str; 19] = [
+pub const ALERT_KINDS: [&str; 24] = [
     "process.burst",
     "process.spawn_rate",
     "process.events_lost",
@@ -48,6 +48,11 @@ pub const ALERT_KINDS: [&str; 19] = [
     "net.sweep",
     "net.pingsweep",
     "net.traffic_spike",
+    "net.discovery",
+    "net.protoscan",
+    "net.synflood",
+    "net.bruteforce",
+    "net.arpspoof",
     "delivery.dropped",
 ];
 

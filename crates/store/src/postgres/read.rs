@@ -126,6 +126,8 @@ pub(crate) fn packet(row: &Row) -> Result<PacketMeta> {
         wire_len: int(row, 11, c)?,
         ip_len: int(row, 12, c)?,
         no_ports: get(row, 13, c)?,
+        // ARP details feed detection only; the packets table keeps no ARP columns.
+        arp: None,
     })
 }
 

@@ -150,6 +150,7 @@ pub(super) fn packet(row: &Row<'_>) -> Decoded<PacketMeta> {
         wire_len: row.get(11)?,
         ip_len: row.get(12)?,
         no_ports: row.get(13)?,
+        arp: None,
     })
 }
 

@@ -70,6 +70,7 @@ pub fn packet(time: Ts, src: &str, dst: &str, protocol: Protocol, len: u32) -> P
         wire_len: len,
         ip_len: len.saturating_sub(14),
         no_ports: false,
+        arp: None,
     }
 }
 

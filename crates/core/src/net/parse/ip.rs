@@ -2,7 +2,7 @@
 //! ICMPv6 including the header quoted inside error messages.
 
 use super::ether_type::{ARP, IPV4, IPV6};
-use crate::net::packet::{IcmpInfo, PacketMeta, Protocol, QuotedHeader};
+use crate::net::packet::{ArpInfo, IcmpInfo, PacketMeta, Protocol, QuotedHeader};
 use etherparse::{ArpPacketSlice, LaxIpSlice};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -30,6 +30,16 @@ fn arp(data: &[u8], meta: &mut PacketMeta) {
     ) {
         meta.src_ip = Some(s);
         meta.dst_ip = Some(t);
+    }
+    if let (Ok(sender_mac), Ok(target_mac)) = (
+        <[u8; 6]>::try_from(arp.sender_hw_addr()),
+        <[u8; 6]>::try_from(arp.target_hw_addr()),
+    ) {
+        meta.arp = Some(ArpInfo {
+            op: arp.operation().0,
+            sender_mac,
+            target_mac,
+        });
     }
 }
 
@@ -171,6 +181,11 @@ fn quoted_header(inner: &[u8]) -> Option<QuotedHeader> {
         src_port: 0,
         dst_port: 0,
     };
+    if protocol == Protocol::Other {
+        // No ports to quote: the IP protocol number stands in for the destination
+        // port, which is what tells an IP protocol scan's refusals apart.
+        q.dst_port = u16::from(view.proto);
+    }
     if matches!(protocol, Protocol::Tcp | Protocol::Udp)
         && view.has_l4_header
         && let Some(p) = view.payload.get(..4)

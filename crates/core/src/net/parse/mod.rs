@@ -96,6 +96,7 @@ pub fn parse_into(link: LinkType, data: &[u8], meta: &mut PacketMeta) {
     meta.protocol = Protocol::Other;
     meta.tcp_flags = 0;
     meta.icmp = None;
+    meta.arp = None;
     meta.ip_len = 0;
     if let Some((ether_type, l3)) = link::network_layer(link, data) {
         ip::parse_l3(ether_type, l3, meta);

@@ -205,6 +205,10 @@ fn an_arp_request_gives_sender_and_target_addresses() {
     let m = p(LinkType::Ethernet, &eth(0x0806, &arp));
     assert_eq!(m.protocol, Protocol::Arp);
     assert_eq!((m.src_ip, m.dst_ip), (ip4(A), ip4(B)));
+    let info = m.arp.expect("operation and hardware addresses");
+    assert_eq!(info.op, 1);
+    assert_eq!(info.sender_mac, [2, 0, 0, 0, 0, 1]);
+    assert_eq!(info.target_mac, [0; 6]);
 }
 
 #[test]

@@ -1,12 +1,14 @@
 //! The scan detector stage: packets to probe outcomes, outcomes to scan episodes.
 
 use super::ScanKind;
-use super::probes::{ProbeKey, ProbeKind, Probes};
+use super::discovery::{Discovery, Method};
+use super::flood::SynFlood;
+use super::probes::{ProbeKey, ProbeKind, Probes, RecentFinAcks};
 use super::sources::{Contact, Source};
 use crate::alert::Alert;
 use crate::episodes::{Episodes, Raise};
 use crate::net::addr::{self, AddrKey};
-use crate::net::config::ScanConfig;
+use crate::net::config::{DiscoveryConfig, ScanConfig, SynFloodConfig};
 use crate::net::packet::tcp_flags::{ACK, FIN, PSH, RST, SYN, URG};
 use crate::net::packet::{PacketMeta, Protocol};
 use crate::time::Span;
@@ -28,11 +30,19 @@ pub struct ScanStats {
     pub sources: usize,
     pub sources_evicted: u64,
     pub contacts_dropped: u64,
+    /// Host-discovery trackers: (source, method) pairs and protocol-scan pairs held,
+    /// evicted to stay under `discovery.max_sources`, and baseline targets forgotten.
+    pub discovery_sources: usize,
+    pub discovery_sources_evicted: u64,
+    pub discovery_targets_forgotten: u64,
+    /// SYN-flood target ports evicted to stay under `syn_flood.max_targets`.
+    pub flood_targets_evicted: u64,
 }
 
 pub struct ScanDetector {
     cfg: ScanConfig,
     probes: Probes,
+    fin_acks: RecentFinAcks,
     sources: FxHashMap<AddrKey, Source>,
     order: VecDeque<(AddrKey, u64)>,
     next_seq: u64,
@@ -44,21 +54,40 @@ pub struct ScanDetector {
     llr_hi: f64,
     llr_lo: f64,
     window: Span,
+    trw_memory: Span,
     update_interval: Span,
     resolve_after: Span,
     ignore: Vec<AddrKey>,
     sources_evicted: u64,
     /// Outcomes found while expiring probes, applied after the borrow ends.
     expired: Vec<(ProbeKey, ProbeKind)>,
+    /// Host discovery and IP protocol scans, fed the probe outcomes seen here.
+    discovery: Discovery,
+    /// SYN floods, fed new SYNs and completed handshakes from the probe table.
+    flood: SynFlood,
 }
 
 impl ScanDetector {
+    /// The scan detector with host discovery at its defaults.
     pub fn new(cfg: ScanConfig) -> ScanDetector {
+        ScanDetector::with_discovery(cfg, DiscoveryConfig::default())
+    }
+
+    pub fn with_discovery(cfg: ScanConfig, discovery: DiscoveryConfig) -> ScanDetector {
+        ScanDetector::configured(cfg, discovery, SynFloodConfig::default())
+    }
+
+    pub fn configured(
+        cfg: ScanConfig,
+        discovery: DiscoveryConfig,
+        flood: SynFloodConfig,
+    ) -> ScanDetector {
         let (t0, t1) = (cfg.trw_benign_success, cfg.trw_scanner_success);
         let (pd, pf) = (cfg.trw_detection, cfg.trw_false_positive);
         let secs = |s: u64| Span::secs(s as i64);
         ScanDetector {
             probes: Probes::new(secs(cfg.probe_timeout_secs), cfg.max_pending_probes),
+            fin_acks: RecentFinAcks::new(4096),
             sources: FxHashMap::default(),
             order: VecDeque::new(),
             next_seq: 0,
@@ -69,22 +98,38 @@ impl ScanDetector {
             llr_hi: (pd / pf).ln(),
             llr_lo: ((1.0 - pd) / (1.0 - pf)).ln(),
             window: secs(cfg.window_secs),
+            trw_memory: secs(cfg.trw_memory_secs.max(cfg.window_secs)),
             update_interval: secs(cfg.update_interval_secs),
             resolve_after: secs(cfg.resolve_after_secs),
             ignore: cfg.ignore_sources.iter().map(|ip| addr::key(*ip)).collect(),
             sources_evicted: 0,
             expired: Vec::new(),
+            discovery: Discovery::new(
+                discovery,
+                secs(cfg.update_interval_secs),
+                secs(cfg.resolve_after_secs),
+            ),
+            flood: SynFlood::new(
+                flood,
+                secs(cfg.update_interval_secs),
+                secs(cfg.resolve_after_secs),
+            ),
             cfg,
         }
     }
 
     pub fn stats(&self) -> ScanStats {
+        let d = self.discovery.stats();
         ScanStats {
             pending_probes: self.probes.len(),
             pending_dropped: self.probes.dropped,
             sources: self.sources.len(),
             sources_evicted: self.sources_evicted,
             contacts_dropped: self.sources.values().map(|s| s.dropped).sum(),
+            discovery_sources: d.sources,
+            discovery_sources_evicted: d.sources_evicted,
+            discovery_targets_forgotten: d.targets_forgotten,
+            flood_targets_evicted: self.flood.evicted(),
         }
     }
 
@@ -115,11 +160,12 @@ impl ScanDetector {
             Protocol::Udp => {
                 if self.probes.remove(&key.reversed()).is_some() {
                     self.success(key.target, now);
-                } else if !addr::is_group_or_unspecified(dst) {
+                } else if !addr::is_group_or_unspecified(dst) && !traceroute_port(key.dport) {
                     self.probes.insert(key, ProbeKind::Udp, now);
                 }
             }
             Protocol::Icmp | Protocol::Icmpv6 => self.icmp(m, key, now, out),
+            Protocol::Arp => self.discovery.arp(key.scanner, key.target, now, out),
             _ => {}
         }
     }
@@ -136,8 +182,8 @@ impl ScanDetector {
             _ => None,
         };
         if let Some(kind) = probe_kind {
-            if !group {
-                self.probes.insert(key, kind, now);
+            if !group && self.probes.insert(key, kind, now) && kind == ProbeKind::Syn {
+                self.flood.syn(key.scanner, key.target, key.dport, now);
             }
             return;
         }
@@ -152,6 +198,23 @@ impl ScanDetector {
             return;
         }
         if flags & RST == 0 {
+            // The scanner ACKs the SYN-ACK: a completed handshake, a connect. The probe
+            // is settled and leaves the table, which keeps the table to the probes
+            // still awaiting an answer or a close (small, so this lookup stays cheap).
+            if flags & (SYN | FIN) == 0
+                && let Some(p) = self.probes.get_mut(&key)
+                && p.synacked
+                && p.kind == ProbeKind::Syn
+            {
+                self.probes.remove(&key);
+                self.flood.completed(key.target, key.dport);
+                if let Some(s) = self.sources.get_mut(&key.scanner) {
+                    s.completed += 1;
+                }
+            }
+            if flags & (FIN | ACK | PSH | URG) == FIN | ACK && !group {
+                self.fin_acks.insert(key);
+            }
             return;
         }
         // RST from the scanner closing a probe the target accepted: half-open or not.
@@ -161,6 +224,16 @@ impl ScanDetector {
                 let s = self.source(key.scanner, now);
                 if flags & ACK == 0 {
                     s.half_open += 1;
+                    let d = &mut self.discovery;
+                    d.contact(
+                        key.scanner,
+                        key.target,
+                        Method::SynPing,
+                        key.dport,
+                        true,
+                        now,
+                        out,
+                    );
                 } else {
                     s.completed += 1;
                 }
@@ -173,13 +246,19 @@ impl ScanDetector {
             if !p.synacked {
                 let kind = p.kind;
                 self.probes.remove(&rev);
-                self.failure(rev, kind, now, out);
+                self.failure(rev, kind, true, now, out);
             }
             return;
         }
-        // A bare RST no probe explains answers an ACK probe from its receiver.
+        // A bare RST no probe explains answers an ACK probe from its receiver, or a
+        // FIN|ACK one (Maimon) when that is what went the other way just before.
         if flags & ACK == 0 {
-            self.failure(rev, ProbeKind::Ack, now, out);
+            let kind = if self.fin_acks.contains(&rev) {
+                ProbeKind::Maimon
+            } else {
+                ProbeKind::Ack
+            };
+            self.failure(rev, kind, true, now, out);
         }
     }
 
@@ -192,13 +271,29 @@ impl ScanDetector {
         if info.icmp_type == request {
             if !addr::is_group_or_unspecified(m.dst_ip.expect("checked")) {
                 self.probes.insert(key, ProbeKind::Echo, now);
+                let d = &mut self.discovery;
+                d.contact(key.scanner, key.target, Method::Echo, 0, false, now, out);
             }
         } else if info.icmp_type == reply {
+            self.discovery
+                .answer(key.target, key.scanner, Method::Echo, now);
             if self.probes.remove(&key.reversed()).is_some() {
                 self.success(key.target, now);
             }
-        } else if let Some(q) = &info.quoted {
-            // An error about a probe: unreachable port, host or prohibited.
+        } else if let Some(q) = &info.quoted
+            && q.protocol == Protocol::Other
+            && (info.icmp_type, info.code) == if v6 { (4, 1) } else { (3, 2) }
+        {
+            // Protocol unreachable: the quoted header carries the IP protocol number
+            // in its destination port (see `QuotedHeader`).
+            let (s, t) = (addr::key(q.src_ip), addr::key(q.dst_ip));
+            self.discovery
+                .proto_unreachable(s, t, q.dst_port as u8, now, out);
+        } else if let Some(q) = &info.quoted
+            && info.icmp_type == if v6 { 1 } else { 3 }
+        {
+            // An error about a probe: unreachable port, host or prohibited. (Time
+            // exceeded is traceroute's answer, not a refusal: it says nothing.)
             let probe = ProbeKey {
                 scanner: addr::key(q.src_ip),
                 target: addr::key(q.dst_ip),
@@ -206,6 +301,10 @@ impl ScanDetector {
                 dport: q.dst_port,
                 proto: q.protocol,
             };
+            if q.protocol == Protocol::Udp && traceroute_port(q.dst_port) {
+                self.probes.remove(&probe);
+                return;
+            }
             let kind = match self.probes.remove(&probe) {
                 Some(p) if p.synacked => return,
                 Some(p) => p.kind,
@@ -213,7 +312,7 @@ impl ScanDetector {
                 None if q.protocol == Protocol::Tcp => ProbeKind::Syn,
                 None => return,
             };
-            self.failure(probe, kind, now, out);
+            self.failure(probe, kind, true, now, out);
         }
     }
 
@@ -221,7 +320,7 @@ impl ScanDetector {
         let mut expired = std::mem::take(&mut self.expired);
         self.probes.expire(now, |k, kind| expired.push((k, kind)));
         for (key, kind) in expired.drain(..) {
-            self.failure(key, kind, now, out);
+            self.failure(key, kind, false, now, out);
         }
         self.expired = expired;
     }
@@ -260,7 +359,26 @@ impl ScanDetector {
         s.llr = (s.llr + step).max(lo);
     }
 
-    fn failure(&mut self, probe: ProbeKey, kind: ProbeKind, now: Ts, out: &mut Vec<Record>) {
+    /// A failed first contact; `refused` when the target said no (RST, ICMP unreachable)
+    /// rather than staying silent.
+    fn failure(
+        &mut self,
+        probe: ProbeKey,
+        kind: ProbeKind,
+        refused: bool,
+        now: Ts,
+        out: &mut Vec<Record>,
+    ) {
+        let ping = match kind {
+            ProbeKind::Syn => Some((Method::SynPing, refused)),
+            ProbeKind::Ack => Some((Method::AckPing, true)),
+            _ => None,
+        };
+        if let Some((method, answered)) = ping {
+            let (s, t, port) = (probe.scanner, probe.target, probe.dport);
+            self.discovery
+                .contact(s, t, method, port, answered, now, out);
+        }
         if self.ignore.contains(&probe.scanner) {
             return;
         }
@@ -274,11 +392,17 @@ impl ScanDetector {
             proto: probe.proto,
         };
         let (window, cap) = (self.window, self.cfg.max_contacts_per_source);
-        let (step, hi) = (self.fail_step, self.llr_hi);
+        let (step, hi, memory) = (self.fail_step, self.llr_hi, self.trw_memory);
         let s = self.source(probe.scanner, now);
         s.expire(now, window);
+        s.expire_evidence(now, memory);
         if !s.add_failure(contact, kind, now, cap) {
             return;
+        }
+        // Evidence for the quick vertical decision: UDP silence is not (one-way
+        // telemetry looks just like it), every other failure is.
+        if contact.proto == Protocol::Tcp || (contact.proto == Protocol::Udp && refused) {
+            s.add_evidence(contact, now);
         }
         s.llr = (s.llr + step).min(hi);
         if kind == ProbeKind::Syn {
@@ -314,7 +438,9 @@ impl ScanDetector {
             }
             return hits;
         }
-        if s.ports_on(c.target) >= self.cfg.vertical_ports {
+        if s.ports_on(c.target) >= self.cfg.vertical_ports
+            || s.evidence_ports_on(c.target) >= self.cfg.trw_vertical_ports
+        {
             hits.push(ScanKind::PortScan);
         }
         let on_port = s.hosts_on(c.proto, c.port);
@@ -359,6 +485,8 @@ impl ScanDetector {
             return;
         }
         self.expire_probes(now, out);
+        self.discovery.sweep(now, out);
+        self.flood.sweep(now, false, out);
         let mut keys: Vec<(AddrKey, ScanKind)> = self.open.keys().copied().collect();
         keys.sort();
         for (scanner, kind) in keys {
@@ -391,10 +519,14 @@ impl ScanDetector {
                 }
             }
         }
-        let (window, open) = (self.window, &self.open);
+        let (window, memory, open) = (self.window, self.trw_memory, &self.open);
         self.sources.retain(|k, s| {
             s.expire(now, window);
-            let busy = !s.is_empty() || now - s.last_failure < window;
+            s.expire_evidence(now, memory);
+            // A source whose walk leans towards "scanner" is kept as long as its
+            // evidence is, so a scan slower than the window still adds up.
+            let leaning = s.llr > 0.0 && !s.evidence.is_empty();
+            let busy = !s.is_empty() || now - s.last_failure < window || leaning;
             busy || open.contains_key(&(*k, ScanKind::PortScan))
                 || open.contains_key(&(*k, ScanKind::Sweep))
                 || open.contains_key(&(*k, ScanKind::PingSweep))
@@ -403,6 +535,25 @@ impl ScanDetector {
 }
 
 impl ScanDetector {
+    /// The end of the data (end of a file, shutdown): every probe still pending is judged
+    /// as what it is, unanswered up to the last packet, so a capture that stops before
+    /// `probe_timeout` runs out (or a one-way capture) still has its scans reported.
+    /// Then every changed episode is emitted with its final counts.
+    pub fn end_of_data(&mut self, now: Ts, out: &mut Vec<Record>) {
+        if !self.cfg.enabled {
+            return;
+        }
+        let mut expired = std::mem::take(&mut self.expired);
+        self.probes.drain(|k, kind| expired.push((k, kind)));
+        for (key, kind) in expired.drain(..) {
+            self.failure(key, kind, false, now, out);
+        }
+        self.expired = expired;
+        self.discovery.end_of_data(now, out);
+        self.flood.sweep(now, true, out);
+        self.flush(now, out);
+    }
+
     /// Emits the latest counts of every episode that changed since it was last emitted,
     /// so the final word on a scan is never an early count (end of a file, shutdown).
     pub fn flush(&mut self, now: Ts, out: &mut Vec<Record>) {
@@ -417,6 +568,12 @@ impl ScanDetector {
             self.emit(scanner, kind, now, out);
         }
     }
+}
+
+/// UDP ports traceroute aims at (33434–33534, IANA's "traceroute"): its probes to them are
+/// answered by ICMP port unreachable at the last hop by design, and are no scan.
+fn traceroute_port(port: u16) -> bool {
+    (33434..=33534).contains(&port)
 }
 
 impl Stage for ScanDetector {
@@ -441,7 +598,7 @@ impl Stage for ScanDetector {
     fn finish(&mut self, now: Ts) -> Vec<Record> {
         let mut out = Vec::new();
         self.sweep(now, &mut out);
-        self.flush(now, &mut out);
+        self.end_of_data(now, &mut out);
         out
     }
 }

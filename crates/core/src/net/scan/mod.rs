@@ -11,7 +11,8 @@
 //! |---|---|---|
 //! | TCP SYN | SYN-ACK | RST from the target, ICMP unreachable, no answer within `probe_timeout` |
 //! | TCP FIN / NULL / Xmas (no ACK, no SYN: never legitimate) | — | RST, or no answer (open\|filtered) |
-//! | TCP ACK | — | a bare RST back (seen as the RST without ACK no connection explains) |
+//! | TCP ACK (nmap -sA and -sW: the same probe) | — | a bare RST back (seen as the RST without ACK no connection explains) |
+//! | TCP FIN\|ACK (Maimon, -sM) | — | a bare RST back right after a FIN\|ACK the other way |
 //! | UDP datagram | any UDP reply | ICMP port unreachable, no answer within `probe_timeout` |
 //! | ICMP echo request | echo reply | no answer within `probe_timeout` |
 //!
@@ -36,7 +37,8 @@
 //! long as its probes fall inside `window`: one every 5 s reaches 15 ports in 75 s.
 //!
 //! **Scan type.** From the failing probes: UDP; FIN, NULL or Xmas by their flags; ACK by
-//! the bare RSTs; for SYN probes, `syn` (half-open) when the scanner answers a SYN-ACK
+//! the bare RSTs (named "ACK or Window": nmap's -sA and -sW probes are identical on the
+//! wire, a bare ACK with window 1024); Maimon by bare RSTs answering FIN|ACK; for SYN probes, `syn` (half-open) when the scanner answers a SYN-ACK
 //! with a bare RST or reuses its source port across probes (raw-socket scanners do),
 //! `connect` when it completes handshakes or uses a fresh ephemeral port per probe.
 //!
@@ -46,6 +48,8 @@
 //! carry scanner, targets, number of ports and hosts, sample ports, scan type and counts.
 
 mod detector;
+pub mod discovery;
+pub mod flood;
 mod probes;
 mod report;
 mod sources;

@@ -20,10 +20,12 @@ pub enum ProbeKind {
     Ack,
     Udp,
     Echo,
+    /// FIN|ACK drawing a bare RST (Maimon's scan, nmap -sM).
+    Maimon,
 }
 
 impl ProbeKind {
-    pub const COUNT: usize = 8;
+    pub const COUNT: usize = 9;
 
     pub fn index(self) -> usize {
         self as usize
@@ -39,6 +41,7 @@ impl ProbeKind {
             ProbeKind::Ack,
             ProbeKind::Udp,
             ProbeKind::Echo,
+            ProbeKind::Maimon,
         ][i.min(Self::COUNT - 1)]
     }
 
@@ -52,6 +55,7 @@ impl ProbeKind {
             ProbeKind::Ack => "ack",
             ProbeKind::Udp => "udp",
             ProbeKind::Echo => "icmp-echo",
+            ProbeKind::Maimon => "maimon",
         }
     }
 }
@@ -122,9 +126,10 @@ impl Probes {
 
     /// Starts tracking a probe unless one is already pending on that 5-tuple
     /// (retransmissions are the same first contact).
-    pub fn insert(&mut self, key: ProbeKey, kind: ProbeKind, now: Ts) {
+    /// Returns true when the probe is new.
+    pub fn insert(&mut self, key: ProbeKey, kind: ProbeKind, now: Ts) -> bool {
         if self.map.len() >= self.max && self.map.contains_key(&key) {
-            return;
+            return false;
         }
         while self.map.len() >= self.max {
             match self.expiry.pop_front() {
@@ -138,7 +143,7 @@ impl Probes {
             }
         }
         let Entry::Vacant(slot) = self.map.entry(key) else {
-            return;
+            return false;
         };
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -148,13 +153,28 @@ impl Probes {
             seq,
         });
         self.expiry.push_back((now + self.timeout, key, seq));
+        true
     }
 
     /// Removes probes whose time is up; calls `unanswered` for each that never got a
     /// SYN-ACK (those are failures).
-    pub fn expire(&mut self, now: Ts, mut unanswered: impl FnMut(ProbeKey, ProbeKind)) {
+    pub fn expire(&mut self, now: Ts, unanswered: impl FnMut(ProbeKey, ProbeKind)) {
+        self.expire_until(|deadline| deadline <= now, unanswered);
+    }
+
+    /// Removes every probe, oldest first, calling `unanswered` for each that never got a
+    /// SYN-ACK: at the end of the data nothing more can answer them.
+    pub fn drain(&mut self, unanswered: impl FnMut(ProbeKey, ProbeKind)) {
+        self.expire_until(|_| true, unanswered);
+    }
+
+    fn expire_until(
+        &mut self,
+        due: impl Fn(Ts) -> bool,
+        mut unanswered: impl FnMut(ProbeKey, ProbeKind),
+    ) {
         while let Some(&(deadline, key, seq)) = self.expiry.front() {
-            if deadline > now {
+            if !due(deadline) {
                 break;
             }
             self.expiry.pop_front();
@@ -167,5 +187,40 @@ impl Probes {
                 }
             }
         }
+    }
+}
+
+/// The last FIN|ACK segments seen, by 5-tuple: a bare RST answering one names a Maimon
+/// probe (nmap -sM) rather than an ACK probe. A fixed-size ring: every connection's close
+/// passes through it, and only the last few seconds matter.
+pub struct RecentFinAcks {
+    set: rustc_hash::FxHashSet<ProbeKey>,
+    ring: VecDeque<ProbeKey>,
+    cap: usize,
+}
+
+impl RecentFinAcks {
+    pub fn new(cap: usize) -> RecentFinAcks {
+        RecentFinAcks {
+            set: Default::default(),
+            ring: VecDeque::new(),
+            cap: cap.max(1),
+        }
+    }
+
+    pub fn insert(&mut self, key: ProbeKey) {
+        if !self.set.insert(key) {
+            return;
+        }
+        if self.ring.len() >= self.cap
+            && let Some(old) = self.ring.pop_front()
+        {
+            self.set.remove(&old);
+        }
+        self.ring.push_back(key);
+    }
+
+    pub fn contains(&self, key: &ProbeKey) -> bool {
+        self.set.contains(key)
     }
 }

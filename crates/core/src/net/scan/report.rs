@@ -2,6 +2,7 @@
 
 use super::ScanKind;
 use super::probes::ProbeKind;
+use super::sources::Contact;
 use super::sources::Source;
 use crate::Severity;
 use crate::alert::Subject;
@@ -9,7 +10,7 @@ use crate::episodes::Raise;
 use crate::net::addr::{self, AddrKey};
 use crate::net::config::ScanConfig;
 use crate::net::packet::Protocol;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -36,16 +37,20 @@ pub(super) fn scan_type(s: &Source) -> &'static str {
 }
 
 fn stealthy(scan_type: &str) -> bool {
-    matches!(scan_type, "fin" | "null" | "xmas" | "odd-flags")
+    matches!(scan_type, "fin" | "null" | "xmas" | "odd-flags" | "maimon")
 }
 
 pub(super) fn describe(s: &Source, cfg: &ScanConfig, scanner: AddrKey, kind: ScanKind) -> Raise {
     let scanner_ip = addr::ip(scanner);
     let stype = scan_type(s);
     // Which contacts belong to this episode: the targets or ports over the threshold.
-    let in_episode = |c: &super::sources::Contact| -> bool {
+    let in_episode = |c: &Contact| -> bool {
         match kind {
-            ScanKind::PortScan => !is_icmp(c.proto) && s.ports_on(c.target) >= cfg.vertical_ports,
+            ScanKind::PortScan => {
+                !is_icmp(c.proto)
+                    && (s.ports_on(c.target) >= cfg.vertical_ports
+                        || s.evidence_ports_on(c.target) >= cfg.trw_vertical_ports)
+            }
             ScanKind::Sweep => {
                 !is_icmp(c.proto) && s.hosts_on(c.proto, c.port) >= cfg.horizontal_hosts
             }
@@ -55,7 +60,15 @@ pub(super) fn describe(s: &Source, cfg: &ScanConfig, scanner: AddrKey, kind: Sca
     let mut ports: BTreeSet<u16> = BTreeSet::new();
     let mut per_target: FxHashMap<AddrKey, u32> = FxHashMap::default();
     let mut probes = 0u64;
-    for c in s.contacts().filter(|c| in_episode(c)) {
+    // The window's failures, and for a port scan the walk's evidence too: a scan slower
+    // than the window is described by what the walk remembers of it.
+    let mut seen: FxHashSet<Contact> = FxHashSet::default();
+    let evidence = s.evidence.iter().map(|(_, c)| c);
+    let extra = evidence.filter(|_| kind == ScanKind::PortScan);
+    for c in s.contacts().chain(extra).filter(|c| in_episode(c)) {
+        if !seen.insert(*c) {
+            continue;
+        }
         probes += 1;
         if !is_icmp(c.proto) {
             ports.insert(c.port);
@@ -172,7 +185,10 @@ fn type_words(stype: &str) -> &'static str {
         "fin" => "TCP FIN scan",
         "null" => "TCP NULL scan",
         "xmas" => "TCP Xmas scan",
-        "ack" => "TCP ACK scan",
+        // nmap's ACK (-sA) and Window (-sW) scans send the very same probe (a bare ACK,
+        // window 1024): they differ only in how nmap reads the RSTs, never on the wire.
+        "ack" => "TCP ACK or Window scan",
+        "maimon" => "TCP Maimon scan",
         "odd-flags" => "TCP odd-flags scan",
         "udp" => "UDP scan",
         _ => "ICMP echo",

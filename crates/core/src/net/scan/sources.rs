@@ -35,7 +35,15 @@ pub struct Source {
     pub last_failure: Ts,
     pub seq: u64,
     pub dropped: u64,
+    /// The walk's own memory: the last [`TRW_MEMORY`] distinct failed first contacts that
+    /// count as evidence for the quick vertical decision, kept past `window` for
+    /// `trw_memory_secs` so a scan slower than the window (nmap -T0) still adds up.
+    /// Fixed size: a scanner's entry never grows with its scan.
+    pub evidence: VecDeque<(Ts, Contact)>,
 }
+
+/// Distinct failed contacts each source keeps for the walk's quick vertical decision.
+pub const TRW_MEMORY: usize = 16;
 
 /// The distinct failed contacts of the window, counted per target host and port.
 #[derive(Debug, Default)]
@@ -65,7 +73,37 @@ impl Source {
             last_failure: now,
             seq,
             dropped: 0,
+            evidence: VecDeque::new(),
         }
+    }
+
+    /// Remembers a failed contact as evidence for the walk (duplicates once, oldest out).
+    pub fn add_evidence(&mut self, c: Contact, now: Ts) {
+        if let Some(i) = self.evidence.iter().position(|(_, e)| *e == c) {
+            self.evidence.remove(i);
+        } else if self.evidence.len() >= TRW_MEMORY {
+            self.evidence.pop_front();
+        }
+        self.evidence.push_back((now, c));
+    }
+
+    /// Forgets evidence older than `memory`.
+    pub fn expire_evidence(&mut self, now: Ts, memory: Span) {
+        while self
+            .evidence
+            .front()
+            .is_some_and(|(t, _)| now - *t >= memory)
+        {
+            self.evidence.pop_front();
+        }
+    }
+
+    /// Distinct ports of the walk's evidence on `host`.
+    pub fn evidence_ports_on(&self, host: AddrKey) -> u32 {
+        self.evidence
+            .iter()
+            .filter(|(_, c)| c.target == host)
+            .count() as u32
     }
 
     /// Adds a failed contact; returns false when it was already counted in the window.

@@ -29,6 +29,8 @@ pub fn json(file: &str, a: &Analysis, tf: &TimeFmt) -> Value {
             "scan_sources_evicted": a.stats.scan.sources_evicted,
             "scan_probes_dropped": a.stats.scan.pending_dropped,
             "scan_contacts_dropped": a.stats.scan.contacts_dropped,
+            "discovery_sources_evicted": a.stats.scan.discovery_sources_evicted,
+            "discovery_targets_forgotten": a.stats.scan.discovery_targets_forgotten,
         },
     })
 }

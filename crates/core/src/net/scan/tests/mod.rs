@@ -7,15 +7,15 @@ use crate::net::packet::tcp_flags::{ACK, FIN, PSH, RST, SYN, URG};
 use crate::net::testkit::{icmp, ip, port_unreachable, tcp, udp};
 use crate::{Alert, AlertState, Event, Record, Stage, Ts};
 
-const SCANNER: &str = "10.9.9.9";
-const TARGET: &str = "10.0.0.2";
+pub(super) const SCANNER: &str = "10.9.9.9";
+pub(super) const TARGET: &str = "10.0.0.2";
 
-fn t(s: f64) -> Ts {
+pub(super) fn t(s: f64) -> Ts {
     Ts::from_secs_f64(5000.0 + s)
 }
 
 /// Runs packets through a detector, ticking once a second as the pipeline does.
-fn run_with(cfg: ScanConfig, pkts: &[PacketMeta], end: f64) -> Vec<Alert> {
+pub(super) fn run_with(cfg: ScanConfig, pkts: &[PacketMeta], end: f64) -> Vec<Alert> {
     let mut d = ScanDetector::new(cfg);
     let mut out = Vec::new();
     let mut next_tick = pkts.first().map(|p| p.time).unwrap_or(t(0.0));
@@ -38,15 +38,15 @@ fn run_with(cfg: ScanConfig, pkts: &[PacketMeta], end: f64) -> Vec<Alert> {
         .collect()
 }
 
-fn run(pkts: &[PacketMeta]) -> Vec<Alert> {
+pub(super) fn run(pkts: &[PacketMeta]) -> Vec<Alert> {
     run_with(ScanConfig::default(), pkts, 20.0)
 }
 
-fn of_kind<'a>(alerts: &'a [Alert], kind: &str) -> Vec<&'a Alert> {
+pub(super) fn of_kind<'a>(alerts: &'a [Alert], kind: &str) -> Vec<&'a Alert> {
     alerts.iter().filter(|a| a.kind == kind).collect()
 }
 
-fn detail<'a>(a: &'a Alert, k: &str) -> &'a serde_json::Value {
+pub(super) fn detail<'a>(a: &'a Alert, k: &str) -> &'a serde_json::Value {
     &a.details[k]
 }
 
@@ -72,7 +72,11 @@ fn a_syn_scan_of_closed_ports_is_one_portscan_episode() {
     assert_eq!(first.subject.src_ip, Some(ip(SCANNER)));
     assert_eq!(first.subject.dst_ip, Some(ip(TARGET)));
     assert_eq!(detail(first, "scan_type"), "syn");
-    assert_eq!(detail(first, "ports"), 15, "opened at the threshold");
+    assert_eq!(
+        detail(first, "ports"),
+        5,
+        "opened by the walk at the fifth port"
+    );
     let last = scans.last().unwrap();
     assert_eq!(detail(last, "ports"), 40, "updated with the final count");
     assert!(first.message.contains("TCP SYN scan"), "{}", first.message);
@@ -284,7 +288,9 @@ fn a_load_test_against_one_port_is_not_a_scanner_even_when_refused() {
         if i % 10 == 0 {
             pkts.push(tcp(at, TARGET, 8080, "10.0.0.60", sp, RST | ACK));
         } else {
+            // Accepted connections complete their handshake (else it is a SYN flood).
             pkts.push(tcp(at, TARGET, 8080, "10.0.0.60", sp, SYN | ACK));
+            pkts.push(tcp(at, "10.0.0.60", sp, TARGET, 8080, ACK));
         }
     }
     assert!(run(&pkts).is_empty());
@@ -382,3 +388,8 @@ fn a_resolved_sweep_is_described_at_its_peak_not_by_the_emptied_window() {
         "{resolved:?}"
     );
 }
+
+mod end_of_data;
+mod flood;
+mod labels;
+mod trw;
