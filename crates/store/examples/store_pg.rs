@@ -76,6 +76,7 @@ fn packet(i: usize, spacing_us: i64) -> PacketMeta {
         wire_len: 60 + r % 1400,
         ip_len: 46 + r % 1400,
         no_ports: false,
+        arp: None,
     }
 }
 
