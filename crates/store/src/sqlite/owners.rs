@@ -1,4 +1,4 @@
-//! The owner columns of flows (migration 7) and the per-process traffic queries.
+//! The owner columns of flows (migration 8) and the per-process traffic queries.
 
 use super::read::collect;
 use crate::model::{ProcessTraffic, TimeRange};
