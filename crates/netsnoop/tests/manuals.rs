@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use assert_cmd::Command;
+use clap::CommandFactory;
 use std::process::Stdio;
 
 const COMMANDS: [&str; 9] = [
@@ -106,12 +107,20 @@ fn man_pages_exist_for_every_command_and_groff_renders_them_without_warnings() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     pages.sort();
-    let mut want: Vec<String> = COMMANDS
-        .iter()
-        .map(|c| format!("netsnoop-{c}.1"))
-        .chain(["netsnoop.1".to_string()])
-        .collect();
+    // One page for the program and one for every command and subcommand it has.
+    fn pages_of(cmd: &clap::Command, prefix: &str, out: &mut Vec<String>) {
+        for sub in cmd.get_subcommands() {
+            let name = format!("{prefix}-{}", sub.get_name());
+            out.push(format!("{name}.1"));
+            pages_of(sub, &name, out);
+        }
+    }
+    let mut want = vec!["netsnoop.1".to_string()];
+    pages_of(&netsnoop::cli::Cli::command(), "netsnoop", &mut want);
     want.sort();
+    for c in COMMANDS {
+        assert!(want.contains(&format!("netsnoop-{c}.1")), "{c}");
+    }
     assert_eq!(pages, want);
     for page in &pages {
         let out = std::process::Command::new("groff")

@@ -244,16 +244,17 @@ fn start_run(
 fn an_outputs_failures_show_in_health_and_metrics_and_its_secret_url_never_in_logs() {
     netsnoop_test_support::require_root("exec events for the process burst");
     let dir = tempfile::tempdir().unwrap();
-    let down = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    // Held until netsnoop has bound its own port (it asks for any free one, which could
+    // otherwise be this one), then closed: connections to it are refused.
+    let reserved = TcpListener::bind("127.0.0.1:0").unwrap();
+    let down = reserved.local_addr().unwrap();
     let secret = "s3cr3t-hook-path-4711";
     let config = format!(
         "[[outputs]]\nname = \"hook\"\nkinds = [\"process.*\"]\ngroup_secs = 0\n\
          [outputs.webhook]\nurl = \"http://{down}/${{NETSNOOP_TEST_HOOK}}\"\n"
     );
     let (mut child, addr, lines) = start_run(dir.path(), &config, ("NETSNOOP_TEST_HOOK", secret));
+    drop(reserved);
     // A process burst: 20 children of one shell within a second.
     let status = Command::new("sh")
         .args(["-c", "for i in $(seq 20); do /bin/sleep 0.5 & done; wait"])

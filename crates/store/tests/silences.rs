@@ -1,5 +1,5 @@
 //! Silences and acknowledgements: stored, listed (in force at a time, or all), and acks
-//! only for alerts the store holds.
+//! only for alerts the store holds, on both backends.
 
 #![allow(clippy::unwrap_used)]
 
@@ -23,9 +23,10 @@ fn silence(start: i64, end: i64, kind: &str) -> Silence {
     }
 }
 
-#[test]
-fn silences_are_stored_and_listed_while_in_force_or_all() {
-    let (_dir, store) = common::store();
+conformance! {
+fn silences_are_stored_and_listed_while_in_force_or_all(b) {
+    let kept = b.store();
+    let store = kept.store.clone();
     let a = store.add_silence(&silence(100, 200, "cpu.*")).unwrap();
     let b = store.add_silence(&silence(150, 400, "net.*")).unwrap();
     assert_ne!(a, b);
@@ -41,9 +42,9 @@ fn silences_are_stored_and_listed_while_in_force_or_all() {
     assert_eq!(store.silences(None, 100).unwrap().len(), 2);
 }
 
-#[test]
-fn an_ack_is_stored_for_a_stored_alert_only() {
-    let (_dir, store) = common::store();
+fn an_ack_is_stored_for_a_stored_alert_only(b) {
+    let kept = b.store();
+    let store = kept.store.clone();
     let alert = Alert {
         id: "cpu/1".into(),
         kind: "cpu.system".into(),
@@ -69,4 +70,5 @@ fn an_ack_is_stored_for_a_stored_alert_only() {
     let acks = store.acks(10).unwrap();
     assert_eq!(acks.len(), 1, "a later ack replaces the earlier: {acks:?}");
     assert_eq!(acks[0].author, "bob");
+}
 }

@@ -112,16 +112,19 @@ impl StoreSink {
         self.store.clone()
     }
 
-    /// Per-process rows are kept for the top processes only: trimming here also spares
-    /// copying a thousand process samples a second into the queue.
+    /// What the store keeps of `records`. Per-process rows are kept for the top processes
+    /// only: trimming here also spares copying a thousand process samples a second into
+    /// the queue. Attribution records are not stored: they live on in the flows they are
+    /// joined into, so the writer counts only records that reach a table.
     fn trimmed(&self, records: &[Record]) -> Vec<Record> {
         records
             .iter()
-            .map(|r| match r {
-                Record::Event(Event::Resources(s)) => {
-                    Record::Event(Event::Resources(trim_to_top_n(s, self.top_n)))
-                }
-                other => other.clone(),
+            .filter_map(|r| match r {
+                Record::Event(Event::Resources(s)) => Some(Record::Event(Event::Resources(
+                    trim_to_top_n(s, self.top_n),
+                ))),
+                Record::Event(Event::Connection(_)) => None,
+                other => Some(other.clone()),
             })
             .collect()
     }
