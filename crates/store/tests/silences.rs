@@ -7,7 +7,6 @@ mod common;
 
 use netsnoop_core::silence::{Ack, Matcher, Silence};
 use netsnoop_core::{Alert, AlertState, Record, Severity, Subject, Ts};
-use netsnoop_store::Store;
 
 fn silence(start: i64, end: i64, kind: &str) -> Silence {
     Silence {
