@@ -8,7 +8,7 @@ mod common;
 
 use netsnoop_core::owner::{FlowOwner, SocketOwner, UnknownReason};
 use netsnoop_core::{Event, Record};
-use netsnoop_store::{FlowOrder, Store, TimeRange};
+use netsnoop_store::{FlowOrder, TimeRange};
 
 fn owned(pid: u32, comm: &str) -> Option<FlowOwner> {
     Some(FlowOwner::Known(SocketOwner {
