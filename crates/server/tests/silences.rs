@@ -38,7 +38,7 @@ async fn without_a_configured_token_acks_and_silences_are_refused_naming_the_fix
     let body =
         json!({"matcher": {"kind": "cpu.*"}, "duration_secs": 60, "author": "ann", "comment": "x"});
     let (status, v) = post(&s, "/silences", None, body).await;
-    assert_eq!(status, 403, "{v}");
+    assert_eq!(status, 401, "{v}");
     assert!(
         v["error"]
             .as_str()
@@ -48,7 +48,7 @@ async fn without_a_configured_token_acks_and_silences_are_refused_naming_the_fix
         "{v}"
     );
     let (status, _) = post(&s, "/alerts/x/ack", None, json!({"author": "ann"})).await;
-    assert_eq!(status, 403);
+    assert_eq!(status, 401);
     s.shutdown().await;
 }
 

@@ -76,9 +76,10 @@ pub fn local_host() -> String {
         .unwrap_or_default()
 }
 
+/// Without a configured token no request can carry valid credentials: 401, naming the fix.
 fn need_token(state: &AppState) -> ApiResult<()> {
     if state.config.token.is_none() {
-        return Err(ApiError::Forbidden(
+        return Err(ApiError::Unauthorized(
             "acknowledging and silencing need a token so that who did it means something: set NETSNOOP_TOKEN (or server.token) and send it as `Authorization: Bearer …`".into(),
         ));
     }
@@ -102,7 +103,8 @@ fn non_empty(field: &str, v: &str) -> ApiResult<()> {
 #[utoipa::path(post, path = "/alerts/{id}/ack", tag = "host",
     params(("id" = String, Path, description = "The alert's id")),
     request_body = AckBody,
-    responses((status = 200, body = AckView), (status = 403, body = crate::error::ErrorBody),
+    responses((status = 200, body = AckView), (status = 401, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody),
         (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn ack(
@@ -151,7 +153,8 @@ fn view(s: Silence, now: Ts, tz: &jiff::tz::TimeZone) -> SilenceView {
 /// Alerts the matcher covers (kind, host, subject: globs) are not delivered until it
 /// ends; they stay stored and shown.
 #[utoipa::path(post, path = "/silences", tag = "host", request_body = SilenceBody,
-    responses((status = 201, body = SilenceView), (status = 403, body = crate::error::ErrorBody),
+    responses((status = 201, body = SilenceView), (status = 401, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn create(
