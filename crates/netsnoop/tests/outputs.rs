@@ -226,17 +226,7 @@ fn start_run(
         .unwrap();
     let lines = netsnoop_test_support::lines(child.stderr.take().unwrap());
     let child = KillOnDrop(child);
-    let mut seen = Vec::new();
-    let addr = netsnoop_test_support::recv_until(&lines, Duration::from_secs(30), |l| {
-        let addr = l
-            .split("http://")
-            .nth(1)
-            .and_then(|r| r.split('/').next())
-            .and_then(|a| a.parse().ok());
-        seen.push(l);
-        addr
-    })
-    .unwrap_or_else(|| panic!("no address announced: {seen:#?}"));
+    let addr = netsnoop_test_support::await_announced_addr(&lines, Duration::from_secs(30));
     (child, addr, lines)
 }
 

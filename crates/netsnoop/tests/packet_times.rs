@@ -32,13 +32,7 @@ impl Serve {
             .expect("netsnoop starts");
         let rx = netsnoop_test_support::lines(child.stderr.take().unwrap());
         let child = KillOnDrop(child);
-        let addr = netsnoop_test_support::recv_until(&rx, Duration::from_secs(20), |line| {
-            line.split("http://")
-                .nth(1)
-                .and_then(|rest| rest.split('/').next())
-                .and_then(|a| a.parse().ok())
-        });
-        let addr = addr.expect("no listening address announced");
+        let addr = netsnoop_test_support::await_announced_addr(&rx, Duration::from_secs(20));
         Serve {
             _child: child,
             addr,

@@ -5,7 +5,7 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
-use netsnoop_test_support::{KillOnDrop, http, recv_until, require_root};
+use netsnoop_test_support::{KillOnDrop, http, require_root};
 use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -84,18 +84,7 @@ impl Sandbox {
             .expect("setpriv (util-linux) runs");
         let lines = netsnoop_test_support::lines(child.stderr.take().unwrap());
         let child = KillOnDrop(child);
-        let mut seen = Vec::new();
-        let addr = recv_until(&lines, Duration::from_secs(30), |line| {
-            let addr = line
-                .split("http://")
-                .nth(1)
-                .and_then(|rest| rest.split('/').next())
-                .and_then(|a| a.parse().ok());
-            seen.push(line);
-            addr
-        });
-        let addr =
-            addr.unwrap_or_else(|| panic!("{args:?} with {caps:?} did not start: {seen:#?}"));
+        let addr = netsnoop_test_support::await_announced_addr(&lines, Duration::from_secs(30));
         (child, addr)
     }
 }

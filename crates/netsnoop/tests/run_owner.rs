@@ -49,11 +49,8 @@ impl Run {
         let mut addr = None;
         while Instant::now() < deadline {
             if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
-                if addr.is_none()
-                    && let Some(rest) = line.split("http://").nth(1)
-                    && let Some(Ok(a)) = rest.split('/').next().map(str::parse::<SocketAddr>)
-                {
-                    addr = Some(a);
+                if addr.is_none() {
+                    addr = netsnoop_test_support::announced_addr(&line);
                 }
                 let ready = line.contains("running; press Ctrl+C");
                 banner.push(line);

@@ -71,17 +71,7 @@ fn start_run(data: &Path, config: &Path) -> (Child, mpsc::Receiver<String>) {
 
 /// Waits for the line announcing the bound address (`http://ADDR/ (dashboard)`).
 fn bound_addr(rx: &mpsc::Receiver<String>) -> SocketAddr {
-    let mut seen = Vec::new();
-    let addr = netsnoop_test_support::recv_until(rx, Duration::from_secs(30), |line| {
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .and_then(|a| a.parse().ok());
-        seen.push(line);
-        addr
-    });
-    addr.unwrap_or_else(|| panic!("no address announced: {seen:#?}"))
+    netsnoop_test_support::await_announced_addr(rx, Duration::from_secs(30))
 }
 
 /// Every file under `dir`, recursively.

@@ -5,7 +5,7 @@
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
-use netsnoop_test_support::{KillOnDrop, recv_until};
+use netsnoop_test_support::KillOnDrop;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use std::net::SocketAddr;
@@ -32,19 +32,7 @@ fn spawn(dir: &std::path::Path, args: &[&str]) -> (Child, mpsc::Receiver<String>
 
 /// Waits for the stderr line announcing the bound address (`http://ADDR/ (dashboard)`).
 fn bound_addr(rx: &mpsc::Receiver<String>) -> SocketAddr {
-    let mut seen = Vec::new();
-    recv_until(rx, Duration::from_secs(20), |line: String| {
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split('/').next())
-            .and_then(|addr| addr.parse().ok());
-        if addr.is_none() {
-            seen.push(line);
-        }
-        addr
-    })
-    .unwrap_or_else(|| panic!("no listening address announced; stderr: {seen:#?}"))
+    netsnoop_test_support::await_announced_addr(rx, Duration::from_secs(20))
 }
 
 /// One HTTP/1.1 request on a fresh connection; returns (status, body).

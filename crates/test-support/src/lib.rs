@@ -77,6 +77,28 @@ pub fn recv_until<T, R>(
     }
 }
 
+/// The API address a `netsnoop` start line announces (`… http://ADDR/ (dashboard) …`).
+pub fn announced_addr(line: &str) -> Option<std::net::SocketAddr> {
+    line.split("http://")
+        .nth(1)?
+        .split('/')
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Reads netsnoop's output lines until one announces its API address, for at most
+/// `within`; panics with every line seen before it.
+pub fn await_announced_addr(rx: &mpsc::Receiver<String>, within: Duration) -> std::net::SocketAddr {
+    let mut seen = Vec::new();
+    let addr = recv_until(rx, within, |line| {
+        let addr = announced_addr(&line);
+        seen.push(line);
+        addr
+    });
+    addr.unwrap_or_else(|| panic!("no API address announced within {within:?}: {seen:#?}"))
+}
+
 /// The lines `r` yields, read on a thread of their own (for a child's stdout or stderr).
 pub fn lines(r: impl Read + Send + 'static) -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel();

@@ -46,10 +46,11 @@ impl Server {
         });
         let deadline = Instant::now() + Duration::from_secs(30);
         let addr = loop {
-            let found = stderr.lock().unwrap().iter().find_map(|line| {
-                let rest = line.split("http://").nth(1)?;
-                rest.split('/').next()?.parse::<SocketAddr>().ok()
-            });
+            let found = stderr
+                .lock()
+                .unwrap()
+                .iter()
+                .find_map(|line| netsnoop_test_support::announced_addr(line));
             if let Some(addr) = found {
                 break addr;
             }

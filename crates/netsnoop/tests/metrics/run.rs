@@ -33,8 +33,7 @@ impl Run {
             .expect("netsnoop starts");
         let rx = lines(child.stderr.take().unwrap());
         let addr = netsnoop_test_support::recv_until(&rx, Duration::from_secs(30), |line| {
-            let rest = line.split("http://").nth(1)?;
-            rest.split('/').next()?.parse::<SocketAddr>().ok()
+            netsnoop_test_support::announced_addr(&line)
         });
         let Some(addr) = addr else {
             let _ = child.kill();
