@@ -62,6 +62,7 @@ impl PgStore {
             writer: Mutex::new(WriteState {
                 partitions,
                 packet_rows: None,
+                batches: write::BatchMarks::new(),
             }),
             opts,
             shown: target.shown,

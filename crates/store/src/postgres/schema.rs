@@ -27,13 +27,28 @@ pub(crate) const PARTITIONED: [&str; 4] = [
 
 /// Migration steps, oldest first; version N means the first N are applied.
 fn migrations() -> Vec<String> {
-    vec![tables(), owners_silences_acks().to_string()]
+    vec![
+        tables(),
+        owners_silences_acks().to_string(),
+        BATCH_MARKS.to_string(),
+    ]
 }
 
 /// The schema this build writes.
 pub(crate) fn current_version() -> i64 {
     migrations().len() as i64
 }
+
+/// Version 3: the writers' committed batch numbers, so a batch retried after a commit
+/// whose answer was lost is not stored twice (`write::BatchMarks`). Each writer keeps its
+/// last hundred or more.
+const BATCH_MARKS: &str = "
+CREATE TABLE netsnoop_batches (
+    writer bigint NOT NULL,
+    seq    bigint NOT NULL,
+    PRIMARY KEY (writer, seq)
+);
+";
 
 /// Version 2: SQLite's versions 7 and 8: silences and alert acknowledgements, and the
 /// owning process of each flow end (pid and comm when known, else why not; the whole

@@ -21,6 +21,59 @@ pub(crate) struct WriteState {
     /// Rows in the packet table, so the row cap needs no count per batch (`None`: count
     /// before the next capped write).
     pub(crate) packet_rows: Option<u64>,
+    /// Marks every committed batch in `netsnoop_batches`, so a retry after a commit whose
+    /// answer was lost never stores the batch twice.
+    pub(crate) batches: BatchMarks,
+}
+
+/// This writer's batch numbers. A commit can succeed on the server while the connection
+/// dies before the answer arrives; the writer thread then retries the same records. The
+/// batch left in doubt is looked up first, and not written again if it committed.
+pub(crate) struct BatchMarks {
+    /// Tells this process's batches from those of other servers sharing the database.
+    writer: i64,
+    next: i64,
+    /// The batch whose last attempt failed: its number and what identifies its records.
+    in_doubt: Option<(i64, BatchKey)>,
+}
+
+/// The same slice of records handed again: the writer thread's retry of one batch.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct BatchKey {
+    at: usize,
+    len: usize,
+    first: i64,
+    last: i64,
+}
+
+impl BatchKey {
+    fn of(records: &[Record]) -> BatchKey {
+        let time = |r: Option<&Record>| match r {
+            Some(Record::Event(e)) => e.time().micros(),
+            Some(Record::Alert(a)) => a.last_seen.micros(),
+            None => 0,
+        };
+        BatchKey {
+            at: records.as_ptr() as usize,
+            len: records.len(),
+            first: time(records.first()),
+            last: time(records.last()),
+        }
+    }
+}
+
+impl BatchMarks {
+    pub(crate) fn new() -> BatchMarks {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        h.write_i64(netsnoop_core::Ts::now().micros());
+        BatchMarks {
+            writer: h.finish() as i64,
+            next: 1,
+            in_doubt: None,
+        }
+    }
 }
 
 /// Rows headed for each COPY, encoded as the batch is walked.
@@ -84,8 +137,46 @@ pub(crate) fn write_batch(
         }
     }
     let doing = "writing a batch";
+    let key = BatchKey::of(records);
+    let retry = state.batches.in_doubt.filter(|(_, k)| *k == key);
+    let seq = match retry {
+        Some((seq, _)) => {
+            let marked = client
+                .query_opt(
+                    "SELECT 1 FROM netsnoop_batches WHERE writer = $1 AND seq = $2",
+                    &[&state.batches.writer, &seq],
+                )
+                .map_err(StoreError::pg(doing))?;
+            if marked.is_some() {
+                // It committed; only the answer was lost. Its rows are counted already.
+                state.batches.in_doubt = None;
+                state.packet_rows = None;
+                return Ok(WriteReport {
+                    records: records.len() as u64,
+                    ..WriteReport::default()
+                });
+            }
+            seq
+        }
+        None => {
+            let seq = state.batches.next;
+            state.batches.next += 1;
+            seq
+        }
+    };
+    let writer = state.batches.writer;
     let outcome = (|| -> Result<u64, postgres::Error> {
         let mut tx = client.transaction()?;
+        tx.execute(
+            "INSERT INTO netsnoop_batches (writer, seq) VALUES ($1, $2)",
+            &[&writer, &seq],
+        )?;
+        if seq % 1000 == 0 {
+            tx.execute(
+                "DELETE FROM netsnoop_batches WHERE writer = $1 AND seq < $2",
+                &[&writer, &(seq - 100)],
+            )?;
+        }
         for (table, days) in super::schema::PARTITIONED.iter().zip(&c.days) {
             state
                 .partitions
@@ -109,11 +200,14 @@ pub(crate) fn write_batch(
     match outcome {
         Ok(rows_after) => {
             state.packet_rows = Some(rows_after);
+            state.batches.in_doubt = None;
             Ok(report)
         }
         Err(e) => {
-            // The transaction rolled back: partitions it created may be gone again.
+            // The transaction rolled back, or committed with its answer lost: partitions
+            // it created may be gone again, and a retry looks the batch up first.
             state.partitions.clear();
+            state.batches.in_doubt = Some((seq, key));
             Err(StoreError::pg(doing)(e))
         }
     }
