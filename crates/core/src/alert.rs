@@ -59,6 +59,9 @@ impl Subject {
 /// updated, and a last time with `state: resolved` when the condition clears.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
+    /// The host the record came from; absent on a single host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<crate::host::HostRef>,
     /// Stable for the whole episode and deterministic (kind, subject key and start time),
     /// so a pcap replay produces the same ids as the live run.
     pub id: String,

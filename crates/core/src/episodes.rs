@@ -32,6 +32,7 @@ impl Episodes {
     /// first-seen time). Returns the alert to emit.
     pub fn raise(&mut self, key: &str, now: Ts, raise: Raise) -> Alert {
         let alert = self.active.entry(key.to_string()).or_insert_with(|| Alert {
+            host: None,
             id: format!("{}/{}/{}", raise.kind, key, now.micros()),
             kind: raise.kind.to_string(),
             severity: raise.severity,

@@ -45,6 +45,32 @@ impl Event {
         }
     }
 
+    /// The host the event came from (None: this host).
+    pub fn host(&self) -> Option<&crate::host::HostRef> {
+        match self {
+            Event::Process(e) => e.host.as_ref(),
+            Event::Resources(e) => e.host.as_ref(),
+            Event::Packet(e) => e.host.as_ref(),
+            Event::Flow(e) => e.host.as_ref(),
+            Event::Traffic(e) => e.host.as_ref(),
+            Event::Loss(e) => e.host.as_ref(),
+            Event::Connection(e) => e.host.as_ref(),
+        }
+    }
+
+    /// Where the event's host is kept, to label what arrives from an agent.
+    pub fn host_mut(&mut self) -> &mut Option<crate::host::HostRef> {
+        match self {
+            Event::Process(e) => &mut e.host,
+            Event::Resources(e) => &mut e.host,
+            Event::Packet(e) => &mut e.host,
+            Event::Flow(e) => &mut e.host,
+            Event::Traffic(e) => &mut e.host,
+            Event::Loss(e) => &mut e.host,
+            Event::Connection(e) => &mut e.host,
+        }
+    }
+
     /// The `type` tag the event carries in JSON (`process`, `packet`, …).
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -62,6 +88,9 @@ impl Event {
 /// A count of events a source could not deliver, so that nothing is dropped silently.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Loss {
+    /// The host the record came from; absent on a single host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<crate::host::HostRef>,
     pub time: crate::Ts,
     /// Which source lost them, e.g. `proc_connector`, `capture:lo`.
     pub source: String,
@@ -77,6 +106,32 @@ pub enum Record {
     Alert(Alert),
 }
 
+impl Record {
+    /// The host the record came from (None: this host).
+    pub fn host(&self) -> Option<&crate::host::HostRef> {
+        match self {
+            Record::Event(e) => e.host(),
+            Record::Alert(a) => a.host.as_ref(),
+        }
+    }
+
+    /// Where the record's host is kept.
+    pub fn host_mut(&mut self) -> &mut Option<crate::host::HostRef> {
+        match self {
+            Record::Event(e) => e.host_mut(),
+            Record::Alert(a) => &mut a.host,
+        }
+    }
+
+    /// The time the record is about: an event's time, an alert's last sighting.
+    pub fn time(&self) -> crate::Ts {
+        match self {
+            Record::Event(e) => e.time(),
+            Record::Alert(a) => a.last_seen,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,6 +145,7 @@ mod tests {
             Event::Packet(PacketMeta::default()),
             Event::Traffic(TrafficSecond::default()),
             Event::Loss(Loss {
+                host: None,
                 time: Ts(5),
                 source: "s".into(),
                 count: 1,

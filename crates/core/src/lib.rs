@@ -10,7 +10,9 @@ pub mod alert;
 pub mod detect;
 pub mod episodes;
 pub mod event;
+pub mod fleet;
 pub mod health;
+pub mod host;
 pub mod net;
 pub mod owner;
 pub mod process;
@@ -28,5 +30,6 @@ pub use event::{
     ResourceSample, SystemSample, TrafficSecond,
 };
 pub use health::Degraded;
+pub use host::{Host, HostFilter, HostRef};
 pub use severity::Severity;
 pub use time::Ts;

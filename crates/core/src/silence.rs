@@ -116,6 +116,7 @@ mod tests {
 
     fn alert() -> Alert {
         Alert {
+            host: None,
             id: "a".into(),
             kind: "cpu.process.critical".into(),
             severity: Severity::Critical,

@@ -42,7 +42,11 @@ fn system(t: i64, cpu: f64) -> SystemSample {
 }
 
 fn event(system: SystemSample, processes: Vec<ProcSample>) -> Event {
-    Event::Resources(ResourceSample { system, processes })
+    Event::Resources(ResourceSample {
+        host: None,
+        system,
+        processes,
+    })
 }
 
 /// Feeds one sample per second from t=0 and collects (time, alert) pairs.

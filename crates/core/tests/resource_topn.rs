@@ -20,6 +20,7 @@ fn p(pid: u32, cpu: f64, rss: u64) -> ProcSample {
 #[test]
 fn trimming_keeps_the_top_n_by_cpu_and_by_memory_once_each() {
     let sample = ResourceSample {
+        host: None,
         system: SystemSample {
             cpu_pct: 42.0,
             ..SystemSample::default()

@@ -234,6 +234,7 @@ pub fn send_test(cfg: &OutputConfig, host: &str) -> Result<(), String> {
     let mut out = outputs::build(cfg).map_err(|e| e.to_string())?;
     let now = Ts::now();
     let alert = Alert {
+        host: None,
         id: format!("netsnoop.test/{}/{}", cfg.name, now.micros()),
         kind: "netsnoop.test".into(),
         severity: netsnoop_core::Severity::Info,

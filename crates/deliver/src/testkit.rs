@@ -5,6 +5,7 @@ use netsnoop_core::{Alert, AlertState, Severity, Subject, Ts};
 /// An active alert with id `id` about process `stress[42]`, first seen at 1,000 s.
 pub fn alert(id: &str, kind: &str, severity: Severity) -> Alert {
     Alert {
+        host: None,
         id: id.into(),
         kind: kind.into(),
         severity,

@@ -106,6 +106,7 @@ impl Outlet {
             .iter()
             .map(|(reason, count)| {
                 Event::Loss(Loss {
+                    host: None,
                     time: now,
                     source: self.source.clone(),
                     count: *count,

@@ -138,6 +138,7 @@ mod tests {
         for i in 0..30 {
             hub.publish(&[Record::Event(netsnoop_core::Event::Resources(
                 ResourceSample {
+                    host: None,
                     system: SystemSample {
                         time: Ts::from_millis(i * 500),
                         ..SystemSample::default()

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod fsmode;
+pub mod identity;
 pub use netsnoop_pipeline as pipeline;
 pub mod setup;
 pub mod shutdown;

@@ -10,6 +10,7 @@ use netsnoop_store::OpenOptions;
 
 fn alert(id: &str, name: &str, at: Ts) -> Record {
     Record::Alert(Alert {
+        host: None,
         id: id.into(),
         kind: "process.burst".into(),
         severity: Severity::High,

@@ -199,6 +199,8 @@ impl Pipeline {
         let mut acks = Vec::with_capacity(group.len());
         for batch in group {
             records.extend(self.stage(batch.events));
+            // An agent's records: its own stages made them, so they go on as they are.
+            records.extend(batch.records);
             acks.push(batch.ack);
         }
         let now = Ts::now();
@@ -247,6 +249,7 @@ impl Pipeline {
         let before = batch.len();
         batch.retain(|e| !ahead(e));
         batch.push(Event::Loss(netsnoop_core::event::Loss {
+            host: None,
             time: now,
             source: CLOCK_LOSS_SOURCE.into(),
             count: (before - batch.len()) as u64,

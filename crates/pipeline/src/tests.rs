@@ -167,6 +167,7 @@ fn losses_are_counted_in_the_session_end_and_a_replay_finishes_at_the_last_event
     let (_stop_tx, stop_rx) = bounded(1);
     let loss = |n| {
         Event::Loss(Loss {
+            host: None,
             time: Ts::from_secs(1),
             source: "capture:lo".into(),
             count: n,
@@ -222,6 +223,7 @@ fn acked(
     let tx = answers.clone();
     AckedBatch {
         events: (0..n).map(|i| packet(i * 10)).collect(),
+        records: Vec::new(),
         ack: Ack::new(move |outcome| tx.send(outcome).unwrap()),
     }
 }

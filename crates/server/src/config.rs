@@ -40,6 +40,8 @@ pub struct ServerConfig {
     /// Zone used for times in responses (RFC 3339 with this zone's offset), and for naive
     /// times sent by NetWatch agents.
     pub timezone: TimeZone,
+    /// Agents: enrolment and host status.
+    pub fleet: crate::fleet::FleetConfig,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +55,7 @@ impl Default for ServerConfig {
             limits: crate::connections::Limits::default(),
             max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
             timezone: TimeZone::UTC,
+            fleet: crate::fleet::FleetConfig::default(),
         }
     }
 }

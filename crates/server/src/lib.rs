@@ -12,6 +12,7 @@ pub mod auth;
 pub mod config;
 pub mod connections;
 pub mod error;
+pub mod fleet;
 pub mod guard;
 pub mod hub;
 pub mod metrics;

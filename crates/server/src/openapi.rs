@@ -34,6 +34,9 @@ extended form has NetWatch's keys too)."
         host::process,
         host::process_events,
         host::health,
+        crate::routes::fleet::hosts,
+        crate::routes::fleet::enroll,
+        crate::routes::fleet::ingest,
         silences::ack,
         silences::create,
         silences::list,
@@ -46,6 +49,7 @@ extended form has NetWatch's keys too)."
         (name = "netwatch", description = "NetWatch's endpoints: same paths and field names"),
         (name = "host", description = "Processes, resources and NetSnoop's own health"),
         (name = "live", description = "Server-Sent Events and Prometheus metrics"),
+        (name = "fleet", description = "Agents: enrolment, their batches, and every host's state"),
     )
 )]
 pub struct ApiDoc;

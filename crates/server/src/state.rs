@@ -50,6 +50,8 @@ pub struct AppState {
     /// Flipped to true when the server shuts down, so endless SSE streams end and the
     /// graceful shutdown can finish.
     pub closing: Arc<tokio::sync::watch::Sender<bool>>,
+    /// One batch at a time per agent.
+    pub host_locks: Arc<crate::fleet::HostLocks>,
 }
 
 impl AppState {
@@ -61,6 +63,7 @@ impl AppState {
             writer: None,
             config: Arc::new(config),
             closing: Arc::new(tokio::sync::watch::Sender::new(false)),
+            host_locks: Arc::default(),
         }
     }
 

@@ -264,6 +264,7 @@ mod tests {
     #[test]
     fn the_stream_ranks_tied_processes_as_core_top_n_does() {
         let sample = ResourceSample {
+            host: None,
             system: SystemSample::default(),
             // Equal CPU: core ranks the larger RSS first, whatever the pid.
             processes: vec![proc(1, 50.0, 10), proc(2, 50.0, 900), proc(3, 0.0, 900)],

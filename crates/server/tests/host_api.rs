@@ -29,6 +29,7 @@ fn proc(pid: u32, ppid: u32, comm: &str, cpu: f64, rss_mb: u64) -> ProcSample {
 
 fn sample(t: i64, cpu: f64) -> Event {
     Event::Resources(ResourceSample {
+        host: None,
         system: SystemSample {
             time: Ts::from_secs(t),
             cpu_pct: cpu,

@@ -149,6 +149,7 @@ async fn metrics_parse_as_exposition_text_with_packets_by_protocol() {
     assert_eq!(s.post(&batch.to_string()).await.0, 200);
     let loss = |source: &str, count| {
         Event::Loss(Loss {
+            host: None,
             time: Ts::from_secs(t as i64),
             source: source.into(),
             count,

@@ -29,6 +29,7 @@ fn sources(names: &[&str]) -> Vec<SourceStatus> {
 
 fn loss(source: &str, count: u64, reason: &str) -> Event {
     Event::Loss(Loss {
+        host: None,
         time: Ts::from_secs(1_000),
         source: source.into(),
         count,
@@ -48,6 +49,7 @@ fn captured(iface: u16, wire_len: u32, t: i64) -> Event {
 
 fn alert(id: &str, kind: &str, state: AlertState) -> Alert {
     Alert {
+        host: None,
         id: id.into(),
         kind: kind.into(),
         severity: Severity::High,

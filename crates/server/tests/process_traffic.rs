@@ -24,6 +24,7 @@ fn owner(pid: u32, comm: &str) -> Option<SocketOwner> {
 
 fn conn(kind: ConnKind, local: u16, remote: u16, o: Option<SocketOwner>) -> Event {
     Event::Connection(ConnectionEvent {
+        host: None,
         time: Ts::from_secs(1_000),
         kind,
         protocol: Protocol::Tcp,

@@ -106,6 +106,7 @@ async fn expired_silences_are_listed_only_with_all() {
 async fn an_alert_is_acknowledged_only_when_stored() {
     let s = TestServer::start_with(with_token()).await;
     let alert = Alert {
+        host: None,
         id: "cpu.system/1".into(),
         kind: "cpu.system".into(),
         severity: Severity::High,

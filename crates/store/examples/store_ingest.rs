@@ -63,6 +63,7 @@ fn packets(n: usize) -> Vec<Record> {
             let proto =
                 [Protocol::Tcp, Protocol::Tcp, Protocol::Udp, Protocol::Icmp][(r % 4) as usize];
             Record::Event(Event::Packet(PacketMeta {
+                host: None,
                 time: Ts(1_700_000_000_000_000 + i as i64 * 20),
                 iface: 0,
                 src_ip: Some(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 | (r >> 8) & 0xffff))),
@@ -123,6 +124,7 @@ fn alerts(n: usize, resolved: bool) -> Vec<Record> {
     (0..n)
         .map(|i| {
             Record::Alert(Alert {
+                host: None,
                 id: format!("net.portscan/10.0.{}.{}/{}", i / 250 % 250, i % 250, i),
                 kind: "net.portscan".into(),
                 severity: Severity::High,

@@ -64,6 +64,7 @@ fn packet(i: usize, spacing_us: i64) -> PacketMeta {
     let r = (x.wrapping_mul(0xbf58_476d_1ce4_e5b9) >> 32) as u32;
     let proto = [Protocol::Tcp, Protocol::Tcp, Protocol::Udp, Protocol::Icmp][(r % 4) as usize];
     PacketMeta {
+        host: None,
         time: Ts(T0 * 1_000_000 + i as i64 * spacing_us),
         iface: 0,
         src_ip: Some(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 | ((r >> 8) & 0x3ff)))),

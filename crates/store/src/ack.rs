@@ -6,7 +6,8 @@
 //! batch was refused, the queue closed, a thread stopped) answers `Err` by itself, so a
 //! client is never told "stored" by mistake and never waits forever.
 
-use netsnoop_core::Event;
+use crate::BatchMark;
+use netsnoop_core::{Event, Record};
 use std::fmt;
 
 /// Why a batch was not stored. The message is shown to the client and names the fix.
@@ -21,13 +22,25 @@ impl fmt::Display for NotStored {
 
 type Answer = Box<dyn FnOnce(Result<(), NotStored>) + Send>;
 
-/// A client waiting for its records to be durable.
-pub struct Ack(Option<Answer>);
+/// A client waiting for its records to be durable; an agent's batch also carries its
+/// mark, which the writer commits in the same transaction as the records.
+pub struct Ack(Option<Answer>, Option<BatchMark>);
 
 impl Ack {
     /// `answer` is called once with the outcome, from whichever thread settles it.
     pub fn new(answer: impl FnOnce(Result<(), NotStored>) + Send + 'static) -> Ack {
-        Ack(Some(Box::new(answer)))
+        Ack(Some(Box::new(answer)), None)
+    }
+
+    /// The same, for an agent's batch: `mark` is stored with its records.
+    pub fn marked(mut self, mark: BatchMark) -> Ack {
+        self.1 = Some(mark);
+        self
+    }
+
+    /// The batch mark this ack carries, if any.
+    pub fn mark(&self) -> Option<&BatchMark> {
+        self.1.as_ref()
     }
 
     /// The records are committed.
@@ -65,11 +78,13 @@ impl fmt::Debug for Ack {
     }
 }
 
-/// Events whose sender waits until they are stored (POST /packets).
+/// Events whose sender waits until they are stored (POST /packets, agent batches).
 #[derive(Debug)]
 pub struct AckedBatch {
-    /// The events, in order.
+    /// The events, in order: they run through the stages.
     pub events: Vec<Event>,
+    /// Records an agent's own stages already made: they go to the sinks as they are.
+    pub records: Vec<Record>,
     /// Answered once the records made from `events` are committed (or cannot be).
     pub ack: Ack,
 }

@@ -125,6 +125,7 @@ mod tests {
     fn batch() -> AckedBatch {
         AckedBatch {
             events: Vec::new(),
+            records: Vec::new(),
             ack: Ack::new(|_| {}),
         }
     }

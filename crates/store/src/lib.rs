@@ -27,6 +27,7 @@
 
 pub mod ack;
 mod error;
+mod hosts;
 pub mod intake;
 mod model;
 mod postgres;
@@ -37,6 +38,7 @@ mod writer;
 
 pub use ack::{Ack, AckedBatch, NotStored};
 pub use error::{Result, StoreError};
+pub use hosts::{AgentKey, BatchMark, HostRow};
 pub use model::{
     AlertFilter, FlowOrder, LossTotal, PacketPoint, ProcessSampleRow, ProcessTraffic,
     ProtocolCount, RetentionReport, StoreStats, Summary, Talker, TalkerOrder, TimeRange,
@@ -68,6 +70,9 @@ pub struct OpenOptions {
     /// Packet rows per multi-row INSERT statement (1 = one statement per row). Default
     /// 64; a tuning knob measured by `bench/store_ingest`.
     pub packet_rows_per_insert: usize,
+    /// The host this store runs on: rows without a host (everything `run` records, and
+    /// the rows of a database older than the hosts registry) belong to it.
+    pub local_host: Option<netsnoop_core::Host>,
 }
 
 impl Default for OpenOptions {
@@ -77,6 +82,7 @@ impl Default for OpenOptions {
             process_samples_top_n: 20,
             read_connections: 2,
             packet_rows_per_insert: sqlite::PACKET_ROWS_PER_INSERT,
+            local_host: None,
         }
     }
 }

@@ -45,6 +45,7 @@ fn an_ack_is_stored_for_a_stored_alert_only(b) {
     let kept = b.store();
     let store = kept.store.clone();
     let alert = Alert {
+        host: None,
         id: "cpu/1".into(),
         kind: "cpu.system".into(),
         severity: Severity::High,

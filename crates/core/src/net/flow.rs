@@ -10,6 +10,9 @@ use std::net::IpAddr;
 /// The originator is the side that sent the first packet seen.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct FlowRecord {
+    /// The host the record came from; absent on a single host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<crate::host::HostRef>,
     pub first_seen: Ts,
     pub last_seen: Ts,
     pub protocol: Protocol,

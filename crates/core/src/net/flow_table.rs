@@ -271,6 +271,7 @@ impl FlowTable {
             connectionless_state(flow.resp_packets)
         };
         Record::Event(Event::Flow(FlowRecord {
+            host: None,
             first_seen: flow.first,
             last_seen: flow.last,
             protocol: key.proto,

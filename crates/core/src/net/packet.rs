@@ -70,6 +70,9 @@ pub mod tcp_flags {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct PacketMeta {
+    /// The host the record came from; absent on a single host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<crate::host::HostRef>,
     pub time: Ts,
     /// Index into the capture's interface list (0 for a single interface or a file).
     #[serde(default)]

@@ -175,6 +175,7 @@ fn part(s: &mut OpenSecond, keep_hosts: bool) -> Option<Record> {
         .filter(|(_, c)| c.packets > 0)
         .collect();
     let row = TrafficSecond {
+        host: None,
         second: s.second,
         total: s.total,
         by_protocol,

@@ -24,6 +24,9 @@ impl Counts {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct TrafficSecond {
+    /// The host the record came from; absent on a single host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<crate::host::HostRef>,
     /// Unix seconds (UTC) this row covers.
     pub second: i64,
     pub total: Counts,

@@ -62,6 +62,7 @@ impl Attribution {
             let count = evicted - self.evictions_reported;
             self.evictions_reported = evicted;
             Loss {
+                host: None,
                 time: now,
                 source: LOSS_SOURCE.into(),
                 count,

@@ -71,6 +71,9 @@ pub fn container_of(cgroup: &str) -> Option<String> {
 /// One socket event, as an attribution source reported it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct ConnectionEvent {
+    /// The host the record came from; absent on a single host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<crate::host::HostRef>,
     pub time: Ts,
     pub kind: ConnKind,
     pub protocol: Protocol,

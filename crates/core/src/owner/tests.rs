@@ -27,6 +27,7 @@ fn conn(
     o: Option<SocketOwner>,
 ) -> ConnectionEvent {
     ConnectionEvent {
+        host: None,
         time: Ts::from_secs(t),
         kind,
         protocol: if kind == ConnKind::UdpSend {

@@ -56,6 +56,10 @@ pub struct Ancestor {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProcessEvent {
+    /// The host the record came from; absent on a single host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::host::Host>))]
+    pub host: Option<crate::host::HostRef>,
     /// Microseconds since the epoch; the API sends it as RFC 3339 text.
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub time: Ts,

@@ -47,6 +47,7 @@ mod tests {
 
     fn alert(id: &str, msg: &str) -> Alert {
         Alert {
+            host: None,
             id: id.into(),
             kind: "process.burst".into(),
             severity: crate::Severity::Medium,

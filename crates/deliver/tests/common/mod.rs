@@ -9,6 +9,7 @@ use netsnoop_deliver::config::{FalcoConfig, WebhookConfig, WebhookFormat};
 pub fn alert(n: u32, kind: &str, severity: Severity) -> Alert {
     let now = Ts::now();
     Alert {
+        host: None,
         id: format!("{kind}/{n}/{}", now.micros()),
         kind: kind.into(),
         severity,

@@ -146,6 +146,7 @@ impl Enricher {
 
     pub(crate) fn loss(&mut self, count: u64, reason: &str) {
         self.batch.push(Event::Loss(Loss {
+            host: None,
             time: self.clock.now(),
             source: self.source.to_string(),
             count,
@@ -295,6 +296,7 @@ impl Enricher {
             self.stats.argv_incomplete.fetch_add(1, Relaxed);
         }
         ProcessEvent {
+            host: None,
             time,
             kind,
             pid,

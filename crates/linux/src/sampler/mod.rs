@@ -174,6 +174,7 @@ impl Sampler {
         self.prev_cores = stat.cores;
         self.prev_uptime = Some(uptime);
         Ok(ResourceSample {
+            host: None,
             system: SystemSample {
                 time: now,
                 cpu_pct,

@@ -99,6 +99,7 @@ pub fn spawn(
                 let mut batch = Vec::with_capacity(2);
                 if lost > 0 {
                     batch.push(Event::Loss(Loss {
+                        host: None,
                         time: now,
                         source: "resource_sampler".into(),
                         count: lost,

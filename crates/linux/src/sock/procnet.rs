@@ -115,6 +115,7 @@ impl ProcNetScan {
             (!ip.is_unspecified()).then_some(ip)
         };
         ConnectionEvent {
+            host: None,
             time: now,
             kind,
             protocol: s.protocol,

@@ -106,6 +106,7 @@ fn read(loaded: Loaded, out: &Sender<Vec<Event>>, stats: &SockStats, stop: &Atom
                     .lost
                     .fetch_add(total - lost_reported, Ordering::Relaxed);
                 batch.push(Event::Loss(Loss {
+                    host: None,
                     time: Ts::now(),
                     source: LOSS_SOURCE.into(),
                     count: total - lost_reported,
@@ -138,6 +139,7 @@ pub(super) fn convert(raw: RawSock, clock: BootClock, users: &mut UserNames) -> 
     });
     let specified = |ip: std::net::IpAddr| (!ip.is_unspecified()).then_some(ip);
     ConnectionEvent {
+        host: None,
         time: clock.ts(raw.time_ns),
         kind,
         protocol: if raw.tcp {

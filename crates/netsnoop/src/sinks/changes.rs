@@ -67,6 +67,7 @@ mod tests {
 
     fn alert(sev: Severity, state: AlertState) -> Alert {
         Alert {
+            host: None,
             id: "a/1".into(),
             kind: "cpu.process.high".into(),
             severity: sev,

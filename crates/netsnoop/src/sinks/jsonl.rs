@@ -106,6 +106,7 @@ mod tests {
     fn an_alert_line_has_type_alert_kind_severity_and_subject() {
         let tf = TimeFmt::from_setting("Asia/Kolkata").unwrap();
         let a = Alert {
+            host: None,
             id: "net.portscan/10.0.0.5/1".into(),
             kind: "net.portscan".into(),
             severity: Severity::High,

@@ -228,6 +228,7 @@ mod tests {
             .unwrap()
             .with_top_n(2);
         let sample = ResourceSample {
+            host: None,
             system: SystemSample {
                 time: Ts::from_secs(1_700_000_000),
                 ..SystemSample::default()

@@ -131,6 +131,7 @@ mod tests {
 
     fn alert(name: &str, sev: Severity) -> Alert {
         Alert {
+            host: None,
             id: "cpu.process.critical/k/1".into(),
             kind: "cpu.process.critical".into(),
             severity: sev,

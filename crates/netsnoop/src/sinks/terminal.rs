@@ -194,6 +194,7 @@ mod tests {
 
     fn alert(sev: Severity) -> Record {
         Record::Alert(Alert {
+            host: None,
             id: "cpu/1".into(),
             kind: "cpu.process.high".into(),
             severity: sev,
@@ -272,6 +273,7 @@ mod tests {
                 ..ProcSample::default()
             };
             Record::Event(Event::Resources(ResourceSample {
+                host: None,
                 system: SystemSample {
                     time: Ts::from_secs(secs),
                     ..SystemSample::default()

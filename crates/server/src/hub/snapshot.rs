@@ -241,6 +241,7 @@ mod tests {
 
     fn alert(id: &str, state: AlertState) -> Alert {
         Alert {
+            host: None,
             id: id.into(),
             kind: "net.portscan".into(),
             severity: Severity::High,

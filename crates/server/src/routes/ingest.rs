@@ -149,12 +149,45 @@ pub async fn post_packets(
     let ingest = state.ingest.clone().ok_or_else(|| {
         ApiError::Busy("this server takes no packets (no pipeline is attached); send them to `netsnoop run` or `netsnoop serve`".into())
     })?;
+    store_durably(
+        &state,
+        ingest,
+        packets.into_iter().map(Event::Packet).collect(),
+        Vec::new(),
+        None,
+    )
+    .await?;
+    state.hub.metrics().ingested_packets.inc_by(count as u64);
+    Ok(Json(if extended {
+        StoredRow::Extended(StoredExtended {
+            status: "stored",
+            count,
+        })
+    } else {
+        StoredRow::NetWatch(Stored { status: "stored" })
+    }))
+}
+
+/// Hands events (run through the stages) and finished records (an agent's, with its
+/// batch mark) to the pipeline, and waits until the store has committed them.
+pub(crate) async fn store_durably(
+    state: &AppState,
+    ingest: std::sync::Arc<dyn crate::state::PacketIngest>,
+    events: Vec<Event>,
+    records: Vec<netsnoop_core::Record>,
+    mark: Option<netsnoop_store::BatchMark>,
+) -> ApiResult<()> {
     let (answer, stored) = tokio::sync::oneshot::channel();
+    let mut ack = Ack::new(move |outcome| {
+        let _ = answer.send(outcome);
+    });
+    if let Some(mark) = mark {
+        ack = ack.marked(mark);
+    }
     let batch = AckedBatch {
-        events: packets.into_iter().map(Event::Packet).collect(),
-        ack: Ack::new(move |outcome| {
-            let _ = answer.send(outcome);
-        }),
+        events,
+        records,
+        ack,
     };
     match ingest.submit(batch, Duration::ZERO) {
         Ok(()) => {}
@@ -185,15 +218,7 @@ pub async fn post_packets(
             )));
         }
     }
-    state.hub.metrics().ingested_packets.inc_by(count as u64);
-    Ok(Json(if extended {
-        StoredRow::Extended(StoredExtended {
-            status: "stored",
-            count,
-        })
-    } else {
-        StoredRow::NetWatch(Stored { status: "stored" })
-    }))
+    Ok(())
 }
 
 fn ingest_error(e: IngestError) -> ApiError {

@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod dashboard;
 pub mod docs;
+pub mod fleet;
 pub mod flows;
 pub mod host;
 pub mod ingest;
@@ -68,15 +69,22 @@ pub fn router(state: AppState) -> Router {
         .route("/processes/{pid}", get(host::process))
         .route("/events/process", get(host::process_events))
         .route("/health", get(host::health))
+        .route("/hosts", get(fleet::hosts))
         .route("/stream", get(stream::stream))
         .route("/metrics", get(metrics))
         .route_layer(middleware::from_fn_with_state(policy, require_token));
+    // Agents authenticate with the enrolment secret or their own key, not the API token.
+    let agents = Router::new()
+        .route("/api/v1/enroll", post(fleet::enroll))
+        .route("/api/v1/ingest", post(fleet::ingest))
+        .route_layer(middleware::from_fn_with_state(guard.clone(), check_request));
     let public = Router::new()
         .route("/openapi.json", get(docs::openapi_json))
         .route("/docs", get(docs::docs_page))
         .route("/docs/{file}", get(docs::docs_asset))
         .fallback(dashboard::serve_asset);
     let mut app = api
+        .merge(agents)
         .merge(public)
         .layer(DefaultBodyLimit::max(config.body_limit))
         .layer(middleware::from_fn_with_state(guard, check_host))

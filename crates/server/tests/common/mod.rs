@@ -301,7 +301,11 @@ fn run_pipeline(rx: Receiver<Control>, stages: Vec<Box<dyn Stage>>, writer: Writ
             }
             Control::Acked(events, ack) => {
                 newest = events.iter().map(Event::time).fold(newest, Ts::max);
-                pipeline.ingest_acked(vec![netsnoop_store::AckedBatch { events, ack }]);
+                pipeline.ingest_acked(vec![netsnoop_store::AckedBatch {
+                    events,
+                    records: Vec::new(),
+                    ack,
+                }]);
             }
             Control::Settle(secs, reply) => {
                 pipeline.tick(Ts(newest.micros() + secs * 1_000_000));

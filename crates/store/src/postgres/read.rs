@@ -75,6 +75,7 @@ pub(crate) fn alert(row: &Row) -> Result<Alert> {
     };
     let details: String = get(row, 14, "alerts.details")?;
     Ok(Alert {
+        host: None,
         id: get(row, 0, "alerts.id")?,
         kind: get(row, 1, "alerts.kind")?,
         severity,
@@ -107,6 +108,7 @@ pub(crate) fn packet(row: &Row) -> Result<PacketMeta> {
         .transpose()?;
     let protocol: String = get(row, 6, c)?;
     Ok(PacketMeta {
+        host: None,
         time: Ts(get(row, 0, c)?),
         iface: int(row, 1, c)?,
         src_ip: ip(row, 2, "packets.src_ip")?,
@@ -143,6 +145,7 @@ pub(crate) fn process_event(row: &Row) -> Result<ProcessEvent> {
     let argv: String = get(row, 9, c)?;
     let ancestry: String = get(row, 14, c)?;
     Ok(ProcessEvent {
+        host: None,
         time: Ts(get(row, 0, c)?),
         kind,
         pid: int(row, 2, c)?,
@@ -220,6 +223,7 @@ pub(crate) fn flow(row: &Row) -> Result<FlowRecord> {
     let c = "flows";
     let protocol: String = get(row, 2, c)?;
     Ok(FlowRecord {
+        host: None,
         first_seen: Ts(get(row, 0, c)?),
         last_seen: Ts(get(row, 1, c)?),
         protocol: Protocol::from_label(&protocol),
@@ -252,6 +256,7 @@ pub(crate) const LOSS_COLUMNS: &str = "time, source, count, reason";
 pub(crate) fn loss(row: &Row) -> Result<Loss> {
     let c = "losses";
     Ok(Loss {
+        host: None,
         time: Ts(get(row, 0, c)?),
         source: get(row, 1, c)?,
         count: count(row, 2, c)?,

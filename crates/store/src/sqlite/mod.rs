@@ -1,6 +1,7 @@
 //! The embedded SQLite store: one writer connection, a few reader connections, WAL mode.
 
 mod checkpoint;
+mod hosts;
 pub(crate) mod owners;
 mod query;
 mod read;
@@ -19,7 +20,7 @@ use crate::model::{
     RetentionReport, StoreStats, Summary, Talker, TalkerOrder, TimeRange, TrafficSeries,
     WriteReport,
 };
-use crate::{OpenOptions, Result, Store, StoreError};
+use crate::{AgentKey, BatchMark, HostRow, OpenOptions, Result, Store, StoreError};
 use netsnoop_core::{Alert, FlowRecord, Loss, PacketMeta, ProcessEvent, Record, SystemSample, Ts};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
@@ -70,6 +71,11 @@ impl SqliteStore {
         let mut writer = Connection::open(path).map_err(open_err)?;
         configure_writer(&writer).map_err(open_err)?;
         schema::migrate(&mut writer, path, version)?;
+        if version >= 9
+            && let Some(local) = &opts.local_host
+        {
+            hosts::set_local(&writer, local).map_err(StoreError::sql("naming the local host"))?;
+        }
         let writer = WriteConn::new(writer).map_err(StoreError::sql("counting stored packets"))?;
 
         let readers = (0..opts.read_connections.max(1))
@@ -125,6 +131,8 @@ pub(crate) struct WriteConn {
     pub(crate) next_packet_seq: i64,
     /// Rows in the packet table, so the row cap needs no count per batch.
     pub(crate) packet_rows: u64,
+    /// Host keys seen so far.
+    pub(crate) hosts: hosts::HostKeys,
 }
 
 impl WriteConn {
@@ -137,6 +145,7 @@ impl WriteConn {
             conn,
             next_packet_seq,
             packet_rows: 0,
+            hosts: hosts::HostKeys::default(),
         };
         w.recount_packets()?;
         Ok(w)
@@ -195,7 +204,34 @@ impl Store for SqliteStore {
     }
 
     fn write_batch(&self, records: &[Record]) -> Result<WriteReport> {
-        write::write_batch(&mut self.writer(), records, &self.opts)
+        write::write_batch(&mut self.writer(), records, &[], &self.opts)
+    }
+
+    fn write_marked(&self, records: &[Record], marks: &[BatchMark]) -> Result<WriteReport> {
+        write::write_batch(&mut self.writer(), records, marks, &self.opts)
+    }
+
+    fn hosts(&self) -> Result<Vec<HostRow>> {
+        hosts::list(&self.reader())
+    }
+
+    fn enroll_host(
+        &self,
+        host: &netsnoop_core::Host,
+        agent_version: &str,
+        key_hash: &str,
+        now: Ts,
+    ) -> Result<u64> {
+        hosts::enroll(&self.writer().conn, host, agent_version, key_hash, now)
+    }
+
+    fn agent_key(&self, id: &str) -> Result<Option<AgentKey>> {
+        // From the writer: a key enrolled a moment ago must be seen at once.
+        hosts::agent_key(&self.writer().conn, id)
+    }
+
+    fn revoke_host(&self, id_or_name: &str) -> Result<bool> {
+        hosts::revoke(&self.writer().conn, id_or_name)
     }
 
     fn check_writable(&self) -> Result<()> {

@@ -5,7 +5,7 @@ use netsnoop_core::net::packet::{IcmpInfo, QuotedHeader};
 use netsnoop_core::owner::FlowOwner;
 use netsnoop_core::process::event::Ancestor;
 use netsnoop_core::{
-    Alert, AlertState, FlowRecord, Loss, PacketMeta, ProcEventKind, ProcSample, ProcessEvent,
+    Alert, Host, HostRef, AlertState, FlowRecord, Loss, PacketMeta, ProcEventKind, ProcSample, ProcessEvent,
     Protocol, Severity, Subject, SystemSample, Ts,
 };
 use rusqlite::Row;
@@ -69,12 +69,26 @@ fn real(row: &Row<'_>, idx: usize) -> Decoded<f64> {
     Ok(row.get::<_, Option<f64>>(idx)?.unwrap_or(f64::NAN))
 }
 
+/// The host a row names, from the two columns the column lists end with (NULL for the
+/// store's own host when it was opened without an identity).
+fn host(row: &Row<'_>, idx: usize) -> Decoded<Option<HostRef>> {
+    let id: Option<String> = row.get(idx)?;
+    let name: Option<String> = row.get(idx + 1)?;
+    Ok(id.map(|id| {
+        std::sync::Arc::new(Host {
+            name: name.unwrap_or_else(|| id.clone()),
+            id,
+        })
+    }))
+}
+
 fn u64_col(row: &Row<'_>, idx: usize) -> Decoded<u64> {
     Ok(row.get::<_, i64>(idx)?.max(0) as u64)
 }
 
 pub(super) const ALERT_COLUMNS: &str = "id, kind, severity, label, state, first_seen, last_seen, \
-     pid, process_name, user, command, src_ip, dst_ip, message, details";
+     pid, process_name, user, command, src_ip, dst_ip, message, details, \
+     (SELECT id FROM hosts WHERE key = host), (SELECT name FROM hosts WHERE key = host)";
 
 pub(super) fn alert(row: &Row<'_>) -> Decoded<Alert> {
     let rank: i64 = row.get(2)?;
@@ -100,6 +114,7 @@ pub(super) fn alert(row: &Row<'_>) -> Decoded<Alert> {
     };
     let details: String = row.get(14)?;
     Ok(Alert {
+        host: host(row, 15)?,
         id: row.get(0)?,
         kind: row.get(1)?,
         severity,
@@ -121,7 +136,8 @@ pub(super) fn alert(row: &Row<'_>) -> Decoded<Alert> {
 }
 
 pub(super) const PACKET_COLUMNS: &str = "time, iface, src_ip, dst_ip, src_port, dst_port, \
-     protocol, tcp_flags, icmp_type, icmp_code, icmp_quoted, wire_len, ip_len, no_ports";
+     protocol, tcp_flags, icmp_type, icmp_code, icmp_quoted, wire_len, ip_len, no_ports, \
+     (SELECT id FROM hosts WHERE key = host), (SELECT name FROM hosts WHERE key = host)";
 
 pub(super) fn packet(row: &Row<'_>) -> Decoded<PacketMeta> {
     let icmp_type: Option<u8> = row.get(8)?;
@@ -131,6 +147,7 @@ pub(super) fn packet(row: &Row<'_>) -> Decoded<PacketMeta> {
         .transpose()?;
     let protocol: String = row.get(6)?;
     Ok(PacketMeta {
+        host: host(row, 14)?,
         time: Ts(row.get(0)?),
         iface: row.get(1)?,
         src_ip: ip("packets.src_ip", row.get(2)?)?,
@@ -155,7 +172,8 @@ pub(super) fn packet(row: &Row<'_>) -> Decoded<PacketMeta> {
 }
 
 pub(super) const PROCESS_EVENT_COLUMNS: &str = "time, kind, pid, ppid, start_ticks, uid, user, \
-     comm, exe, argv, argv_complete, cwd, cgroup, exit_code, ancestry";
+     comm, exe, argv, argv_complete, cwd, cgroup, exit_code, ancestry, \
+     (SELECT id FROM hosts WHERE key = host), (SELECT name FROM hosts WHERE key = host)";
 
 pub(super) fn process_event(row: &Row<'_>) -> Decoded<ProcessEvent> {
     let kind: String = row.get(1)?;
@@ -168,6 +186,7 @@ pub(super) fn process_event(row: &Row<'_>) -> Decoded<ProcessEvent> {
     let argv: String = row.get(9)?;
     let ancestry: String = row.get(14)?;
     Ok(ProcessEvent {
+        host: host(row, 15)?,
         time: Ts(row.get(0)?),
         kind,
         pid: row.get(2)?,
@@ -237,11 +256,13 @@ pub(super) fn process_sample(row: &Row<'_>) -> Decoded<(Ts, ProcSample)> {
 
 pub(super) const FLOW_COLUMNS: &str = "first_seen, last_seen, protocol, orig_ip, orig_port, \
      resp_ip, resp_port, orig_packets, orig_bytes, resp_packets, resp_bytes, state, end_reason, \
-     orig_owner, resp_owner";
+     orig_owner, resp_owner, \
+     (SELECT id FROM hosts WHERE key = host), (SELECT name FROM hosts WHERE key = host)";
 
 pub(super) fn flow(row: &Row<'_>) -> Decoded<FlowRecord> {
     let protocol: String = row.get(2)?;
     Ok(FlowRecord {
+        host: host(row, 15)?,
         first_seen: Ts(row.get(0)?),
         last_seen: Ts(row.get(1)?),
         protocol: Protocol::from_label(&protocol),
@@ -264,10 +285,12 @@ fn owner(column: &'static str, text: Option<String>) -> Decoded<Option<FlowOwner
     text.map(|t| json(column, &t)).transpose()
 }
 
-pub(super) const LOSS_COLUMNS: &str = "time, source, count, reason";
+pub(super) const LOSS_COLUMNS: &str = "time, source, count, reason, \
+     (SELECT id FROM hosts WHERE key = host), (SELECT name FROM hosts WHERE key = host)";
 
 pub(super) fn loss(row: &Row<'_>) -> Decoded<Loss> {
     Ok(Loss {
+        host: host(row, 4)?,
         time: Ts(row.get(0)?),
         source: row.get(1)?,
         count: u64_col(row, 2)?,

@@ -229,6 +229,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/7_silences_acks.sql"),
     // 8: the owning process of each flow end (pid, comm, unknown reason, owner JSON).
     include_str!("migrations/8_flow_owners.sql"),
+    // 9: the hosts of a fleet, and the host of every record row.
+    include_str!("migrations/9_hosts.sql"),
 ];
 
 /// The schema version this build writes.
@@ -276,6 +278,7 @@ mod tests {
 
     fn old_alert() -> Alert {
         Alert {
+            host: None,
             id: "process.burst/1/5".into(),
             kind: "process.burst".into(),
             severity: Severity::High,
@@ -296,6 +299,7 @@ mod tests {
         let old = SqliteStore::open_at_version(&path, OpenOptions::default(), 1).unwrap();
         assert_eq!(old.schema_version().unwrap(), 1);
         let sample = netsnoop_core::ResourceSample {
+            host: None,
             system: netsnoop_core::SystemSample {
                 time: Ts::from_secs(6),
                 cpu_pct: 12.5,

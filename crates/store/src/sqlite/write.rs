@@ -3,6 +3,7 @@
 
 use super::WriteConn;
 use super::traffic::{TrafficSums, ip_into};
+use crate::BatchMark;
 use crate::model::WriteReport;
 use crate::{OpenOptions, Result, StoreError};
 use netsnoop_core::event::ProcSample;
@@ -14,11 +15,11 @@ use std::net::IpAddr;
 use std::sync::OnceLock;
 
 const PACKET_COLUMNS: &str = "time, seq, iface, src_ip, dst_ip, src_port, dst_port, protocol, \
-     tcp_flags, icmp_type, icmp_code, icmp_quoted, wire_len, ip_len, no_ports";
-const PACKET_PARAMS: usize = 15;
+     tcp_flags, icmp_type, icmp_code, icmp_quoted, wire_len, ip_len, no_ports, host";
+const PACKET_PARAMS: usize = 16;
 
 /// Rows per multi-row packet INSERT: one statement step per 64 rows instead of per row;
-/// 64 × 15 parameters stay far under SQLite's limit.
+/// 64 × 16 parameters stay far under SQLite's limit.
 pub(crate) const PACKET_ROWS_PER_INSERT: usize = 64;
 
 /// The severity as a sortable integer (0 info … 4 critical), so "min severity" is `>=`.
@@ -29,6 +30,20 @@ pub(crate) fn severity_rank(s: Severity) -> i64 {
 pub(super) fn write_batch(
     w: &mut WriteConn,
     records: &[Record],
+    marks: &[BatchMark],
+    opts: &OpenOptions,
+) -> Result<WriteReport> {
+    let written = write_in_transaction(w, records, marks, opts);
+    if written.is_err() {
+        w.hosts.forget();
+    }
+    written
+}
+
+fn write_in_transaction(
+    w: &mut WriteConn,
+    records: &[Record],
+    marks: &[BatchMark],
     opts: &OpenOptions,
 ) -> Result<WriteReport> {
     let err = |e| match e {
@@ -47,20 +62,24 @@ pub(super) fn write_batch(
         records: records.len() as u64,
         ..WriteReport::default()
     };
-    let mut packets: Vec<&PacketMeta> = Vec::new();
+    let mut packets: Vec<(i64, &PacketMeta)> = Vec::new();
     let mut traffic = TrafficSums::default();
+    let keys = &mut w.hosts;
     for record in records {
+        let host = keys
+            .key(&tx, record.host().map(|h| h.as_ref()))
+            .map_err(err)?;
         let rows = match record {
-            Record::Alert(alert) => upsert_alert(&tx, alert),
+            Record::Alert(alert) => upsert_alert(&tx, alert, host),
             Record::Event(Event::Packet(p)) => {
-                packets.push(p);
+                packets.push((host, p));
                 Ok(0)
             }
-            Record::Event(Event::Process(e)) => insert_process_event(&tx, e),
-            Record::Event(Event::Resources(s)) => insert_resources(&tx, s, opts),
-            Record::Event(Event::Flow(f)) => insert_flow(&tx, f),
+            Record::Event(Event::Process(e)) => insert_process_event(&tx, e, host),
+            Record::Event(Event::Resources(s)) => insert_resources(&tx, s, opts, host),
+            Record::Event(Event::Flow(f)) => insert_flow(&tx, f, host),
             Record::Event(Event::Traffic(t)) => Ok(traffic.add(t)),
-            Record::Event(Event::Loss(l)) => insert_loss(&tx, l),
+            Record::Event(Event::Loss(l)) => insert_loss(&tx, l, host),
             // Socket events live in the pipeline's owner table; flows carry their owners.
             Record::Event(Event::Connection(_)) => Ok(0),
         };
@@ -70,6 +89,9 @@ pub(super) fn write_batch(
         })?;
     }
     traffic.write(&tx).map_err(err)?;
+    for m in marks {
+        super::hosts::mark(&tx, m).map_err(err)?;
+    }
     let first_seq = w.next_packet_seq;
     let inserted =
         insert_packets(&tx, &packets, first_seq, opts.packet_rows_per_insert).map_err(err)?;
@@ -111,13 +133,13 @@ fn ip_text(ip: Option<IpAddr>) -> Option<String> {
     ip.map(|ip| ip.to_string())
 }
 
-fn upsert_alert(conn: &Connection, a: &Alert) -> Result<u64, Failure> {
+fn upsert_alert(conn: &Connection, a: &Alert, host: i64) -> Result<u64, Failure> {
     // The WHERE keeps an older update (arriving late, e.g. from an agent) from
     // overwriting a newer one; first_seen keeps the episode's start.
     let mut stmt = conn.prepare_cached(
         "INSERT INTO alerts (id, kind, severity, label, state, first_seen, last_seen, pid,
-             process_name, user, command, src_ip, dst_ip, message, details)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+             process_name, user, command, src_ip, dst_ip, message, details, host)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
          ON CONFLICT (id) DO UPDATE SET
              kind = excluded.kind, severity = excluded.severity, label = excluded.label,
              state = excluded.state, first_seen = min(first_seen, excluded.first_seen),
@@ -148,15 +170,16 @@ fn upsert_alert(conn: &Connection, a: &Alert) -> Result<u64, Failure> {
         ip_text(s.dst_ip),
         a.message,
         json("alerts.details", &a.details)?,
+        host,
     ])?;
     Ok(n as u64)
 }
 
-fn insert_process_event(conn: &Connection, e: &ProcessEvent) -> Result<u64, Failure> {
+fn insert_process_event(conn: &Connection, e: &ProcessEvent, host: i64) -> Result<u64, Failure> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO process_events (time, kind, pid, ppid, start_ticks, uid, user, comm, exe,
-             argv, argv_complete, cwd, cgroup, exit_code, ancestry)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             argv, argv_complete, cwd, cgroup, exit_code, ancestry, host)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?;
     stmt.execute(params![
         e.time.micros(),
@@ -174,6 +197,7 @@ fn insert_process_event(conn: &Connection, e: &ProcessEvent) -> Result<u64, Fail
         e.cgroup,
         e.exit_code,
         json("process_events.ancestry", &e.ancestry)?,
+        host,
     ])?;
     Ok(1)
 }
@@ -186,13 +210,14 @@ fn insert_resources(
     conn: &Connection,
     s: &ResourceSample,
     opts: &OpenOptions,
+    host: i64,
 ) -> Result<u64, Failure> {
     let sys = &s.system;
     let mut stmt = conn.prepare_cached(
         "INSERT INTO system_samples (time, cpu_pct, per_core_pct, mem_total, mem_used,
              mem_available, swap_total, swap_used, load1, load5, load15, psi_cpu, psi_memory,
-             psi_io, forks_total, procs_running)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+             psi_io, forks_total, procs_running, host)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?;
     stmt.execute(params![
         sys.time.micros(),
@@ -217,6 +242,7 @@ fn insert_resources(
         sys.psi_io,
         sys.forks_total,
         sys.procs_running,
+        host,
     ])?;
     let mut top: Vec<&ProcSample> = s.processes.iter().collect();
     top.sort_by(|a, b| {
@@ -227,8 +253,8 @@ fn insert_resources(
     top.truncate(opts.process_samples_top_n);
     let mut stmt = conn.prepare_cached(
         "INSERT INTO process_samples (time, pid, start_ticks, ppid, comm, user, cmdline,
-             cpu_pct, rss_bytes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+             cpu_pct, rss_bytes, host)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
     for p in &top {
         stmt.execute(params![
@@ -241,6 +267,7 @@ fn insert_resources(
             p.cmdline,
             real(p.cpu_pct),
             p.rss_bytes,
+            host,
         ])?;
     }
     Ok(1 + top.len() as u64)
@@ -252,14 +279,14 @@ fn real(v: f64) -> Option<f64> {
     (!v.is_nan()).then_some(v)
 }
 
-fn insert_flow(conn: &Connection, f: &FlowRecord) -> Result<u64, Failure> {
+fn insert_flow(conn: &Connection, f: &FlowRecord, host: i64) -> Result<u64, Failure> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO flows (first_seen, last_seen, protocol, orig_ip, orig_port, resp_ip,
              resp_port, orig_packets, orig_bytes, resp_packets, resp_bytes, state, end_reason,
              orig_pid, orig_comm, orig_unknown, orig_owner,
-             resp_pid, resp_comm, resp_unknown, resp_owner)
+             resp_pid, resp_comm, resp_unknown, resp_owner, host)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
-             ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+             ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
     )?;
     let (o, r) = (
         super::owners::columns(f.orig_owner.as_ref()).map_err(Failure::Store)?,
@@ -287,15 +314,16 @@ fn insert_flow(conn: &Connection, f: &FlowRecord) -> Result<u64, Failure> {
         r.comm,
         r.unknown,
         r.json,
+        host,
     ])?;
     Ok(1)
 }
 
-fn insert_loss(conn: &Connection, l: &Loss) -> Result<u64, Failure> {
+fn insert_loss(conn: &Connection, l: &Loss, host: i64) -> Result<u64, Failure> {
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO losses (time, source, count, reason) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO losses (time, source, count, reason, host) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    stmt.execute(params![l.time.micros(), l.source, l.count, l.reason])?;
+    stmt.execute(params![l.time.micros(), l.source, l.count, l.reason, host])?;
     Ok(1)
 }
 
@@ -309,7 +337,7 @@ fn packet_insert_sql(rows: usize) -> String {
 
 fn insert_packets(
     conn: &Connection,
-    packets: &[&PacketMeta],
+    packets: &[(i64, &PacketMeta)],
     first_seq: i64,
     per_insert: usize,
 ) -> rusqlite::Result<u64> {
@@ -333,8 +361,8 @@ fn insert_packets(
     if per_insert > 1 {
         let mut stmt = conn.prepare_cached(&multi_sql)?;
         for chunk in &mut chunks {
-            for (i, p) in chunk.iter().enumerate() {
-                bind_packet(&mut stmt, i * PACKET_PARAMS, p, seq, &mut scratch)?;
+            for (i, &(host, p)) in chunk.iter().enumerate() {
+                bind_packet(&mut stmt, i * PACKET_PARAMS, p, (seq, host), &mut scratch)?;
                 seq += 1;
             }
             stmt.raw_execute()?;
@@ -346,8 +374,8 @@ fn insert_packets(
         packets
     };
     let mut stmt = conn.prepare_cached(single_sql)?;
-    for p in rest {
-        bind_packet(&mut stmt, 0, p, seq, &mut scratch)?;
+    for &(host, p) in rest {
+        bind_packet(&mut stmt, 0, p, (seq, host), &mut scratch)?;
         seq += 1;
         stmt.raw_execute()?;
     }
@@ -365,7 +393,7 @@ fn bind_packet(
     stmt: &mut Statement<'_>,
     base: usize,
     p: &PacketMeta,
-    seq: i64,
+    (seq, host): (i64, i64),
     scratch: &mut PacketScratch,
 ) -> rusqlite::Result<()> {
     fn ip(buf: &mut String, addr: Option<IpAddr>) -> Option<&str> {
@@ -395,6 +423,7 @@ fn bind_packet(
         &p.wire_len,
         &p.ip_len,
         &p.no_ports,
+        &host,
     ];
     for (i, v) in values.iter().enumerate() {
         stmt.raw_bind_parameter(base + i + 1, v)?;

@@ -158,6 +158,7 @@ mod tests {
         let t = Tally::default();
         let packet = Record::Event(Event::Packet(PacketMeta::default()));
         let loss = Record::Event(Event::Loss(Loss {
+            host: None,
             time: Ts(1),
             source: "clock".into(),
             count: 1,

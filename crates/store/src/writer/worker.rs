@@ -6,7 +6,7 @@
 
 use super::{Counters, Msg};
 use crate::ack::Ack;
-use crate::{Result, Store, StoreError};
+use crate::{BatchMark, Result, Store, StoreError};
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 use netsnoop_core::Record;
 use std::ops::Range;
@@ -129,7 +129,23 @@ impl Worker {
         };
         let mut lost: Vec<(Range<usize>, String)> = Vec::new();
         let mut store_failed = false;
+        // Agent batches' marks travel with the first chunk (acknowledged records are all
+        // in one): committed together, or not at all.
+        let marks: Vec<BatchMark> = self
+            .acks
+            .iter()
+            .filter_map(|(_, ack)| ack.mark().cloned())
+            .collect();
+        let mut marks_lost: Option<String> = None;
+        if pending.is_empty()
+            && !marks.is_empty()
+            && let Err(e) = self.write(&[], &marks)
+        {
+            self.failed(0, &e);
+            marks_lost = Some(format!("the store could not record this batch: {e}"));
+        }
         for (i, chunk) in pending.chunks(size).enumerate() {
+            let chunk_marks: &[BatchMark] = if i == 0 { &marks } else { &[] };
             let at = i * size;
             if store_failed {
                 // The database or its disk just failed: the rest would fail the same way
@@ -142,18 +158,28 @@ impl Worker {
                 lost.push((at..at + chunk.len(), why));
                 continue;
             }
-            let Err(e) = self.write(chunk) else { continue };
+            let Err(e) = self.write(chunk, chunk_marks) else {
+                continue;
+            };
             if chunk.len() > 1 && e.is_about_a_record() {
                 // One bad record must not cost the thousands around it: retry one by
                 // one, so only the records that fail on their own are lost (and counted).
                 for (j, record) in chunk.iter().enumerate() {
-                    if let Err(e) = self.write(std::slice::from_ref(record)) {
+                    if let Err(e) = self.write(std::slice::from_ref(record), &[]) {
                         self.failed(1, &e);
                         let why = format!(
                             "a record of this batch could not be stored (the others were): {e}"
                         );
                         lost.push((at + j..at + j + 1, why));
                     }
+                }
+                // The batch is stored but for its bad records: a retry must not store
+                // the rest again.
+                if !chunk_marks.is_empty()
+                    && let Err(e) = self.write(&[], chunk_marks)
+                {
+                    self.failed(0, &e);
+                    marks_lost = Some(format!("the store could not record this batch: {e}"));
                 }
             } else {
                 self.failed(chunk.len() as u64, &e);
@@ -165,12 +191,14 @@ impl Worker {
             }
         }
         for (covered, ack) in self.acks.drain(..) {
-            match lost
+            let why = lost
                 .iter()
                 .find(|(r, _)| r.start < covered.end && covered.start < r.end)
-            {
+                .map(|(_, why)| why)
+                .or(marks_lost.as_ref().filter(|_| ack.mark().is_some()));
+            match why {
                 None => ack.stored(),
-                Some((_, why)) => ack.fail(why.clone()),
+                Some(why) => ack.fail(why.clone()),
             }
         }
         self.pending = pending;
@@ -180,12 +208,12 @@ impl Worker {
     /// Writes, retrying with backoff while the database is unreachable (a restart, a
     /// network cut) for up to `retry_for`; the failure episode shows in `/health`
     /// from the first failed attempt.
-    fn write(&self, records: &[Record]) -> Result<()> {
+    fn write(&self, records: &[Record], marks: &[BatchMark]) -> Result<()> {
         let started = Instant::now();
         let deadline = Instant::now() + self.opts.retry_for;
         let mut pause = Duration::from_millis(50);
         let report = loop {
-            match self.store.write_batch(records) {
+            match self.store.write_marked(records, marks) {
                 Ok(report) => break report,
                 Err(e) if e.is_transient() && Instant::now() + pause < deadline => {
                     self.counters.episodes.failed(0, &e.to_string());

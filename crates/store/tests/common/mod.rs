@@ -58,6 +58,7 @@ pub fn ip(s: &str) -> IpAddr {
 
 pub fn packet(time: Ts, src: &str, dst: &str, protocol: Protocol, len: u32) -> PacketMeta {
     PacketMeta {
+        host: None,
         time,
         iface: 0,
         src_ip: Some(ip(src)),
@@ -140,6 +141,7 @@ pub fn traffic_records(packets: &[PacketMeta]) -> Vec<Record> {
 
 pub fn alert(id: &str, kind: &str, severity: Severity, first: i64, last: i64) -> Alert {
     Alert {
+        host: None,
         id: id.to_string(),
         kind: kind.to_string(),
         severity,
@@ -155,6 +157,7 @@ pub fn alert(id: &str, kind: &str, severity: Severity, first: i64, last: i64) ->
 
 pub fn process_event(time: i64, pid: u32, comm: &str, argv: &[&str]) -> ProcessEvent {
     ProcessEvent {
+        host: None,
         time: Ts::from_secs(time),
         kind: ProcEventKind::Exec,
         pid,
@@ -179,6 +182,7 @@ pub fn process_event(time: i64, pid: u32, comm: &str, argv: &[&str]) -> ProcessE
 
 pub fn resources(time: i64, procs: usize) -> ResourceSample {
     ResourceSample {
+        host: None,
         system: SystemSample {
             time: Ts::from_secs(time),
             cpu_pct: 42.5,
@@ -233,6 +237,7 @@ pub fn flow(first: i64, last: i64, bytes: u64) -> FlowRecord {
 
 pub fn loss(time: i64, source: &str, count: u64) -> Loss {
     Loss {
+        host: None,
         time: Ts::from_secs(time),
         source: source.into(),
         count,

@@ -190,6 +190,7 @@ fn loss_episodes_that_end_together_resolve_in_source_order() {
     let sources: Vec<String> = (0..12).map(|i| format!("proc_src{i:02}")).collect();
     for s in sources.iter().rev() {
         let loss = Event::Loss(Loss {
+            host: None,
             time: at(10.0),
             source: s.clone(),
             count: 1,
@@ -209,6 +210,7 @@ fn lost_events_raise_one_alert_with_the_count_and_resolve_when_quiet() {
     let mut m = monitor();
     let loss = |count, secs| {
         Event::Loss(Loss {
+            host: None,
             time: at(secs),
             source: "proc_connector".into(),
             count,
@@ -267,6 +269,7 @@ fn a_system_wide_fork_rate_above_the_threshold_raises_the_spawn_rate_alert() {
 fn forks_a_poller_missed_still_count_towards_the_spawn_rate() {
     let mut m = monitor();
     let loss = Event::Loss(Loss {
+        host: None,
         time: at(5.0),
         source: "proc_poll".into(),
         count: 900,

@@ -67,6 +67,7 @@ mod tests {
 
     fn hostile_alert() -> Alert {
         Alert {
+            host: None,
             id: "x".into(),
             kind: "process.burst".into(),
             severity: Severity::High,

@@ -17,6 +17,7 @@ fn start(dir: &Path) -> SessionStart {
 
 fn alert(sev: Severity, state: AlertState, t: i64) -> Record {
     Record::Alert(Alert {
+        host: None,
         id: "process.burst/1".into(),
         kind: "process.burst".into(),
         severity: sev,
@@ -46,6 +47,7 @@ fn each_log_gets_its_records_and_the_session_is_bracketed_by_markers() {
         Record::Event(Event::Packet(PacketMeta::default())),
         Record::Event(Event::Process(ProcessEvent::default())),
         Record::Event(Event::Loss(Loss {
+            host: None,
             time: Ts::from_secs(t + 2),
             source: "capture:lo".into(),
             count: 9,

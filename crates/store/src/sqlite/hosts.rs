@@ -1,0 +1,165 @@
+//! The hosts registry in SQLite (migration 9): host keys for the write path, the local
+//! host's row, agent enrolment, revocation and the marks of committed agent batches.
+
+use crate::hosts::{AgentKey, BatchMark, HostRow};
+use crate::{Result, StoreError};
+use netsnoop_core::{Host, Ts};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashMap;
+
+/// Host id → `hosts.key`, for the write path. Key 0 (a record without a host) is the
+/// store's own host and needs no lookup.
+#[derive(Default)]
+pub(crate) struct HostKeys(HashMap<String, i64>);
+
+impl HostKeys {
+    /// The key of `host`, registering it on first sight (a host named by a POSTed
+    /// packet, or an agent's record).
+    pub(crate) fn key(&mut self, conn: &Connection, host: Option<&Host>) -> rusqlite::Result<i64> {
+        let Some(host) = host else { return Ok(0) };
+        if let Some(&key) = self.0.get(&host.id) {
+            return Ok(key);
+        }
+        let now = Ts::now().micros();
+        let key = conn
+            .prepare_cached(
+                "INSERT INTO hosts (id, name, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name
+                 RETURNING key",
+            )?
+            .query_row(params![host.id, host.name, now], |r| r.get(0))?;
+        self.0.insert(host.id.clone(), key);
+        Ok(key)
+    }
+
+    /// After a rolled-back transaction: rows it registered are gone.
+    pub(crate) fn forget(&mut self) {
+        self.0.clear();
+    }
+}
+
+/// Names the store's own host (key 0), unless a host already holds key 0 (the data dir
+/// came from another machine: its rows keep their name) or the id (an agent on this
+/// host enrolled first).
+pub(crate) fn set_local(conn: &Connection, host: &Host) -> rusqlite::Result<()> {
+    let now = Ts::now().micros();
+    conn.execute(
+        "INSERT OR IGNORE INTO hosts (key, id, name, first_seen, last_seen)
+         VALUES (0, ?1, ?2, ?3, ?3)",
+        params![host.id, host.name, now],
+    )?;
+    conn.execute(
+        "UPDATE hosts SET name = ?2, last_seen = ?3 WHERE key = 0 AND id = ?1",
+        params![host.id, host.name, now],
+    )?;
+    Ok(())
+}
+
+/// Records a committed batch (inside the transaction that stores its records).
+pub(crate) fn mark(conn: &Connection, m: &BatchMark) -> rusqlite::Result<()> {
+    let status = serde_json::to_string(&m.status)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    conn.prepare_cached(
+        "INSERT INTO hosts (id, name, agent_version, first_seen, last_seen, committed_seq,
+             newest_record, status)
+         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7)
+         ON CONFLICT (id) DO UPDATE SET
+             name = excluded.name, agent_version = excluded.agent_version,
+             last_seen = excluded.last_seen,
+             committed_seq = max(committed_seq, excluded.committed_seq),
+             newest_record = max(coalesce(newest_record, excluded.newest_record),
+                                 coalesce(excluded.newest_record, newest_record)),
+             status = excluded.status",
+    )?
+    .execute(params![
+        m.host.id,
+        m.host.name,
+        m.agent_version,
+        m.received.micros(),
+        i64::try_from(m.seq).unwrap_or(i64::MAX),
+        m.newest_record.map(Ts::micros),
+        status,
+    ])?;
+    Ok(())
+}
+
+pub(crate) fn list(conn: &Connection) -> Result<Vec<HostRow>> {
+    super::read::collect(
+        conn,
+        "SELECT key, id, name, agent_version, first_seen, last_seen, newest_record,
+             committed_seq, key_hash IS NOT NULL, revoked, status
+         FROM hosts ORDER BY key <> 0, id",
+        [],
+        "listing hosts",
+        |r| {
+            let status: Option<String> = r.get(10)?;
+            Ok(HostRow {
+                local: r.get::<_, i64>(0)? == 0,
+                host: Host {
+                    id: r.get(1)?,
+                    name: r.get(2)?,
+                },
+                agent_version: r.get(3)?,
+                first_seen: Ts(r.get(4)?),
+                last_seen: Ts(r.get(5)?),
+                newest_record: r.get::<_, Option<i64>>(6)?.map(Ts),
+                committed_seq: r.get::<_, i64>(7)?.max(0) as u64,
+                enrolled: r.get(8)?,
+                revoked: r.get(9)?,
+                // A status this build cannot read is shown as unknown, not an error.
+                status: status.and_then(|s| serde_json::from_str(&s).ok()),
+            })
+        },
+    )
+}
+
+pub(crate) fn enroll(
+    conn: &Connection,
+    host: &Host,
+    agent_version: &str,
+    key_hash: &str,
+    now: Ts,
+) -> Result<u64> {
+    let seq: i64 = conn
+        .query_row(
+            "INSERT INTO hosts (id, name, agent_version, first_seen, last_seen, key_hash)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5)
+             ON CONFLICT (id) DO UPDATE SET
+                 name = excluded.name, agent_version = excluded.agent_version,
+                 last_seen = excluded.last_seen, key_hash = excluded.key_hash, revoked = 0
+             RETURNING committed_seq",
+            params![host.id, host.name, agent_version, now.micros(), key_hash],
+            |r| r.get(0),
+        )
+        .map_err(StoreError::sql("enrolling a host"))?;
+    Ok(seq.max(0) as u64)
+}
+
+pub(crate) fn agent_key(conn: &Connection, id: &str) -> Result<Option<AgentKey>> {
+    conn.prepare_cached(
+        "SELECT key_hash, revoked, committed_seq FROM hosts
+         WHERE id = ?1 AND key_hash IS NOT NULL",
+    )
+    .and_then(|mut stmt| {
+        stmt.query_row([id], |r| {
+            Ok(AgentKey {
+                key_hash: r.get(0)?,
+                revoked: r.get(1)?,
+                committed_seq: r.get::<_, i64>(2)?.max(0) as u64,
+            })
+        })
+        .optional()
+    })
+    .map_err(StoreError::sql("reading an agent key"))
+}
+
+pub(crate) fn revoke(conn: &Connection, id_or_name: &str) -> Result<bool> {
+    let n = conn
+        .execute(
+            "UPDATE hosts SET revoked = 1
+             WHERE key_hash IS NOT NULL AND (id = ?1 OR name = ?1)",
+            [id_or_name],
+        )
+        .map_err(StoreError::sql("revoking a host"))?;
+    Ok(n > 0)
+}
