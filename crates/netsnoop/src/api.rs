@@ -61,6 +61,12 @@ pub fn start(setup: &Setup, parts: ApiParts) -> anyhow::Result<ServerHandle> {
         token: token(setup),
         timezone: zone(setup),
         max_clock_skew: setup.config.general.max_clock_skew.get(),
+        fleet: netsnoop_server::fleet::FleetConfig {
+            enrollment_secret: setup.config.fleet.secret(),
+            stale_after: setup.config.fleet.stale_after.get(),
+            down_after: setup.config.fleet.down_after.get(),
+            ..Default::default()
+        },
         allowed_hosts: setup.config.server.allowed_hosts.clone(),
         limits: netsnoop_server::connections::Limits {
             header_read_timeout: setup.config.server.header_timeout.get(),

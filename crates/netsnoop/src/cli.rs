@@ -61,10 +61,19 @@ pub enum Command {
   netsnoop alerts --since 10m
   netsnoop alerts --since 1d --format jsonl")]
     Alerts(AlertsArgs),
-    /// (planned) Run the monitors and report to a central `netsnoop serve`
-    #[command(after_help = "Example (planned):
-  netsnoop agent --server https://monitor.example:8000 --token $NETSNOOP_TOKEN")]
+    /// Run the monitors and report to a central `netsnoop serve`, spooling locally while
+    /// it is away
+    #[command(after_help = "Examples:
+  NETSNOOP_ENROLL_SECRET=... sudo -E netsnoop agent --server http://monitor:8000
+  sudo netsnoop agent --server https://monitor:8000 --ca-file /etc/netsnoop/ca.pem
+The enrolment secret is needed once: the agent keeps its own key in the data dir.")]
     Agent(AgentArgs),
+    /// List the hosts that report to a server (state, lag, spool); revoke one
+    #[command(after_help = "Examples:
+  netsnoop hosts
+  netsnoop hosts --format jsonl
+  netsnoop hosts revoke web-1        its agent gets 401 until it enrols again")]
+    Hosts(HostsArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish or powershell)
     #[command(after_help = "Examples:
   netsnoop completions bash > /etc/bash_completion.d/netsnoop
@@ -256,12 +265,34 @@ pub struct AlertsTestArgs {
 pub struct AgentArgs {
     #[command(flatten)]
     pub common: Common,
-    /// URL of the central `netsnoop serve`
+    #[command(flatten)]
+    pub capture: CaptureArgs,
+    /// URL of the central `netsnoop serve`; overrides agent.server
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
-    /// Token the server expects
-    #[arg(long, value_name = "T")]
-    pub token: Option<String>,
+    /// PEM file of a private CA that signed the server's certificate; overrides
+    /// agent.ca_file
+    #[arg(long, value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HostsArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    #[command(subcommand)]
+    pub action: Option<HostsAction>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HostsAction {
+    /// Revoke a host's agent key (by id or hostname): its batches get 401
+    Revoke {
+        /// The host's id or hostname
+        host: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -39,20 +39,13 @@ fn machine_id(machine_id_file: &Path, data_dir: &Path) -> anyhow::Result<String>
         }
     }
     let mut bytes = [0u8; 16];
-    getrandom(&mut bytes)?;
-    let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    getrandom::fill(&mut bytes).context("no randomness for a host id")?;
+    let id = hex::encode(bytes);
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create the data dir {}", data_dir.display()))?;
     std::fs::write(&kept, format!("{id}\n"))
         .with_context(|| format!("cannot keep the generated host id in {}", kept.display()))?;
     Ok(id)
-}
-
-fn getrandom(buf: &mut [u8]) -> anyhow::Result<()> {
-    use std::io::Read;
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(buf))
-        .context("cannot read /dev/urandom for a host id")
 }
 
 /// The kernel's hostname, or `localhost` when it cannot be read.

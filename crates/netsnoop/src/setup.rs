@@ -18,6 +18,14 @@ pub struct Setup {
     pub tf: TimeFmt,
 }
 
+impl Setup {
+    /// This host's identity (`[fleet]` host_id and hostname, else the machine's).
+    pub fn host(&self) -> anyhow::Result<netsnoop_core::Host> {
+        let f = &self.config.fleet;
+        crate::identity::local_host(&self.data_dir, f.host_id.as_deref(), f.hostname.as_deref())
+    }
+}
+
 /// Loads the config (missing file = defaults), applies the flags, resolves the data dir.
 pub fn setup(common: &Common, mut overrides: Overrides) -> anyhow::Result<Setup> {
     let env = locate::Env::current();

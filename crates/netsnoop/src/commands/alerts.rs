@@ -31,7 +31,7 @@ pub fn run(args: &AlertsArgs) -> anyhow::Result<()> {
             "no store at {path} yet: `netsnoop run` creates it (or pass the --data-dir/--config it used)"
         );
     }
-    let store = crate::sinks::store::open(&s.config.store, &s.data_dir)?;
+    let store = crate::sinks::store::open(&s)?;
     let since = args
         .since
         .map(|d| netsnoop_core::Ts::now() - netsnoop_core::time::Span::from(d));
@@ -79,7 +79,7 @@ pub(crate) fn existing_store(
             "no store at {path} yet: `netsnoop run` creates it (or pass the --data-dir/--config it used)"
         );
     }
-    crate::sinks::store::open(&s.config.store, &s.data_dir)
+    crate::sinks::store::open(&s)
 }
 
 /// `netsnoop alerts test --output NAME`: one test alert through one output, at once.

@@ -3,10 +3,10 @@
 mod alerts;
 pub mod analyze;
 mod banner;
+mod hosts;
 mod init;
 mod manuals;
 mod monitor;
-mod not_yet;
 mod serve;
 mod silence;
 pub mod wiring;
@@ -37,7 +37,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Analyze(a) => analyze::run(&a),
         Command::Serve(a) => serve::run(&a),
         Command::Alerts(a) => alerts::run(&a),
-        Command::Agent(a) => not_yet::agent(&a),
+        Command::Agent(a) => monitor::agent(&a),
+        Command::Hosts(a) => hosts::run(&a),
         Command::Completions(a) => manuals::completions(&a),
         Command::Man(a) => manuals::man(&a),
     }

@@ -3,7 +3,7 @@
 
 use super::banner;
 use super::wiring::{self, Mode};
-use crate::cli::{CaptureArgs, RunArgs, WatchArgs};
+use crate::cli::{AgentArgs, CaptureArgs, RunArgs, WatchArgs};
 use crate::config::Overrides;
 use crate::pipeline::{Clock, Pipeline};
 use crate::setup::{Setup, setup};
@@ -33,15 +33,24 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
     if let Some(db) = &args.database {
         s.config.store.database = db.clone();
     }
-    monitor("run", Mode::Run, s)
+    monitor("run", Mode::Run, s, None)
+}
+
+pub fn agent(args: &AgentArgs) -> anyhow::Result<()> {
+    let mut s = setup(&args.common, overrides(&args.capture))?;
+    if let Some(ca) = &args.ca_file {
+        s.config.agent.ca_file = Some(crate::setup::absolute(ca)?);
+    }
+    let server = crate::agent::server_url(args.server.as_deref(), &s)?;
+    monitor("agent", Mode::Agent, s, Some(&server))
 }
 
 pub fn watch(args: &WatchArgs) -> anyhow::Result<()> {
     let s = setup(&args.common, overrides(&args.capture))?;
-    monitor("watch", Mode::Watch(args.format), s)
+    monitor("watch", Mode::Watch(args.format), s, None)
 }
 
-fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
+fn monitor(command: &str, mode: Mode, setup: Setup, server: Option<&str>) -> anyhow::Result<()> {
     // Signals first: from the banner on, Ctrl+C must end the session cleanly.
     let stop_rx = shutdown::install()?;
     let started = netsnoop_core::Ts::now();
@@ -52,7 +61,7 @@ fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
         config_found: setup.config_found,
         data_dir: setup.data_dir.clone(),
     };
-    let mut w = wiring::build(mode, &setup, &session)?;
+    let mut w = wiring::build(mode, &setup, &session, server)?;
     let (tx, rx) = crossbeam_channel::bounded(CHANNEL_BATCHES);
     let (intake_tx, intake_rx) = netsnoop_store::intake::intake(CHANNEL_BATCHES);
     // `run` serves the API on the same pipeline: POSTed packets enter like captured ones.
@@ -91,11 +100,12 @@ fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
             }
             Some(server)
         }
-        Mode::Watch(_) => None,
+        Mode::Watch(_) | Mode::Agent => None,
     };
     eprint!("{}", banner::render(command, &setup, &w, started));
 
     let stop = StopFlag::new();
+    let shipper = w.shipper.take();
     let running = sources::spawn(w.sources, &tx, &stop)?;
     // Only sources (and the API) hold senders now: the channel closes when the last one
     // finishes.
@@ -110,6 +120,9 @@ fn monitor(command: &str, mode: Mode, setup: Setup) -> anyhow::Result<()> {
         .join()
         .map_err(|_| anyhow::anyhow!("the pipeline thread panicked"))?;
     let (errors, stuck) = running.join(Duration::from_millis(300));
+    if let Some(shipper) = shipper {
+        shipper.stop();
+    }
     for e in &errors {
         eprintln!("netsnoop: {e}");
     }

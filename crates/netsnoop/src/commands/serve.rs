@@ -33,7 +33,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
     let stop_rx = shutdown::install()?;
 
     crate::fsmode::prepare_data_dir(&s.data_dir, s.config.paths.group.as_deref())?;
-    let st = store::open(&s.config.store, &s.data_dir)?;
+    let st = store::open(&s)?;
     let sink = StoreSink::start(st, s.config.store.retention_every.get())
         .context("cannot start the store writer")?;
     let (store, writer) = (sink.store(), sink.writer_handle());

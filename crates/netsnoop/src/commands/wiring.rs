@@ -20,6 +20,8 @@ pub enum Mode {
     Run,
     /// Terminal only.
     Watch(Format),
+    /// Everything but a store: records go to the central server.
+    Agent,
 }
 
 /// The parts of one session, ready to start.
@@ -38,9 +40,17 @@ pub struct Wiring {
     pub writer: Option<WriterHandle>,
     /// The alert outputs' figures, for `/health` and `/metrics` (when any is configured).
     pub outputs: Option<netsnoop_deliver::CountsView>,
+    /// The agent's shipper (agent only).
+    pub shipper: Option<crate::agent::ShipperHandle>,
 }
 
-pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Result<Wiring> {
+/// `server`: where an agent reports (agent only).
+pub fn build(
+    mode: Mode,
+    setup: &Setup,
+    session: &SessionStart,
+    server: Option<&str>,
+) -> anyhow::Result<Wiring> {
     let cfg = &setup.config;
     let mut w = Wiring::default();
 
@@ -144,14 +154,14 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
         session,
     )?));
     let format = match mode {
-        Mode::Run => Format::Text,
+        Mode::Run | Mode::Agent => Format::Text,
         Mode::Watch(f) => f,
     };
     let terminal = Terminal::stdout(format, setup.tf.clone(), cfg.logs.events.clone())
         .with_resource_samples(&cfg.resources);
     let terminal = match mode {
         Mode::Watch(_) => terminal.with_process_tree(cfg.process.burst.group_secs),
-        Mode::Run => terminal,
+        Mode::Run | Mode::Agent => terminal,
     };
     // Packets printed one by one (logs.events = ["packet", …]) are rate-limited.
     w.sinks.push(Box::new(SampledPackets::new(
@@ -159,7 +169,7 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
         cfg.network.packets.clone(),
     )));
     if mode == Mode::Run {
-        match store::open(&cfg.store, &setup.data_dir)
+        match store::open(setup)
             .and_then(|st| StoreSink::start(st, cfg.store.retention_every.get()))
             .map(|sink| sink.with_top_n(cfg.resources.top_n))
         {
@@ -180,6 +190,16 @@ pub fn build(mode: Mode, setup: &Setup, session: &SessionStart) -> anyhow::Resul
                 w.notes.push(("store", format!("{e:#}")));
             }
         }
+    }
+    if mode == Mode::Agent {
+        let server = server.ok_or_else(|| anyhow::anyhow!("an agent needs a server"))?;
+        let agent = crate::agent::start(setup, server, &w.degraded)?;
+        w.notes.push(("server", agent.note));
+        // Where `run` has its store: before the terminal, packets rate-limited alike.
+        let at = w.sinks.len() - 1;
+        let sampled = SampledPackets::new(agent.sink, cfg.network.packets.clone());
+        w.sinks.insert(at, Box::new(sampled));
+        w.shipper = Some(agent.shipper);
     }
 
     // Alert outputs: each its own queue and thread, so a dead receiver never slows us.

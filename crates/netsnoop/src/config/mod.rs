@@ -6,6 +6,7 @@
 //! add its block to `template::sections`, and, if some values can be out of range, check
 //! them in [`Config::problems`].
 
+pub mod fleet;
 mod load;
 pub mod locate;
 pub mod sections;
@@ -46,6 +47,10 @@ pub struct Config {
     pub outputs: Vec<netsnoop_deliver::OutputConfig>,
     /// `[attribution]`: which process owns each connection (netsnoop-core `owner`).
     pub attribution: netsnoop_core::owner::OwnerConfig,
+    /// `[fleet]`: agent enrolment on `serve`, host status thresholds, this host's identity.
+    pub fleet: fleet::Fleet,
+    /// `[agent]`: where `netsnoop agent` reports, its batches and its spool.
+    pub agent: fleet::Agent,
 }
 
 /// Command-line values that take precedence over the file.
@@ -92,6 +97,8 @@ impl Config {
         self.logs.check(&mut p);
         self.store.check(&mut p);
         self.server.check(&mut p);
+        self.fleet.check(&mut p);
+        self.agent.check(&mut p);
         if let Err(ResourceConfigError::OutOfRange { field, value, fix }) =
             self.resources.validate()
         {

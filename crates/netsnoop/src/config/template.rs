@@ -194,6 +194,43 @@ const ATTRIBUTION: &str = "
 # scanned every scan_interval_secs. Every key with its default:
 ";
 
+const FLEET: &str = r#"
+[fleet]
+# Agents (`netsnoop agent --server URL`) enrol once with this secret and get a key of
+# their own; the server keeps only its hash. NETSNOOP_ENROLL_SECRET wins over this key.
+# Without a secret, `serve` enrols no agent. At least 16 characters.
+# enrollment_secret = "change-me-to-a-long-random-string"
+# A host that has not reported for stale_after is shown `stale`, for down_after `down`
+# (GET /hosts, `netsnoop hosts`).
+stale_after = "1m"
+down_after = "5m"
+# This host's identity: /etc/machine-id (else an id kept in the data dir) and the
+# hostname. Set them where clones of one image share a machine id.
+# host_id = "web-1"
+# hostname = "web-1.example.org"
+"#;
+
+const AGENT: &str = r#"
+[agent]
+# Where `netsnoop agent` reports (--server wins), and the secret it enrols with once
+# (NETSNOOP_ENROLL_SECRET wins). ca_file: the PEM of a private CA for https://.
+# server = "https://monitor.example.org:8000"
+# enrollment_secret = "change-me-to-a-long-random-string"
+# ca_file = "/etc/netsnoop/ca.pem"
+# Records form a batch every batch_interval or batch_records, whichever comes first.
+batch_interval = "1s"
+batch_records = 5000
+# Batches wait in the spool (agent-spool.db in the data dir) until the server has stored
+# them; it survives restarts and crashes. Past spool_max_mb or spool_max_age the oldest
+# batches are dropped, counted, and reported to the server when it is back.
+spool_max_mb = 1024
+spool_max_age = "24h"
+# A backlog is replayed in order at most this many batches per second.
+replay_batches_per_sec = 20
+# While the server is away, retries back off up to retry_max, with jitter.
+retry_max = "10s"
+"#;
+
 /// One block per config section, in file order. A new section adds its block here.
 pub fn sections() -> Vec<String> {
     let mut out: Vec<String> = [GENERAL, PATHS, LOGS, STORE, SERVER, REDACT]
@@ -221,6 +258,8 @@ pub fn sections() -> Vec<String> {
         "attribution",
         &netsnoop_core::owner::OwnerConfig::default(),
     ));
+    out.push(FLEET.to_string());
+    out.push(AGENT.to_string());
     out
 }
 

@@ -35,8 +35,10 @@ pub fn retention(cfg: &StoreConfig) -> RetentionConfig {
     }
 }
 
-/// Opens the configured store (creating an embedded one in the data dir if needed).
-pub fn open(cfg: &StoreConfig, data_dir: &Path) -> anyhow::Result<Arc<dyn Store>> {
+/// Opens the configured store (creating an embedded one in the data dir if needed), its
+/// rows without a host belonging to this host.
+pub fn open(setup: &crate::setup::Setup) -> anyhow::Result<Arc<dyn Store>> {
+    let (cfg, data_dir) = (&setup.config.store, setup.data_dir.as_path());
     let spec = cfg.database_spec(data_dir);
     let sqlite_path = spec
         .strip_prefix("sqlite://")
@@ -55,9 +57,25 @@ pub fn open(cfg: &StoreConfig, data_dir: &Path) -> anyhow::Result<Arc<dyn Store>
     }
     let opts = OpenOptions {
         retention: retention(cfg),
+        local_host: Some(setup.host()?),
         ..OpenOptions::default()
     };
     netsnoop_store::open(&spec, opts).map_err(|e| anyhow::anyhow!("cannot open the store: {e}"))
+}
+
+/// What is stored (here, or on the server an agent reports to) of `records`: resource
+/// samples with their top `top_n` processes, and no attribution records.
+pub fn for_storage(records: &[Record], top_n: usize) -> Vec<Record> {
+    records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Event(Event::Resources(s)) => {
+                Some(Record::Event(Event::Resources(trim_to_top_n(s, top_n))))
+            }
+            Record::Event(Event::Connection(_)) => None,
+            other => Some(other.clone()),
+        })
+        .collect()
 }
 
 pub struct StoreSink {
@@ -117,16 +135,7 @@ impl StoreSink {
     /// the queue. Attribution records are not stored: they live on in the flows they are
     /// joined into, so the writer counts only records that reach a table.
     fn trimmed(&self, records: &[Record]) -> Vec<Record> {
-        records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Event(Event::Resources(s)) => Some(Record::Event(Event::Resources(
-                    trim_to_top_n(s, self.top_n),
-                ))),
-                Record::Event(Event::Connection(_)) => None,
-                other => Some(other.clone()),
-            })
-            .collect()
+        for_storage(records, self.top_n)
     }
 
     /// Whether a write reaches the disk now; a failure is the `store_failing` degraded
@@ -223,7 +232,14 @@ mod tests {
     #[test]
     fn the_store_keeps_only_the_top_processes_by_cpu_and_by_memory() {
         let dir = tempfile::tempdir().unwrap();
-        let st = open(&StoreConfig::default(), dir.path()).unwrap();
+        let setup = crate::setup::Setup {
+            config: crate::config::Config::default(),
+            config_path: dir.path().join("none.toml"),
+            config_found: false,
+            data_dir: dir.path().to_path_buf(),
+            tf: crate::time::TimeFmt::from_setting("UTC").unwrap(),
+        };
+        let st = open(&setup).unwrap();
         let mut sink = StoreSink::start(st.clone(), Duration::from_secs(3600))
             .unwrap()
             .with_top_n(2);
