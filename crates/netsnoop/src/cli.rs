@@ -289,10 +289,15 @@ pub struct HostsArgs {
 #[derive(Debug, Subcommand)]
 pub enum HostsAction {
     /// Revoke a host's agent key (by id or hostname): its batches get 401
-    Revoke {
-        /// The host's id or hostname
-        host: String,
-    },
+    Revoke(RevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// The host's id or hostname
+    pub host: String,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 #[derive(Debug, Args)]

@@ -4,7 +4,7 @@
 
 use clap::{CommandFactory, FromArgMatches};
 use netsnoop::cli::Cli;
-use netsnoop::commands::{self, NOT_BUILT_EXIT, NotBuiltYet};
+use netsnoop::commands;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -24,15 +24,9 @@ fn main() -> ExitCode {
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     match commands::dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => match e.downcast_ref::<NotBuiltYet>() {
-            Some(nb) => {
-                eprintln!("netsnoop: {nb}");
-                ExitCode::from(NOT_BUILT_EXIT)
-            }
-            None => {
-                eprintln!("netsnoop: error: {e:#}");
-                ExitCode::FAILURE
-            }
-        },
+        Err(e) => {
+            eprintln!("netsnoop: error: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -80,23 +80,21 @@ fn a_bad_config_stops_run_naming_the_file_the_key_and_the_reason() {
 }
 
 #[test]
-fn commands_still_being_built_say_so_and_exit_non_zero() {
+fn an_agent_without_a_server_says_how_to_name_one() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let cases: [&[&str]; 1] = [&["agent"]];
-    for args in cases {
+    for (args, want) in [
+        (&["agent"][..], "pass --server URL"),
+        (&["agent", "--server", "monitor:8000"][..], "is not a URL"),
+    ] {
         let out = netsnoop(d)
             .args(args)
             .arg("--data-dir")
             .arg(d)
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains("not built yet"),
-            "{args:?}: {}",
-            stderr(&out)
-        );
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(want), "{args:?}: {}", stderr(&out));
     }
 }
 

@@ -121,7 +121,13 @@ mod tests {
         let cfg = FleetConfig::default();
         let now = Ts::from_secs(1_000);
         assert_eq!(HostState::of(Ts::from_secs(990), now, &cfg), HostState::Up);
-        assert_eq!(HostState::of(Ts::from_secs(900), now, &cfg), HostState::Stale);
-        assert_eq!(HostState::of(Ts::from_secs(600), now, &cfg), HostState::Down);
+        assert_eq!(
+            HostState::of(Ts::from_secs(900), now, &cfg),
+            HostState::Stale
+        );
+        assert_eq!(
+            HostState::of(Ts::from_secs(600), now, &cfg),
+            HostState::Down
+        );
     }
 }

@@ -155,6 +155,14 @@ mod tests {
                         assert_eq!(p["in"], "path", "{path} {name}");
                         continue;
                     }
+                    if p["in"] == "header" {
+                        // Only the agents' key travels in a header.
+                        assert_eq!(
+                            (path.as_str(), name),
+                            ("/api/v1/ingest", "x-netsnoop-agent-key")
+                        );
+                        continue;
+                    }
                     assert_eq!(p["in"], "query", "{path} {name}");
                     assert_ne!(p["required"], true, "{path} {name}");
                     if name == "limit" {

@@ -24,7 +24,7 @@ type Answer = Box<dyn FnOnce(Result<(), NotStored>) + Send>;
 
 /// A client waiting for its records to be durable; an agent's batch also carries its
 /// mark, which the writer commits in the same transaction as the records.
-pub struct Ack(Option<Answer>, Option<BatchMark>);
+pub struct Ack(Option<Answer>, Option<Box<BatchMark>>);
 
 impl Ack {
     /// `answer` is called once with the outcome, from whichever thread settles it.
@@ -34,13 +34,13 @@ impl Ack {
 
     /// The same, for an agent's batch: `mark` is stored with its records.
     pub fn marked(mut self, mark: BatchMark) -> Ack {
-        self.1 = Some(mark);
+        self.1 = Some(Box::new(mark));
         self
     }
 
     /// The batch mark this ack carries, if any.
     pub fn mark(&self) -> Option<&BatchMark> {
-        self.1.as_ref()
+        self.1.as_deref()
     }
 
     /// The records are committed.

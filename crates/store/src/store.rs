@@ -1,12 +1,12 @@
 //! The `Store` trait: everything the pipeline and the HTTP API need from persistence.
 
 use crate::hosts::{AgentKey, BatchMark, HostRow};
-use crate::{Result, StoreError};
 use crate::model::{
     AlertFilter, FlowOrder, LossTotal, ProcessSampleRow, ProcessTraffic, ProtocolCount,
     RetentionReport, StoreStats, Summary, Talker, TalkerOrder, TimeRange, TrafficSeries,
     WriteReport,
 };
+use crate::{Result, StoreError};
 use netsnoop_core::silence::{Ack, Silence};
 use netsnoop_core::{Alert, FlowRecord, Loss, PacketMeta, ProcessEvent, Record, SystemSample, Ts};
 

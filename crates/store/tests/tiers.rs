@@ -276,6 +276,20 @@ fn a_database_with_only_per_second_rollups_is_backfilled_into_the_tiers() {
          ALTER TABLE flows DROP COLUMN resp_unknown; ALTER TABLE flows DROP COLUMN resp_owner;",
     )
     .unwrap();
+    // …nor version 9's hosts and the host of every row.
+    conn.execute_batch("DROP TABLE hosts;").unwrap();
+    for table in [
+        "alerts",
+        "process_events",
+        "system_samples",
+        "process_samples",
+        "packets",
+        "flows",
+        "losses",
+    ] {
+        conn.execute_batch(&format!("ALTER TABLE {table} DROP COLUMN host"))
+            .unwrap();
+    }
     conn.pragma_update(None, "user_version", 4).unwrap();
     let tables: i64 = conn
         .query_row(
@@ -295,7 +309,7 @@ fn a_database_with_only_per_second_rollups_is_backfilled_into_the_tiers() {
         },
     )
     .unwrap();
-    assert_eq!(store.schema_version().unwrap(), 8);
+    assert_eq!(store.schema_version().unwrap(), 9);
     let rows = store.stats().unwrap().rows;
     assert!(
         rows["traffic_src_1h"] > 0 && rows["traffic_protocol_1m"] > 0,

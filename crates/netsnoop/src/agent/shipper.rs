@@ -186,7 +186,9 @@ impl Shipper {
     }
 
     fn ship(&self, key: &str, batch: &Spooled) -> Result<u64, Failure> {
-        let body = self.body(batch).map_err(|e| Failure::Retry(format!("{e:#}")))?;
+        let body = self
+            .body(batch)
+            .map_err(|e| Failure::Retry(format!("{e:#}")))?;
         let resp = self
             .client
             .post(format!("{}{INGEST_PATH}", self.server))
@@ -231,7 +233,10 @@ impl Shipper {
                 degraded: self.degraded.clone(),
             },
         });
-        let mut gz = GzEncoder::new(Vec::with_capacity(batch.body.len() / 4), Compression::fast());
+        let mut gz = GzEncoder::new(
+            Vec::with_capacity(batch.body.len() / 4),
+            Compression::fast(),
+        );
         let head = serde_json::to_vec(&head)?;
         // `{…head…,"records":[…]}`: the spooled array goes in as it is.
         gz.write_all(&head[..head.len() - 1])?;
@@ -297,7 +302,10 @@ mod tests {
 
     #[test]
     fn an_error_answer_shows_its_detail() {
-        assert_eq!(detail(r#"{"error":"unauthorized","detail":"revoked"}"#), "revoked");
+        assert_eq!(
+            detail(r#"{"error":"unauthorized","detail":"revoked"}"#),
+            "revoked"
+        );
         assert_eq!(detail("plain text"), "plain text");
     }
 }

@@ -214,7 +214,11 @@ fn drop_where(conn: &Connection, condition: &str, value: i64) -> rusqlite::Resul
         "UPDATE counters SET value = value + ?1 WHERE name = 'dropped_records'",
         [records],
     )?;
-    tracing::warn!(batches, records, "agent spool over its bound: oldest batches dropped");
+    tracing::warn!(
+        batches,
+        records,
+        "agent spool over its bound: oldest batches dropped"
+    );
     Ok(())
 }
 
@@ -241,11 +245,18 @@ mod tests {
 
         let spool = Spool::open(&path, bounds(1 << 20)).unwrap();
         let first = spool.next_after(0).unwrap().unwrap();
-        assert_eq!((first.seq, first.records, first.body.as_slice()), (1, 1, &b"[1]"[..]));
+        assert_eq!(
+            (first.seq, first.records, first.body.as_slice()),
+            (1, 1, &b"[1]"[..])
+        );
         assert_eq!(spool.next_after(1).unwrap().unwrap().seq, 2);
         spool.forget_through(1).unwrap();
         assert_eq!(spool.next_after(0).unwrap().unwrap().seq, 2);
-        assert_eq!(spool.push(b"[4]", 1, t).unwrap(), 3, "numbers are never reused");
+        assert_eq!(
+            spool.push(b"[4]", 1, t).unwrap(),
+            3,
+            "numbers are never reused"
+        );
         let s = spool.stats().unwrap();
         assert_eq!((s.batches, s.dropped_batches), (2, 0));
     }

@@ -79,7 +79,7 @@ pub(crate) fn existing_store(
             "no store at {path} yet: `netsnoop run` creates it (or pass the --data-dir/--config it used)"
         );
     }
-    crate::sinks::store::open(&s)
+    crate::sinks::store::open(s)
 }
 
 /// `netsnoop alerts test --output NAME`: one test alert through one output, at once.

@@ -1,7 +1,7 @@
 //! `netsnoop hosts`: the hosts a server's store knows (its own and its agents'), with their
 //! state, lag and spool; `netsnoop hosts revoke HOST` revokes an agent's key.
 
-use crate::cli::{HostsAction, HostsArgs};
+use crate::cli::{Common, HostsAction, HostsArgs};
 use crate::config::Overrides;
 use crate::setup::setup;
 use crate::sinks::terminal::Format;
@@ -11,22 +11,27 @@ use netsnoop_server::fleet::{FleetConfig, HostState};
 use std::io::Write;
 
 pub fn run(args: &HostsArgs) -> anyhow::Result<()> {
-    let s = setup(&args.common, Overrides::default())?;
-    let spec = s.config.store.database_spec(&s.data_dir);
-    if let Some(path) = spec.strip_prefix("sqlite:")
-        && !std::path::Path::new(path).exists()
-    {
-        bail!(
-            "no store at {path} yet: `netsnoop serve` creates it (or pass the --data-dir/--config it used)"
-        );
-    }
-    let store = crate::sinks::store::open(&s)?;
-    if let Some(HostsAction::Revoke { host }) = &args.action {
-        if !store.revoke_host(host)? {
-            bail!("no enrolled host has the id or name {host:?}: `netsnoop hosts` lists them");
+    let sub = args.action.as_ref().map(|HostsAction::Revoke(r)| &r.common);
+    let common = Common {
+        config: sub
+            .and_then(|c| c.config.clone())
+            .or(args.common.config.clone()),
+        data_dir: sub
+            .and_then(|c| c.data_dir.clone())
+            .or(args.common.data_dir.clone()),
+    };
+    let s = setup(&common, Overrides::default())?;
+    let store = super::alerts::existing_store(&s)?;
+    if let Some(HostsAction::Revoke(r)) = &args.action {
+        if !store.revoke_host(&r.host)? {
+            bail!(
+                "no enrolled host has the id or name {:?}: `netsnoop hosts` lists them",
+                r.host
+            );
         }
         println!(
-            "netsnoop: revoked the agent key of {host}; its batches now get 401 until it enrols again"
+            "netsnoop: revoked the agent key of {}; its batches now get 401 until it enrols again",
+            r.host
         );
         return Ok(());
     }
@@ -58,7 +63,10 @@ pub fn run(args: &HostsArgs) -> anyhow::Result<()> {
                 let state = if h.revoked {
                     "revoked".to_string()
                 } else {
-                    serde_json::to_value(state)?.as_str().unwrap_or("?").to_string()
+                    serde_json::to_value(state)?
+                        .as_str()
+                        .unwrap_or("?")
+                        .to_string()
                 };
                 let spool = h.status.as_ref().map_or(String::new(), |st| {
                     format!(

@@ -12,22 +12,6 @@ mod silence;
 pub mod wiring;
 
 use crate::cli::{Cli, Command};
-use std::fmt;
-
-/// A capability another part of the project is still building. Exits with code 3 so
-/// scripts can tell "not there yet" from a failure.
-#[derive(Debug)]
-pub struct NotBuiltYet(pub String);
-
-impl fmt::Display for NotBuiltYet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} is not built yet", self.0)
-    }
-}
-
-impl std::error::Error for NotBuiltYet {}
-
-pub const NOT_BUILT_EXIT: u8 = 3;
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {

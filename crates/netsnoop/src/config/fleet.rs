@@ -45,7 +45,11 @@ impl Default for Fleet {
 
 impl Fleet {
     pub(super) fn check(&self, p: &mut Problems) {
-        check_secret("fleet.enrollment_secret", self.enrollment_secret.as_deref(), p);
+        check_secret(
+            "fleet.enrollment_secret",
+            self.enrollment_secret.as_deref(),
+            p,
+        );
         let (stale, down) = (self.stale_after.get(), self.down_after.get());
         if stale < Duration::from_secs(5) || stale > Duration::from_secs(86_400) {
             p.add("fleet.stale_after", "must be between 5s and 1d");
@@ -112,7 +116,11 @@ impl Default for Agent {
 
 impl Agent {
     pub(super) fn check(&self, p: &mut Problems) {
-        check_secret("agent.enrollment_secret", self.enrollment_secret.as_deref(), p);
+        check_secret(
+            "agent.enrollment_secret",
+            self.enrollment_secret.as_deref(),
+            p,
+        );
         if let Some(url) = &self.server
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {

@@ -53,8 +53,7 @@ pub async fn enroll(
     }
     let host = Host::new(req.host.id, req.host.name)
         .map_err(|e| ApiError::InvalidField(format!("host: {e}")))?;
-    let key = new_key()
-        .map_err(|e| ApiError::Internal(format!("no randomness for a key: {e}")))?;
+    let key = new_key().map_err(|e| ApiError::Internal(format!("no randomness for a key: {e}")))?;
     let hash = key_hash(&key);
     let version = req.agent_version;
     let committed = state
@@ -225,7 +224,10 @@ fn read_error(rejection: BytesRejection, limit: usize) -> ApiError {
             "the body is larger than the limit of {limit} bytes: ship smaller batches"
         ))
     } else {
-        ApiError::BadJson(format!("could not read the body: {}", rejection.body_text()))
+        ApiError::BadJson(format!(
+            "could not read the body: {}",
+            rejection.body_text()
+        ))
     }
 }
 

@@ -21,8 +21,8 @@ use tokio::sync::oneshot;
 
 pub enum Control {
     Batch(Vec<Event>),
-    /// POSTed packets: answered once committed, as `netsnoop run` does.
-    Acked(Vec<Event>, netsnoop_store::Ack),
+    /// POSTed packets and agent batches: answered once committed, as `netsnoop run` does.
+    Acked(netsnoop_store::AckedBatch),
     /// Tick the stages at `max event time + secs`, commit the writer, then answer.
     Settle(i64, Sender<()>),
 }
@@ -51,6 +51,8 @@ pub struct Options {
     pub limits: netsnoop_server::connections::Limits,
     /// Socket owners joined into flows (`connection` events sent with `send_events`).
     pub attribution: Option<netsnoop_core::owner::OwnerConfig>,
+    /// Agent enrolment and host states.
+    pub fleet: netsnoop_server::fleet::FleetConfig,
 }
 
 impl Default for Options {
@@ -63,6 +65,7 @@ impl Default for Options {
             allowed_hosts: Vec::new(),
             limits: Default::default(),
             attribution: None,
+            fleet: Default::default(),
         }
     }
 }
@@ -77,10 +80,7 @@ impl netsnoop_server::PacketIngest for IngestInto {
         wait: Duration,
     ) -> Result<(), netsnoop_server::IngestError> {
         self.0
-            .send_timeout(
-                Control::Acked(batch.events, batch.ack),
-                wait.max(Duration::from_millis(1)),
-            )
+            .send_timeout(Control::Acked(batch), wait.max(Duration::from_millis(1)))
             .map_err(|_| netsnoop_server::IngestError::Closed)
     }
 }
@@ -116,6 +116,7 @@ impl TestServer {
             body_limit: opts.body_limit,
             allowed_hosts: opts.allowed_hosts,
             limits: opts.limits,
+            fleet: opts.fleet,
             ..ServerConfig::default()
         };
         let state = AppState::new(config, hub.clone())
@@ -299,13 +300,9 @@ fn run_pipeline(rx: Receiver<Control>, stages: Vec<Box<dyn Stage>>, writer: Writ
                 newest = batch.iter().map(Event::time).fold(newest, Ts::max);
                 pipeline.ingest(batch);
             }
-            Control::Acked(events, ack) => {
-                newest = events.iter().map(Event::time).fold(newest, Ts::max);
-                pipeline.ingest_acked(vec![netsnoop_store::AckedBatch {
-                    events,
-                    records: Vec::new(),
-                    ack,
-                }]);
+            Control::Acked(batch) => {
+                newest = batch.events.iter().map(Event::time).fold(newest, Ts::max);
+                pipeline.ingest_acked(vec![batch]);
             }
             Control::Settle(secs, reply) => {
                 pipeline.tick(Ts(newest.micros() + secs * 1_000_000));

@@ -163,3 +163,140 @@ pub(crate) fn revoke(conn: &Connection, id_or_name: &str) -> Result<bool> {
         .map_err(StoreError::sql("revoking a host"))?;
     Ok(n > 0)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::sqlite::SqliteStore;
+    use crate::{BatchMark, OpenOptions, Store};
+    use netsnoop_core::fleet::AgentStatus;
+    use netsnoop_core::{Event, Host, ProcessEvent, Record, Ts};
+    use std::sync::Arc;
+
+    fn exec(pid: u32, host: Option<&Host>) -> Record {
+        Record::Event(Event::Process(ProcessEvent {
+            host: host.map(|h| Arc::new(h.clone())),
+            time: Ts::from_secs(100 + i64::from(pid)),
+            pid,
+            comm: "true".into(),
+            ..ProcessEvent::default()
+        }))
+    }
+
+    fn with_local(host: &Host) -> OpenOptions {
+        OpenOptions {
+            local_host: Some(host.clone()),
+            ..OpenOptions::default()
+        }
+    }
+
+    #[test]
+    fn rows_of_a_database_older_than_the_registry_belong_to_the_local_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        drop(SqliteStore::open_at_version(&path, OpenOptions::default(), 8).unwrap());
+        // A row as version 8 wrote it.
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "INSERT INTO process_events (time, kind, pid, ppid, start_ticks, comm, argv,
+                     argv_complete, ancestry)
+                 VALUES (107000000, 'exec', 7, 1, 0, 'true', '[]', 1, '[]')",
+            )
+            .unwrap();
+        let me = Host::new("machine-1", "web-1").unwrap();
+        let store = SqliteStore::open(&path, with_local(&me)).unwrap();
+        let events = store.process_events(10, None).unwrap();
+        assert_eq!(events[0].host.as_deref(), Some(&me));
+        let hosts = store.hosts().unwrap();
+        assert_eq!(hosts.len(), 1);
+        assert!(hosts[0].local && !hosts[0].enrolled);
+        // New local rows (no host) and rows naming the local host land on the same key.
+        store
+            .write_batch(&[exec(8, None), exec(9, Some(&me))])
+            .unwrap();
+        let events = store.process_events(10, None).unwrap();
+        assert!(events.iter().all(|e| e.host.as_deref() == Some(&me)));
+        assert_eq!(store.hosts().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_batch_mark_commits_with_its_records_and_never_lowers_the_sequence() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("n.db"), OpenOptions::default()).unwrap();
+        let a = Host::new("agent-a", "a.example").unwrap();
+        assert_eq!(
+            store
+                .enroll_host(&a, "1.0", "hash-a", Ts::from_secs(1))
+                .unwrap(),
+            0
+        );
+        let mark = |seq| BatchMark {
+            host: a.clone(),
+            seq,
+            agent_version: "1.1".into(),
+            received: Ts::from_secs(50),
+            newest_record: Some(Ts::from_secs(40 + seq as i64)),
+            status: AgentStatus {
+                spool_batches: seq,
+                ..AgentStatus::default()
+            },
+        };
+        store
+            .write_marked(&[exec(1, Some(&a))], &[mark(3)])
+            .unwrap();
+        store.write_marked(&[], &[mark(2)]).unwrap();
+        let key = store.agent_key("agent-a").unwrap().unwrap();
+        assert_eq!(
+            (key.key_hash.as_str(), key.committed_seq, key.revoked),
+            ("hash-a", 3, false)
+        );
+        let row = store
+            .hosts()
+            .unwrap()
+            .into_iter()
+            .find(|h| h.host == a)
+            .unwrap();
+        assert_eq!(row.agent_version.as_deref(), Some("1.1"));
+        assert_eq!(
+            row.newest_record,
+            Some(Ts::from_secs(43)),
+            "the newest record stays"
+        );
+        assert_eq!(row.status.unwrap().spool_batches, 2, "the last status wins");
+        assert_eq!(
+            store.process_events(10, None).unwrap()[0].host.as_deref(),
+            Some(&a)
+        );
+
+        // A record that cannot be stored rolls its batch's mark back with it.
+        let huge = Record::Event(Event::Process(ProcessEvent {
+            host: Some(Arc::new(a.clone())),
+            start_ticks: u64::MAX,
+            ..ProcessEvent::default()
+        }));
+        assert!(store.write_marked(&[huge], &[mark(9)]).is_err());
+        assert_eq!(
+            store.agent_key("agent-a").unwrap().unwrap().committed_seq,
+            3
+        );
+    }
+
+    #[test]
+    fn a_revoked_key_stays_revoked_until_the_host_enrols_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("n.db"), OpenOptions::default()).unwrap();
+        let a = Host::new("agent-a", "a.example").unwrap();
+        assert!(!store.revoke_host("agent-a").unwrap(), "not enrolled yet");
+        store
+            .enroll_host(&a, "1.0", "h1", Ts::from_secs(1))
+            .unwrap();
+        assert!(store.revoke_host("a.example").unwrap(), "by hostname");
+        assert!(store.agent_key("agent-a").unwrap().unwrap().revoked);
+        store
+            .enroll_host(&a, "1.0", "h2", Ts::from_secs(2))
+            .unwrap();
+        let key = store.agent_key("agent-a").unwrap().unwrap();
+        assert_eq!((key.key_hash.as_str(), key.revoked), ("h2", false));
+        assert!(store.agent_key("nobody").unwrap().is_none());
+    }
+}

@@ -5,8 +5,8 @@ use netsnoop_core::net::packet::{IcmpInfo, QuotedHeader};
 use netsnoop_core::owner::FlowOwner;
 use netsnoop_core::process::event::Ancestor;
 use netsnoop_core::{
-    Alert, Host, HostRef, AlertState, FlowRecord, Loss, PacketMeta, ProcEventKind, ProcSample, ProcessEvent,
-    Protocol, Severity, Subject, SystemSample, Ts,
+    Alert, AlertState, FlowRecord, Host, HostRef, Loss, PacketMeta, ProcEventKind, ProcSample,
+    ProcessEvent, Protocol, Severity, Subject, SystemSample, Ts,
 };
 use rusqlite::Row;
 use std::net::IpAddr;

@@ -298,28 +298,21 @@ mod tests {
         let path = dir.path().join("old.db");
         let old = SqliteStore::open_at_version(&path, OpenOptions::default(), 1).unwrap();
         assert_eq!(old.schema_version().unwrap(), 1);
-        let sample = netsnoop_core::ResourceSample {
-            host: None,
-            system: netsnoop_core::SystemSample {
-                time: Ts::from_secs(6),
-                cpu_pct: 12.5,
-                per_core_pct: vec![10.0, 15.0],
-                load1: 0.5,
-                ..Default::default()
-            },
-            processes: vec![netsnoop_core::ProcSample {
-                pid: 42,
-                comm: "bash".into(),
-                cpu_pct: 3.0,
-                ..Default::default()
-            }],
-        };
-        old.write_batch(&[
-            Record::Alert(old_alert()),
-            Record::Event(Event::Resources(sample.clone())),
-        ])
-        .unwrap();
         drop(old);
+        // Rows as version 1 wrote them (today's write path knows only today's columns).
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "INSERT INTO alerts (id, kind, severity, state, first_seen, last_seen, pid,
+                 process_name, message, details)
+             VALUES ('process.burst/1/5', 'process.burst', 3, 'active', 5000000, 6000000, 1,
+                 'bash', '9 new processes under bash', '{\"count\":9}');
+             INSERT INTO system_samples (time, cpu_pct, per_core_pct, mem_total, mem_used,
+                 mem_available, swap_total, swap_used, load1, load5, load15, forks_total,
+                 procs_running)
+             VALUES (6000000, 12.5, '[10.0,15.0]', 0, 0, 0, 0, 0, 0.5, 0, 0, 0, 0);",
+        )
+        .unwrap();
+        drop(conn);
 
         let store = SqliteStore::open(&path, OpenOptions::default()).unwrap();
         assert_eq!(store.schema_version().unwrap(), CURRENT_VERSION);
