@@ -50,7 +50,8 @@ impl Host {
 }
 
 /// A `?host=` filter: ids or hostnames; empty means every host.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct HostFilter(pub Vec<String>);
 
 impl HostFilter {

@@ -65,6 +65,7 @@ pub fn start(setup: &Setup, parts: ApiParts) -> anyhow::Result<ServerHandle> {
             enrollment_secret: setup.config.fleet.secret(),
             stale_after: setup.config.fleet.stale_after.get(),
             down_after: setup.config.fleet.down_after.get(),
+            local_host: setup.host().ok(),
             ..Default::default()
         },
         allowed_hosts: setup.config.server.allowed_hosts.clone(),

@@ -21,6 +21,8 @@ pub struct FleetConfig {
     pub down_after: Duration,
     /// Largest batch body once decompressed.
     pub max_batch_bytes: usize,
+    /// The host this server runs on: records without a host are its own.
+    pub local_host: Option<netsnoop_core::Host>,
 }
 
 impl Default for FleetConfig {
@@ -30,6 +32,7 @@ impl Default for FleetConfig {
             stale_after: Duration::from_secs(60),
             down_after: Duration::from_secs(300),
             max_batch_bytes: 64 * 1024 * 1024,
+            local_host: None,
         }
     }
 }

@@ -138,6 +138,9 @@ pub struct AlertView {
     /// Who acknowledged the episode (`/alerts/history` only; absent when nobody did).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub acked_by: Option<String>,
+    /// The host that raised it (absent when the store knows no host identity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<netsnoop_core::Host>,
 }
 
 impl AlertView {
@@ -177,6 +180,7 @@ impl AlertView {
             details: a.details.clone(),
             silenced: false,
             acked_by: None,
+            host: a.host.as_deref().cloned(),
         }
     }
 

@@ -309,3 +309,90 @@ async fn without_a_secret_no_agent_can_enrol() {
     );
     s.shutdown().await;
 }
+
+fn flow(port: u16, at: i64) -> Record {
+    Record::Event(Event::Flow(netsnoop_core::FlowRecord {
+        first_seen: Ts::from_secs(at - 1),
+        last_seen: Ts::from_secs(at),
+        protocol: netsnoop_core::Protocol::Tcp,
+        orig_ip: Some("10.0.0.1".parse().unwrap()),
+        orig_port: port,
+        resp_ip: Some("10.0.0.2".parse().unwrap()),
+        resp_port: 443,
+        ..netsnoop_core::FlowRecord::default()
+    }))
+}
+
+async fn get(s: &TestServer, path: &str) -> (u16, Value) {
+    let resp = s.client.get(s.url(path)).send().await.unwrap();
+    (
+        resp.status().as_u16(),
+        resp.json().await.unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_filters_pick_one_hosts_records_by_id_or_name() {
+    let s = server().await;
+    let now = Ts::now().secs();
+    for (i, id) in ["web-1", "web-2"].into_iter().enumerate() {
+        let key = key_for(&s, id).await;
+        let n = i as u32;
+        let records = vec![
+            exec(30 + n, now - 2),
+            alert(now - 10 + i as i64),
+            flow(5000 + n as u16, now - 1),
+        ];
+        assert_eq!(
+            ship(&s, Some(&key), batch(id, 1, records), None).await.0,
+            200
+        );
+    }
+    let hosts_of = |v: &Value, list: &str| -> Vec<String> {
+        let rows = if list.is_empty() {
+            v.as_array().unwrap()
+        } else {
+            v[list].as_array().unwrap()
+        };
+        let mut ids: Vec<String> = rows
+            .iter()
+            .map(|r| r["host"]["id"].as_str().unwrap_or("none").to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let (_, all) = get(&s, "/alerts/history").await;
+    assert_eq!(hosts_of(&all, "items"), ["web-1", "web-2"], "{all}");
+    let (_, one) = get(&s, "/alerts/history?host=web-1").await;
+    assert_eq!(hosts_of(&one, "items"), ["web-1"], "{one}");
+    let (_, by_name) = get(&s, "/alerts/history?host=web-2.example").await;
+    assert_eq!(hosts_of(&by_name, "items"), ["web-2"], "{by_name}");
+    let (_, both) = get(&s, "/alerts/history?host=web-1&host=web-2").await;
+    assert_eq!(hosts_of(&both, "items"), ["web-1", "web-2"]);
+    let (_, none) = get(&s, "/alerts/history?host=nobody").await;
+    assert!(none["items"].as_array().unwrap().is_empty(), "{none}");
+
+    let (_, flows) = get(&s, "/flows?host=web-2").await;
+    let ports: Vec<u64> = flows["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["orig_port"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ports, [5001], "{flows}");
+    let (_, events) = get(&s, "/events/process?host=web-1,web-2").await;
+    assert_eq!(events.as_array().unwrap().len(), 2, "{events}");
+    let (_, events) = get(&s, "/events/process?host=web-1").await;
+    assert_eq!(hosts_of(&events, ""), ["web-1"], "{events}");
+
+    // Traffic statistics are fleet-wide: a host filter is refused, not ignored.
+    let (status, body) = get(&s, "/stats/summary?host=web-1").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("all hosts together")
+    );
+    s.shutdown().await;
+}

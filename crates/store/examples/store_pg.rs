@@ -378,7 +378,7 @@ fn big(a: &Args, cluster: &PgCluster) {
         ),
         (
             "recent packets, 100",
-            Box::new(|s| drop(s.recent_packets(100))),
+            Box::new(|s| drop(s.recent_packets(100, &Default::default()))),
         ),
     ];
     println!("\n| query | SQLite p50 ms | SQLite p99 ms | PostgreSQL p50 ms | PostgreSQL p99 ms |");

@@ -153,6 +153,9 @@ pub struct AlertFilter {
     pub limit: u32,
     /// Skip this many rows first, for paging.
     pub offset: u32,
+    /// Only these hosts (by id or hostname); empty: every host.
+    #[serde(default)]
+    pub hosts: netsnoop_core::HostFilter,
 }
 
 impl Default for AlertFilter {
@@ -164,6 +167,7 @@ impl Default for AlertFilter {
             since: None,
             until: None,
             limit: 100,
+            hosts: netsnoop_core::HostFilter::all(),
             offset: 0,
         }
     }

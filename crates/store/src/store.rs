@@ -8,7 +8,9 @@ use crate::model::{
 };
 use crate::{Result, StoreError};
 use netsnoop_core::silence::{Ack, Silence};
-use netsnoop_core::{Alert, FlowRecord, Loss, PacketMeta, ProcessEvent, Record, SystemSample, Ts};
+use netsnoop_core::{
+    Alert, FlowRecord, HostFilter, Loss, PacketMeta, ProcessEvent, Record, SystemSample, Ts,
+};
 
 /// A place where records are written and statistics are read back.
 ///
@@ -103,8 +105,8 @@ pub trait Store: Send + Sync {
         bucket_secs: Option<u32>,
     ) -> Result<TrafficSeries>;
 
-    /// The newest stored packets, newest first.
-    fn recent_packets(&self, limit: u32) -> Result<Vec<PacketMeta>>;
+    /// The newest stored packets of the hosts named (all: every host), newest first.
+    fn recent_packets(&self, limit: u32, hosts: &HostFilter) -> Result<Vec<PacketMeta>>;
 
     /// Alerts matching the filter, most recently seen first.
     fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>>;
@@ -115,8 +117,8 @@ pub trait Store: Send + Sync {
     /// Process events, newest first, optionally only those at or after `since`.
     fn process_events(&self, limit: u32, since: Option<Ts>) -> Result<Vec<ProcessEvent>>;
 
-    /// Finished flows in the given order.
-    fn flows(&self, limit: u32, order: FlowOrder) -> Result<Vec<FlowRecord>>;
+    /// Finished flows of the hosts named (all: every host) in the given order.
+    fn flows(&self, limit: u32, order: FlowOrder, hosts: &HostFilter) -> Result<Vec<FlowRecord>>;
 
     /// Flows that ended in the range with process `pid` owning an end, newest first.
     fn process_flows(&self, pid: u32, range: TimeRange, limit: u32) -> Result<Vec<FlowRecord>>;

@@ -76,9 +76,17 @@ fn query_results_keep_their_json_shape(b: Backend) {
         "traffic_buckets",
         store.traffic_over_time(all, Some(2)).unwrap()
     );
-    insta::assert_json_snapshot!("recent_packets", store.recent_packets(2).unwrap());
+    insta::assert_json_snapshot!(
+        "recent_packets",
+        store.recent_packets(2, &Default::default()).unwrap()
+    );
     insta::assert_json_snapshot!("alerts", store.alerts(&AlertFilter::default()).unwrap());
-    insta::assert_json_snapshot!("flows", store.flows(1, FlowOrder::Bytes).unwrap());
+    insta::assert_json_snapshot!(
+        "flows",
+        store
+            .flows(1, FlowOrder::Bytes, &Default::default())
+            .unwrap()
+    );
     insta::assert_json_snapshot!("process_samples", store.process_samples(all, 1).unwrap());
     insta::assert_json_snapshot!("loss_totals", store.loss_totals(all).unwrap());
 }

@@ -39,7 +39,7 @@ fn flow_owners_are_stored_and_summed_per_process_with_the_unknown_bucket(b) {
         .collect();
     store.write_batch(&records).unwrap();
 
-    let flows = store.flows(10, FlowOrder::LastSeen).unwrap();
+    let flows = store.flows(10, FlowOrder::LastSeen, &Default::default()).unwrap();
     let read = flows.iter().find(|f| f.first_seen == curl.first_seen).unwrap();
     assert_eq!(read.orig_owner, curl.orig_owner);
     assert_eq!(read.resp_owner, curl.resp_owner);

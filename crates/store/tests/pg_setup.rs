@@ -184,6 +184,11 @@ fn retention_drops_whole_day_partitions_of_the_raw_series() {
         left >= 300,
         "the third day and the newest of the second stay"
     );
-    let oldest = store.recent_packets(10_000).unwrap().last().unwrap().time;
+    let oldest = store
+        .recent_packets(10_000, &Default::default())
+        .unwrap()
+        .last()
+        .unwrap()
+        .time;
     assert!(oldest >= Ts::from_secs(start + day + 3600));
 }

@@ -51,7 +51,13 @@ fn sslmode_require_encrypts_and_verify_full_refuses_an_untrusted_certificate() {
     .unwrap();
     let packets = random_packets(1, 1_700_000_000, 10, 100);
     store.write_batch(&packet_records(&packets)).unwrap();
-    assert_eq!(store.recent_packets(1000).unwrap().len(), 100);
+    assert_eq!(
+        store
+            .recent_packets(1000, &Default::default())
+            .unwrap()
+            .len(),
+        100
+    );
     let encrypted: i64 = cluster
         .admin()
         .query_one(

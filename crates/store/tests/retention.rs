@@ -92,13 +92,13 @@ fn retention_by_age_deletes_only_what_is_older_than_each_limit(b) {
     assert_eq!(report.by_age["alerts"], deleted(6));
     assert!(report.by_size.is_empty());
 
-    assert_eq!(store.recent_packets(100).unwrap().len() as u64, kept(1));
+    assert_eq!(store.recent_packets(100, &Default::default()).unwrap().len() as u64, kept(1));
     assert_eq!(
         store.summary(TimeRange::ALL).unwrap().total_packets,
         kept(2)
     );
     assert_eq!(
-        store.flows(100, FlowOrder::LastSeen).unwrap().len() as u64,
+        store.flows(100, FlowOrder::LastSeen, &Default::default()).unwrap().len() as u64,
         kept(3)
     );
     assert_eq!(
@@ -155,7 +155,7 @@ fn the_packet_table_keeps_only_the_newest_rows_under_its_cap(b) {
     assert_eq!(capped, 2500);
     let mut want = packets[2500..].to_vec();
     want.reverse();
-    assert_eq!(store.recent_packets(5000).unwrap(), want);
+    assert_eq!(store.recent_packets(5000, &Default::default()).unwrap(), want);
 }
 }
 

@@ -79,9 +79,9 @@ fn every_record_type_reads_back_as_written(b) {
         procs.into_iter().map(|p| p.sample).collect::<Vec<_>>(),
         res.processes
     );
-    assert_eq!(store.flows(10, FlowOrder::LastSeen).unwrap(), vec![fl]);
+    assert_eq!(store.flows(10, FlowOrder::LastSeen, &Default::default()).unwrap(), vec![fl]);
     assert_eq!(store.losses(TimeRange::ALL, 10).unwrap(), vec![lo]);
-    assert_eq!(store.recent_packets(10).unwrap(), vec![arp, icmp, plain]);
+    assert_eq!(store.recent_packets(10, &Default::default()).unwrap(), vec![arp, icmp, plain]);
     assert_eq!(store.alerts(&AlertFilter::default()).unwrap(), vec![al]);
 }
 
@@ -108,7 +108,7 @@ fn a_packet_posted_without_ports_reads_back_without_ports(b) {
             Record::Event(Event::Packet(with_ports.clone())),
         ])
         .unwrap();
-    let back = store.recent_packets(10).unwrap();
+    let back = store.recent_packets(10, &Default::default()).unwrap();
     assert_eq!(back, vec![with_ports, portless]);
     assert_eq!(back[0].ports(), Some((40000, 443)));
     assert_eq!(back[1].ports(), None);
@@ -254,7 +254,7 @@ fn queries_do_not_wait_for_an_open_write_transaction() {
     // A reader blocked by the writer would sit in its 5 s busy timeout.
     let started = Instant::now();
     let summary = store.summary(TimeRange::ALL).unwrap();
-    let recent = store.recent_packets(10).unwrap();
+    let recent = store.recent_packets(10, &Default::default()).unwrap();
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "queries waited {:?}",

@@ -197,7 +197,7 @@ fn recent_packets_are_the_newest_first(b) {
     let mut want = packets.clone();
     want.reverse();
     want.truncate(30);
-    assert_eq!(store.recent_packets(30).unwrap(), want);
+    assert_eq!(store.recent_packets(30, &Default::default()).unwrap(), want);
 }
 
 fn a_second_reported_twice_adds_up_instead_of_replacing(b) {
@@ -234,9 +234,9 @@ fn flows_list_by_recency_or_by_bytes(b) {
     by_recent.sort_by_key(|f| std::cmp::Reverse(f.last_seen));
     let mut by_bytes = flows.to_vec();
     by_bytes.sort_by_key(|f| std::cmp::Reverse(f.orig_bytes + f.resp_bytes));
-    assert_eq!(store.flows(10, FlowOrder::LastSeen).unwrap(), by_recent);
+    assert_eq!(store.flows(10, FlowOrder::LastSeen, &Default::default()).unwrap(), by_recent);
     assert_eq!(
-        store.flows(2, FlowOrder::Bytes).unwrap(),
+        store.flows(2, FlowOrder::Bytes, &Default::default()).unwrap(),
         by_bytes[..2].to_vec()
     );
 }

@@ -3,7 +3,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::routes::params::Query;
-use crate::routes::params::{Range, parse_limit};
+use crate::routes::params::{Hosts, HostsDoc, Range, parse_limit};
 use crate::routes::shape::Shape;
 use crate::state::AppState;
 use crate::views::{AlertRow, AlertView};
@@ -30,12 +30,13 @@ pub struct AlertsQuery {
 ///
 /// NetWatch's `{src_ip, packet_count, alert}`; `extended=true` adds our fields (id,
 /// kind, severity, state, times, ports, details) after them.
-#[utoipa::path(get, path = "/alerts", tag = "netwatch", params(AlertsQuery, Shape),
+#[utoipa::path(get, path = "/alerts", tag = "netwatch", params(AlertsQuery, Shape, HostsDoc),
     responses((status = 200, body = Vec<AlertRow>), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn alerts(
     State(state): State<AppState>,
     Query(q): Query<AlertsQuery>,
     Query(shape): Query<Shape>,
+    Hosts(hosts): Hosts,
 ) -> ApiResult<Json<Vec<AlertRow>>> {
     let extended = shape.extended()?;
     let all = parse_bool("all", q.all.as_deref())?;
@@ -55,6 +56,7 @@ pub async fn alerts(
         } else {
             netsnoop_store::MAX_LIMIT
         },
+        hosts,
         ..AlertFilter::default()
     };
     let rows = state.query(move |store| store.alerts(&filter)).await?;
@@ -97,11 +99,12 @@ pub struct AlertPage {
 }
 
 /// Every alert, newest first, one page at a time
-#[utoipa::path(get, path = "/alerts/history", tag = "host", params(HistoryQuery),
+#[utoipa::path(get, path = "/alerts/history", tag = "host", params(HistoryQuery, HostsDoc),
     responses((status = 200, body = AlertPage), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn history(
     State(state): State<AppState>,
     Query(q): Query<HistoryQuery>,
+    Hosts(hosts): Hosts,
 ) -> ApiResult<Json<AlertPage>> {
     let tz = state.config.timezone.clone();
     let limit = parse_limit(q.limit.as_deref(), 100, 1000)? as u32;
@@ -148,6 +151,7 @@ pub async fn history(
         until: w.until,
         // One extra row tells whether another page exists.
         limit: limit + 1,
+        hosts,
         offset,
     };
     let (mut rows, silences, acks) = state

@@ -1,8 +1,8 @@
 //! /flows: the most recently finished flows and the largest ones, from the store.
 
 use crate::error::ApiResult;
-use crate::routes::params::Limit;
 use crate::routes::params::Query;
+use crate::routes::params::{Hosts, HostsDoc, Limit};
 use crate::state::AppState;
 use crate::timefmt::format_time;
 use axum::Json;
@@ -39,6 +39,9 @@ pub struct FlowView {
     pub orig_owner: Option<netsnoop_core::owner::FlowOwner>,
     /// The same for the responder's end.
     pub resp_owner: Option<netsnoop_core::owner::FlowOwner>,
+    /// The host that saw it (absent when the store knows no host identity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<netsnoop_core::Host>,
 }
 
 impl FlowView {
@@ -61,6 +64,7 @@ impl FlowView {
             end_reason: f.end_reason.to_string(),
             orig_owner: f.orig_owner.clone(),
             resp_owner: f.resp_owner.clone(),
+            host: f.host.as_deref().cloned(),
         }
     }
 }
@@ -75,19 +79,20 @@ pub struct FlowsResponse {
 }
 
 /// Recent and top finished flows
-#[utoipa::path(get, path = "/flows", tag = "host", params(Limit),
+#[utoipa::path(get, path = "/flows", tag = "host", params(Limit, HostsDoc),
     responses((status = 200, body = FlowsResponse), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn flows(
     State(state): State<AppState>,
     Query(q): Query<Limit>,
+    Hosts(hosts): Hosts,
 ) -> ApiResult<Json<FlowsResponse>> {
     let limit = q.resolve(20, 1000)? as u32;
     let tz = state.config.timezone.clone();
     let (recent, top) = state
         .query(move |store| {
             Ok((
-                store.flows(limit, FlowOrder::LastSeen)?,
-                store.flows(limit, FlowOrder::Bytes)?,
+                store.flows(limit, FlowOrder::LastSeen, &hosts)?,
+                store.flows(limit, FlowOrder::Bytes, &hosts)?,
             ))
         })
         .await?;

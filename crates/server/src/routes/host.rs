@@ -3,8 +3,8 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::hub::snapshot::{CaptureCounts, DegradedMode, LossCount, SourceStatus};
-use crate::routes::params::Limit;
 use crate::routes::params::Query;
+use crate::routes::params::{Hosts, HostsDoc, Limit};
 use crate::state::AppState;
 use crate::timefmt::format_time;
 use crate::views::{SystemView, process_event_json};
@@ -214,19 +214,23 @@ pub async fn process(
 
 /// Recent exec events, newest first
 #[utoipa::path(get, path = "/events/process", tag = "host",
-    params(Limit),
+    params(Limit, HostsDoc),
     responses((status = 200, body = Vec<netsnoop_core::ProcessEvent>), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn process_events(
     State(state): State<AppState>,
     Query(q): Query<Limit>,
+    Hosts(hosts): Hosts,
 ) -> ApiResult<Json<Vec<serde_json::Value>>> {
     let limit = q.resolve(50, crate::hub::snapshot::EXEC_HISTORY)?;
     let tz = state.hub.timezone().clone();
+    let local = state.config.fleet.local_host.as_ref();
     let st = state.hub.state();
     Ok(Json(
         st.execs
             .iter()
             .rev()
+            // Events without a host are this server's own.
+            .filter(|e| hosts.matches(e.host.as_deref().or(local)))
             .take(limit)
             .map(|e| process_event_json(e, &tz))
             .collect(),

@@ -6,7 +6,7 @@ use crate::timefmt::parse_time;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use jiff::tz::TimeZone;
-use netsnoop_core::Ts;
+use netsnoop_core::{HostFilter, Ts};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
@@ -105,6 +105,50 @@ impl Range {
             ));
         }
         Ok(w)
+    }
+}
+
+/// `?host=`: hosts by id or hostname, repeatable (`?host=a&host=b`) or comma-separated;
+/// none means every host. Read from the raw query, so it sits beside a [`Query`].
+pub struct Hosts(pub HostFilter);
+
+/// The documentation of [`Hosts`].
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HostsDoc {
+    /// Only these hosts (id or hostname); repeat it or separate by commas. Default: all.
+    #[param(value_type = Option<Vec<String>>, explode = true)]
+    pub host: Option<Vec<String>>,
+}
+
+impl Hosts {
+    /// For statistics kept for all hosts together: a filter naming hosts is refused, so
+    /// nobody takes fleet-wide figures for one host's.
+    pub fn fleet_wide_only(&self, what: &str) -> ApiResult<()> {
+        if self.0.is_all() {
+            return Ok(());
+        }
+        Err(ApiError::InvalidField(format!(
+            "{what} are kept for all hosts together in this version: leave ?host= out (alerts, flows, packets and process events take it)"
+        )))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Hosts {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("");
+        let names: Vec<String> = form_urlencoded::parse(query.as_bytes())
+            .filter(|(k, _)| k == "host")
+            .flat_map(|(_, v)| {
+                v.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        Ok(Hosts(HostFilter(names)))
     }
 }
 

@@ -3,7 +3,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::routes::params::Query;
-use crate::routes::params::{Limit, Range, Window, parse_limit};
+use crate::routes::params::{Hosts, HostsDoc, Limit, Range, Window, parse_limit};
 use crate::routes::shape::Shape;
 use crate::state::AppState;
 use crate::timefmt::format_time;
@@ -61,8 +61,10 @@ pub async fn summary(
     State(state): State<AppState>,
     Query(r): Query<Range>,
     Query(shape): Query<Shape>,
+    hosts: Hosts,
 ) -> ApiResult<Json<SummaryView>> {
     shape.extended()?;
+    hosts.fleet_wide_only("traffic statistics")?;
     let range = time_range(r.resolve(&state.config.timezone)?);
     let s = state.query(move |store| store.summary(range)).await?;
     Ok(Json(s.into()))
@@ -113,8 +115,10 @@ pub async fn top_talkers(
     State(state): State<AppState>,
     Query(q): Query<TalkersQuery>,
     Query(shape): Query<Shape>,
+    hosts: Hosts,
 ) -> ApiResult<Json<Vec<TalkerRow>>> {
     let extended = shape.extended()?;
+    hosts.fleet_wide_only("traffic statistics")?;
     let limit = parse_limit(q.limit.as_deref(), 5, 1000)? as u32;
     let by = match q.by.as_deref().map(str::trim) {
         None | Some("") | Some("packets") | Some("count") => TalkerOrder::Packets,
@@ -187,8 +191,10 @@ pub async fn protocol_distribution(
     State(state): State<AppState>,
     Query(r): Query<Range>,
     Query(shape): Query<Shape>,
+    hosts: Hosts,
 ) -> ApiResult<Json<Vec<ProtocolRow>>> {
     let extended = shape.extended()?;
+    hosts.fleet_wide_only("traffic statistics")?;
     let range = time_range(r.resolve(&state.config.timezone)?);
     let rows = state
         .query(move |store| store.protocol_distribution(range))
@@ -265,8 +271,10 @@ pub async fn traffic_over_time(
     State(state): State<AppState>,
     Query(q): Query<TrafficQuery>,
     Query(shape): Query<Shape>,
+    hosts: Hosts,
 ) -> ApiResult<impl IntoResponse> {
     shape.extended()?;
+    hosts.fleet_wide_only("traffic statistics")?;
     let tz = state.config.timezone.clone();
     let mut w = Range {
         since: q.since,
@@ -368,18 +376,19 @@ pub fn parse_bucket(text: &str) -> ApiResult<u32> {
 ///
 /// NetWatch's five keys; `extended=true` adds `src_port` and `dst_port`, null when the
 /// packet has none (ICMP, ARP, or POSTed without ports).
-#[utoipa::path(get, path = "/packets/recent", tag = "netwatch", params(Limit, Shape),
+#[utoipa::path(get, path = "/packets/recent", tag = "netwatch", params(Limit, Shape, HostsDoc),
     responses((status = 200, body = Vec<PacketRow>), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn recent_packets(
     State(state): State<AppState>,
     Query(q): Query<Limit>,
     Query(shape): Query<Shape>,
+    Hosts(hosts): Hosts,
 ) -> ApiResult<Json<Vec<PacketRow>>> {
     let extended = shape.extended()?;
     let limit = q.resolve(20, 1000)? as u32;
     let tz = state.config.timezone.clone();
     let packets = state
-        .query(move |store| store.recent_packets(limit))
+        .query(move |store| store.recent_packets(limit, &hosts))
         .await?;
     Ok(Json(
         packets

@@ -24,7 +24,9 @@ use crate::model::{
 };
 use crate::{OpenOptions, Result, Store, StoreError};
 use connect::{Conn, Pool};
-use netsnoop_core::{Alert, FlowRecord, Loss, PacketMeta, ProcessEvent, Record, SystemSample, Ts};
+use netsnoop_core::{
+    Alert, FlowRecord, HostFilter, Loss, PacketMeta, ProcessEvent, Record, SystemSample, Ts,
+};
 use std::sync::{Mutex, PoisonError};
 use write::WriteState;
 
@@ -150,11 +152,13 @@ impl Store for PgStore {
         )
     }
 
-    fn recent_packets(&self, limit: u32) -> Result<Vec<PacketMeta>> {
+    fn recent_packets(&self, limit: u32, hosts: &HostFilter) -> Result<Vec<PacketMeta>> {
+        every_host(hosts)?;
         query::recent_packets(&mut *self.conn("listing recent packets")?, limit)
     }
 
     fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>> {
+        every_host(&filter.hosts)?;
         query::alerts(&mut *self.conn("listing alerts")?, filter)
     }
 
@@ -209,7 +213,8 @@ impl Store for PgStore {
         owners::acks(&mut *self.conn("reading acknowledgements")?, limit)
     }
 
-    fn flows(&self, limit: u32, order: FlowOrder) -> Result<Vec<FlowRecord>> {
+    fn flows(&self, limit: u32, order: FlowOrder, hosts: &HostFilter) -> Result<Vec<FlowRecord>> {
+        every_host(hosts)?;
         query::flows(&mut *self.conn("listing flows")?, limit, order)
     }
 
@@ -231,5 +236,16 @@ impl Store for PgStore {
 
     fn stats(&self) -> Result<StoreStats> {
         query::stats(&mut *self.conn("counting rows")?)
+    }
+}
+
+/// PostgreSQL rows carry no host yet: a filter naming hosts is refused, not ignored.
+fn every_host(hosts: &HostFilter) -> Result<()> {
+    if hosts.is_all() {
+        Ok(())
+    } else {
+        Err(StoreError::Unsupported(
+            "?host= needs the embedded SQLite store in this version; on PostgreSQL leave it out (every host)".into(),
+        ))
     }
 }

@@ -3,7 +3,8 @@
 
 use crate::hosts::{AgentKey, BatchMark, HostRow};
 use crate::{Result, StoreError};
-use netsnoop_core::{Host, Ts};
+use netsnoop_core::{Host, HostFilter, Ts};
+use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 
@@ -36,6 +37,19 @@ impl HostKeys {
     pub(crate) fn forget(&mut self) {
         self.0.clear();
     }
+}
+
+/// The SQL condition for rows of the hosts `f` names (by id or hostname), its values
+/// appended to `args`; empty for every host.
+pub(crate) fn host_clause(f: &HostFilter, args: &mut Vec<Value>) -> String {
+    if f.is_all() {
+        return String::new();
+    }
+    let marks = vec!["?"; f.0.len()].join(", ");
+    for _ in 0..2 {
+        args.extend(f.0.iter().map(|h| Value::Text(h.clone())));
+    }
+    format!(" AND host IN (SELECT key FROM hosts WHERE id IN ({marks}) OR name IN ({marks}))")
 }
 
 /// Names the store's own host (key 0), unless a host already holds key 0 (the data dir

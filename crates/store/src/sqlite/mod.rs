@@ -21,7 +21,9 @@ use crate::model::{
     WriteReport,
 };
 use crate::{AgentKey, BatchMark, HostRow, OpenOptions, Result, Store, StoreError};
-use netsnoop_core::{Alert, FlowRecord, Loss, PacketMeta, ProcessEvent, Record, SystemSample, Ts};
+use netsnoop_core::{
+    Alert, FlowRecord, HostFilter, Loss, PacketMeta, ProcessEvent, Record, SystemSample, Ts,
+};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -280,8 +282,8 @@ impl Store for SqliteStore {
         stats::traffic_over_time(&self.reader(), range, bucket_secs)
     }
 
-    fn recent_packets(&self, limit: u32) -> Result<Vec<PacketMeta>> {
-        query::recent_packets(&self.reader(), limit)
+    fn recent_packets(&self, limit: u32, hosts: &HostFilter) -> Result<Vec<PacketMeta>> {
+        query::recent_packets(&self.reader(), limit, hosts)
     }
 
     fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>> {
@@ -296,8 +298,8 @@ impl Store for SqliteStore {
         query::process_events(&self.reader(), limit, since)
     }
 
-    fn flows(&self, limit: u32, order: FlowOrder) -> Result<Vec<FlowRecord>> {
-        query::flows(&self.reader(), limit, order)
+    fn flows(&self, limit: u32, order: FlowOrder, hosts: &HostFilter) -> Result<Vec<FlowRecord>> {
+        query::flows(&self.reader(), limit, order, hosts)
     }
 
     fn process_flows(&self, pid: u32, range: TimeRange, limit: u32) -> Result<Vec<FlowRecord>> {

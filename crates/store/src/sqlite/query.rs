@@ -1,6 +1,7 @@
 //! Read queries for the HTTP API, each served from an index (traffic statistics, from
 //! the rollup tiers, are in `stats`).
 
+use super::hosts::host_clause;
 use super::read::{self, collect};
 use super::tiers::TIERS;
 use super::write::severity_rank;
@@ -8,7 +9,7 @@ use crate::model::{AlertFilter, FlowOrder, LossTotal, ProcessSampleRow, StoreSta
 use crate::store::clamp_limit;
 use crate::{Result, StoreError};
 use netsnoop_core::{
-    Alert, AlertState, FlowRecord, Loss, PacketMeta, ProcessEvent, SystemSample, Ts,
+    Alert, AlertState, FlowRecord, HostFilter, Loss, PacketMeta, ProcessEvent, SystemSample, Ts,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
@@ -18,15 +19,22 @@ pub(super) fn u64_of(v: i64) -> u64 {
     v.max(0) as u64
 }
 
-pub(super) fn recent_packets(conn: &Connection, limit: u32) -> Result<Vec<PacketMeta>> {
+pub(super) fn recent_packets(
+    conn: &Connection,
+    limit: u32,
+    hosts: &HostFilter,
+) -> Result<Vec<PacketMeta>> {
+    let mut args = Vec::new();
     let sql = format!(
-        "SELECT {} FROM packets ORDER BY time DESC, seq DESC LIMIT ?1",
-        read::PACKET_COLUMNS
+        "SELECT {} FROM packets WHERE 1 = 1{} ORDER BY time DESC, seq DESC LIMIT ?",
+        read::PACKET_COLUMNS,
+        host_clause(hosts, &mut args),
     );
+    args.push(Value::Integer(clamp_limit(limit)));
     collect(
         conn,
         &sql,
-        [clamp_limit(limit)],
+        params_from_iter(args),
         "listing recent packets",
         read::packet,
     )
@@ -60,6 +68,7 @@ pub(super) fn alerts(conn: &Connection, f: &AlertFilter) -> Result<Vec<Alert>> {
         sql.push_str(" AND first_seen < ?");
         args.push(Value::Integer(until.micros()));
     }
+    sql.push_str(&host_clause(&f.hosts, &mut args));
     sql.push_str(" ORDER BY last_seen DESC, id LIMIT ? OFFSET ?");
     args.push(Value::Integer(clamp_limit(f.limit)));
     args.push(Value::Integer(i64::from(f.offset)));
@@ -106,19 +115,27 @@ pub(super) fn process_events(
     )
 }
 
-pub(super) fn flows(conn: &Connection, limit: u32, order: FlowOrder) -> Result<Vec<FlowRecord>> {
+pub(super) fn flows(
+    conn: &Connection,
+    limit: u32,
+    order: FlowOrder,
+    hosts: &HostFilter,
+) -> Result<Vec<FlowRecord>> {
     let order = match order {
         FlowOrder::LastSeen => "last_seen DESC, id DESC",
         FlowOrder::Bytes => "orig_bytes + resp_bytes DESC, id DESC",
     };
+    let mut args = Vec::new();
     let sql = format!(
-        "SELECT {} FROM flows ORDER BY {order} LIMIT ?1",
-        read::FLOW_COLUMNS
+        "SELECT {} FROM flows WHERE 1 = 1{} ORDER BY {order} LIMIT ?",
+        read::FLOW_COLUMNS,
+        host_clause(hosts, &mut args),
     );
+    args.push(Value::Integer(clamp_limit(limit)));
     collect(
         conn,
         &sql,
-        [clamp_limit(limit)],
+        params_from_iter(args),
         "listing flows",
         read::flow,
     )
