@@ -59,7 +59,7 @@ pub fn trim_to_top_n(sample: &ResourceSample, n: usize) -> ResourceSample {
     }
     keep.sort_by(|a, b| by_cpu(a, b));
     ResourceSample {
-        host: None,
+        host: sample.host.clone(),
         system: sample.system.clone(),
         processes: keep.into_iter().cloned().collect(),
     }
