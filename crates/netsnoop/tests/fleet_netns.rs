@@ -226,10 +226,8 @@ fn three_namespaces_one_server_two_agents_and_a_scan_between_them() {
     let src: String = rusqlite::Connection::open(&db)
         .unwrap()
         .query_row(
-            &format!(
-                "SELECT src_ip FROM alerts WHERE kind = 'net.portscan' AND host = \
-                 (SELECT key FROM hosts WHERE id = 'agent-b')"
-            ),
+            "SELECT src_ip FROM alerts WHERE kind = 'net.portscan' AND host = \
+             (SELECT key FROM hosts WHERE id = 'agent-b')",
             [],
             |r| r.get(0),
         )
