@@ -145,7 +145,7 @@ fn main() {
 
     stop.store(true, Ordering::Relaxed);
     let sent = publishing.join().expect("publisher");
-    let text = hub.metrics_text(None);
+    let text = hub.metrics_text(None, &[]);
     let series = text
         .lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())

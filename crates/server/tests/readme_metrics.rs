@@ -19,8 +19,8 @@ struct Family {
     labels: BTreeSet<String>,
 }
 
-/// A fresh hub as `netsnoop run -i lo` has it: a capture interface, an exec source and a
-/// queue, so every family has its labels.
+/// A fresh hub as `netsnoop run -i lo` has it (a capture interface, an exec source and a
+/// queue) and one agent reporting, so every family has its labels.
 fn fresh_exposition() -> String {
     let hub = LiveHub::default();
     hub.set_sources(
@@ -34,7 +34,23 @@ fn fresh_exposition() -> String {
             .collect(),
     );
     hub.metrics().add_queue("pipeline", Box::new(|| (0, 1024)));
-    hub.metrics_text(Some(&netsnoop_store::WriterStats::default()))
+    // One agent, so the per-host families show their labels.
+    let agent = netsnoop_store::HostRow {
+        host: netsnoop_core::Host::new("agent-1", "web-1").unwrap(),
+        local: false,
+        agent_version: Some("0.1.0".into()),
+        first_seen: netsnoop_core::Ts::now(),
+        last_seen: netsnoop_core::Ts::now(),
+        newest_record: Some(netsnoop_core::Ts::now()),
+        committed_seq: 1,
+        enrolled: true,
+        revoked: false,
+        status: Some(Default::default()),
+    };
+    hub.metrics_text(
+        Some(&netsnoop_store::WriterStats::default()),
+        &[(agent, netsnoop_server::fleet::HostState::Up)],
+    )
 }
 
 fn families(text: &str) -> Vec<Family> {

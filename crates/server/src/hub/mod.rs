@@ -283,10 +283,17 @@ impl LiveHub {
 
     /// The `/metrics` exposition: the live families, the counts `/health` reports (read
     /// from the same snapshot and `writer`), queue depths and the process metrics.
-    pub fn metrics_text(&self, writer: Option<&netsnoop_store::WriterStats>) -> String {
+    /// `/metrics`; `hosts`: the fleet's hosts with their states (empty without agents).
+    pub fn metrics_text(
+        &self,
+        writer: Option<&netsnoop_store::WriterStats>,
+        hosts: &[(netsnoop_store::HostRow, crate::fleet::HostState)],
+    ) -> String {
         let scraped = {
             let st = self.state();
-            crate::metrics::scrape::Scraped::read(&st, &self.inner.metrics, writer)
+            let mut s = crate::metrics::scrape::Scraped::read(&st, &self.inner.metrics, writer);
+            s.fleet(hosts, Ts::now());
+            s
         };
         self.inner.metrics.encode(scraped)
     }

@@ -6,6 +6,7 @@
 //! whose labels are known in advance exists from the start at 0; no label takes an
 //! address, port, pid, user, command or other free text.
 
+mod fleet;
 pub mod http;
 pub mod losses;
 pub mod pairs;

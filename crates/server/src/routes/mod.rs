@@ -119,6 +119,20 @@ pub fn router(state: AppState) -> Router {
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     state.hub.metrics().outputs.update(&state.hub.outputs());
     let writer = state.writer.as_ref().map(|w| w.stats());
-    let body = state.hub.metrics_text(writer.as_ref());
+    // Without a registry (no store, or one without it) the fleet families are empty.
+    let hosts = state.query(|s| s.hosts()).await.unwrap_or_default();
+    let now = netsnoop_core::Ts::now();
+    let hosts: Vec<_> = hosts
+        .into_iter()
+        .map(|h| {
+            let st = if h.local {
+                crate::fleet::HostState::Up
+            } else {
+                crate::fleet::HostState::of(h.last_seen, now, &state.config.fleet)
+            };
+            (h, st)
+        })
+        .collect();
+    let body = state.hub.metrics_text(writer.as_ref(), &hosts);
     ([(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)], body)
 }

@@ -1,0 +1,98 @@
+//! The fleet's families, read at scrape time from the hosts registry: hosts by state, and
+//! per agent its last report, lag, committed batches and spool, labelled with the host
+//! (hostname and id: two hosts may share a name).
+
+use super::scrape::{Scraped, Value, labels};
+use crate::fleet::HostState;
+use netsnoop_core::Ts;
+use netsnoop_store::HostRow;
+use prometheus_client::metrics::MetricType;
+
+impl Scraped {
+    /// `hosts`: every host the store knows with its state (empty without a registry).
+    pub(crate) fn fleet(&mut self, hosts: &[(HostRow, HostState)], now: Ts) {
+        let by_state = self.add(
+            "fleet_hosts",
+            "Hosts the server knows, by state: up, stale or down (fleet.stale_after, fleet.down_after), revoked",
+            MetricType::Gauge,
+        );
+        for state in ["up", "stale", "down", "revoked"] {
+            let n = hosts.iter().filter(|(h, s)| status(h, *s) == state).count();
+            by_state
+                .rows
+                .push((labels([("status", state)]), Value::Int(n as u64)));
+        }
+        let agents: Vec<&HostRow> = hosts.iter().map(|(h, _)| h).filter(|h| !h.local).collect();
+        let secs = |t: Ts| now.since(t).max(0.0) as u64;
+        let silent = self.add(
+            "agent_silent_seconds",
+            "Seconds since each agent's last stored batch",
+            MetricType::Gauge,
+        );
+        for h in &agents {
+            silent.rows.push((
+                labels([("host", &h.host.name), ("host_id", &h.host.id)]),
+                Value::Int(secs(h.last_seen)),
+            ));
+        }
+        let lag = self.add(
+            "agent_lag_seconds",
+            "Seconds from each agent's newest stored record to now",
+            MetricType::Gauge,
+        );
+        for h in &agents {
+            if let Some(t) = h.newest_record {
+                lag.rows.push((
+                    labels([("host", &h.host.name), ("host_id", &h.host.id)]),
+                    Value::Int(secs(t)),
+                ));
+            }
+        }
+        let batches = self.add(
+            "agent_batches",
+            "Each agent's highest stored batch sequence (it rises by one per batch)",
+            MetricType::Counter,
+        );
+        for h in &agents {
+            batches.rows.push((
+                labels([("host", &h.host.name), ("host_id", &h.host.id)]),
+                Value::Int(h.committed_seq),
+            ));
+        }
+        let spool = self.add(
+            "agent_spool_batches",
+            "Batches waiting in each agent's spool, as its last batch reported",
+            MetricType::Gauge,
+        );
+        for h in &agents {
+            if let Some(st) = &h.status {
+                spool.rows.push((
+                    labels([("host", &h.host.name), ("host_id", &h.host.id)]),
+                    Value::Int(st.spool_batches),
+                ));
+            }
+        }
+        let dropped = self.add(
+            "agent_spool_dropped_records",
+            "Records each agent's spool dropped past its bound (agent.spool_max_mb, spool_max_age)",
+            MetricType::Counter,
+        );
+        for h in &agents {
+            if let Some(st) = &h.status {
+                dropped.rows.push((
+                    labels([("host", &h.host.name), ("host_id", &h.host.id)]),
+                    Value::Int(st.spool_dropped_records),
+                ));
+            }
+        }
+    }
+}
+
+fn status(h: &HostRow, s: HostState) -> &'static str {
+    match s {
+        _ if h.revoked => "revoked",
+        HostState::Up => "up",
+        HostState::Stale => "stale",
+        HostState::Down => "down",
+    }
+}
