@@ -2,17 +2,22 @@
 //! rows of an older database belong to the local host, every record kind reads back its
 //! host, a batch mark commits with its records (and rolls back with them), and a revoked
 //! key stays revoked until the host enrols again. The same cases as SQLite's
-//! `sqlite::hosts` tests.
+//! `sqlite::hosts` tests, and one case run on both backends through the writer thread,
+//! the way `serve` stores an agent's batch.
 
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use common::*;
 use netsnoop_core::fleet::AgentStatus;
 use netsnoop_core::{Event, Host, ProcessEvent, Record, Ts};
-use netsnoop_store::{BatchMark, OpenOptions, PgStore, RetentionConfig, Store, TimeRange};
+use netsnoop_store::{
+    Ack, BatchMark, OpenOptions, PgStore, RetentionConfig, Store, TimeRange, WriterOptions,
+    spawn_writer,
+};
 use netsnoop_test_support::pg;
 use std::sync::Arc;
 
@@ -320,7 +325,7 @@ fn a_revoked_key_stays_revoked_until_the_host_enrols_again() {
 }
 
 #[test]
-fn the_local_host_is_listed_first_and_an_agent_may_not_take_its_key() {
+fn the_local_host_is_listed_first_then_hosts_by_id() {
     let me = Host::new("machine-1", "web-1").unwrap();
     let store = open(Some(&me));
     let a = Host::new("a-agent", "a.example").unwrap();
@@ -332,4 +337,56 @@ fn the_local_host_is_listed_first_and_an_agent_may_not_take_its_key() {
             .collect::<Vec<_>>(),
         vec![("machine-1", true), ("a-agent", false)]
     );
+}
+
+conformance! {
+fn an_agent_batch_through_the_writer_stores_its_records_and_its_mark_together(b) {
+    let me = Host::new("server-1", "central").unwrap();
+    let kept = b.store_with(opts(Some(&me)));
+    let store = kept.store.clone();
+    let a = Host::new("agent-a", "a.example").unwrap();
+    store
+        .enroll_host(&a, "1.0", "hash-a", Ts::from_secs(1))
+        .unwrap();
+    let writer = spawn_writer(store.clone(), WriterOptions::default());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let ack = Ack::new(move |outcome| tx.send(outcome).unwrap()).marked(mark(&a, 7));
+    writer.send_durable(vec![exec(1, Some(&a)), exec(2, Some(&a))], vec![ack]);
+    writer.send(vec![exec(3, None)]);
+    assert_eq!(
+        rx.recv_timeout(std::time::Duration::from_secs(60)).unwrap(),
+        Ok(())
+    );
+    writer.flush().unwrap();
+    assert_eq!(store.agent_key("agent-a").unwrap().unwrap().committed_seq, 7);
+    let mut hosts: Vec<Option<String>> = store
+        .process_events(10, None)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.host.map(|h| h.name.clone()))
+        .collect();
+    hosts.sort();
+    assert_eq!(
+        hosts,
+        vec![
+            Some("a.example".to_string()),
+            Some("a.example".to_string()),
+            Some("central".to_string())
+        ]
+    );
+    let rows: Vec<(String, bool, bool, u64)> = store
+        .hosts()
+        .unwrap()
+        .into_iter()
+        .map(|h| (h.host.id, h.local, h.enrolled, h.committed_seq))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("server-1".to_string(), true, false, 0),
+            ("agent-a".to_string(), false, true, 7)
+        ]
+    );
+    writer.shutdown();
+}
 }
