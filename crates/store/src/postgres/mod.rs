@@ -5,6 +5,7 @@
 
 mod connect;
 mod copy;
+mod encode;
 mod hosts;
 mod owners;
 mod partitions;
