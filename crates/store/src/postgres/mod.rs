@@ -5,6 +5,8 @@
 
 mod connect;
 mod copy;
+mod encode;
+mod hosts;
 mod owners;
 mod partitions;
 mod query;
@@ -22,7 +24,7 @@ use crate::model::{
     AlertFilter, FlowOrder, LossTotal, ProcessSampleRow, ProtocolCount, RetentionReport,
     StoreStats, Summary, Talker, TalkerOrder, TimeRange, TrafficSeries, WriteReport,
 };
-use crate::{OpenOptions, Result, Store, StoreError};
+use crate::{AgentKey, BatchMark, HostRow, OpenOptions, Result, Store, StoreError};
 use connect::{Conn, Pool};
 use netsnoop_core::{
     Alert, FlowRecord, HostFilter, Loss, PacketMeta, ProcessEvent, Record, SystemSample, Ts,
@@ -44,12 +46,24 @@ impl PgStore {
     /// Connects to `url` (`postgres://…` or `postgresql://…`), creates or migrates the
     /// schema under an advisory lock, and creates the partitions of the next days.
     pub fn open(url: &str, opts: OpenOptions) -> Result<PgStore> {
+        PgStore::open_at_version(url, opts, schema::current_version())
+    }
+
+    /// Opens the database, migrating only up to `version`: tests use it to make
+    /// databases as an older build left them. Not for use outside tests.
+    #[doc(hidden)]
+    pub fn open_at_version(url: &str, opts: OpenOptions, version: i64) -> Result<PgStore> {
         let target = connect::target(url)?;
         // One for the writer, one per reader, one for retention.
         let size = u32::try_from(opts.read_connections.max(1) + 2).unwrap_or(4);
         let pool = connect::pool(&target, size)?;
         let mut conn = get(&pool, "migrating the schema")?;
-        schema::migrate(&mut conn, &target, schema::current_version())?;
+        schema::migrate(&mut conn, &target, version)?;
+        if version >= schema::HOSTS_VERSION
+            && let Some(local) = &opts.local_host
+        {
+            hosts::set_local(&mut conn, local)?;
+        }
         let mut partitions = partitions::Known::default();
         // In a transaction: creation takes a transaction-level lock against racing
         // processes.
@@ -65,6 +79,7 @@ impl PgStore {
                 partitions,
                 packet_rows: None,
                 batches: write::BatchMarks::new(),
+                hosts: hosts::HostKeys::default(),
             }),
             opts,
             shown: target.shown,
@@ -99,9 +114,36 @@ impl Store for PgStore {
     }
 
     fn write_batch(&self, records: &[Record]) -> Result<WriteReport> {
+        self.write_marked(records, &[])
+    }
+
+    fn write_marked(&self, records: &[Record], marks: &[BatchMark]) -> Result<WriteReport> {
         let mut state = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let mut conn = self.conn("writing a batch")?;
-        write::write_batch(&mut conn, &mut state, records, &self.opts)
+        write::write_batch(&mut conn, &mut state, records, marks, &self.opts)
+    }
+
+    fn hosts(&self) -> Result<Vec<HostRow>> {
+        hosts::list(&mut *self.conn("listing hosts")?)
+    }
+
+    fn enroll_host(
+        &self,
+        host: &netsnoop_core::Host,
+        agent_version: &str,
+        key_hash: &str,
+        now: Ts,
+    ) -> Result<u64> {
+        let mut conn = self.conn("enrolling a host")?;
+        hosts::enroll(&mut conn, host, agent_version, key_hash, now)
+    }
+
+    fn agent_key(&self, id: &str) -> Result<Option<AgentKey>> {
+        hosts::agent_key(&mut *self.conn("reading an agent key")?, id)
+    }
+
+    fn revoke_host(&self, id_or_name: &str) -> Result<bool> {
+        hosts::revoke(&mut *self.conn("revoking a host")?, id_or_name)
     }
 
     fn check_writable(&self) -> Result<()> {

@@ -6,8 +6,8 @@ use netsnoop_core::net::packet::{IcmpInfo, QuotedHeader};
 use netsnoop_core::owner::FlowOwner;
 use netsnoop_core::process::event::Ancestor;
 use netsnoop_core::{
-    Alert, AlertState, FlowRecord, Loss, PacketMeta, ProcEventKind, ProcSample, ProcessEvent,
-    Protocol, Severity, Subject, SystemSample, Ts,
+    Alert, AlertState, FlowRecord, Host, HostRef, Loss, PacketMeta, ProcEventKind, ProcSample,
+    ProcessEvent, Protocol, Severity, Subject, SystemSample, Ts,
 };
 use postgres::Row;
 use std::net::IpAddr;
@@ -58,8 +58,33 @@ fn ip(row: &Row, i: usize, column: &'static str) -> Result<Option<IpAddr>> {
         .transpose()
 }
 
-pub(crate) const ALERT_COLUMNS: &str = "id, kind, severity, label, state, first_seen, last_seen, \
-     pid, process_name, \"user\", command, src_ip, dst_ip, message, details";
+/// The two columns a record's column list ends with: its host's id and name (NULL when
+/// the hosts table has no row for the key: the local host of a store opened without an
+/// identity). Named, so an `ORDER BY id` still means the record's own.
+macro_rules! host_columns {
+    () => {
+        "(SELECT h.id FROM hosts h WHERE h.key = host) AS host_id, \
+         (SELECT h.name FROM hosts h WHERE h.key = host) AS host_name"
+    };
+}
+
+/// The host a row names, from the two columns its column list ends with.
+fn host(row: &Row, i: usize) -> Result<Option<HostRef>> {
+    let id: Option<String> = get(row, i, "hosts.id")?;
+    let name: Option<String> = get(row, i + 1, "hosts.name")?;
+    Ok(id.map(|id| {
+        std::sync::Arc::new(Host {
+            name: name.unwrap_or_else(|| id.clone()),
+            id,
+        })
+    }))
+}
+
+pub(crate) const ALERT_COLUMNS: &str = concat!(
+    "id, kind, severity, label, state, first_seen, last_seen, \
+     pid, process_name, \"user\", command, src_ip, dst_ip, message, details, ",
+    host_columns!()
+);
 
 pub(crate) fn alert(row: &Row) -> Result<Alert> {
     let rank: i64 = get(row, 2, "alerts.severity")?;
@@ -75,7 +100,7 @@ pub(crate) fn alert(row: &Row) -> Result<Alert> {
     };
     let details: String = get(row, 14, "alerts.details")?;
     Ok(Alert {
-        host: None,
+        host: host(row, 15)?,
         id: get(row, 0, "alerts.id")?,
         kind: get(row, 1, "alerts.kind")?,
         severity,
@@ -96,8 +121,11 @@ pub(crate) fn alert(row: &Row) -> Result<Alert> {
     })
 }
 
-pub(crate) const PACKET_COLUMNS: &str = "time, iface, src_ip, dst_ip, src_port, dst_port, \
-     protocol, tcp_flags, icmp_type, icmp_code, icmp_quoted, wire_len, ip_len, no_ports";
+pub(crate) const PACKET_COLUMNS: &str = concat!(
+    "time, iface, src_ip, dst_ip, src_port, dst_port, protocol, tcp_flags, icmp_type, \
+     icmp_code, icmp_quoted, wire_len, ip_len, no_ports, ",
+    host_columns!()
+);
 
 pub(crate) fn packet(row: &Row) -> Result<PacketMeta> {
     let c = "packets";
@@ -108,7 +136,7 @@ pub(crate) fn packet(row: &Row) -> Result<PacketMeta> {
         .transpose()?;
     let protocol: String = get(row, 6, c)?;
     Ok(PacketMeta {
-        host: None,
+        host: host(row, 14)?,
         time: Ts(get(row, 0, c)?),
         iface: int(row, 1, c)?,
         src_ip: ip(row, 2, "packets.src_ip")?,
@@ -133,8 +161,11 @@ pub(crate) fn packet(row: &Row) -> Result<PacketMeta> {
     })
 }
 
-pub(crate) const PROCESS_EVENT_COLUMNS: &str = "time, kind, pid, ppid, start_ticks, uid, \
-     \"user\", comm, exe, argv, argv_complete, cwd, cgroup, exit_code, ancestry";
+pub(crate) const PROCESS_EVENT_COLUMNS: &str = concat!(
+    "time, kind, pid, ppid, start_ticks, uid, \"user\", comm, exe, argv, argv_complete, \
+     cwd, cgroup, exit_code, ancestry, ",
+    host_columns!()
+);
 
 pub(crate) fn process_event(row: &Row) -> Result<ProcessEvent> {
     let c = "process_events";
@@ -145,7 +176,7 @@ pub(crate) fn process_event(row: &Row) -> Result<ProcessEvent> {
     let argv: String = get(row, 9, c)?;
     let ancestry: String = get(row, 14, c)?;
     Ok(ProcessEvent {
-        host: None,
+        host: host(row, 15)?,
         time: Ts(get(row, 0, c)?),
         kind,
         pid: int(row, 2, c)?,
@@ -215,15 +246,17 @@ pub(crate) fn process_sample(row: &Row) -> Result<(Ts, ProcSample)> {
     ))
 }
 
-pub(crate) const FLOW_COLUMNS: &str = "first_seen, last_seen, protocol, orig_ip, orig_port, \
-     resp_ip, resp_port, orig_packets, orig_bytes, resp_packets, resp_bytes, state, end_reason, \
-     orig_owner, resp_owner";
+pub(crate) const FLOW_COLUMNS: &str = concat!(
+    "first_seen, last_seen, protocol, orig_ip, orig_port, resp_ip, resp_port, orig_packets, \
+     orig_bytes, resp_packets, resp_bytes, state, end_reason, orig_owner, resp_owner, ",
+    host_columns!()
+);
 
 pub(crate) fn flow(row: &Row) -> Result<FlowRecord> {
     let c = "flows";
     let protocol: String = get(row, 2, c)?;
     Ok(FlowRecord {
-        host: None,
+        host: host(row, 15)?,
         first_seen: Ts(get(row, 0, c)?),
         last_seen: Ts(get(row, 1, c)?),
         protocol: Protocol::from_label(&protocol),
@@ -251,12 +284,12 @@ fn owner(row: &Row, i: usize, column: &'static str) -> Result<Option<FlowOwner>>
         .transpose()
 }
 
-pub(crate) const LOSS_COLUMNS: &str = "time, source, count, reason";
+pub(crate) const LOSS_COLUMNS: &str = concat!("time, source, count, reason, ", host_columns!());
 
 pub(crate) fn loss(row: &Row) -> Result<Loss> {
     let c = "losses";
     Ok(Loss {
-        host: None,
+        host: host(row, 4)?,
         time: Ts(get(row, 0, c)?),
         source: get(row, 1, c)?,
         count: count(row, 2, c)?,
