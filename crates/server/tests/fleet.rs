@@ -198,7 +198,15 @@ async fn a_batch_is_stored_once_with_its_host_however_often_it_is_sent() {
     assert_eq!(web["agent"]["spool_batches"], 3);
     assert!(web["lag_secs"].as_f64().unwrap() >= 3.0, "{web}");
 
-    let metrics = s.client.get(s.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let metrics = s
+        .client
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     for line in [
         r#"netsnoop_agent_batches_total{host="web-1.example",host_id="web-1"} 2"#,
         r#"netsnoop_agent_spool_batches{host="web-1.example",host_id="web-1"} 3"#,

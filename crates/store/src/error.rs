@@ -75,10 +75,6 @@ pub enum StoreError {
     )]
     InMemoryUnsupported,
 
-    /// This backend cannot do what was asked yet.
-    #[error("{0}")]
-    Unsupported(String),
-
     /// The database file was written by a newer NetSnoop.
     #[error(
         "database {path} has schema version {found}, newer than this netsnoop understands ({supported}): upgrade netsnoop, or point --data-dir/--database at another file"

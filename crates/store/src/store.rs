@@ -1,12 +1,12 @@
 //! The `Store` trait: everything the pipeline and the HTTP API need from persistence.
 
+use crate::Result;
 use crate::hosts::{AgentKey, BatchMark, HostRow};
 use crate::model::{
     AlertFilter, FlowOrder, LossTotal, ProcessSampleRow, ProcessTraffic, ProtocolCount,
     RetentionReport, StoreStats, Summary, Talker, TalkerOrder, TimeRange, TrafficSeries,
     WriteReport,
 };
-use crate::{Result, StoreError};
 use netsnoop_core::silence::{Ack, Silence};
 use netsnoop_core::{
     Alert, FlowRecord, HostFilter, Loss, PacketMeta, ProcessEvent, Record, SystemSample, Ts,
@@ -26,45 +26,33 @@ pub trait Store: Send + Sync {
 
     /// Writes records in one transaction. Alerts are upserted by id (one row per
     /// episode); a traffic second adds to any counts already stored for that second.
-    fn write_batch(&self, records: &[Record]) -> Result<WriteReport>;
+    fn write_batch(&self, records: &[Record]) -> Result<WriteReport> {
+        self.write_marked(records, &[])
+    }
 
     /// Writes records and the marks of the agent batches they came in, in one
     /// transaction, so a batch is stored exactly when its sequence is recorded.
-    fn write_marked(&self, records: &[Record], marks: &[BatchMark]) -> Result<WriteReport> {
-        if marks.is_empty() {
-            self.write_batch(records)
-        } else {
-            Err(no_registry(self.backend()))
-        }
-    }
+    fn write_marked(&self, records: &[Record], marks: &[BatchMark]) -> Result<WriteReport>;
 
     /// Every host the store knows, its own first, then by id.
-    fn hosts(&self) -> Result<Vec<HostRow>> {
-        Err(no_registry(self.backend()))
-    }
+    fn hosts(&self) -> Result<Vec<HostRow>>;
 
     /// Registers a host (or re-enrols it) with the hash of its new agent key, lifting any
     /// revocation; returns the highest sequence already committed for it.
     fn enroll_host(
         &self,
-        _host: &netsnoop_core::Host,
-        _agent_version: &str,
-        _key_hash: &str,
-        _now: Ts,
-    ) -> Result<u64> {
-        Err(no_registry(self.backend()))
-    }
+        host: &netsnoop_core::Host,
+        agent_version: &str,
+        key_hash: &str,
+        now: Ts,
+    ) -> Result<u64>;
 
     /// The key hash, revocation and committed sequence of host `id`, if it enrolled.
-    fn agent_key(&self, _id: &str) -> Result<Option<AgentKey>> {
-        Err(no_registry(self.backend()))
-    }
+    fn agent_key(&self, id: &str) -> Result<Option<AgentKey>>;
 
     /// Revokes host `id`'s agent key (named by id or hostname); false when no enrolled
     /// host has that id or name.
-    fn revoke_host(&self, _id_or_name: &str) -> Result<bool> {
-        Err(no_registry(self.backend()))
-    }
+    fn revoke_host(&self, id_or_name: &str) -> Result<bool>;
 
     /// Commits a transaction that changes nothing but must still reach the disk, so a
     /// full or read-only disk shows at start rather than at the first lost batch. A
@@ -160,12 +148,6 @@ pub trait Store: Send + Sync {
 
     /// Acknowledgements, newest first.
     fn acks(&self, limit: u32) -> Result<Vec<Ack>>;
-}
-
-fn no_registry(backend: &str) -> StoreError {
-    StoreError::Unsupported(format!(
-        "the hosts registry (agents, GET /hosts) is not available on the {backend} store in this version: run `netsnoop serve` with the embedded SQLite store (store.database = \"netsnoop.db\") for a fleet"
-    ))
 }
 
 /// Most rows any query returns, whatever limit the caller asks for.

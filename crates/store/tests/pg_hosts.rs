@@ -145,7 +145,11 @@ fn every_record_kind_reads_back_its_host() {
     ];
     store.write_batch(&records).unwrap();
     let want = Some(&b);
-    assert_eq!(store.recent_packets(10).unwrap()[0].host.as_deref(), want);
+    let all = netsnoop_core::HostFilter::all();
+    assert_eq!(
+        store.recent_packets(10, &all).unwrap()[0].host.as_deref(),
+        want
+    );
     assert_eq!(
         store.alerts(&Default::default()).unwrap()[0]
             .host
@@ -153,7 +157,7 @@ fn every_record_kind_reads_back_its_host() {
         want
     );
     assert_eq!(
-        store.flows(10, Default::default()).unwrap()[0]
+        store.flows(10, Default::default(), &all).unwrap()[0]
             .host
             .as_deref(),
         want
@@ -165,6 +169,41 @@ fn every_record_kind_reads_back_its_host() {
     assert_eq!(event_hosts(&store), vec![None, Some(b.clone())]);
     assert_eq!(store.system_samples(TimeRange::ALL, 10).unwrap().len(), 1);
     assert_eq!(store.process_samples(TimeRange::ALL, 10).unwrap().len(), 2);
+    // ?host= picks by id or hostname; a host without rows gets none.
+    let only =
+        |names: &[&str]| netsnoop_core::HostFilter(names.iter().map(|n| n.to_string()).collect());
+    assert_eq!(
+        store.recent_packets(10, &only(&["agent-b"])).unwrap().len(),
+        1
+    );
+    assert_eq!(
+        store.recent_packets(10, &only(&["nobody"])).unwrap().len(),
+        0
+    );
+    assert_eq!(
+        store
+            .flows(10, Default::default(), &only(&["b.example"]))
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .flows(10, Default::default(), &only(&["nobody"]))
+            .unwrap()
+            .len(),
+        0
+    );
+    let alerts_of = |names: &[&str]| {
+        store
+            .alerts(&netsnoop_store::AlertFilter {
+                hosts: only(names),
+                ..Default::default()
+            })
+            .unwrap()
+            .len()
+    };
+    assert_eq!((alerts_of(&["agent-b"]), alerts_of(&["nobody"])), (1, 0));
     let hosts = store.hosts().unwrap();
     assert_eq!(hosts.len(), 1, "a host named by a record is registered");
     assert!(!hosts[0].local && !hosts[0].enrolled && hosts[0].host == b);

@@ -113,10 +113,6 @@ impl Store for PgStore {
         "postgres"
     }
 
-    fn write_batch(&self, records: &[Record]) -> Result<WriteReport> {
-        self.write_marked(records, &[])
-    }
-
     fn write_marked(&self, records: &[Record], marks: &[BatchMark]) -> Result<WriteReport> {
         let mut state = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let mut conn = self.conn("writing a batch")?;
@@ -195,12 +191,10 @@ impl Store for PgStore {
     }
 
     fn recent_packets(&self, limit: u32, hosts: &HostFilter) -> Result<Vec<PacketMeta>> {
-        every_host(hosts)?;
-        query::recent_packets(&mut *self.conn("listing recent packets")?, limit)
+        query::recent_packets(&mut *self.conn("listing recent packets")?, limit, hosts)
     }
 
     fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>> {
-        every_host(&filter.hosts)?;
         query::alerts(&mut *self.conn("listing alerts")?, filter)
     }
 
@@ -256,8 +250,7 @@ impl Store for PgStore {
     }
 
     fn flows(&self, limit: u32, order: FlowOrder, hosts: &HostFilter) -> Result<Vec<FlowRecord>> {
-        every_host(hosts)?;
-        query::flows(&mut *self.conn("listing flows")?, limit, order)
+        query::flows(&mut *self.conn("listing flows")?, limit, order, hosts)
     }
 
     fn system_samples(&self, range: TimeRange, limit: u32) -> Result<Vec<SystemSample>> {
@@ -278,16 +271,5 @@ impl Store for PgStore {
 
     fn stats(&self) -> Result<StoreStats> {
         query::stats(&mut *self.conn("counting rows")?)
-    }
-}
-
-/// PostgreSQL rows carry no host yet: a filter naming hosts is refused, not ignored.
-fn every_host(hosts: &HostFilter) -> Result<()> {
-    if hosts.is_all() {
-        Ok(())
-    } else {
-        Err(StoreError::Unsupported(
-            "?host= needs the embedded SQLite store in this version; on PostgreSQL leave it out (every host)".into(),
-        ))
     }
 }

@@ -8,7 +8,7 @@ use crate::sqlite::tiers::TIERS;
 use crate::store::clamp_limit;
 use crate::{Result, StoreError};
 use netsnoop_core::{
-    Alert, AlertState, FlowRecord, Loss, PacketMeta, ProcessEvent, SystemSample, Ts,
+    Alert, AlertState, FlowRecord, HostFilter, Loss, PacketMeta, ProcessEvent, SystemSample, Ts,
 };
 use postgres::Client;
 use postgres::types::ToSql;
@@ -25,15 +25,36 @@ pub(crate) fn collect<T>(
     rows.iter().map(decode).collect()
 }
 
-pub(crate) fn recent_packets(client: &mut Client, limit: u32) -> Result<Vec<PacketMeta>> {
+/// The condition for rows of the hosts `f` names (by id or hostname), as parameter
+/// `$n` (n = its place in `args`); empty for every host.
+fn host_clause(f: &HostFilter, args: &mut Vec<Box<dyn ToSql + Sync>>) -> String {
+    if f.is_all() {
+        return String::new();
+    }
+    args.push(Box::new(f.0.clone()));
+    let n = args.len();
+    format!(" AND host IN (SELECT key FROM hosts WHERE id = ANY(${n}) OR name = ANY(${n}))")
+}
+
+fn refs(args: &[Box<dyn ToSql + Sync>]) -> Vec<&(dyn ToSql + Sync)> {
+    args.iter().map(|b| b.as_ref()).collect()
+}
+
+pub(crate) fn recent_packets(
+    client: &mut Client,
+    limit: u32,
+    hosts: &HostFilter,
+) -> Result<Vec<PacketMeta>> {
+    let mut args: Vec<Box<dyn ToSql + Sync>> = vec![Box::new(clamp_limit(limit))];
     let sql = format!(
-        "SELECT {} FROM packets ORDER BY time DESC, seq DESC LIMIT $1",
-        read::PACKET_COLUMNS
+        "SELECT {} FROM packets WHERE true{} ORDER BY time DESC, seq DESC LIMIT $1",
+        read::PACKET_COLUMNS,
+        host_clause(hosts, &mut args),
     );
     collect(
         client,
         &sql,
-        &[&clamp_limit(limit)],
+        &refs(&args),
         "listing recent packets",
         read::packet,
     )
@@ -66,6 +87,7 @@ pub(crate) fn alerts(client: &mut Client, f: &AlertFilter) -> Result<Vec<Alert>>
     if let Some(until) = f.until {
         cond(&mut sql, "first_seen <", Box::new(until.micros()));
     }
+    sql.push_str(&host_clause(&f.hosts, &mut args));
     args.push(Box::new(clamp_limit(f.limit)));
     args.push(Box::new(i64::from(f.offset)));
     sql.push_str(&format!(
@@ -111,22 +133,23 @@ pub(crate) fn process_events(
     )
 }
 
-pub(crate) fn flows(client: &mut Client, limit: u32, order: FlowOrder) -> Result<Vec<FlowRecord>> {
+pub(crate) fn flows(
+    client: &mut Client,
+    limit: u32,
+    order: FlowOrder,
+    hosts: &HostFilter,
+) -> Result<Vec<FlowRecord>> {
     let order = match order {
         FlowOrder::LastSeen => "last_seen DESC, id DESC",
         FlowOrder::Bytes => "(orig_bytes + resp_bytes) DESC, id DESC",
     };
+    let mut args: Vec<Box<dyn ToSql + Sync>> = vec![Box::new(clamp_limit(limit))];
     let sql = format!(
-        "SELECT {} FROM flows ORDER BY {order} LIMIT $1",
-        read::FLOW_COLUMNS
+        "SELECT {} FROM flows WHERE true{} ORDER BY {order} LIMIT $1",
+        read::FLOW_COLUMNS,
+        host_clause(hosts, &mut args),
     );
-    collect(
-        client,
-        &sql,
-        &[&clamp_limit(limit)],
-        "listing flows",
-        read::flow,
-    )
+    collect(client, &sql, &refs(&args), "listing flows", read::flow)
 }
 
 pub(crate) fn system_samples(

@@ -205,10 +205,6 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
-    fn write_batch(&self, records: &[Record]) -> Result<WriteReport> {
-        write::write_batch(&mut self.writer(), records, &[], &self.opts)
-    }
-
     fn write_marked(&self, records: &[Record], marks: &[BatchMark]) -> Result<WriteReport> {
         write::write_batch(&mut self.writer(), records, marks, &self.opts)
     }
