@@ -76,6 +76,7 @@ impl Shipper {
                         key = Some(k);
                         pause.reset();
                     }
+                    Err(_) if stopping_since.is_some() => return,
                     Err(e) => {
                         self.say_once(&mut last_refusal, &e);
                         self.sleep(pause.next());
@@ -112,6 +113,8 @@ impl Shipper {
                         self.sleep(Duration::from_secs(1) / self.replay_per_sec.max(1));
                     }
                 }
+                // Stopping: what is left stays in the spool for the next start.
+                Err(Failure::Retry(_) | Failure::Refused(_)) if stopping_since.is_some() => return,
                 Err(Failure::Retry(why)) => {
                     self.say_once(&mut last_refusal, &anyhow::anyhow!("{why}"));
                     self.sleep(pause.next());

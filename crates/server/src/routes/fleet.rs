@@ -107,16 +107,27 @@ pub async fn ingest(
         ApiError::Busy("this server takes no batches (no pipeline is attached)".into())
     })?;
 
-    let lock = state.host_locks.of(&host.id);
-    let _one_at_a_time = lock.lock().await;
+    // The key first: only enrolled hosts get a lock (no map entry per forged id).
     let id = host.id.clone();
     let known = state.query(move |s| s.agent_key(&id)).await?;
-    let known = known.filter(|k| key_matches(&key, &k.key_hash)).ok_or_else(|| {
+    known.filter(|k| key_matches(&key, &k.key_hash)).ok_or_else(|| {
         ApiError::Unauthorized(format!(
             "this key is not the key of host {:?}: enrol the agent (it needs the enrolment secret once)",
             host.id
         ))
     })?;
+    let lock = state.host_locks.of(&host.id);
+    let _one_at_a_time = lock.lock().await;
+    // Read again under the lock: a batch before this one may just have been stored, or
+    // the key revoked.
+    let id = host.id.clone();
+    let known = state
+        .query(move |s| s.agent_key(&id))
+        .await?
+        .filter(|k| key_matches(&key, &k.key_hash))
+        .ok_or_else(|| {
+            ApiError::Unauthorized(format!("host {:?} enrolled again with a new key", host.id))
+        })?;
     if known.revoked {
         return Err(ApiError::Unauthorized(format!(
             "host {:?}'s agent key was revoked: enrol it again with the enrolment secret if it should report",
