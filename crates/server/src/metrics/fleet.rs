@@ -24,69 +24,54 @@ impl Scraped {
         }
         let agents: Vec<&HostRow> = hosts.iter().map(|(h, _)| h).filter(|h| !h.local).collect();
         let secs = |t: Ts| now.since(t).max(0.0) as u64;
-        let silent = self.add(
-            "agent_silent_seconds",
-            "Seconds since each agent's last stored batch",
-            MetricType::Gauge,
-        );
-        for h in &agents {
-            silent.rows.push((
-                labels([("host", &h.host.name), ("host_id", &h.host.id)]),
-                Value::Int(secs(h.last_seen)),
-            ));
-        }
-        let lag = self.add(
-            "agent_lag_seconds",
-            "Seconds from each agent's newest stored record to now",
-            MetricType::Gauge,
-        );
-        for h in &agents {
-            if let Some(t) = h.newest_record {
-                lag.rows.push((
-                    labels([("host", &h.host.name), ("host_id", &h.host.id)]),
-                    Value::Int(secs(t)),
-                ));
-            }
-        }
-        let batches = self.add(
-            "agent_batches",
-            "Each agent's highest stored batch sequence (it rises by one per batch)",
-            MetricType::Counter,
-        );
-        for h in &agents {
-            batches.rows.push((
-                labels([("host", &h.host.name), ("host_id", &h.host.id)]),
-                Value::Int(h.committed_seq),
-            ));
-        }
-        let spool = self.add(
-            "agent_spool_batches",
-            "Batches waiting in each agent's spool, as its last batch reported",
-            MetricType::Gauge,
-        );
-        for h in &agents {
-            if let Some(st) = &h.status {
-                spool.rows.push((
-                    labels([("host", &h.host.name), ("host_id", &h.host.id)]),
-                    Value::Int(st.spool_batches),
-                ));
-            }
-        }
-        let dropped = self.add(
-            "agent_spool_dropped_records",
-            "Records each agent's spool dropped past its bound (agent.spool_max_mb, spool_max_age)",
-            MetricType::Counter,
-        );
-        for h in &agents {
-            if let Some(st) = &h.status {
-                dropped.rows.push((
-                    labels([("host", &h.host.name), ("host_id", &h.host.id)]),
-                    Value::Int(st.spool_dropped_records),
-                ));
+        let families: [(&'static str, &'static str, MetricType, PerAgent); 5] = [
+            (
+                "agent_silent_seconds",
+                "Seconds since each agent's last stored batch",
+                MetricType::Gauge,
+                &|h| Some(secs(h.last_seen)),
+            ),
+            (
+                "agent_lag_seconds",
+                "Seconds from each agent's newest stored record to now",
+                MetricType::Gauge,
+                &|h| h.newest_record.map(secs),
+            ),
+            (
+                "agent_batches",
+                "Each agent's highest stored batch sequence (it rises by one per batch)",
+                MetricType::Counter,
+                &|h| Some(h.committed_seq),
+            ),
+            (
+                "agent_spool_batches",
+                "Batches waiting in each agent's spool, as its last batch reported",
+                MetricType::Gauge,
+                &|h| h.status.as_ref().map(|s| s.spool_batches),
+            ),
+            (
+                "agent_spool_dropped_records",
+                "Records each agent's spool dropped past its bound (agent.spool_max_mb, spool_max_age)",
+                MetricType::Counter,
+                &|h| h.status.as_ref().map(|s| s.spool_dropped_records),
+            ),
+        ];
+        for (name, help, kind, value) in families {
+            let family = self.add(name, help, kind);
+            for h in &agents {
+                if let Some(v) = value(h) {
+                    family.rows.push((
+                        labels([("host", &h.host.name), ("host_id", &h.host.id)]),
+                        Value::Int(v),
+                    ));
+                }
             }
         }
     }
 }
+
+/// One agent's value in a family, if it has one.
+type PerAgent<'a> = &'a dyn Fn(&HostRow) -> Option<u64>;
 
 fn status(h: &HostRow, s: HostState) -> &'static str {
     match s {
