@@ -68,6 +68,17 @@ fn exec(pid: u32, at: i64) -> Record {
     }))
 }
 
+fn sample(at: i64) -> Record {
+    Record::Event(Event::Resources(netsnoop_core::ResourceSample {
+        system: netsnoop_core::SystemSample {
+            time: Ts::from_secs(at),
+            cpu_pct: 42.0,
+            ..Default::default()
+        },
+        ..Default::default()
+    }))
+}
+
 fn alert(at: i64) -> Record {
     Record::Alert(Alert {
         host: None,
@@ -156,7 +167,7 @@ async fn a_batch_is_stored_once_with_its_host_however_often_it_is_sent() {
     let (status, _) = ship(
         &s,
         Some(&key),
-        gzip(&batch("web-1", 2, vec![exec(12, now - 3)])),
+        gzip(&batch("web-1", 2, vec![exec(12, now - 3), sample(now - 3)])),
         Some("gzip"),
     )
     .await;
@@ -197,6 +208,17 @@ async fn a_batch_is_stored_once_with_its_host_however_often_it_is_sent() {
     assert_eq!(web["agent_version"], "9.9.9");
     assert_eq!(web["agent"]["spool_batches"], 3);
     assert!(web["lag_secs"].as_f64().unwrap() >= 3.0, "{web}");
+
+    // The agent's sample is stored under its host, not shown as this server's own.
+    assert_eq!(
+        s.store
+            .system_samples(netsnoop_store::TimeRange::ALL, 10)
+            .unwrap()
+            .len(),
+        1
+    );
+    let (_, system) = get(&s, "/system").await;
+    assert!(system["current"].is_null(), "{system}");
 
     let metrics = s
         .client

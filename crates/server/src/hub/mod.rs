@@ -137,6 +137,17 @@ impl LiveHub {
         messages: &mut Vec<Option<LiveMessage>>,
     ) {
         let m = &self.inner.metrics;
+        // An agent's packets, samples, losses and sockets are its host's, not this
+        // server's: they are stored and listed by host, but do not become this server's
+        // capture counts, system gauges, process tree or losses.
+        if event.host().is_some()
+            && matches!(
+                event,
+                Event::Packet(_) | Event::Resources(_) | Event::Loss(_) | Event::Connection(_)
+            )
+        {
+            return;
+        }
         match event {
             Event::Packet(p) => {
                 let i = Protocol::ALL
