@@ -130,8 +130,9 @@ impl Agent {
             );
         }
         let interval = self.batch_interval.get();
-        if interval < Duration::from_millis(100) || interval > Duration::from_secs(60) {
-            p.add("agent.batch_interval", "must be between 100ms and 1m");
+        // The pipeline flushes its sinks once a second: a batch cannot close sooner.
+        if interval < Duration::from_secs(1) || interval > Duration::from_secs(60) {
+            p.add("agent.batch_interval", "must be between 1s and 1m");
         }
         p.range("agent.batch_records", self.batch_records, 10, 100_000);
         p.range("agent.spool_max_mb", self.spool_max_mb, 1, 1_048_576);

@@ -217,7 +217,7 @@ const AGENT: &str = r#"
 # server = "https://monitor.example.org:8000"
 # enrollment_secret = "change-me-to-a-long-random-string"
 # ca_file = "/etc/netsnoop/ca.pem"
-# Records form a batch every batch_interval or batch_records, whichever comes first.
+# Records form a batch every batch_interval (1s-1m) or batch_records, whichever comes first.
 batch_interval = "1s"
 batch_records = 5000
 # Batches wait in the spool (agent-spool.db in the data dir) until the server has stored
