@@ -174,3 +174,29 @@ fn check_secret(key: &str, secret: Option<&str>, p: &mut Problems) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    fn problems(toml_text: &str) -> Vec<String> {
+        let config: Config = toml::from_str(toml_text).unwrap();
+        config.problems().into_iter().map(|(k, _)| k).collect()
+    }
+
+    #[test]
+    fn fleet_and_agent_values_out_of_range_are_named() {
+        assert!(problems("").is_empty());
+        assert_eq!(
+            problems("[agent]\nserver = \"monitor:8000\"\nbatch_interval = \"200ms\"\n"),
+            ["agent.server", "agent.batch_interval"]
+        );
+        assert_eq!(
+            problems(
+                "[fleet]\nenrollment_secret = \"short\"\nstale_after = \"2m\"\ndown_after = \"1m\"\n"
+            ),
+            ["fleet.enrollment_secret", "fleet.down_after"]
+        );
+        assert_eq!(problems("[fleet]\nhost_id = \"a b\"\n"), ["fleet.host_id"]);
+    }
+}
