@@ -168,6 +168,10 @@ impl Default for Redactor {
     }
 }
 
+/// Redaction passes over one argv at most (each pass only removes secrets, so two are
+/// enough for every input the fuzzer has found).
+const MAX_PASSES: usize = 4;
+
 impl Redactor {
     pub fn new(cfg: &RedactConfig) -> Redactor {
         // Empty names would match everywhere; `validate` refuses them, and they are
@@ -212,7 +216,18 @@ impl Redactor {
         if !self.enabled {
             return 0;
         }
-        rules::redact_args(self, argv, false)
+        // One rule's redaction can expose another's pattern (a URL password holding the
+        // `=` of a glued `--name=value`): passes repeat until one finds nothing, so
+        // redacting again never changes anything more.
+        let mut total = 0;
+        for _ in 0..MAX_PASSES {
+            let n = rules::redact_args(self, argv, false);
+            total += n;
+            if n == 0 {
+                break;
+            }
+        }
+        total
     }
 
     /// Redacts a command line joined with spaces (as `ps` shows it). Its arguments are
@@ -221,12 +236,17 @@ impl Redactor {
         if !self.enabled || line.is_empty() {
             return 0;
         }
-        let mut words: Vec<String> = line.split(' ').map(str::to_string).collect();
-        let n = rules::redact_args(self, &mut words, true);
-        if n > 0 {
+        let mut total = 0;
+        for _ in 0..MAX_PASSES {
+            let mut words: Vec<String> = line.split(' ').map(str::to_string).collect();
+            let n = rules::redact_args(self, &mut words, true);
+            if n == 0 {
+                break;
+            }
+            total += n;
             *line = words.join(" ");
         }
-        n
+        total
     }
 
     /// Redacts the arguments an event carries: a process event's argv (its `redacted`

@@ -405,3 +405,16 @@ fn a_url_starting_inside_the_authority_of_another_still_loses_its_password() {
     );
     assert_eq!(n, 2);
 }
+
+#[test]
+fn a_secret_one_rule_exposes_is_taken_in_the_same_call() {
+    // The URL password holds the first `=`; once it is gone, the glued option's name
+    // reaches `SECRET` and its value goes too (found by the redact_argv fuzz target).
+    let (out, n) = redacted(&["--pas://u:pu:p=@h/SECRETu:[=zKEN=z"]);
+    assert_eq!(out, ["--pas://u:<redacted>@h/SECRETu:[=<redacted>"]);
+    assert_eq!(n, 2);
+    let r = Redactor::default();
+    let mut again = out.clone();
+    assert_eq!(r.redact_argv(&mut again), 0);
+    assert_eq!(again, out);
+}
