@@ -63,7 +63,7 @@ impl Agent {
     /// second, then execs and flows (2:1) up to `n` records, and an alert once in `alert_every`.
     pub fn batch(&mut self, from: Ts, to: Ts, n: usize, alert_every: u64) -> Vec<Record> {
         let span = (to.0 - from.0).max(1) as u64;
-        let mut at = |rng: &mut Rng| Ts(from.0 + 1 + rng.below(span) as i64);
+        let at = |rng: &mut Rng| Ts(from.0 + 1 + rng.below(span) as i64);
         let mut out = vec![
             Record::Event(Event::Resources(self.resources(to))),
             Record::Event(Event::Traffic(self.traffic(to.secs() - 1))),
@@ -158,7 +158,7 @@ impl Agent {
 
     fn traffic(&mut self, second: i64) -> TrafficSecond {
         let ip = |n: u64| IpAddr::V4(Ipv4Addr::new(10, 0, (n >> 8) as u8, n as u8));
-        let mut c = |rng: &mut Rng| Counts { packets: 1 + rng.below(500), bytes: 64 + rng.below(400_000) };
+        let c = |rng: &mut Rng| Counts { packets: 1 + rng.below(500), bytes: 64 + rng.below(400_000) };
         let by_src: Vec<(IpAddr, Counts)> = (0..5).map(|i| (ip(i + 1), c(&mut self.rng))).collect();
         let by_dst: Vec<(IpAddr, Counts)> = (0..5).map(|i| (ip(i + 100), c(&mut self.rng))).collect();
         let total = by_src.iter().fold(Counts::default(), |mut t, (_, n)| {
