@@ -4,13 +4,17 @@
 # exec storm side by side, at the same time. The storm is a shell loop of `/bin/true`,
 # PER_TICK execs every 100 ms. Per phase (idle, then storm) and per process: CPU as % of
 # a core, the records it stored or shipped with a time inside the phase (read from the
-# server's and run's databases), and CPU per 1,000 records. Release build, needs root.
+# server's and run's databases), and CPU per 1,000 records. `run` gets
+# `[attribution] source = "off"` (RUN_TOML) so both run the same monitors: the agent
+# starts no socket attribution under --no-capture. Release build, needs root.
 # Usage: SECS=30 PER_TICK=35 RUNS=3 bench/fleet/agent_cost.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${SECS:-30}
 per_tick=${PER_TICK:-35}
 runs=${RUNS:-3}
+run_toml=${RUN_TOML-[attribution]
+source = "off"}
 port=${PORT:-18960}
 [ "$(id -u)" -eq 0 ] || { echo "agent_cost: needs root (exec monitors)" >&2; exit 1; }
 export NETSNOOP_ENROLL_SECRET=${NETSNOOP_ENROLL_SECRET:-fleet-bench-secret-0123456789}
@@ -47,7 +51,7 @@ for run in $(seq "$runs"); do
   d="$work/r$run"; mkdir -p "$d/serve" "$d/agent" "$d/run"
   : >"$d/serve/c.toml"
   printf '[fleet]\nhost_id = "cost-agent"\nhostname = "cost-agent.bench"\n' >"$d/agent/c.toml"
-  : >"$d/run/c.toml"
+  printf '%s\n' "$run_toml" >"$d/run/c.toml"
   env -u NETSNOOP_TOKEN "$bin" serve --data-dir "$d/serve" --config "$d/serve/c.toml" \
     --listen "127.0.0.1:$port" 2>"$d/serve.log" >/dev/null &
   srv=$!; pids+=("$srv")
