@@ -13,8 +13,8 @@ cd "$(dirname "$0")/../.."
 secs=${SECS:-30}
 per_tick=${PER_TICK:-35}
 runs=${RUNS:-3}
-run_toml=${RUN_TOML-[attribution]
-source = "off"}
+default_toml=$'[attribution]\nsource = "off"'
+run_toml=${RUN_TOML-$default_toml}
 port=${PORT:-18960}
 [ "$(id -u)" -eq 0 ] || { echo "agent_cost: needs root (exec monitors)" >&2; exit 1; }
 export NETSNOOP_ENROLL_SECRET=${NETSNOOP_ENROLL_SECRET:-fleet-bench-secret-0123456789}
