@@ -50,7 +50,10 @@ fn args() -> Args {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     for pair in argv.chunks(2) {
         let v = pair.get(1).cloned().unwrap_or_default();
-        let n = |v: &str| v.parse::<f64>().unwrap_or_else(|_| panic!("{} wants a number", pair[0]));
+        let n = |v: &str| {
+            v.parse::<f64>()
+                .unwrap_or_else(|_| panic!("{} wants a number", pair[0]))
+        };
         match pair[0].as_str() {
             "--server" => a.server = v,
             "--agents" => a.agents = n(&v) as usize,
@@ -105,7 +108,11 @@ async fn enroll(client: &reqwest::Client, a: &Args, host: &Host, secret: &str) -
         agent_version: env!("CARGO_PKG_VERSION").into(),
     };
     for _ in 0..50 {
-        let resp = client.post(format!("{}{ENROLL_PATH}", a.server)).json(&req).send().await;
+        let resp = client
+            .post(format!("{}{ENROLL_PATH}", a.server))
+            .json(&req)
+            .send()
+            .await;
         if let Ok(r) = resp
             && r.status().is_success()
             && let Ok(reply) = r.json::<EnrollReply>().await
@@ -131,7 +138,8 @@ async fn agent(i: usize, a: Arc<Args>, secret: Arc<String>, w: Arc<Window>) -> S
     let mut queue: VecDeque<(Vec<u8>, Vec<Ts>)> = VecDeque::new();
     // Agents tick once a second, spread evenly over the second.
     let phase = Duration::from_secs(1).mul_f64(i as f64 / a.agents as f64);
-    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + phase, Duration::from_secs(1));
+    let mut tick =
+        tokio::time::interval_at(tokio::time::Instant::now() + phase, Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last = Ts::now();
     let mut seq = 0u64;
@@ -214,7 +222,11 @@ fn main() {
     let t0 = Instant::now();
     let start = t0 + Duration::from_secs(a.warmup);
     let end = start + Duration::from_secs(a.secs);
-    let w = Arc::new(Window { start, end, drain: end + Duration::from_secs(15) });
+    let w = Arc::new(Window {
+        start,
+        end,
+        drain: end + Duration::from_secs(15),
+    });
     let stop = Arc::new(AtomicBool::new(false));
     let poller = a.db.clone().map(|db| {
         let stop = stop.clone();

@@ -48,7 +48,11 @@ pub fn cpu_secs(pid: u32) -> f64 {
     // Fields after the `(comm)`: state is field 3, utime 14 and stime 15.
     let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i - 3).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        f.get(i - 3)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // /proc counts in USER_HZ, which Linux fixes at 100 for user space.
     (ticks(14) + ticks(15)) / 100.0
 }

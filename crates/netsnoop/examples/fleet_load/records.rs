@@ -32,11 +32,27 @@ impl Rng {
 }
 
 const COMMANDS: &[(&str, &str, &[&str])] = &[
-    ("curl", "/usr/bin/curl", &["-fsS", "--max-time", "5", "https://api.internal/v1/health"]),
-    ("python3", "/usr/bin/python3", &["/opt/app/worker.py", "--queue", "jobs", "--once"]),
+    (
+        "curl",
+        "/usr/bin/curl",
+        &["-fsS", "--max-time", "5", "https://api.internal/v1/health"],
+    ),
+    (
+        "python3",
+        "/usr/bin/python3",
+        &["/opt/app/worker.py", "--queue", "jobs", "--once"],
+    ),
     ("git", "/usr/bin/git", &["fetch", "--prune", "origin"]),
-    ("sh", "/bin/sh", &["-c", "test -f /run/app.pid && kill -0 $(cat /run/app.pid)"]),
-    ("grep", "/bin/grep", &["-c", "ERROR", "/var/log/app/app.log"]),
+    (
+        "sh",
+        "/bin/sh",
+        &["-c", "test -f /run/app.pid && kill -0 $(cat /run/app.pid)"],
+    ),
+    (
+        "grep",
+        "/bin/grep",
+        &["-c", "ERROR", "/var/log/app/app.log"],
+    ),
     ("logrotate", "/usr/sbin/logrotate", &["/etc/logrotate.conf"]),
     ("ps", "/bin/ps", &["-eo", "pid,comm,%cpu", "--sort=-%cpu"]),
 ];
@@ -96,7 +112,10 @@ impl Agent {
                 comm: self.rng.pick(PARENTS).to_string(),
             })
             .collect();
-        ancestry.push(Ancestor { pid: 1, comm: "systemd".into() });
+        ancestry.push(Ancestor {
+            pid: 1,
+            comm: "systemd".into(),
+        });
         let user = self.rng.pick(USERS);
         ProcessEvent {
             host: None,
@@ -158,9 +177,13 @@ impl Agent {
 
     fn traffic(&mut self, second: i64) -> TrafficSecond {
         let ip = |n: u64| IpAddr::V4(Ipv4Addr::new(10, 0, (n >> 8) as u8, n as u8));
-        let c = |rng: &mut Rng| Counts { packets: 1 + rng.below(500), bytes: 64 + rng.below(400_000) };
+        let c = |rng: &mut Rng| Counts {
+            packets: 1 + rng.below(500),
+            bytes: 64 + rng.below(400_000),
+        };
         let by_src: Vec<(IpAddr, Counts)> = (0..5).map(|i| (ip(i + 1), c(&mut self.rng))).collect();
-        let by_dst: Vec<(IpAddr, Counts)> = (0..5).map(|i| (ip(i + 100), c(&mut self.rng))).collect();
+        let by_dst: Vec<(IpAddr, Counts)> =
+            (0..5).map(|i| (ip(i + 100), c(&mut self.rng))).collect();
         let total = by_src.iter().fold(Counts::default(), |mut t, (_, n)| {
             t.merge(*n);
             t
