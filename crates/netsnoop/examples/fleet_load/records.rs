@@ -212,7 +212,7 @@ impl Agent {
             orig_ip: Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1 + (r % 50) as u8))),
             orig_port: 30_000 + r as u16 * 7,
             resp_ip: Some(IpAddr::V4(Ipv4Addr::new(10, 1, 0, 10))),
-            resp_port: if r % 2 == 0 { 443 } else { 5432 },
+            resp_port: if r.is_multiple_of(2) { 443 } else { 5432 },
             orig_packets: 8 + r,
             orig_bytes: 900 + r * 40,
             resp_packets: 7 + r,
