@@ -12,6 +12,10 @@ pub const INGEST_PATH: &str = "/api/v1/ingest";
 pub const WIRE_VERSION: u32 = 1;
 /// The header carrying an agent's key.
 pub const AGENT_KEY_HEADER: &str = "x-netsnoop-agent-key";
+/// The `error` code of a 401 for a host the server has no record of (its database was
+/// replaced or wiped): an agent that holds the enrolment secret enrols again. A revoked
+/// or mismatched key gets plain `unauthorized`, and the agent waits for its operator.
+pub const UNKNOWN_HOST: &str = "unknown_host";
 
 /// An agent presenting the enrolment secret once, for its own key.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

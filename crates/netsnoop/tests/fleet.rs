@@ -2,7 +2,8 @@
 //! (each with a host id of its own). Marker processes are run while everything is up,
 //! while the server is down for 30 s, and around a `kill -9` of one agent; every marker
 //! each agent saw reaches the server's store exactly once, under the agent's host. A
-//! revoked agent is refused with 401 and says so.
+//! revoked agent is refused with 401 and says so; an agent whose server lost its database
+//! enrols again by itself.
 
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
@@ -268,6 +269,47 @@ fn two_agents_report_every_record_once_through_an_outage_a_crash_and_a_revocatio
         "nothing from a revoked agent is stored: {counts:?}"
     );
     stop(b);
+    stop(a);
+    stop(server);
+}
+
+#[test]
+fn an_agent_enrols_again_when_the_server_lost_its_database() {
+    require_root("the agent's exec source (eBPF or the proc connector) needs root");
+    let dir = tempfile::tempdir().unwrap();
+    let (old_dir, new_dir, a_dir) = (
+        dir.path().join("old"),
+        dir.path().join("new"),
+        dir.path().join("a"),
+    );
+    let addr = free_addr();
+    let server = serve(&old_dir, addr);
+    let a = agent(&a_dir, "agent-r", addr);
+    wait_for(Duration::from_secs(20), "the agent enrolled", || {
+        let (_, body) = netsnoop_test_support::http(addr, "GET", "/hosts", "");
+        body.contains("\"agent-r\"").then_some(())
+    });
+    markers("before-wipe", 5);
+    expect_each_once(
+        &old_dir.join("netsnoop.db"),
+        &["agent-r"],
+        &[("before-wipe", 5)],
+        Duration::from_secs(30),
+    );
+    // The server comes back on an empty database: it has never heard of agent-r.
+    stop(server);
+    markers("during-wipe", 5);
+    let server = serve(&new_dir, addr);
+    markers("after-wipe", 5);
+    expect_each_once(
+        &new_dir.join("netsnoop.db"),
+        &["agent-r"],
+        &[("during-wipe", 5), ("after-wipe", 5)],
+        Duration::from_secs(30),
+    );
+    let said = a.said().join("\n");
+    assert!(said.contains("has no record of host"), "{said}");
+    assert!(said.contains("enrolling again"), "{said}");
     stop(a);
     stop(server);
 }

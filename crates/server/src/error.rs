@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use netsnoop_core::fleet::UNKNOWN_HOST;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -33,6 +34,10 @@ pub enum ApiError {
     /// No token, or the wrong one.
     #[error("{0}")]
     Unauthorized(String),
+    /// An agent key for a host this server has no record of (its database was replaced
+    /// or wiped): the agent may enrol again with the enrolment secret.
+    #[error("{0}")]
+    UnknownHost(String),
     /// The thing asked for does not exist (e.g. an unknown pid).
     #[error("{0}")]
     NotFound(String),
@@ -60,7 +65,7 @@ impl ApiError {
             ApiError::BadJson(_) | ApiError::BadQuery(_) => StatusCode::BAD_REQUEST,
             ApiError::InvalidField(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized(_) | ApiError::UnknownHost(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -76,6 +81,7 @@ impl ApiError {
             ApiError::BadQuery(_) => "bad_query",
             ApiError::TooLarge(_) => "body_too_large",
             ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::UnknownHost(_) => UNKNOWN_HOST,
             ApiError::NotFound(_) => "not_found",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -101,7 +107,7 @@ impl IntoResponse for ApiError {
             detail: self.to_string(),
         };
         let mut response = (status, Json(body)).into_response();
-        if let ApiError::Unauthorized(_) = self {
+        if let ApiError::Unauthorized(_) | ApiError::UnknownHost(_) = self {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,
                 axum::http::HeaderValue::from_static("Bearer"),

@@ -10,7 +10,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use netsnoop_core::fleet::{
     AGENT_KEY_HEADER, AgentStatus, ENROLL_PATH, EnrollReply, EnrollRequest, INGEST_PATH,
-    IngestReply, WIRE_VERSION,
+    IngestReply, UNKNOWN_HOST, WIRE_VERSION,
 };
 use netsnoop_core::{Host, Ts};
 use netsnoop_pipeline::StopFlag;
@@ -44,8 +44,11 @@ pub struct Shipper {
 enum Failure {
     /// Network trouble, 5xx, 408, 429: try again later.
     Retry(String),
-    /// 401: the key (or secret) is wrong, unknown or revoked.
+    /// 401: the key (or secret) is wrong or revoked.
     Refused(String),
+    /// 401 `unknown_host`: the server has no record of this host (a new or wiped
+    /// database), so the agent enrols again.
+    Forgotten(String),
     /// Another 4xx: this batch can never be stored.
     Bad(String),
 }
@@ -114,7 +117,24 @@ impl Shipper {
                     }
                 }
                 // Stopping: what is left stays in the spool for the next start.
-                Err(Failure::Retry(_) | Failure::Refused(_)) if stopping_since.is_some() => return,
+                Err(Failure::Retry(_) | Failure::Refused(_) | Failure::Forgotten(_))
+                    if stopping_since.is_some() =>
+                {
+                    return;
+                }
+                Err(Failure::Forgotten(why)) if self.secret.is_some() => {
+                    eprintln!("netsnoop agent: {why}; enrolling again");
+                    key = None;
+                }
+                Err(Failure::Forgotten(why)) => {
+                    self.say_once(
+                        &mut last_refusal,
+                        &anyhow::anyhow!(
+                            "{why}; this agent has no enrolment secret to enrol again with: set NETSNOOP_ENROLL_SECRET"
+                        ),
+                    );
+                    self.sleep(self.retry_max);
+                }
                 Err(Failure::Retry(why)) => {
                     self.say_once(&mut last_refusal, &anyhow::anyhow!("{why}"));
                     self.sleep(pause.next());
@@ -210,8 +230,10 @@ impl Shipper {
                 .map_err(|e| Failure::Retry(format!("the answer is not JSON: {e}")))?;
             return Ok(reply.committed);
         }
-        let why = format!("{status}: {}", detail(&resp.text().unwrap_or_default()));
+        let text = resp.text().unwrap_or_default();
+        let why = format!("{status}: {}", detail(&text));
         Err(match status.as_u16() {
+            401 if unknown_host(&text) => Failure::Forgotten(why),
             401 => Failure::Refused(why),
             408 | 429 => Failure::Retry(why),
             400..=499 => Failure::Bad(why),
@@ -252,10 +274,18 @@ impl Shipper {
 
 /// The `detail` of a JSON error answer, else its first 200 characters.
 fn detail(text: &str) -> String {
+    error_field(text, "detail").unwrap_or_else(|| text.chars().take(200).collect())
+}
+
+/// Whether a 401's JSON answer says the server has no record of this host.
+fn unknown_host(text: &str) -> bool {
+    error_field(text, "error").is_some_and(|code| code == UNKNOWN_HOST)
+}
+
+fn error_field(text: &str, field: &str) -> Option<String> {
     serde_json::from_str::<serde_json::Value>(text)
         .ok()
-        .and_then(|v| v.get("detail").and_then(|d| d.as_str()).map(str::to_string))
-        .unwrap_or_else(|| text.chars().take(200).collect())
+        .and_then(|v| v.get(field).and_then(|d| d.as_str()).map(str::to_string))
 }
 
 /// Exponential backoff from 250 ms up to a ceiling, each pause drawn between half and all
@@ -310,5 +340,12 @@ mod tests {
             "revoked"
         );
         assert_eq!(detail("plain text"), "plain text");
+        assert!(unknown_host(
+            r#"{"error":"unknown_host","detail":"new database"}"#
+        ));
+        assert!(!unknown_host(
+            r#"{"error":"unauthorized","detail":"revoked"}"#
+        ));
+        assert!(!unknown_host("unknown_host"));
     }
 }

@@ -71,7 +71,7 @@ pub async fn enroll(
     params(("x-netsnoop-agent-key" = String, Header, description = "the agent's key")),
     responses((status = 200, body = IngestReply),
         (status = 400, description = "not JSON, or a wire version this server does not speak", body = crate::error::ErrorBody),
-        (status = 401, description = "no key, a wrong key, another host's key, or a revoked one", body = crate::error::ErrorBody),
+        (status = 401, description = "no key, a wrong key, another host's key, or a revoked one (`unauthorized`); a host this server has no record of (`unknown_host`: enrol again)", body = crate::error::ErrorBody),
         (status = 403, body = crate::error::ErrorBody),
         (status = 413, description = "over the size limit, compressed or not", body = crate::error::ErrorBody),
         (status = 415, description = "an encoding other than gzip", body = crate::error::ErrorBody),
@@ -110,12 +110,21 @@ pub async fn ingest(
     // The key first: only enrolled hosts get a lock (no map entry per forged id).
     let id = host.id.clone();
     let known = state.query(move |s| s.agent_key(&id)).await?;
-    known.filter(|k| key_matches(&key, &k.key_hash)).ok_or_else(|| {
-        ApiError::Unauthorized(format!(
-            "this key is not the key of host {:?}: enrol the agent (it needs the enrolment secret once)",
-            host.id
-        ))
-    })?;
+    match known {
+        None => {
+            return Err(ApiError::UnknownHost(format!(
+                "this server has no record of host {:?} (a new or wiped database): the agent enrols again if it has the enrolment secret",
+                host.id
+            )));
+        }
+        Some(k) if !key_matches(&key, &k.key_hash) => {
+            return Err(ApiError::Unauthorized(format!(
+                "this key is not the key of host {:?}: enrol the agent (it needs the enrolment secret once)",
+                host.id
+            )));
+        }
+        Some(_) => {}
+    }
     let lock = state.host_locks.of(&host.id);
     let _one_at_a_time = lock.lock().await;
     // Read again under the lock: a batch before this one may just have been stored, or
