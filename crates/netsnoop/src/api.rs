@@ -69,6 +69,7 @@ pub fn start(setup: &Setup, parts: ApiParts) -> anyhow::Result<ServerHandle> {
             ..Default::default()
         },
         allowed_hosts: setup.config.server.allowed_hosts.clone(),
+        tls: setup.config.server.tls(),
         limits: netsnoop_server::connections::Limits {
             header_read_timeout: setup.config.server.header_timeout.get(),
             idle_timeout: setup.config.server.idle_timeout.get(),

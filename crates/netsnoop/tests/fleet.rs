@@ -13,7 +13,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -63,21 +63,17 @@ fn serve(dir: &Path, addr: SocketAddr) -> Proc {
 }
 
 fn agent(dir: &Path, id: &str, server: SocketAddr) -> Proc {
+    agent_to(dir, id, &format!("http://{server}"), "")
+}
+
+/// An agent with host id `id` shipping to `url`, with more `[agent]` keys.
+fn agent_to(dir: &Path, id: &str, url: &str, agent_keys: &str) -> Proc {
     let config = format!(
         "[fleet]\nhost_id = \"{id}\"\nhostname = \"{id}.test\"\n\
-         [agent]\nretry_max = \"1s\"\nreplay_batches_per_sec = 5\n\
+         [agent]\nretry_max = \"1s\"\nreplay_batches_per_sec = 5\n{agent_keys}\
          [resources]\nenabled = false\n"
     );
-    spawn(
-        dir,
-        &config,
-        &[
-            "agent",
-            "--no-capture",
-            "--server",
-            &format!("http://{server}"),
-        ],
-    )
+    spawn(dir, &config, &["agent", "--no-capture", "--server", url])
 }
 
 fn stop(p: Proc) {
@@ -311,5 +307,180 @@ fn an_agent_enrols_again_when_the_server_lost_its_database() {
     assert!(said.contains("has no record of host"), "{said}");
     assert!(said.contains("enrolling again"), "{said}");
     stop(a);
+    stop(server);
+}
+
+/// A private CA and a certificate for 127.0.0.1 signed by it, made with openssl:
+/// (ca.pem, cert.pem, key.pem) in `dir`.
+fn private_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    std::fs::create_dir_all(dir).unwrap();
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs (apt-get install openssl)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=netsnoop test CA",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req", "-new"][..],
+            &ec,
+            &[
+                "-keyout",
+                "key.pem",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=127.0.0.1",
+            ],
+        ]
+        .concat(),
+    );
+    std::fs::write(dir.join("san.ext"), "subjectAltName = IP:127.0.0.1\n").unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "cert.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+    )
+}
+
+#[test]
+fn an_agent_ships_over_https_to_a_server_it_trusts_through_its_ca_file() {
+    require_root("the agents' exec source (eBPF or the proc connector) needs root");
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = private_ca(&dir.path().join("pki"));
+    let srv_dir = dir.path().join("srv");
+    let addr = free_addr();
+    let server = spawn(
+        &srv_dir,
+        &format!(
+            "[server]\ntls_cert = {:?}\ntls_key = {:?}\n",
+            cert.display().to_string(),
+            key.display().to_string()
+        ),
+        &["serve", "--listen", &addr.to_string()],
+    );
+    let announced =
+        netsnoop_test_support::recv_until(&server.stderr, Duration::from_secs(20), |l| {
+            l.contains("listening on").then_some(l)
+        })
+        .expect("serve announces its address");
+    assert!(
+        announced.contains(&format!("https://{addr}/")),
+        "{announced}"
+    );
+    let url = format!("https://{addr}");
+    let trusting = agent_to(
+        &dir.path().join("a"),
+        "agent-tls",
+        &url,
+        &format!("ca_file = {:?}\n", ca.display().to_string()),
+    );
+    // Without the CA the server's certificate is not trusted: it never enrols.
+    let doubting = agent_to(&dir.path().join("b"), "agent-untrusting", &url, "");
+    let mut heard = Vec::new();
+    let enrolled =
+        netsnoop_test_support::recv_until(&trusting.stderr, Duration::from_secs(20), |l| {
+            heard.push(l.clone());
+            l.contains("enrolled with").then_some(())
+        });
+    assert!(
+        enrolled.is_some(),
+        "the agent enrols over HTTPS: {heard:#?}"
+    );
+    markers("tls", 5);
+    expect_each_once(
+        &srv_dir.join("netsnoop.db"),
+        &["agent-tls"],
+        &[("tls", 5)],
+        Duration::from_secs(30),
+    );
+    let said = wait_for(
+        Duration::from_secs(20),
+        "the untrusting agent's complaint",
+        || {
+            doubting
+                .said()
+                .into_iter()
+                .find(|l| l.contains("cannot reach"))
+        },
+    );
+    assert!(said.to_lowercase().contains("certificate"), "{said}");
+
+    // The API over HTTPS names both the one enrolled and not the other; plain HTTP to the
+    // HTTPS port is a failed handshake, counted.
+    let (status, _) = netsnoop_test_support::http(addr, "GET", "/hosts", "");
+    assert_ne!(status, 200, "plain HTTP is not served on the HTTPS port");
+    let client = reqwest::blocking::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(&ca).unwrap()).unwrap())
+        .build()
+        .unwrap();
+    let hosts = client
+        .get(format!("{url}/hosts"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(hosts.contains("\"agent-tls\""), "{hosts}");
+    assert!(!hosts.contains("agent-untrusting"), "{hosts}");
+    let metrics = client
+        .get(format!("{url}/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    let failed = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("netsnoop_http_tls_handshakes_failed_total "))
+        .expect("the handshake failure counter is exported");
+    assert!(failed.trim().parse::<f64>().unwrap() >= 2.0, "{failed}");
+    stop(trusting);
+    stop(doubting);
     stop(server);
 }

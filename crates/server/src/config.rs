@@ -42,6 +42,8 @@ pub struct ServerConfig {
     pub timezone: TimeZone,
     /// Agents: enrolment and host status.
     pub fleet: crate::fleet::FleetConfig,
+    /// Serve HTTPS with these PEM files; plain HTTP without.
+    pub tls: Option<crate::tls::TlsFiles>,
 }
 
 impl Default for ServerConfig {
@@ -56,6 +58,7 @@ impl Default for ServerConfig {
             max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
             timezone: TimeZone::UTC,
             fleet: crate::fleet::FleetConfig::default(),
+            tls: None,
         }
     }
 }
@@ -85,6 +88,8 @@ pub enum StartError {
     },
     #[error("the HTTP server stopped: {0}")]
     Serve(#[source] std::io::Error),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 impl ServerConfig {

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{AbortHandle, JoinSet};
+use tokio_rustls::TlsAcceptor;
 
 /// The bounds on connections (`[server]` in the config).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +53,7 @@ const WARN_EVERY: Duration = Duration::from_secs(10);
 /// requests in progress finish and waits for every connection to close.
 pub async fn serve(
     listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     app: Router,
     limits: Limits,
     metrics: Arc<dyn ConnectionMetrics>,
@@ -84,6 +86,7 @@ pub async fn serve(
                 let _ = stream.set_nodelay(true);
                 let conn = run_connection(
                     stream,
+                    tls.clone(),
                     app.clone(),
                     limits,
                     activity.clone(),
@@ -120,6 +123,7 @@ pub trait ConnectionMetrics: Send + Sync + 'static {
     fn set_open(&self, n: usize);
     fn evicted(&self);
     fn refused(&self);
+    fn tls_failed(&self);
 }
 
 impl ConnectionMetrics for crate::LiveHub {
@@ -131,6 +135,9 @@ impl ConnectionMetrics for crate::LiveHub {
     }
     fn refused(&self) {
         self.metrics().connections_refused.inc();
+    }
+    fn tls_failed(&self) {
+        self.metrics().tls_handshakes_failed.inc();
     }
 }
 
@@ -224,14 +231,43 @@ impl Drop for Remove {
     }
 }
 
+/// Serves one connection, over TLS first when `tls` is set. A client must complete its
+/// handshake within the header timeout, as it must send its headers.
 async fn run_connection(
     stream: TcpStream,
+    tls: Option<TlsAcceptor>,
+    app: Router,
+    limits: Limits,
+    activity: Arc<Activity>,
+    closing: watch::Receiver<bool>,
+    remove: Remove,
+) {
+    let Some(tls) = tls else {
+        return serve_http(stream, app, limits, activity, closing, remove).await;
+    };
+    match tokio::time::timeout(limits.header_read_timeout, tls.accept(stream)).await {
+        Ok(Ok(stream)) => serve_http(stream, app, limits, activity, closing, remove).await,
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, "TLS handshake failed");
+            remove.metrics.tls_failed();
+        }
+        Err(_) => {
+            tracing::debug!("TLS handshake timed out");
+            remove.metrics.tls_failed();
+        }
+    }
+}
+
+async fn serve_http<S>(
+    stream: S,
     app: Router,
     limits: Limits,
     activity: Arc<Activity>,
     mut closing: watch::Receiver<bool>,
     _remove: Remove,
-) {
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let tower = TowerToHyperService::new(app);
     let tracked = activity.clone();
     let service = service_fn(move |request| {

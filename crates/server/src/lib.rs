@@ -21,6 +21,7 @@ pub mod outputs;
 pub mod routes;
 pub mod state;
 pub mod timefmt;
+pub mod tls;
 pub mod views;
 
 mod handle;
@@ -54,8 +55,10 @@ pub async fn serve(
     let closing = state.closing.clone();
     let limits = state.config.limits;
     let metrics = Arc::new(state.hub.clone());
+    let tls = state.config.tls.as_ref().map(tls::TlsFiles::acceptor);
+    let tls = tls.transpose()?;
     let app = router(state);
-    connections::serve(listener, app, limits, metrics, async move {
+    connections::serve(listener, tls, app, limits, metrics, async move {
         shutdown.await;
         closing.send_replace(true);
     })
@@ -66,6 +69,9 @@ pub async fn serve(
 /// Checks the token rules, then binds the listen address.
 pub async fn bind(config: &ServerConfig) -> Result<TcpListener, StartError> {
     config.check()?;
+    if let Some(files) = &config.tls {
+        files.acceptor()?;
+    }
     TcpListener::bind(config.listen)
         .await
         .map_err(|source| StartError::Bind {

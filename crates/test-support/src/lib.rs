@@ -79,8 +79,9 @@ pub fn recv_until<T, R>(
 
 /// The API address a `netsnoop` start line announces (`… http://ADDR/ (dashboard) …`).
 pub fn announced_addr(line: &str) -> Option<std::net::SocketAddr> {
-    line.split("http://")
-        .nth(1)?
+    line.split_once("https://")
+        .or_else(|| line.split_once("http://"))?
+        .1
         .split('/')
         .next()?
         .parse()

@@ -195,7 +195,7 @@ impl Shipper {
             .post(format!("{}{ENROLL_PATH}", self.server))
             .json(&req)
             .send()
-            .map_err(|e| anyhow::anyhow!("cannot reach {}: {}", self.server, e.without_url()))?;
+            .map_err(|e| anyhow::anyhow!("cannot reach {}: {}", self.server, why(e)))?;
         let status = resp.status();
         if !status.is_success() {
             let text = resp.text().unwrap_or_default();
@@ -220,9 +220,7 @@ impl Shipper {
             .header(reqwest::header::CONTENT_ENCODING, "gzip")
             .body(body)
             .send()
-            .map_err(|e| {
-                Failure::Retry(format!("cannot reach {}: {}", self.server, e.without_url()))
-            })?;
+            .map_err(|e| Failure::Retry(format!("cannot reach {}: {}", self.server, why(e))))?;
         let status = resp.status();
         if status.is_success() {
             let reply: IngestReply = resp
@@ -270,6 +268,22 @@ impl Shipper {
         gz.write_all(b"}")?;
         Ok(gz.finish()?)
     }
+}
+
+/// A request's failure with every cause under it (the TLS or connection error that the
+/// top-level "error sending request" hides), without the URL, which the caller names.
+fn why(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// The `detail` of a JSON error answer, else its first 200 characters.

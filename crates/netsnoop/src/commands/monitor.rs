@@ -93,8 +93,9 @@ fn monitor(command: &str, mode: Mode, setup: Setup, server: Option<&str>) -> any
             for (topic, note) in &mut w.notes {
                 if *topic == "api" {
                     *note = format!(
-                        "http://{0}/ (dashboard), http://{0}/docs (API)",
-                        server.local_addr()
+                        "{1}://{0}/ (dashboard), {1}://{0}/docs (API)",
+                        server.local_addr(),
+                        setup.config.server.scheme()
                     );
                 }
             }

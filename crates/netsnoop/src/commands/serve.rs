@@ -62,8 +62,9 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         },
     )?;
     eprintln!(
-        "netsnoop serve: listening on http://{addr}/ (dashboard), http://{addr}/docs (API); store {backend} in {dir}; token {token}",
+        "netsnoop serve: listening on {scheme}://{addr}/ (dashboard), {scheme}://{addr}/docs (API); store {backend} in {dir}; token {token}",
         addr = server.local_addr(),
+        scheme = s.config.server.scheme(),
         backend = store.backend(),
         dir = s.data_dir.display(),
         token = api::token_rule(&s),

@@ -227,8 +227,9 @@ pub fn build(
         w.notes.push((
             "api",
             format!(
-                "http://{0}/ (dashboard), http://{0}/docs (API)",
-                cfg.server.listen
+                "{1}://{0}/ (dashboard), {1}://{0}/docs (API)",
+                cfg.server.listen,
+                cfg.server.scheme()
             ),
         ));
     }

@@ -326,6 +326,12 @@ pub struct Server {
     /// Bearer token agents and API clients must send; none means no check (loopback use).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// HTTPS: the certificate chain (PEM), with `tls_key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM), with `tls_cert`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key: Option<PathBuf>,
     /// Host names the API answers to besides IP addresses and `localhost`: a request for
     /// any other `Host:` is refused, so a DNS-rebinding page cannot read the API.
     pub allowed_hosts: Vec<String>,
@@ -347,6 +353,8 @@ impl Default for Server {
         Server {
             listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             token: None,
+            tls_cert: None,
+            tls_key: None,
             allowed_hosts: Vec::new(),
             max_connections: limits.max_connections,
             header_timeout: secs(limits.header_read_timeout),
@@ -356,6 +364,23 @@ impl Default for Server {
 }
 
 impl Server {
+    /// The PEM files to serve HTTPS with, when both are set.
+    pub fn tls(&self) -> Option<netsnoop_server::tls::TlsFiles> {
+        Some(netsnoop_server::tls::TlsFiles {
+            cert: self.tls_cert.clone()?,
+            key: self.tls_key.clone()?,
+        })
+    }
+
+    /// `https` with TLS files, else `http`: what the start lines print.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls().is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
     pub(super) fn check(&self, p: &mut Problems) {
         if let Some(t) = &self.token
             && (t.len() < 16 || t.chars().any(|c| c.is_whitespace() || c.is_control()))
@@ -363,6 +388,12 @@ impl Server {
             p.add(
                 "server.token",
                 "must be at least 16 characters with no spaces (try: openssl rand -hex 24)",
+            );
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            p.add(
+                "server.tls_cert",
+                "give both tls_cert and tls_key (PEM files), or neither for plain HTTP",
             );
         }
         p.range("server.max_connections", self.max_connections, 8, 100_000);

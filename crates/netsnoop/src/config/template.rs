@@ -96,6 +96,10 @@ listen = "127.0.0.1:8000"
 # but web pages may not: writes must be `Content-Type: application/json` with no foreign
 # `Origin`, which browsers cannot send cross-origin. Set a token on shared machines.
 # token = "change-me-to-a-long-random-string"
+# HTTPS: the certificate chain and its private key, PEM (both or neither). Agents then use
+# --server https://… (with agent.ca_file for a private CA).
+# tls_cert = "/etc/netsnoop/tls/cert.pem"
+# tls_key = "/etc/netsnoop/tls/key.pem"
 # Host names the API answers to besides IP addresses and localhost (e.g. the name of a
 # reverse proxy or of this machine). Any other `Host:` is refused (DNS rebinding).
 allowed_hosts = []

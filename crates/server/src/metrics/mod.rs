@@ -111,6 +111,8 @@ pub struct Metrics {
     pub connections_open: Gauge,
     pub connections_evicted: Counter,
     pub connections_refused: Counter,
+    /// HTTPS connections that ended in a failed or timed-out TLS handshake.
+    pub tls_handshakes_failed: Counter,
     /// Secrets redacted from process arguments (netsnoop_core::redact).
     pub redactions: Counter,
     pub http: http::HttpMetrics,
@@ -149,6 +151,7 @@ impl Metrics {
             connections_open: Gauge::default(),
             connections_evicted: Counter::default(),
             connections_refused: Counter::default(),
+            tls_handshakes_failed: Counter::default(),
             redactions: Counter::default(),
             http: http::HttpMetrics::default(),
             outputs: Default::default(),
@@ -287,6 +290,11 @@ impl Metrics {
             "http_connections_refused",
             "HTTP connections refused because server.max_connections were all busy",
             self.connections_refused.clone(),
+        );
+        r.register(
+            "http_tls_handshakes_failed",
+            "HTTPS connections closed because the TLS handshake failed or took longer than server.header_timeout",
+            self.tls_handshakes_failed.clone(),
         );
         r.register(
             "redactions",
