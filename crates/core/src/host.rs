@@ -17,6 +17,10 @@ pub struct Host {
 /// The shared handle records carry.
 pub type HostRef = Arc<Host>;
 
+/// What the ids of hosts named by NetWatch's `POST /packets` start with: those senders
+/// have no machine id, so their name makes one (`netwatch-web1` for `web1`).
+pub const NETWATCH_ID_PREFIX: &str = "netwatch-";
+
 /// Why a host identity was refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum HostError {
@@ -41,6 +45,21 @@ impl Host {
             return Err(HostError::BadName(name));
         }
         Ok(Host { id, name })
+    }
+
+    /// The host a NetWatch sender names: 1 to 55 characters of letters, digits, '.', '_'
+    /// or '-', so that its id is the name behind [`NETWATCH_ID_PREFIX`].
+    pub fn netwatch(name: &str) -> Result<Host, HostError> {
+        if name.len() > 64 - NETWATCH_ID_PREFIX.len() {
+            return Err(HostError::BadId(name.into()));
+        }
+        Host::new(format!("{NETWATCH_ID_PREFIX}{name}"), name)
+    }
+
+    /// Whether NetWatch's `POST /packets` named this host (its packets went through this
+    /// server's own pipeline, unlike an agent's records).
+    pub fn is_netwatch(&self) -> bool {
+        self.id.starts_with(NETWATCH_ID_PREFIX)
     }
 
     /// The same, shared.
@@ -87,6 +106,20 @@ mod tests {
         ));
         assert!(matches!(Host::new("a", ""), Err(HostError::BadName(_))));
         assert!(matches!(Host::new("a", "x\ny"), Err(HostError::BadName(_))));
+    }
+
+    #[test]
+    fn a_netwatch_sender_is_a_host_whose_id_is_its_name() {
+        let h = Host::netwatch("web-1").unwrap();
+        assert_eq!(
+            (h.id.as_str(), h.name.as_str()),
+            ("netwatch-web-1", "web-1")
+        );
+        assert!(h.is_netwatch());
+        assert!(!Host::new("0123abcd", "web-1").unwrap().is_netwatch());
+        assert!(Host::netwatch("web 1").is_err());
+        assert!(Host::netwatch(&"a".repeat(56)).is_err());
+        assert!(Host::netwatch(&"a".repeat(55)).is_ok());
     }
 
     #[test]

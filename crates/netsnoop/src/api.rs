@@ -66,6 +66,7 @@ pub fn start(setup: &Setup, parts: ApiParts) -> anyhow::Result<ServerHandle> {
             stale_after: setup.config.fleet.stale_after.get(),
             down_after: setup.config.fleet.down_after.get(),
             local_host: setup.host().ok(),
+            netwatch_host: setup.config.fleet.netwatch_host.clone(),
             ..Default::default()
         },
         allowed_hosts: setup.config.server.allowed_hosts.clone(),

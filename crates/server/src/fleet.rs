@@ -10,6 +10,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use subtle::ConstantTimeEq;
 
+/// Whom POSTed packets belong to when neither the config nor the packet names a host.
+pub const DEFAULT_NETWATCH_HOST: &str = "netwatch";
+
 /// `[fleet]`: enrolment and the host status thresholds.
 #[derive(Clone, Debug)]
 pub struct FleetConfig {
@@ -23,6 +26,9 @@ pub struct FleetConfig {
     pub max_batch_bytes: usize,
     /// The host this server runs on: records without a host are its own.
     pub local_host: Option<netsnoop_core::Host>,
+    /// The host NetWatch's `POST /packets` packets belong to when they name none
+    /// (`fleet.netwatch_host`).
+    pub netwatch_host: String,
 }
 
 impl Default for FleetConfig {
@@ -33,6 +39,7 @@ impl Default for FleetConfig {
             down_after: Duration::from_secs(300),
             max_batch_bytes: 64 * 1024 * 1024,
             local_host: None,
+            netwatch_host: DEFAULT_NETWATCH_HOST.into(),
         }
     }
 }

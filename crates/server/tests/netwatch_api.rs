@@ -168,3 +168,69 @@ async fn since_and_until_narrow_every_statistic() {
     );
     s.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn posted_packets_belong_to_the_host_they_name_or_to_netwatch() {
+    let s = TestServer::start().await;
+    let base = recent_base();
+    let mut named = packet(base, "10.1.0.1", "10.1.0.9", "TCP", 100);
+    named["host"] = json!("web-1");
+    named["src_port"] = json!(40000);
+    named["dst_port"] = json!(443);
+    let mut unnamed = packet(base + 1.0, "10.2.0.1", "10.2.0.9", "UDP", 200);
+    unnamed["src_port"] = json!(40001);
+    unnamed["dst_port"] = json!(53);
+    let (status, body) = s
+        .post(&Value::Array(vec![named.clone(), named, unnamed]).to_string())
+        .await;
+    assert_eq!(status, 200, "{body}");
+    s.settle(600).await;
+
+    let hosts = s.get_json("/hosts").await;
+    let ids: Vec<(&str, &str)> = hosts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["id"].as_str().unwrap(), h["hostname"].as_str().unwrap()))
+        .collect();
+    assert!(ids.contains(&("netwatch-web-1", "web-1")), "{hosts}");
+    assert!(ids.contains(&("netwatch-netwatch", "netwatch")), "{hosts}");
+
+    // By name or id, each host has only its own packets and flows.
+    for (filter, src) in [
+        ("web-1", "10.1.0.1"),
+        ("netwatch-web-1", "10.1.0.1"),
+        ("netwatch", "10.2.0.1"),
+    ] {
+        let recent = s.get_json(&format!("/packets/recent?host={filter}")).await;
+        let srcs: Vec<&str> = recent
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["src_ip"].as_str().unwrap())
+            .collect();
+        assert!(
+            !srcs.is_empty() && srcs.iter().all(|s| *s == src),
+            "{filter}: {recent}"
+        );
+        let flows = s.get_json(&format!("/flows?host={filter}")).await;
+        let flows = flows["recent"].as_array().unwrap();
+        assert_eq!(flows.len(), 1, "{filter}: {flows:?}");
+        assert_eq!(flows[0]["orig_ip"], src, "{filter}");
+        assert_eq!(
+            flows[0]["host"]["name"],
+            filter.trim_start_matches("netwatch-")
+        );
+    }
+
+    // A host that is not a host name is refused, naming the field.
+    let mut bad = packet(base, "10.1.0.1", "10.1.0.9", "TCP", 100);
+    bad["host"] = json!("web 1; rm");
+    let (status, body) = s.post(&bad.to_string()).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().starts_with("host:"),
+        "{body}"
+    );
+    s.shutdown().await;
+}

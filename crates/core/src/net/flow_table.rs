@@ -27,8 +27,10 @@ struct FlowKey {
     proto: Protocol,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Flow {
+    /// The host of its first packet (None: this host's own capture).
+    host: Option<crate::HostRef>,
     first: Ts,
     last: Ts,
     /// The originator is the `lo` end of the key.
@@ -146,6 +148,7 @@ impl FlowTable {
         let synack_first =
             meta.protocol == Protocol::Tcp && meta.tcp_flags & (SYN | ACK) == SYN | ACK;
         let mut flow = Flow {
+            host: meta.host.clone(),
             first: now,
             last: now,
             orig_is_lo: src_is_lo != synack_first,
@@ -227,7 +230,7 @@ impl FlowTable {
                     return true;
                 }
             };
-            ended.push((*key, *flow, reason));
+            ended.push((*key, flow.clone(), reason));
             false
         });
         // seq is unique, so an unstable sort gives the one order: oldest first.
@@ -271,7 +274,7 @@ impl FlowTable {
             connectionless_state(flow.resp_packets)
         };
         Record::Event(Event::Flow(FlowRecord {
-            host: None,
+            host: flow.host.clone(),
             first_seen: flow.first,
             last_seen: flow.last,
             protocol: key.proto,

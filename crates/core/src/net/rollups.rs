@@ -19,13 +19,14 @@ use super::addr::{self, AddrKey};
 use super::config::RollupConfig;
 use super::packet::{PacketMeta, Protocol};
 use super::traffic::{Counts, TrafficSecond};
-use crate::{Event, Record, Stage, Ts};
+use crate::{Event, HostRef, Record, Stage, Ts};
 use rustc_hash::FxHashMap;
 
-/// Distinct seconds counted at once. Live traffic needs two (the current second and one
-/// still closing); more arrive only with out-of-order times, and then the oldest open
-/// second is emitted early rather than letting memory grow.
-pub const MAX_OPEN_SECONDS: usize = 8;
+/// Distinct (second, host) pairs counted at once. Live traffic needs two (the current
+/// second and one still closing) per host posting packets; more arrive only with
+/// out-of-order times, and then the oldest open second is emitted early rather than
+/// letting memory grow.
+pub const MAX_OPEN_SECONDS: usize = 16;
 
 pub struct Rollups {
     cap: usize,
@@ -38,6 +39,8 @@ pub struct Rollups {
 #[derive(Default)]
 struct OpenSecond {
     second: i64,
+    /// Whose packets: none for this host's own, else the host a POSTed packet named.
+    host: Option<HostRef>,
     /// Packets counted since the last part was handed out.
     dirty: bool,
     total: Counts,
@@ -70,7 +73,7 @@ impl Rollups {
 
     /// Counts `m` in the second of `now` (its time).
     pub fn add(&mut self, m: &PacketMeta, now: Ts, out: &mut Vec<Record>) {
-        let i = self.slot(now.secs(), out);
+        let i = self.slot(now.secs(), m.host.as_ref(), out);
         let cap = self.cap;
         let s = &mut self.open[i];
         let bytes = u64::from(m.wire_len);
@@ -81,11 +84,14 @@ impl Rollups {
         count(&mut s.by_dst, &mut s.dst_other, m.dst_ip, bytes, cap);
     }
 
-    /// The index of `sec`'s open second, opened (in order) when new.
-    fn slot(&mut self, sec: i64, out: &mut Vec<Record>) -> usize {
+    /// The index of `host`'s open second `sec`, opened (in order) when new.
+    fn slot(&mut self, sec: i64, host: Option<&HostRef>, out: &mut Vec<Record>) -> usize {
         // Newest first: nearly every packet belongs to the newest open second.
-        if let Some(i) = self.open.iter().rposition(|s| s.second <= sec)
-            && self.open[i].second == sec
+        let same_host = |s: &OpenSecond| s.host.as_ref().map(|h| &h.id) == host.map(|h| &h.id);
+        if let Some(i) = self
+            .open
+            .iter()
+            .rposition(|s| s.second == sec && same_host(s))
         {
             return i;
         }
@@ -95,7 +101,8 @@ impl Rollups {
         }
         let mut fresh = self.spare.pop().unwrap_or_default();
         fresh.second = sec;
-        let at = self.open.partition_point(|s| s.second < sec);
+        fresh.host = host.cloned();
+        let at = self.open.partition_point(|s| s.second <= sec);
         self.open.insert(at, fresh);
         at
     }
@@ -175,7 +182,7 @@ fn part(s: &mut OpenSecond, keep_hosts: bool) -> Option<Record> {
         .filter(|(_, c)| c.packets > 0)
         .collect();
     let row = TrafficSecond {
-        host: None,
+        host: s.host.clone(),
         second: s.second,
         total: s.total,
         by_protocol,
@@ -312,6 +319,29 @@ mod tests {
         let rest = seconds(r.finish(Ts::from_secs(102)));
         assert_eq!(rest[0].second, 101);
         assert_eq!(rest[0].total.packets, 1);
+    }
+
+    #[test]
+    fn each_sending_host_gets_seconds_of_its_own() {
+        let mut r = Rollups::new(RollupConfig::default());
+        let mut out = Vec::new();
+        let t0 = Ts::from_secs(100);
+        let web = crate::Host::netwatch("web").unwrap().shared();
+        for (host, n) in [(None, 1), (Some(web.clone()), 2)] {
+            for _ in 0..n {
+                let mut p = udp(t0, "10.0.0.4", 1, "10.0.0.2", 53);
+                p.host = host.clone();
+                r.add(&p, p.time, &mut out);
+            }
+        }
+        let mut rows = seconds(r.tick(Ts::from_secs(101)));
+        rows.sort_by_key(|s| s.host.is_some());
+        assert_eq!(rows.len(), 2, "one second per host");
+        assert_eq!((rows[0].host.clone(), rows[0].total.packets), (None, 1));
+        assert_eq!(
+            (rows[1].host.clone(), rows[1].total.packets),
+            (Some(web), 2)
+        );
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct Fleet {
     pub host_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
+    /// The host of packets POSTed to `/packets` that name none (NetWatch agents).
+    pub netwatch_host: String,
 }
 
 impl Default for Fleet {
@@ -39,6 +41,7 @@ impl Default for Fleet {
             down_after: setting("5m"),
             host_id: None,
             hostname: None,
+            netwatch_host: netsnoop_server::fleet::DEFAULT_NETWATCH_HOST.into(),
         }
     }
 }
@@ -64,6 +67,12 @@ impl Fleet {
             && let Err(e) = netsnoop_core::Host::new(id.clone(), "x")
         {
             p.add("fleet.host_id", e.to_string());
+        }
+        if netsnoop_core::Host::netwatch(&self.netwatch_host).is_err() {
+            p.add(
+                "fleet.netwatch_host",
+                "must be 1 to 55 letters, digits, '.', '_' or '-' (e.g. \"netwatch\")",
+            );
         }
     }
 

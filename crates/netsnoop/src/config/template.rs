@@ -212,6 +212,9 @@ down_after = "5m"
 # hostname. Set them where clones of one image share a machine id.
 # host_id = "web-1"
 # hostname = "web-1.example.org"
+# NetWatch agents POST packets to /packets: those that name no `host` belong to this one
+# (its id is `netwatch-` + the name).
+netwatch_host = "netwatch"
 "#;
 
 const AGENT: &str = r#"

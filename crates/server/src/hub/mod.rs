@@ -139,8 +139,9 @@ impl LiveHub {
         let m = &self.inner.metrics;
         // An agent's packets, samples, losses and sockets are its host's, not this
         // server's: they are stored and listed by host, but do not become this server's
-        // capture counts, system gauges, process tree or losses.
-        if event.host().is_some()
+        // capture counts, system gauges, process tree or losses. Packets POSTed by NetWatch
+        // senders went through this server's pipeline, so they count here.
+        if event.host().is_some_and(|h| !h.is_netwatch())
             && matches!(
                 event,
                 Event::Packet(_) | Event::Resources(_) | Event::Loss(_) | Event::Connection(_)

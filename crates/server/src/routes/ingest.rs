@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use jiff::tz::TimeZone;
-use netsnoop_core::{Event, PacketMeta, Protocol, Ts};
+use netsnoop_core::{Event, Host, HostRef, PacketMeta, Protocol, Ts};
 use netsnoop_store::{Ack, AckedBatch};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -64,6 +64,12 @@ pub struct PacketIn {
     #[serde(default, deserialize_with = "lenient::tcp_flags")]
     #[schema(value_type = Option<TcpFlagsIn>, example = "S")]
     pub tcp_flags: Option<u8>,
+    /// The host that saw the packet: 1 to 55 letters, digits, '.', '_' or '-'. Missing
+    /// means `fleet.netwatch_host` (default `netwatch`). Its id is `netwatch-` + the
+    /// name, and `?host=` takes either.
+    #[serde(default)]
+    #[schema(example = "web-1")]
+    pub host: Option<String>,
 }
 
 /// What `tcp_flags` takes (for the schema; `lenient::tcp_flags` reads it).
@@ -142,7 +148,13 @@ pub async fn post_packets(
     let tz = state.config.timezone.clone();
     let now = Ts::now();
     let mut refused = TimeRefusals::default();
-    let parsed = parse_body_counting(&body, &tz, now, state.config.max_clock_skew, &mut refused);
+    let rules = Rules {
+        tz: &tz,
+        now,
+        max_ahead: state.config.max_clock_skew,
+        netwatch_host: &state.config.fleet.netwatch_host,
+    };
+    let parsed = parse_body_counting(&body, &rules, &mut refused);
     refused.publish(state.hub.metrics());
     let packets = parsed?;
     let count = packets.len();
@@ -261,21 +273,36 @@ impl TimeRefusals {
     }
 }
 
-/// Parses and validates the whole body before anything is handed over, so a bad packet
-/// anywhere refuses the request as a whole and nothing is half-stored. Times may run at
-/// most [`crate::config::DEFAULT_MAX_CLOCK_SKEW`] ahead of `now`.
-pub fn parse_body(body: &[u8], tz: &TimeZone, now: Ts) -> ApiResult<Vec<PacketMeta>> {
-    let skew = crate::config::DEFAULT_MAX_CLOCK_SKEW;
-    parse_body_counting(body, tz, now, skew, &mut TimeRefusals::default())
+/// What a POSTed packet is judged by.
+pub struct Rules<'a> {
+    /// The zone of naive times.
+    pub tz: &'a TimeZone,
+    pub now: Ts,
+    /// How far ahead of `now` a time may be.
+    pub max_ahead: Duration,
+    /// The host of packets that name none.
+    pub netwatch_host: &'a str,
 }
 
-/// [`parse_body`] with the allowed skew given, counting packets refused for their time
-/// (every such packet of the request, not only the first one reported).
+/// Parses and validates the whole body before anything is handed over, so a bad packet
+/// anywhere refuses the request as a whole and nothing is half-stored. Times may run at
+/// most [`crate::config::DEFAULT_MAX_CLOCK_SKEW`] ahead of `now`; packets without a host
+/// are [`crate::fleet::DEFAULT_NETWATCH_HOST`]'s.
+pub fn parse_body(body: &[u8], tz: &TimeZone, now: Ts) -> ApiResult<Vec<PacketMeta>> {
+    let rules = Rules {
+        tz,
+        now,
+        max_ahead: crate::config::DEFAULT_MAX_CLOCK_SKEW,
+        netwatch_host: crate::fleet::DEFAULT_NETWATCH_HOST,
+    };
+    parse_body_counting(body, &rules, &mut TimeRefusals::default())
+}
+
+/// [`parse_body`] by the given rules, counting packets refused for their time (every
+/// such packet of the request, not only the first one reported).
 pub fn parse_body_counting(
     body: &[u8],
-    tz: &TimeZone,
-    now: Ts,
-    max_ahead: Duration,
+    rules: &Rules,
     refused: &mut TimeRefusals,
 ) -> ApiResult<Vec<PacketMeta>> {
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
@@ -301,8 +328,9 @@ pub fn parse_body_counting(
     }
     let mut packets = Vec::with_capacity(raw.len());
     let mut first_error = None;
+    let mut hosts = Senders::default();
     for (i, p) in raw.into_iter().enumerate() {
-        match validate(p, tz, now, max_ahead) {
+        match validate(p, rules, &mut hosts) {
             Ok(m) if first_error.is_none() => packets.push(m),
             Ok(_) => {}
             Err((why, msg)) => {
@@ -346,18 +374,39 @@ fn from_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     })
 }
 
+/// The hosts a request's packets name, each made once and shared by its packets.
+#[derive(Default)]
+struct Senders(Vec<HostRef>);
+
+impl Senders {
+    fn get(&mut self, name: &str) -> Result<HostRef, (Option<TimeRefusal>, String)> {
+        if let Some(h) = self.0.iter().find(|h| h.name == name) {
+            return Ok(h.clone());
+        }
+        let host = Host::netwatch(name).map_err(|_| {
+            (
+                None,
+                format!("host: {name:?} is not a host name: give 1 to 55 letters, digits, '.', '_' or '-' (e.g. \"web-1\")"),
+            )
+        })?;
+        let host = host.shared();
+        self.0.push(host.clone());
+        Ok(host)
+    }
+}
+
 /// One packet's fields; an error carries the time rule broken, if that was the problem.
 fn validate(
     p: PacketIn,
-    tz: &TimeZone,
-    now: Ts,
-    max_ahead: Duration,
+    rules: &Rules,
+    hosts: &mut Senders,
 ) -> Result<PacketMeta, (Option<TimeRefusal>, String)> {
     let time = match &p.timestamp {
-        None | Some(serde_json::Value::Null) => now,
-        Some(v) => packet_time(v, tz, now, max_ahead)
+        None | Some(serde_json::Value::Null) => rules.now,
+        Some(v) => packet_time(v, rules.tz, rules.now, rules.max_ahead)
             .map_err(|(why, msg)| (Some(why), format!("timestamp: {msg}")))?,
     };
+    let host = hosts.get(p.host.as_deref().unwrap_or(rules.netwatch_host))?;
     let ip = |field: &str, text: &str| -> Result<IpAddr, (Option<TimeRefusal>, String)> {
         text.trim().parse().map_err(|_| {
             (
@@ -398,6 +447,7 @@ fn validate(
         wire_len: p.packet_size as u32,
         no_ports,
         iface: crate::metrics::API_IFACE,
+        host: Some(host),
         ..PacketMeta::default()
     })
 }
