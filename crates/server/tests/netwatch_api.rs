@@ -234,3 +234,47 @@ async fn posted_packets_belong_to_the_host_they_name_or_to_netwatch() {
     );
     s.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_netwatch_host_that_keeps_sending_stays_up() {
+    let s = TestServer::start_with(common::Options {
+        fleet: netsnoop_server::fleet::FleetConfig {
+            stale_after: std::time::Duration::from_secs(1),
+            down_after: std::time::Duration::from_secs(30),
+            ..Default::default()
+        },
+        ..common::Options::default()
+    })
+    .await;
+    let status_of_netwatch = |hosts: Value| {
+        hosts
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["hostname"] == "netwatch")
+            .map(|h| h["status"].clone())
+    };
+    for _ in 0..2 {
+        let p = packet(recent_base(), "10.3.0.1", "10.3.0.9", "TCP", 60);
+        let (status, body) = s.post(&p.to_string()).await;
+        assert_eq!(status, 200, "{body}");
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    }
+    let p = packet(recent_base(), "10.3.0.1", "10.3.0.9", "TCP", 60);
+    assert_eq!(s.post(&p.to_string()).await.0, 200);
+    let hosts = s.get_json("/hosts").await;
+    assert_eq!(
+        status_of_netwatch(hosts.clone()),
+        Some(json!("up")),
+        "{hosts}"
+    );
+    // Silent past fleet.stale_after, it is stale.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let hosts = s.get_json("/hosts").await;
+    assert_eq!(
+        status_of_netwatch(hosts.clone()),
+        Some(json!("stale")),
+        "{hosts}"
+    );
+    s.shutdown().await;
+}

@@ -340,6 +340,18 @@ fn a_host_registered_by_a_failed_batch_is_registered_again() {
 }
 
 #[test]
+fn a_host_without_an_agent_is_seen_when_its_records_are_written() {
+    let store = open(None);
+    let nw = Host::netwatch("web-1").unwrap();
+    let last_seen = || store.hosts().unwrap()[0].last_seen;
+    store.write_batch(&[exec(1, Some(&nw))]).unwrap();
+    let first = last_seen();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    store.write_batch(&[exec(2, Some(&nw))]).unwrap();
+    assert!(last_seen() > first, "{:?} after {first:?}", last_seen());
+}
+
+#[test]
 fn a_revoked_key_stays_revoked_until_the_host_enrols_again() {
     let store = open(None);
     let a = Host::new("agent-a", "a.example").unwrap();

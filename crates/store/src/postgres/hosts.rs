@@ -10,10 +10,11 @@ use netsnoop_core::{Host, Ts};
 use postgres::{Client, GenericClient};
 use std::collections::HashMap;
 
-/// Host id → `hosts.key`, for the write path. Key 0 (a record without a host) is the
-/// store's own host and needs no lookup.
+/// Host id → `hosts.key`, for the write path, and the hosts the batch being written
+/// holds records of. Key 0 (a record without a host) is the store's own host and needs
+/// no lookup.
 #[derive(Default)]
-pub(crate) struct HostKeys(HashMap<String, i64>);
+pub(crate) struct HostKeys(HashMap<String, i64>, Vec<i64>);
 
 impl HostKeys {
     /// The key of `host`, registering it on first sight (a host named by a POSTed
@@ -24,6 +25,14 @@ impl HostKeys {
         host: Option<&Host>,
     ) -> Result<i64, postgres::Error> {
         let Some(host) = host else { return Ok(0) };
+        let key = self.lookup(tx, host)?;
+        if !self.1.contains(&key) {
+            self.1.push(key);
+        }
+        Ok(key)
+    }
+
+    fn lookup(&mut self, tx: &mut impl GenericClient, host: &Host) -> Result<i64, postgres::Error> {
         if let Some(&key) = self.0.get(&host.id) {
             return Ok(key);
         }
@@ -39,9 +48,31 @@ impl HostKeys {
         Ok(key)
     }
 
+    /// Marks every host the batch held records of as seen now, so a host that sends
+    /// without an agent (NetWatch's POST /packets) shows when it last sent. Hosts with a
+    /// batch mark are left to it: an agent was seen when its batch was received.
+    pub(crate) fn seen(
+        &mut self,
+        tx: &mut impl GenericClient,
+        marks: &[BatchMark],
+    ) -> Result<(), postgres::Error> {
+        let now = Ts::now().micros();
+        let marked: Vec<i64> = (marks.iter())
+            .filter_map(|m| self.0.get(&m.host.id).copied())
+            .collect();
+        for key in self.1.drain(..).filter(|k| !marked.contains(k)) {
+            tx.execute(
+                "UPDATE hosts SET last_seen = GREATEST(last_seen, $1) WHERE key = $2",
+                &[&now, &key],
+            )?;
+        }
+        Ok(())
+    }
+
     /// After a rolled-back transaction: hosts it registered are gone.
     pub(crate) fn forget(&mut self) {
         self.0.clear();
+        self.1.clear();
     }
 }
 

@@ -221,6 +221,7 @@ fn write_tx(
         report.rows += upsert_alert(&mut tx, a, *host)?;
     }
     tiers_sql::write(&mut tx, &traffic)?;
+    state.hosts.seen(&mut tx, marks)?;
     for m in marks {
         super::hosts::mark(&mut tx, m)?;
     }

@@ -8,16 +8,25 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 
-/// Host id → `hosts.key`, for the write path. Key 0 (a record without a host) is the
-/// store's own host and needs no lookup.
+/// Host id → `hosts.key`, for the write path, and the hosts the batch being written
+/// holds records of. Key 0 (a record without a host) is the store's own host and needs
+/// no lookup.
 #[derive(Default)]
-pub(crate) struct HostKeys(HashMap<String, i64>);
+pub(crate) struct HostKeys(HashMap<String, i64>, Vec<i64>);
 
 impl HostKeys {
     /// The key of `host`, registering it on first sight (a host named by a POSTed
     /// packet, or an agent's record).
     pub(crate) fn key(&mut self, conn: &Connection, host: Option<&Host>) -> rusqlite::Result<i64> {
         let Some(host) = host else { return Ok(0) };
+        let key = self.lookup(conn, host)?;
+        if !self.1.contains(&key) {
+            self.1.push(key);
+        }
+        Ok(key)
+    }
+
+    fn lookup(&mut self, conn: &Connection, host: &Host) -> rusqlite::Result<i64> {
         if let Some(&key) = self.0.get(&host.id) {
             return Ok(key);
         }
@@ -33,9 +42,25 @@ impl HostKeys {
         Ok(key)
     }
 
+    /// Marks every host the batch held records of as seen now, so a host that sends
+    /// without an agent (NetWatch's POST /packets) shows when it last sent. Hosts with a
+    /// batch mark are left to it: an agent was seen when its batch was received.
+    pub(crate) fn seen(&mut self, conn: &Connection, marks: &[BatchMark]) -> rusqlite::Result<()> {
+        let now = Ts::now().micros();
+        let marked: Vec<i64> = (marks.iter())
+            .filter_map(|m| self.0.get(&m.host.id).copied())
+            .collect();
+        for key in self.1.drain(..).filter(|k| !marked.contains(k)) {
+            conn.prepare_cached("UPDATE hosts SET last_seen = max(last_seen, ?1) WHERE key = ?2")?
+                .execute(params![now, key])?;
+        }
+        Ok(())
+    }
+
     /// After a rolled-back transaction: rows it registered are gone.
     pub(crate) fn forget(&mut self) {
         self.0.clear();
+        self.1.clear();
     }
 }
 

@@ -89,6 +89,7 @@ fn write_in_transaction(
         })?;
     }
     traffic.write(&tx).map_err(err)?;
+    keys.seen(&tx, marks).map_err(err)?;
     for m in marks {
         super::hosts::mark(&tx, m).map_err(err)?;
     }
