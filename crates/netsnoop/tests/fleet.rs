@@ -13,7 +13,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -310,91 +310,12 @@ fn an_agent_enrols_again_when_the_server_lost_its_database() {
     stop(server);
 }
 
-/// A private CA and a certificate for 127.0.0.1 signed by it, made with openssl:
-/// (ca.pem, cert.pem, key.pem) in `dir`.
-fn private_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    std::fs::create_dir_all(dir).unwrap();
-    let openssl = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("openssl runs (apt-get install openssl)");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-    ];
-    openssl(
-        &[
-            &["req", "-x509"][..],
-            &ec,
-            &[
-                "-keyout",
-                "ca.key",
-                "-out",
-                "ca.pem",
-                "-days",
-                "2",
-                "-subj",
-                "/CN=netsnoop test CA",
-            ],
-        ]
-        .concat(),
-    );
-    openssl(
-        &[
-            &["req", "-new"][..],
-            &ec,
-            &[
-                "-keyout",
-                "key.pem",
-                "-out",
-                "server.csr",
-                "-subj",
-                "/CN=127.0.0.1",
-            ],
-        ]
-        .concat(),
-    );
-    std::fs::write(dir.join("san.ext"), "subjectAltName = IP:127.0.0.1\n").unwrap();
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "cert.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "san.ext",
-    ]);
-    (
-        dir.join("ca.pem"),
-        dir.join("cert.pem"),
-        dir.join("key.pem"),
-    )
-}
-
 #[test]
 fn an_agent_ships_over_https_to_a_server_it_trusts_through_its_ca_file() {
     require_root("the agents' exec source (eBPF or the proc connector) needs root");
     let dir = tempfile::tempdir().unwrap();
-    let (ca, cert, key) = private_ca(&dir.path().join("pki"));
+    let netsnoop_test_support::pki::Pki { ca, cert, key } =
+        netsnoop_test_support::pki::private_ca(&dir.path().join("pki"), "127.0.0.1");
     let srv_dir = dir.path().join("srv");
     let addr = free_addr();
     let server = spawn(

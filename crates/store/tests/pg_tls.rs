@@ -1,6 +1,6 @@
 //! TLS to PostgreSQL with rustls: `sslmode=require` encrypts, `verify-full` refuses a
 //! certificate no trusted CA signed, in one line naming the fix. Its own test binary:
-//! it starts a cluster with TLS on (a self-signed certificate made by openssl).
+//! it starts a cluster with TLS on (a certificate from a private CA made by openssl).
 
 // Tests may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used)]
@@ -10,29 +10,12 @@ mod common;
 use common::*;
 use netsnoop_store::{OpenOptions, PgStore, RetentionConfig, Store};
 use netsnoop_test_support::pg::{self, PgCluster};
-use std::process::Command;
 
 #[test]
 fn sslmode_require_encrypts_and_verify_full_refuses_an_untrusted_certificate() {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = (dir.path().join("server.crt"), dir.path().join("server.key"));
-    let out = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        ])
-        .args(["-subj", "/CN=localhost", "-keyout"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("openssl (scripts/setup.sh test installs it)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let pki = netsnoop_test_support::pki::private_ca(dir.path(), "localhost");
+    let (cert, key) = (pki.cert, pki.key);
     pg::give_to_server_user(&[dir.path(), &cert, &key]);
     let cluster = PgCluster::start(&[
         "ssl=on",

@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod pg;
+pub mod pki;
 pub mod receiver;
 
 use std::fmt::Display;
