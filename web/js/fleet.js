@@ -1,13 +1,14 @@
 //! The page's host scope: the hosts `GET /hosts` lists and the one chosen (kept in `?host=`).
 //! Panels ask it whether a live record belongs to the view and what to call a record's host.
 
-import { hostFromSearch, hostName, localHost, recordMatches, resolveHost } from './hosts.js';
+import { hostName, localHost, recordMatches, resolveHost } from './hosts.js';
 
 export const fleet = {
   /** HostView-shaped rows (api.normHost), as /hosts last listed them. */
   hosts: [],
-  /** The `?host=` value in force (a host id or hostname), or null for every host. */
-  selected: hostFromSearch(location.search),
+  /** The `?host=` value in force (a host id or hostname), or null for every host; main.js
+   * reads it from the page URL at boot. */
+  selected: null,
 
   /** More than one host reports: tables show a Host column, the picker shows. */
   get many() { return this.hosts.length > 1; },

@@ -45,7 +45,7 @@ export function hostName(hosts, ref) {
 
 /** One picker entry: the hostname and its state; the id too when two hosts share a name. */
 export function optionText(host, hosts = [host]) {
-  const twin = hosts.some((o) => o !== host && o.hostname === host.hostname);
+  const twin = hosts.some((o) => o.id !== host.id && o.hostname === host.hostname);
   const name = twin ? `${host.hostname} (${host.id})` : host.hostname;
   const tags = [host.status || 'unknown'];
   if (host.local) tags.unshift('this server');

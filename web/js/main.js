@@ -2,7 +2,7 @@
 
 import { api, HISTORY_LIMIT, setScope } from './api.js';
 import { fleet } from './fleet.js';
-import { urlWithHost } from './hosts.js';
+import { hostFromSearch, urlWithHost } from './hosts.js';
 import { createHostPicker } from './host-picker.js';
 import { applyHostScope } from './host-scope.js';
 import { LiveStream } from './stream.js';
@@ -45,6 +45,7 @@ const p = {
   health: createHealth($('degraded'), $('foot')),
 };
 const controls = initControls({ onRange: () => { loadNetwork(); loadAlerts(); }, onTheme: () => p.traffic && retheme() });
+fleet.selected = hostFromSearch(location.search);
 setScope(fleet.selected);
 const picker = createHostPicker($('host-pick'), pickHost);
 // Bumped when the host changes: answers to the previous host's requests are dropped.
