@@ -56,7 +56,7 @@ function pickHost(host) {
   fleet.selected = host;
   setScope(host);
   scopeGen += 1;
-  history.replaceState(history.state, '', urlWithHost(location.href, host));
+  window.history.replaceState(window.history.state, '', urlWithHost(location.href, host));
   picker.set(fleet.hosts, host);
   applyHostScope($);
   if (p.traffic) loadAll();
