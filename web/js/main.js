@@ -97,10 +97,15 @@ function createPanels() {
   });
 }
 
+/** Where a card says it has no figures for one host: its heading (the tiles: the section). */
+const noteOf = (card) => card.querySelector(':scope > h2') || card;
+const UNSCOPED = 'not kept per host by this server';
+
 /**
  * Runs one load for one card; a failure marks that card instead of breaking the page.
  * `none`: what the card shows when the server refuses `?host=` for it (422: figures kept
- * for all hosts together), so another view's figures never stay up under this host.
+ * for all hosts together), so another view's figures never stay up under this host; the
+ * card's heading then says so (a note, not an error).
  */
 async function load(cardId, fetcher, apply, none) {
   const card = $(cardId);
@@ -109,16 +114,17 @@ async function load(cardId, fetcher, apply, none) {
     const data = await fetcher();
     if (gen !== scopeGen) return false;
     apply(data);
-    card?.classList.remove('failed');
+    if (card) { card.classList.remove('failed'); delete noteOf(card).dataset.note; }
     return true;
   } catch (err) {
     if (gen !== scopeGen) return false;
-    let why = String(err.message || err);
     if (err.status === 422 && fleet.selected && none !== undefined) {
       apply(none);
-      why = 'not kept per host by this server';
+      if (card) { card.classList.remove('failed'); noteOf(card).dataset.note = UNSCOPED; }
+    } else if (card) {
+      card.classList.add('failed');
+      card.dataset.error = String(err.message || err);
     }
-    if (card) { card.classList.add('failed'); card.dataset.error = why; }
     return false;
   }
 }

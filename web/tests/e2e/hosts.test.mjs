@@ -190,7 +190,8 @@ test('per-host traffic statistics: the tiles count the chosen host only', async 
   await choose(A.id);
   await waitFor(async () => Number((await page.locator('[data-key="packets"] .tile-value').textContent()).replace(/[^0-9]/g, '')) > 0,
     { timeoutMs: 30000, what: 'web-a\'s captured packets in the tile' });
-  assert.ok(!(await page.locator('#summary').evaluate((el) => el.classList.contains('failed'))));
+  assert.equal(await page.locator('#summary').getAttribute('data-note'), null);
+  assert.equal(await page.locator('#traffic > h2').getAttribute('data-note'), null);
   await choose(B.id);
   await waitFor(async () => (await page.locator('[data-key="packets"] .tile-value').textContent()) === '0',
     { what: 'no packets for db-<b>b</b> (it captures nothing)' });
@@ -203,13 +204,23 @@ test('a server that keeps statistics for all hosts together: the stats cards say
     return;
   }
   await choose(A.id);
-  await waitFor(async () => (await page.locator('#summary').getAttribute('data-error')) === 'not kept per host by this server',
+  const note = 'not kept per host by this server';
+  await waitFor(async () => (await page.locator('#summary').getAttribute('data-note')) === note,
     { what: 'the summary to say it has no per-host figures' });
   assert.equal(await page.locator('[data-key="packets"] .tile-value').textContent(), '–');
-  assert.equal(await page.locator('#traffic').getAttribute('data-error'), 'not kept per host by this server');
+  for (const id of ['traffic', 'protocols', 'talkers']) {
+    await waitFor(async () => (await page.locator(`#${id} > h2`).getAttribute('data-note')) === note, { what: `#${id} to say so` });
+    assert.ok(!(await page.locator(`#${id}`).evaluate((el) => el.classList.contains('failed'))), `#${id} is not marked failed`);
+  }
+  await choose('');
+  await waitFor(async () => (await page.locator('#traffic > h2').getAttribute('data-note')) === null, { what: 'all hosts to drop the note' });
 });
 
-test('screenshots of one host chosen, in light and dark themes', async () => {
+test('screenshots of all hosts and of one host chosen, in light and dark themes', async () => {
+  await choose('');
+  await waitFor(async () => (await page.locator('#flows th').allTextContents()).some((t) => t.startsWith('Host')), { what: 'the flows Host column' });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(RESULTS, 'hosts-all.png'), fullPage: true });
   await choose(A.id);
   await page.evaluate(() => window.scrollTo(0, 0));
   const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
@@ -223,7 +234,7 @@ test('screenshots of one host chosen, in light and dark themes', async () => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `the phone layout with the picker does not scroll sideways (overflow ${overflow}px)`);
   await page.setViewportSize({ width: 1440, height: 900 });
-  for (const name of ['hosts-light.png', 'hosts-dark.png', 'hosts-phone-dark.png']) {
+  for (const name of ['hosts-all.png', 'hosts-light.png', 'hosts-dark.png', 'hosts-phone-dark.png']) {
     assert.ok(fs.statSync(path.join(RESULTS, name)).size > 10000, `${name} was written`);
   }
 });
