@@ -9,6 +9,9 @@ export function createHostPicker(root, onPick) {
   const select = root.querySelector('select');
   const dot = root.querySelector('.host-dot');
   select.addEventListener('change', () => onPick(select.value || null));
+  // What the options last said: the 15 s refresh leaves an unchanged list alone, so an
+  // open dropdown is not closed under the user.
+  let drawn = '';
 
   return {
     /** Redraws the options for `hosts` with `selected` (an id or hostname, or null) chosen. */
@@ -19,7 +22,8 @@ export function createHostPicker(root, onPick) {
       const known = sorted.find((x) => x.id === selected) || sorted.find((x) => x.hostname === selected);
       // A link may name a host this server does not know (yet): keep it visible as chosen.
       if (selected && !known) options.push(h('option', { attrs: { value: selected }, text: `${selected} — not known here` }));
-      fill(select, options);
+      const now = JSON.stringify(options.map((o) => [o.value, o.textContent]));
+      if (now !== drawn) { fill(select, options); drawn = now; }
       select.value = known ? known.id : selected || '';
       const state = selected ? (known ? known.status : 'down') : worstState(sorted);
       dot.dataset.state = state;
