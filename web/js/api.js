@@ -26,7 +26,7 @@ export async function getJSON(path, params = {}, timeoutMs = 8000) {
   const timer = setTimeout(() => ctl.abort(), timeoutMs);
   try {
     const res = await fetch(url, { signal: ctl.signal, headers: { Accept: 'application/json' } });
-    if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
+    if (!res.ok) throw Object.assign(new Error(`${path}: HTTP ${res.status}`), { status: res.status });
     return await res.json();
   } finally {
     clearTimeout(timer);
@@ -47,6 +47,19 @@ const list = (v) => (Array.isArray(v) ? v : []);
 // Each `norm*` reads one response schema of /openapi.json, named on its `// schema:` line,
 // and reads fields only as `j.<name>`: crates/server/tests/dashboard_fields.rs checks every
 // such name against that schema, so a rename on the server fails a test.
+
+// schema: Host
+export const normHostRef = (j) => (j && typeof j === 'object' ? { id: str(j.id), name: str(j.name) } : null);
+
+// schema: HostView
+export const normHost = (j) => ({
+  id: str(j.id),
+  hostname: str(j.hostname, j.id),
+  local: j.local === true,
+  status: str(j.status, 'unknown'),
+  lastSeen: toMillis(j.last_seen),
+  revoked: j.revoked === true,
+});
 
 // schema: SummaryView
 export const normSummary = (j) => ({
@@ -104,6 +117,8 @@ export const normAlert = (j) => ({
   // Not delivered to the alert outputs (a silence, an acknowledgement); still shown.
   silenced: j.silenced === true,
   ackedBy: str(j.acked_by),
+  // null: the server's own host (a record of a single host names none).
+  host: normHostRef(j.host),
 });
 
 // schema: AlertPage
@@ -164,6 +179,7 @@ export const normProcEvent = (j) => ({
   argv: list(j.argv).map(String),
   argvComplete: j.argv_complete !== false,
   ancestry: list(j.ancestry).map(normAncestor),
+  host: normHostRef(j.host),
 });
 
 // schema: FlowView
@@ -178,6 +194,7 @@ export const normFlow = (j) => ({
   first: toMillis(j.first_seen),
   last: toMillis(j.last_seen),
   state: str(j.state),
+  host: normHostRef(j.host),
 });
 
 // schema: ProcessTrafficView
@@ -212,24 +229,34 @@ export const normHealth = (j) => ({
 // NetWatch's paths answer with NetWatch's keys only; this switch adds ours (bytes, ports).
 const EXTENDED = { extended: 'true' };
 
+// The host the panels show (an id or hostname), or null for every host; main.js sets it.
+let scope = null;
+/** Every call below that takes `?host=` sends this host from now on (null: all hosts). */
+export function setScope(host) { scope = host || null; }
+/** `?host=` for the endpoints that take it: alerts, flows, packets, process events, /stats/* traffic. */
+const H = () => (scope ? { host: scope } : {});
+
 // One function per endpoint; panels call these, never fetch directly.
 export const api = {
-  summary: (range) => getJSON('stats/summary', { ...rangeParams(range), ...EXTENDED }).then(normSummary),
-  talkers: (range, by) => getJSON('stats/top-talkers', { ...rangeParams(range), limit: 10, by, ...EXTENDED }).then((j) => list(j).map(normTalker)),
-  protocols: (range) => getJSON('stats/protocol-distribution', { ...rangeParams(range), ...EXTENDED }).then((j) => list(j).map(normProtocol)),
-  traffic: (range) => getJSON('stats/traffic-over-time', { ...rangeParams(range), bucket: bucketFor(range), ...EXTENDED }).then((j) => list(j).map(normTrafficPoint)),
-  packets: (limit = 50) => getJSON('packets/recent', { limit, ...EXTENDED }).then((j) => list(j).map(normPacket)),
+  summary: (range) => getJSON('stats/summary', { ...rangeParams(range), ...EXTENDED, ...H() }).then(normSummary),
+  talkers: (range, by) => getJSON('stats/top-talkers', { ...rangeParams(range), limit: 10, by, ...EXTENDED, ...H() }).then((j) => list(j).map(normTalker)),
+  protocols: (range) => getJSON('stats/protocol-distribution', { ...rangeParams(range), ...EXTENDED, ...H() }).then((j) => list(j).map(normProtocol)),
+  traffic: (range) => getJSON('stats/traffic-over-time', { ...rangeParams(range), bucket: bucketFor(range), ...EXTENDED, ...H() }).then((j) => list(j).map(normTrafficPoint)),
+  packets: (limit = 50) => getJSON('packets/recent', { limit, ...EXTENDED, ...H() }).then((j) => list(j).map(normPacket)),
   // The biggest flows by bytes.
-  flows: () => getJSON('flows', { limit: 20 }).then(normFlows),
-  // Processes by the traffic of the flows they owned an end of, in the range.
+  flows: () => getJSON('flows', { limit: 20, ...H() }).then(normFlows),
+  // Processes by the traffic of the flows they owned an end of, in the range. Fleet-wide:
+  // /stats/top-processes takes no ?host= (the panel says so when one host is chosen).
   procTraffic: (range) => getJSON('stats/top-processes', { ...rangeParams(range), limit: 10 }).then((j) => list(j).map(normProcTraffic)),
   // Active alerts of every kind (/alerts alone lists only network ones, as NetWatch did).
-  activeAlerts: () => getJSON('alerts/history', { state: 'active', limit: 50 }).then(normAlertPage),
+  activeAlerts: () => getJSON('alerts/history', { state: 'active', limit: 50, ...H() }).then(normAlertPage),
   // Newest first; the page weight budget caps it (the history panels say when they are capped).
-  alertHistory: (range, limit = HISTORY_LIMIT) => getJSON('alerts/history', { ...rangeParams(range), limit }).then(normAlertPage),
+  alertHistory: (range, limit = HISTORY_LIMIT) => getJSON('alerts/history', { ...rangeParams(range), limit, ...H() }).then(normAlertPage),
   // 5 minutes of 1 s history is plenty for the live charts and keeps the page light.
   system: () => getJSON('system', { limit: 300 }).then(normSystem),
   processes: () => getJSON('processes').then(normProcesses),
-  procEvents: (limit = 50) => getJSON('events/process', { limit }).then((j) => list(j).map(normProcEvent)),
+  procEvents: (limit = 50) => getJSON('events/process', { limit, ...H() }).then((j) => list(j).map(normProcEvent)),
   health: () => getJSON('health').then(normHealth),
+  // Every host that reports here (503 without a store: the page then shows no picker).
+  hosts: () => getJSON('hosts').then((j) => list(j).map(normHost)),
 };

@@ -1,6 +1,10 @@
 //! Boots the dashboard: creates the panels, loads them for the chosen range, and keeps them live.
 
-import { api, HISTORY_LIMIT } from './api.js';
+import { api, HISTORY_LIMIT, setScope } from './api.js';
+import { fleet } from './fleet.js';
+import { hostFromSearch, urlWithHost } from './hosts.js';
+import { createHostPicker } from './host-picker.js';
+import { applyHostScope } from './host-scope.js';
 import { LiveStream } from './stream.js';
 import { retheme, loadChartLib } from './charts.js';
 import { createSummary } from './panels/summary.js';
@@ -41,6 +45,34 @@ const p = {
   health: createHealth($('degraded'), $('foot')),
 };
 const controls = initControls({ onRange: () => { loadNetwork(); loadAlerts(); }, onTheme: () => p.traffic && retheme() });
+fleet.selected = hostFromSearch(location.search);
+setScope(fleet.selected);
+const picker = createHostPicker($('host-pick'), pickHost);
+// Bumped when the host changes: answers to the previous host's requests are dropped.
+let scopeGen = 0;
+
+/** Shows `host` (an id, or null for every host): URL, picker, then every panel reloads. */
+function pickHost(host) {
+  fleet.selected = host;
+  setScope(host);
+  scopeGen += 1;
+  window.history.replaceState(window.history.state, '', urlWithHost(location.href, host));
+  picker.set(fleet.hosts, host);
+  applyHostScope($);
+  if (p.traffic) loadAll();
+  else loadSummary();
+}
+
+/** Lists the hosts (at start, then every 15 s); a change in how many redraws the Host columns. */
+function loadHosts() {
+  return api.hosts().then((hosts) => {
+    const wasMany = fleet.many;
+    fleet.hosts = hosts;
+    picker.set(hosts, fleet.selected);
+    applyHostScope($);
+    if (wasMany !== fleet.many && p.traffic) loadAll();
+  }, () => { /* no store or no registry: no picker, every panel shows this host */ });
+}
 
 function createPanels() {
   Object.assign(p, {
@@ -65,15 +97,34 @@ function createPanels() {
   });
 }
 
-/** Runs one load for one card; a failure marks that card instead of breaking the page. */
-async function load(cardId, fetcher, apply) {
+/** Where a card says it has no figures for one host: its heading (the tiles: the section). */
+const noteOf = (card) => card.querySelector(':scope > h2') || card;
+const UNSCOPED = 'not kept per host by this server';
+
+/**
+ * Runs one load for one card; a failure marks that card instead of breaking the page.
+ * `none`: what the card shows when the server refuses `?host=` for it (422: figures kept
+ * for all hosts together), so another view's figures never stay up under this host; the
+ * card's heading then says so (a note, not an error).
+ */
+async function load(cardId, fetcher, apply, none) {
   const card = $(cardId);
+  const gen = scopeGen;
   try {
-    apply(await fetcher());
-    card?.classList.remove('failed');
+    const data = await fetcher();
+    if (gen !== scopeGen) return false;
+    apply(data);
+    if (card) { card.classList.remove('failed'); delete noteOf(card).dataset.note; }
     return true;
   } catch (err) {
-    if (card) { card.classList.add('failed'); card.dataset.error = String(err.message || err); }
+    if (gen !== scopeGen) return false;
+    if (err.status === 422 && fleet.selected && none !== undefined) {
+      apply(none);
+      if (card) { card.classList.remove('failed'); noteOf(card).dataset.note = UNSCOPED; }
+    } else if (card) {
+      card.classList.add('failed');
+      card.dataset.error = String(err.message || err);
+    }
     return false;
   }
 }
@@ -82,13 +133,13 @@ let firstData = false;
 function loadSummary() {
   return load('summary', () => api.summary(controls.range), (s) => {
     p.summary.network(s);
-    if (!firstData) {
+    if (s && !firstData) {
       firstData = true;
       // The frame after real numbers land is the first meaningful paint (bench/dashboard).
       performance.mark('netsnoop:first-data');
       requestAnimationFrame(() => setTimeout(() => performance.mark('netsnoop:first-data-painted'), 0));
     }
-  });
+  }, null);
 }
 
 function loadNetwork() {
@@ -96,8 +147,8 @@ function loadNetwork() {
   return Promise.all([
     loadSummary(),
     loadTalkers(),
-    load('protocols', () => api.protocols(r), p.protocols.set),
-    load('traffic', () => api.traffic(r), p.traffic.set),
+    load('protocols', () => api.protocols(r), p.protocols.set, []),
+    load('traffic', () => api.traffic(r), p.traffic.set, []),
     load('packets', () => api.packets(50), p.packets.set),
     load('flows', api.flows, p.flows.set),
     load('proc-traffic', () => api.procTraffic(r), p.procTraffic.set),
@@ -105,14 +156,15 @@ function loadNetwork() {
 }
 
 function loadTalkers() {
-  return load('talkers', () => api.talkers(controls.range, p.talkers.by), p.talkers.set);
+  return load('talkers', () => api.talkers(controls.range, p.talkers.by), p.talkers.set, []);
 }
 
 function renderHost() {
   p.cpu.render();
   p.memory.render();
   p.load.render();
-  p.summary.host(samples.latest);
+  // The samples are this server's; the tiles say '–' while another host is chosen.
+  if (!fleet.remote) p.summary.host(samples.latest);
 }
 
 function loadHost() {
@@ -181,13 +233,16 @@ function loadAll() {
  * drive the host charts, traffic seconds refresh the network aggregates. */
 function startLive() {
   const stream = new LiveStream('stream');
+  // Alerts, process events and traffic name their host (none: this server's own); the
+  // view keeps those of the chosen host.
   stream.addEventListener('alert', (e) => {
     const a = e.detail;
+    if (!fleet.matches(a.host)) return;
     p.active.upsert(a);
     history.set(a.id || `${a.kind}|${a.first}`, a);
     renderHistory();
   });
-  stream.addEventListener('process', (e) => p.feed.add(e.detail));
+  stream.addEventListener('process', (e) => fleet.matches(e.detail.host) && p.feed.add(e.detail));
   stream.addEventListener('system', (e) => {
     const { sample, topCpu, topMem } = e.detail;
     if (samples.push(sample)) renderHost();
@@ -199,7 +254,7 @@ function startLive() {
   // only closes when later packets or ticks arrive).
   const refreshNetwork = throttle(() => visible() && loadNetwork(), 2000);
   let packetsSeen = null;
-  stream.addEventListener('traffic', (e) => e.detail.packets > 0 && refreshNetwork());
+  stream.addEventListener('traffic', (e) => e.detail.packets > 0 && fleet.matches(e.detail.host) && refreshNetwork());
   stream.addEventListener('tick', (e) => {
     if (packetsSeen !== null && e.detail.packets > packetsSeen) refreshNetwork();
     packetsSeen = e.detail.packets;
@@ -213,14 +268,15 @@ function startLive() {
 
   // Aggregates are cheap range queries on the server; refresh them only while someone looks.
   every(5000, () => visible() && loadProcesses());
-  every(15000, () => visible() && (loadHealth(), loadNetwork(), p.active.refreshTimes()));
+  every(15000, () => visible() && (loadHealth(), loadHosts(), loadNetwork(), p.active.refreshTimes()));
   document.addEventListener('visibilitychange', () => visible() && loadAll());
 }
 
 // Stage 1 now; stage 2 once its numbers are on screen (Chart.js is already preloaded, and
 // executing it first would hold the summary back by a few hundred ms on a busy machine).
 const afterPaint = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
-Promise.race([Promise.all([loadSummary(), loadHealth()]), new Promise((r) => setTimeout(r, 1500))])
+applyHostScope($);
+Promise.race([Promise.all([loadSummary(), loadHealth(), loadHosts()]), new Promise((r) => setTimeout(r, 1500))])
   .then(afterPaint)
   .then(() => loadChartLib('vendor/chart.umd.min.js'))
   .then(() => {

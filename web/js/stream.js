@@ -1,6 +1,6 @@
 //! The live stream: one EventSource on /stream, reconnected when it drops, fanned out by topic.
 
-import { normAlert, normProc, normProcEvent, normSample } from './api.js';
+import { normAlert, normHostRef, normProc, normProcEvent, normSample } from './api.js';
 import { toMillis } from './format.js';
 
 // SSE event name → [topic, normalizer]. Renames go here only.
@@ -21,9 +21,9 @@ function normSystemTick(j) {
   };
 }
 
-/** One closed second of traffic counters. */
+/** One closed second of traffic counters, and the host that counted them (none: this server). */
 function normTraffic(j) {
-  return { t: toMillis(j.second), packets: Number(j.total.packets), bytes: Number(j.total.bytes) };
+  return { t: toMillis(j.second), packets: Number(j.total.packets), bytes: Number(j.total.bytes), host: normHostRef(j.host) };
 }
 
 /** The 1 s heartbeat: running counters, even when nothing else happens. */

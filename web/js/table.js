@@ -3,11 +3,13 @@
 import { h, fill, empty } from './dom.js';
 
 /**
- * `columns`: [{ key, label, value(row) → sortable, show(row) → string | Node, numeric }].
+ * `columns`: [{ key, label, value(row) → sortable, show(row) → string | Node, numeric,
+ * when() → shown now (optional) }].
  * Clicking a header sorts by it; clicking again flips the direction.
  */
-export function createTable(container, columns, { sortKey = null, desc = true, emptyText = 'No data yet' } = {}) {
+export function createTable(container, allColumns, { sortKey = null, desc = true, emptyText = 'No data yet' } = {}) {
   let rows = [];
+  let columns = allColumns;
   let key = sortKey;
   let descending = desc;
 
@@ -41,10 +43,11 @@ export function createTable(container, columns, { sortKey = null, desc = true, e
   }
 
   function render() {
+    columns = allColumns.filter((c) => !c.when || c.when());
     if (!rows.length) { fill(container, empty(emptyText)); return; }
     const body = sorted().map((r) => h('tr', {}, columns.map((c) => {
       const shown = c.show ? c.show(r) : r[c.key];
-      return h('td', { class: c.numeric ? 'num' : c.cls || '' }, shown ?? '');
+      return h('td', { class: c.numeric ? 'num' : c.cls || '', dataset: c.key === 'host' ? { host: String(shown ?? '') } : undefined }, shown ?? '');
     })));
     fill(container, h('table', {}, h('thead', {}, header()), h('tbody', {}, body)));
   }
@@ -52,5 +55,7 @@ export function createTable(container, columns, { sortKey = null, desc = true, e
   render();
   return {
     set(next) { rows = next; render(); },
+    /** Redraws with the same rows (a column's `when()` may have changed). */
+    refresh: render,
   };
 }

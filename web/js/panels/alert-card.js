@@ -3,6 +3,7 @@
 import { h } from '../dom.js';
 import { alertColor } from '../charts.js';
 import { formatAgo, formatDateTime } from '../format.js';
+import { fleet } from '../fleet.js';
 
 /** The subject line: process (name, pid, user) or addresses. Every part is text. */
 function subject(a) {
@@ -33,6 +34,12 @@ function detailsBlock(a) {
     h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', { class: 'mono', text: k }), h('dd', { class: 'mono', text: v })])));
 }
 
+/** The host the alert came from, while more than one host reports. */
+function hostChip(ref) {
+  const name = fleet.label(ref);
+  return name ? h('span', { class: 'host-chip', title: 'host', dataset: { host: name }, text: name }) : null;
+}
+
 export function alertCard(a, now = Date.now()) {
   const label = (a.label || a.severity).toUpperCase();
   const card = h('article', {
@@ -45,6 +52,7 @@ export function alertCard(a, now = Date.now()) {
     a.state === 'resolved' ? h('span', { class: 'pill', text: 'resolved' }) : null,
     a.silenced ? h('span', { class: 'pill', text: 'silenced' }) : null,
     a.ackedBy ? h('span', { class: 'pill', title: 'acknowledged', text: `acked by ${a.ackedBy}` }) : null,
+    hostChip(a.host),
     h('time', { class: 'muted', title: formatDateTime(a.last), text: formatAgo(a.last, now) })),
   h('p', { class: 'alert-msg', title: a.message, text: a.message || a.kind }),
   subject(a),

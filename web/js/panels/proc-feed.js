@@ -2,6 +2,7 @@
 
 import { h, fill, slot, empty } from '../dom.js';
 import { formatClock, formatDateTime } from '../format.js';
+import { fleet } from '../fleet.js';
 
 const MAX_ITEMS = 150;
 const FLUSH_MS = 250;
@@ -17,10 +18,12 @@ function ancestry(e) {
 
 function item(e, fresh) {
   const cmd = e.argv.length ? e.argv.join(' ') : e.exe || e.comm;
+  const host = fleet.label(e.host);
   return h('li', { class: fresh ? 'fresh' : '', dataset: { pid: String(e.pid) } },
     h('details', {},
       h('summary', {},
         h('time', { class: 'muted mono', title: formatDateTime(e.t), text: formatClock(e.t) }),
+        host ? h('span', { class: 'host-chip', title: 'host', dataset: { host }, text: host }) : null,
         h('span', { class: 'proc-name', text: e.comm || e.exe || '?' }),
         h('span', { class: 'muted mono', text: `pid ${e.pid}` }),
         e.user ? h('span', { class: 'muted', text: e.user }) : null,
@@ -36,7 +39,8 @@ function item(e, fresh) {
 export function createProcFeed(root) {
   const list = slot(root, 'list');
   const seen = new Set();
-  const key = (e) => `${e.pid}|${e.t}`;
+  // Two agents on one machine see the same process: the host is part of the key.
+  const key = (e) => `${e.host?.id || ''}|${e.pid}|${e.t}`;
   let pending = [];
   let timer = null;
 

@@ -3,7 +3,8 @@
 
 import { createTable } from '../table.js';
 import { formatAgo, formatBytes, formatCount } from '../format.js';
-import { slot } from '../dom.js';
+import { slot, setText } from '../dom.js';
+import { fleet } from '../fleet.js';
 
 export function createProcTraffic(root) {
   const table = createTable(slot(root, 'table'), [
@@ -15,5 +16,12 @@ export function createProcTraffic(root) {
     { key: 'flows', label: 'Flows', show: (r) => formatCount(r.flows), numeric: true },
     { key: 'last', label: 'Last seen', show: (r) => formatAgo(r.last), numeric: true },
   ], { sortKey: 'total', emptyText: 'No attributed flows yet' });
-  return { set: (rows) => table.set(rows.slice(0, 10)) };
+  const scope = slot(root, 'scope');
+  return {
+    set(rows) {
+      // /stats/top-processes has no per-host figures: say so rather than pass them off as one host's.
+      setText(scope, fleet.selected ? 'all hosts (not kept per host)' : '');
+      table.set(rows.slice(0, 10));
+    },
+  };
 }

@@ -7,7 +7,9 @@ export function createSummary(root) {
   const tile = (key) => root.querySelector(`[data-key="${key}"] .tile-value`);
   const alertsTile = root.querySelector('[data-key="alerts"]');
   return {
+    /** `s` null: no figures for this view ('–'). */
     network(s) {
+      if (!s) { for (const k of ['packets', 'sources', 'destinations', 'bytes']) setText(tile(k), '–'); return; }
       setText(tile('packets'), formatCount(s.packets));
       setText(tile('sources'), formatCount(s.sources));
       setText(tile('destinations'), formatCount(s.destinations));

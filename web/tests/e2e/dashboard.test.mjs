@@ -106,6 +106,15 @@ test('the network panels fill from packets posted to the running binary, and gro
   assert.equal(navigations, navs, 'no reload was needed');
 });
 
+test('a single host shows no host picker, chips or Host column', async () => {
+  const hosts = await (await fetch(new URL('hosts', server.url))).json();
+  assert.equal(hosts.length, 1, `netsnoop run lists only itself: ${JSON.stringify(hosts)}`);
+  assert.equal(await page.locator('#host-pick').isVisible(), false);
+  assert.equal(await page.locator('.host-chip').count(), 0);
+  assert.ok(!(await page.locator('#flows th, #packets th').allTextContents()).some((t) => t.startsWith('Host')));
+  assert.equal(new URL(page.url()).searchParams.get('host'), null);
+});
+
 test('top processes by traffic names the real process that owned a connection', async () => {
   // A client process of our own connects to a server of our own; the run has no capture,
   // so the conversation's packets come in through POST /packets, and its owner from the
