@@ -32,6 +32,9 @@ pub struct PacketViewExtended {
     /// without them (unknown, not 0).
     pub src_port: Option<u16>,
     pub dst_port: Option<u16>,
+    /// The host that saw it (absent when the store knows no host identity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<netsnoop_core::Host>,
 }
 
 /// A packet in NetWatch's shape, or with our fields added.
@@ -65,6 +68,7 @@ impl PacketRow {
             netwatch,
             src_port: ports.map(|(s, _)| s),
             dst_port: ports.map(|(_, d)| d),
+            host: p.host.as_deref().cloned(),
         })
     }
 }

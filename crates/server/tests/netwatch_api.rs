@@ -213,6 +213,17 @@ async fn posted_packets_belong_to_the_host_they_name_or_to_netwatch() {
             !srcs.is_empty() && srcs.iter().all(|s| *s == src),
             "{filter}: {recent}"
         );
+        let extended = s
+            .get_json(&format!("/packets/recent?extended=true&host={filter}"))
+            .await;
+        assert!(
+            extended
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p["host"]["name"] == filter.trim_start_matches("netwatch-")),
+            "{filter}: {extended}"
+        );
         let flows = s.get_json(&format!("/flows?host={filter}")).await;
         let flows = flows["recent"].as_array().unwrap();
         assert_eq!(flows.len(), 1, "{filter}: {flows:?}");

@@ -164,7 +164,7 @@ async fn extended_adds_our_fields_after_netwatchs_keys_on_every_path() {
         "details",
     ];
     let mut packet = NETWATCH_PACKET.to_vec();
-    packet.extend(["src_port", "dst_port"]);
+    packet.extend(["src_port", "dst_port", "host"]);
     let cases: [(&str, &[&str]); 6] = [
         ("/alerts?extended=true", alert),
         (

@@ -72,7 +72,10 @@ fn main() -> anyhow::Result<()> {
     // Enrolment first, outside the measurement.
     let enrolled = Instant::now();
     while !dir.join(agent::shipper::KEY_FILE).exists() {
-        anyhow::ensure!(enrolled.elapsed() < Duration::from_secs(20), "not enrolled in 20 s (is serve running, with NETSNOOP_ENROLL_SECRET?)");
+        anyhow::ensure!(
+            enrolled.elapsed() < Duration::from_secs(20),
+            "not enrolled in 20 s (is serve running, with NETSNOOP_ENROLL_SECRET?)"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 
@@ -98,7 +101,10 @@ fn main() -> anyhow::Result<()> {
     })?;
     let fed = t0.elapsed();
     while spool.stats()?.batches > 0 {
-        anyhow::ensure!(t0.elapsed() < fed + Duration::from_secs(60), "the spool did not drain within 60 s");
+        anyhow::ensure!(
+            t0.elapsed() < fed + Duration::from_secs(60),
+            "the spool did not drain within 60 s"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let cpu = cpu_secs() - cpu0;
