@@ -71,9 +71,9 @@ for f in /usr/share/man/man1/netsnoop.1.gz /usr/share/man/man1/netsnoop-run.1.gz
   box test -s "$f" || fail "$f missing"
 done
 
-box systemd-analyze verify /lib/systemd/system/netsnoop.service /lib/systemd/system/netsnoop-serve.service \
-  || fail "systemd-analyze verify"
-for unit in netsnoop netsnoop-serve; do
+units=(netsnoop netsnoop-serve netsnoop-agent)
+box systemd-analyze verify "${units[@]/%/.service}" || fail "systemd-analyze verify"
+for unit in "${units[@]}"; do
   score=$(box systemd-analyze security --offline=true "/lib/systemd/system/$unit.service" | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p')
   echo "test-package: systemd-analyze security $unit.service: $score"
   awk -v s="$score" 'BEGIN { exit !(s != "" && s <= 3.0) }' || fail "$unit.service exposure $score is above 3.0"
@@ -97,13 +97,35 @@ grep -q '"stored"' <<<"$post" || fail "POST /packets to serve: $post"
 await "127.0.0.1:$port/stats/summary" '"unique_sources":'
 box systemctl stop netsnoop-serve
 
+# The fleet on one box: serve takes agents (its secret from /etc/default), and the agent
+# unit, sandboxed as nobody with its capabilities, enrols and ships this box's execs. The
+# agent gets a config of its own (a drop-in) so its host id differs from serve's.
+secret=$(head -c 18 /dev/urandom | base64 | tr '+/' 'ab')
+box sh -c "echo NETSNOOP_ENROLL_SECRET=$secret > /etc/default/netsnoop-serve"
+box sh -c "echo NETSNOOP_ENROLL_SECRET=$secret > /etc/default/netsnoop-agent"
+box sh -c "printf '[fleet]\nhost_id = \"pkg-agent\"\nhostname = \"pkg-agent.test\"\n[agent]\nserver = \"http://127.0.0.1:$port\"\n' > /etc/netsnoop/agent-test.toml"
+box mkdir -p /etc/systemd/system/netsnoop-agent.service.d
+box sh -c "printf '[Service]\nExecStart=\nExecStart=/usr/bin/netsnoop agent --config /etc/netsnoop/agent-test.toml --data-dir /var/lib/netsnoop-agent\n' > /etc/systemd/system/netsnoop-agent.service.d/test.conf"
+box systemctl daemon-reload
+box systemctl start netsnoop-serve
+await "127.0.0.1:$port/health" '"status":"ok"'
+box systemctl start netsnoop-agent
+await "127.0.0.1:$port/hosts" '"id":"pkg-agent"'
+for i in $(seq 20); do box /bin/true "pkgmark-$i"; sleep 0.2; done
+await "127.0.0.1:$port/events/process?host=pkg-agent&limit=500" 'pkgmark-'
+box sh -c 'ps -o user= -C netsnoop' | grep -q '^root$' && fail "a fleet service runs as root"
+box systemctl stop netsnoop-agent netsnoop-serve
+box rm -rf /etc/default/netsnoop-serve /etc/default/netsnoop-agent /etc/netsnoop/agent-test.toml \
+  /etc/systemd/system/netsnoop-agent.service.d
+box systemctl daemon-reload
+
 box dpkg --purge netsnoop >/dev/null
 after=$(snapshot)
 if [ "$before" != "$after" ]; then
   diff <(echo "$before") <(echo "$after") >&2 || true
   fail "the purge left the system changed (diff above)"
 fi
-echo "test-package: ok ($deb: installed, both units verified and running sandboxed, purged clean)"
+echo "test-package: ok ($deb: installed, the three units verified and running sandboxed, an agent unit reporting to the serve unit, purged clean)"
 
 # The container image: serve with a token, and the host monitor as nobody with the unit's
 # capabilities.
