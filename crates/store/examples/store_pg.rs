@@ -6,7 +6,7 @@
 
 use netsnoop_core::net::config::RollupConfig;
 use netsnoop_core::net::rollups::Rollups;
-use netsnoop_core::{Event, PacketMeta, Protocol, Record, Stage, Ts};
+use netsnoop_core::{Event, HostFilter, PacketMeta, Protocol, Record, Stage, Ts};
 use netsnoop_store::{
     OpenOptions, PgStore, RetentionConfig, SqliteStore, Store, TalkerOrder, TimeRange,
     WriterOptions, spawn_writer,
@@ -338,15 +338,15 @@ fn big(a: &Args, cluster: &PgCluster) {
     let queries: Vec<(&str, Query)> = vec![
         (
             "summary, all time",
-            Box::new(|s| drop(s.summary(TimeRange::ALL))),
+            Box::new(|s| drop(s.summary(TimeRange::ALL, &HostFilter::all()))),
         ),
         (
             "summary, last hour",
             Box::new(move |s| {
-                drop(s.summary(TimeRange::between(
-                    day(2) - netsnoop_core::time::Span(3_600_000_000),
-                    day(2),
-                )))
+                drop(s.summary(
+                    TimeRange::between(day(2) - netsnoop_core::time::Span(3_600_000_000), day(2)),
+                    &HostFilter::all(),
+                ))
             }),
         ),
         (
@@ -357,6 +357,7 @@ fn big(a: &Args, cluster: &PgCluster) {
                         day(0) + netsnoop_core::time::Span(1_234_567_890),
                         day(1) + netsnoop_core::time::Span(987_654_321),
                     ),
+                    &HostFilter::all(),
                     10,
                     TalkerOrder::Packets,
                 ))
@@ -364,16 +365,22 @@ fn big(a: &Args, cluster: &PgCluster) {
         ),
         (
             "top talkers, all time",
-            Box::new(|s| drop(s.top_talkers(TimeRange::ALL, 10, TalkerOrder::Packets))),
+            Box::new(|s| {
+                drop(s.top_talkers(TimeRange::ALL, &HostFilter::all(), 10, TalkerOrder::Packets))
+            }),
         ),
         (
             "protocols, all time",
-            Box::new(|s| drop(s.protocol_distribution(TimeRange::ALL))),
+            Box::new(|s| drop(s.protocol_distribution(TimeRange::ALL, &HostFilter::all()))),
         ),
         (
             "traffic over time, 60 s buckets, a day",
             Box::new(move |s| {
-                drop(s.traffic_over_time(TimeRange::between(day(1), day(2)), Some(60)))
+                drop(s.traffic_over_time(
+                    TimeRange::between(day(1), day(2)),
+                    &HostFilter::all(),
+                    Some(60),
+                ))
             }),
         ),
         (
