@@ -122,11 +122,11 @@ pub(crate) fn top_talkers(
             TalkerOrder::Packets => "packets DESC, bytes DESC, ip",
             TalkerOrder::Bytes => "bytes DESC, packets DESC, ip",
         };
-        // One host walks its totals (by packets, the index); several sum an address's
-        // totals over the hosts.
+        // One host walks its totals (by packets, the index: `host = ` a scalar, since an
+        // array loses the index's order); several sum an address's totals over the hosts.
         let sql = if keys.len() == 1 {
             format!(
-                "SELECT ip, packets, bytes FROM traffic_src_total WHERE host = ANY($1)
+                "SELECT ip, packets, bytes FROM traffic_src_total WHERE host = $1
                  ORDER BY {order} LIMIT $2"
             )
         } else {
@@ -136,10 +136,13 @@ pub(crate) fn top_talkers(
                  GROUP BY ip ORDER BY {order} LIMIT $2"
             )
         };
+        let limit = clamp_limit(limit);
+        let one: &(dyn ToSql + Sync) = keys.first().unwrap_or(&0);
+        let hosts: &(dyn ToSql + Sync) = if keys.len() == 1 { one } else { &keys };
         return collect(
             client,
             &sql,
-            &[&keys, &clamp_limit(limit)],
+            &[hosts, &limit],
             "listing all-time top talkers",
             |r| {
                 Ok(Talker {
