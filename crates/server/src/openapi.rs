@@ -16,7 +16,10 @@ Errors are JSON: `{\"error\": code, \"detail\": what to fix}`.\n\n\
 NetWatch's seven endpoints answer with exactly NetWatch's keys, in its order, so its dashboard and \
 agent work unchanged; `?extended=true` on any of them adds NetSnoop's fields (ports, bytes, \
 alert ids and details) after NetWatch's. Each response schema lists both forms (`anyOf`: the \
-extended form has NetWatch's keys too)."
+extended form has NetWatch's keys too).\n\n\
+In a fleet, `?host=` (an id or hostname; repeat it or separate by commas) picks hosts on alerts, \
+flows, recent packets, process events and the traffic statistics; without it every host counts, \
+traffic statistics summed over the hosts."
     ),
     paths(
         ingest::post_packets,

@@ -434,14 +434,87 @@ async fn host_filters_pick_one_hosts_records_by_id_or_name() {
     let (_, events) = get(&s, "/events/process?host=web-1").await;
     assert_eq!(hosts_of(&events, ""), ["web-1"], "{events}");
 
-    // Traffic statistics are fleet-wide: a host filter is refused, not ignored.
-    let (status, body) = get(&s, "/stats/summary?host=web-1").await;
-    assert_eq!(status, 422, "{body}");
-    assert!(
-        body["detail"]
-            .as_str()
-            .unwrap()
-            .contains("all hosts together")
-    );
+    s.shutdown().await;
+}
+
+/// One second of traffic: `packets` packets of 100 bytes from `src` to 10.9.9.9.
+fn traffic(at: i64, src: &str, protocol: netsnoop_core::Protocol, packets: u64) -> Record {
+    let c = netsnoop_core::net::traffic::Counts {
+        packets,
+        bytes: packets * 100,
+    };
+    Record::Event(Event::Traffic(netsnoop_core::TrafficSecond {
+        second: at,
+        total: c,
+        by_protocol: vec![(protocol, c)],
+        by_src: vec![(src.parse().unwrap(), c)],
+        by_dst: vec![("10.9.9.9".parse().unwrap(), c)],
+        unique_src: 1,
+        unique_dst: 1,
+        ..netsnoop_core::TrafficSecond::default()
+    }))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traffic_statistics_of_one_host_count_only_its_traffic() {
+    use netsnoop_core::Protocol::{Tcp, Udp};
+    let s = server().await;
+    let now = Ts::now().secs();
+    let sent = [
+        ("web-1", "10.0.0.1", Tcp, 10),
+        ("web-2", "10.0.0.2", Udp, 4),
+    ];
+    for (id, src, proto, n) in sent {
+        let key = key_for(&s, id).await;
+        let records = vec![traffic(now - 3, src, proto, n)];
+        assert_eq!(
+            ship(&s, Some(&key), batch(id, 1, records), None).await.0,
+            200
+        );
+    }
+    let since = now - 60;
+    for range in ["", &format!("&since={since}")] {
+        let total = |v: &Value| v["total_packets"].as_u64().unwrap();
+        let (_, one) = get(&s, &format!("/stats/summary?host=web-1{range}")).await;
+        assert_eq!(
+            (total(&one), one["unique_sources"].as_u64()),
+            (10, Some(1)),
+            "{one}"
+        );
+        let (_, by_name) = get(&s, &format!("/stats/summary?host=web-2.example{range}")).await;
+        assert_eq!(total(&by_name), 4, "{by_name}");
+        let (_, all) = get(&s, &format!("/stats/summary?x=1{range}")).await;
+        assert_eq!(
+            (total(&all), all["unique_sources"].as_u64()),
+            (14, Some(2)),
+            "{all}"
+        );
+        let (_, both) = get(&s, &format!("/stats/summary?host=web-1,web-2{range}")).await;
+        assert_eq!(total(&both), 14, "{both}");
+        // Both hosts saw the same destination: it counts once.
+        assert_eq!(all["unique_destinations"], 1, "{all}");
+        let (_, none) = get(&s, &format!("/stats/summary?host=nobody{range}")).await;
+        assert_eq!(total(&none), 0, "{none}");
+
+        let (_, talkers) = get(&s, &format!("/stats/top-talkers?host=web-2{range}")).await;
+        assert_eq!(talkers, json!([{"src_ip": "10.0.0.2", "count": 4}]));
+        let (_, talkers) = get(&s, &format!("/stats/top-talkers?x=1{range}")).await;
+        assert_eq!(talkers.as_array().unwrap().len(), 2, "{talkers}");
+        let (_, protos) = get(
+            &s,
+            &format!("/stats/protocol-distribution?host=web-1{range}"),
+        )
+        .await;
+        assert_eq!(protos, json!([{"protocol": "TCP", "count": 10}]));
+    }
+    let path = format!("/stats/traffic-over-time?bucket=60s&since={since}&host=web-2");
+    let (_, buckets) = get(&s, &path).await;
+    let packets: u64 = buckets
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["packets"].as_u64().unwrap())
+        .sum();
+    assert_eq!(packets, 4, "{buckets}");
     s.shutdown().await;
 }

@@ -1,12 +1,13 @@
 //! PostgreSQL against SQLite in one run: packet rows/s through the writer and rows per
 //! CPU-second (ours plus the PostgreSQL server's), the driver's `BinaryCopyInWriter`
 //! against our own COPY encoding, and with `--big N`: statistics latency (p50/p99) over N
-//! stored packets and the retention pass that removes a day of them. Run through
-//! bench/store-pg/run.sh, which starts a throwaway cluster for it.
+//! stored packets and the retention pass that removes a day of them (`--hosts K`: the
+//! batches round-robin from K agents, and the statistics also asked for one of them).
+//! Run through bench/store-pg/run.sh, which starts a throwaway cluster for it.
 
 use netsnoop_core::net::config::RollupConfig;
 use netsnoop_core::net::rollups::Rollups;
-use netsnoop_core::{Event, PacketMeta, Protocol, Record, Stage, Ts};
+use netsnoop_core::{Event, Host, HostFilter, PacketMeta, Protocol, Record, Stage, Ts};
 use netsnoop_store::{
     OpenOptions, PgStore, RetentionConfig, SqliteStore, Store, TalkerOrder, TimeRange,
     WriterOptions, spawn_writer,
@@ -25,6 +26,8 @@ struct Args {
     runs: usize,
     batch: usize,
     big: usize,
+    /// Agents the `--big` batches come from, in turn (1: the store's own host).
+    hosts: usize,
     dir: std::path::PathBuf,
     /// Extra PostgreSQL settings, `name=value` (repeatable `--pg-setting`).
     settings: Vec<String>,
@@ -36,6 +39,7 @@ fn args() -> Args {
         runs: 3,
         batch: 5000,
         big: 0,
+        hosts: 1,
         dir: std::env::temp_dir(),
         settings: Vec::new(),
     };
@@ -47,10 +51,11 @@ fn args() -> Args {
             "--runs" => a.runs = val().parse().expect("--runs N"),
             "--batch" => a.batch = val().parse().expect("--batch N"),
             "--big" => a.big = val().parse().expect("--big N"),
+            "--hosts" => a.hosts = val().parse().expect("--hosts N"),
             "--dir" => a.dir = val().into(),
             "--pg-setting" => a.settings.push(val()),
             other => panic!(
-                "unknown flag {other}; flags: --packets --runs --batch --big --dir --pg-setting"
+                "unknown flag {other}; flags: --packets --runs --batch --big --hosts --dir --pg-setting"
             ),
         }
     }
@@ -298,6 +303,17 @@ fn main() {
     }
 }
 
+/// Labels the records of a batch as sent by `host` (an agent's batch).
+fn label(records: &mut [Record], host: &netsnoop_core::HostRef) {
+    for r in records {
+        match r {
+            Record::Event(Event::Packet(p)) => p.host = Some(host.clone()),
+            Record::Event(Event::Traffic(t)) => t.host = Some(host.clone()),
+            _ => {}
+        }
+    }
+}
+
 /// Stores `n` packets over two days (with their rollups) in both backends, then times
 /// every statistics query and the retention pass that drops the first day.
 fn big(a: &Args, cluster: &PgCluster) {
@@ -311,6 +327,13 @@ fn big(a: &Args, cluster: &PgCluster) {
             Arc::new(PgStore::open(&url, keep_all()).expect("open PG")),
         ),
     ];
+    let agents: Vec<netsnoop_core::HostRef> = (0..a.hosts)
+        .map(|k| {
+            Host::new(format!("agent-{k}"), format!("agent-{k}.example"))
+                .expect("host")
+                .shared()
+        })
+        .collect();
     let started = Instant::now();
     let mut stage = Rollups::new(RollupConfig::default());
     let mut chunk = Vec::with_capacity(a.batch * 2);
@@ -325,6 +348,9 @@ fn big(a: &Args, cluster: &PgCluster) {
         if i + a.batch >= n {
             chunk.extend(stage.finish(Ts((T0 + 2 * 86_400) * 1_000_000)));
         }
+        if a.hosts > 1 {
+            label(&mut chunk, &agents[(i / a.batch) % a.hosts]);
+        }
         for (_, s) in &stores {
             s.write_batch(&chunk).expect("write");
         }
@@ -338,15 +364,15 @@ fn big(a: &Args, cluster: &PgCluster) {
     let queries: Vec<(&str, Query)> = vec![
         (
             "summary, all time",
-            Box::new(|s| drop(s.summary(TimeRange::ALL))),
+            Box::new(|s| drop(s.summary(TimeRange::ALL, &HostFilter::all()))),
         ),
         (
             "summary, last hour",
             Box::new(move |s| {
-                drop(s.summary(TimeRange::between(
-                    day(2) - netsnoop_core::time::Span(3_600_000_000),
-                    day(2),
-                )))
+                drop(s.summary(
+                    TimeRange::between(day(2) - netsnoop_core::time::Span(3_600_000_000), day(2)),
+                    &HostFilter::all(),
+                ))
             }),
         ),
         (
@@ -357,6 +383,7 @@ fn big(a: &Args, cluster: &PgCluster) {
                         day(0) + netsnoop_core::time::Span(1_234_567_890),
                         day(1) + netsnoop_core::time::Span(987_654_321),
                     ),
+                    &HostFilter::all(),
                     10,
                     TalkerOrder::Packets,
                 ))
@@ -364,16 +391,22 @@ fn big(a: &Args, cluster: &PgCluster) {
         ),
         (
             "top talkers, all time",
-            Box::new(|s| drop(s.top_talkers(TimeRange::ALL, 10, TalkerOrder::Packets))),
+            Box::new(|s| {
+                drop(s.top_talkers(TimeRange::ALL, &HostFilter::all(), 10, TalkerOrder::Packets))
+            }),
         ),
         (
             "protocols, all time",
-            Box::new(|s| drop(s.protocol_distribution(TimeRange::ALL))),
+            Box::new(|s| drop(s.protocol_distribution(TimeRange::ALL, &HostFilter::all()))),
         ),
         (
             "traffic over time, 60 s buckets, a day",
             Box::new(move |s| {
-                drop(s.traffic_over_time(TimeRange::between(day(1), day(2)), Some(60)))
+                drop(s.traffic_over_time(
+                    TimeRange::between(day(1), day(2)),
+                    &HostFilter::all(),
+                    Some(60),
+                ))
             }),
         ),
         (
@@ -381,6 +414,36 @@ fn big(a: &Args, cluster: &PgCluster) {
             Box::new(|s| drop(s.recent_packets(100, &Default::default()))),
         ),
     ];
+    let mut queries = queries;
+    if a.hosts > 1 {
+        let one = || HostFilter(vec!["agent-0".into()]);
+        queries.extend([
+            (
+                "summary, all time, one host",
+                Box::new(move |s: &dyn Store| drop(s.summary(TimeRange::ALL, &one()))) as Query,
+            ),
+            (
+                "top talkers, all time, one host",
+                Box::new(move |s: &dyn Store| {
+                    drop(s.top_talkers(TimeRange::ALL, &one(), 10, TalkerOrder::Packets))
+                }),
+            ),
+            (
+                "top talkers, a ragged day, one host",
+                Box::new(move |s: &dyn Store| {
+                    drop(s.top_talkers(
+                        TimeRange::between(
+                            day(0) + netsnoop_core::time::Span(1_234_567_890),
+                            day(1) + netsnoop_core::time::Span(987_654_321),
+                        ),
+                        &one(),
+                        10,
+                        TalkerOrder::Packets,
+                    ))
+                }),
+            ),
+        ]);
+    }
     println!("\n| query | SQLite p50 ms | SQLite p99 ms | PostgreSQL p50 ms | PostgreSQL p99 ms |");
     println!("|---|---:|---:|---:|---:|");
     for (name, q) in &queries {

@@ -6,6 +6,7 @@
 //!   their own, so they never wait for the writer.
 //!
 //! ```no_run
+//! use netsnoop_core::HostFilter;
 //! use netsnoop_store::{OpenOptions, TalkerOrder, TimeRange, WriterOptions, open, spawn_writer};
 //! # fn main() -> Result<(), netsnoop_store::StoreError> {
 //! # let records: Vec<netsnoop_core::Record> = Vec::new();
@@ -14,7 +15,7 @@
 //! let writer = spawn_writer(store.clone(), WriterOptions::default());
 //! writer.send(records); // never blocks; counts a drop if the queue is full
 //! writer.flush()?; // everything sent so far is now readable
-//! let top = store.top_talkers(TimeRange::ALL, 5, TalkerOrder::Packets)?;
+//! let top = store.top_talkers(TimeRange::ALL, &HostFilter::all(), 5, TalkerOrder::Packets)?;
 //! let deleted = store.apply_retention(now)?; // e.g. once a minute, with pipeline time
 //! let stats = writer.shutdown(); // drains, commits, joins
 //! # let _ = (top, deleted, stats);

@@ -75,13 +75,30 @@ pub trait Store: Send + Sync {
     /// out, a range edge inside it counts the whole minutes (or hours) the coarser
     /// rollups still hold: a second counts when some rollup that is still kept covers it
     /// and lies inside the range.
-    fn summary(&self, range: TimeRange) -> Result<Summary>;
+    ///
+    /// Each of them reads the rollups of the hosts `hosts` names (empty: every host).
+    /// Packets and bytes are summed over those hosts. A distinct count (unique sources,
+    /// destinations) is the number of distinct addresses in their rows, or, if larger,
+    /// the most that any one host counted in any one second (addresses beyond a second's
+    /// row cap have no row): across hosts, as across seconds, a lower bound, since two
+    /// hosts may see the same addresses.
+    fn summary(&self, range: TimeRange, hosts: &HostFilter) -> Result<Summary>;
 
-    /// The sources that sent most, from the per-source rollups.
-    fn top_talkers(&self, range: TimeRange, limit: u32, by: TalkerOrder) -> Result<Vec<Talker>>;
+    /// The sources that sent most, from the per-source rollups, summed over the hosts.
+    fn top_talkers(
+        &self,
+        range: TimeRange,
+        hosts: &HostFilter,
+        limit: u32,
+        by: TalkerOrder,
+    ) -> Result<Vec<Talker>>;
 
     /// Packets and bytes per protocol, most packets first.
-    fn protocol_distribution(&self, range: TimeRange) -> Result<Vec<ProtocolCount>>;
+    fn protocol_distribution(
+        &self,
+        range: TimeRange,
+        hosts: &HostFilter,
+    ) -> Result<Vec<ProtocolCount>>;
 
     /// With `bucket_secs: None`, raw stored packets in the range, oldest first: all of
     /// them when there are at most [`MAX_RAW_POINTS`], else the newest
@@ -90,6 +107,7 @@ pub trait Store: Send + Sync {
     fn traffic_over_time(
         &self,
         range: TimeRange,
+        hosts: &HostFilter,
         bucket_secs: Option<u32>,
     ) -> Result<TrafficSeries>;
 

@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use netsnoop_core::{Event, Protocol, Record, Severity, Ts};
+use netsnoop_core::{Event, HostFilter, Protocol, Record, Severity, Ts};
 use netsnoop_store::{AlertFilter, FlowOrder, TalkerOrder, TimeRange};
 
 // Both backends compare against the same snapshots: the same answers out.
@@ -62,19 +62,30 @@ fn query_results_keep_their_json_shape(b: Backend) {
     store.write_batch(&records).unwrap();
 
     let all = TimeRange::ALL;
-    insta::assert_json_snapshot!("summary", store.summary(all).unwrap());
+    insta::assert_json_snapshot!("summary", store.summary(all, &HostFilter::all()).unwrap());
     insta::assert_json_snapshot!(
         "top_talkers",
-        store.top_talkers(all, 5, TalkerOrder::Packets).unwrap()
+        store
+            .top_talkers(all, &HostFilter::all(), 5, TalkerOrder::Packets)
+            .unwrap()
     );
     insta::assert_json_snapshot!(
         "protocol_distribution",
-        store.protocol_distribution(all).unwrap()
+        store
+            .protocol_distribution(all, &HostFilter::all())
+            .unwrap()
     );
-    insta::assert_json_snapshot!("traffic_raw", store.traffic_over_time(all, None).unwrap());
+    insta::assert_json_snapshot!(
+        "traffic_raw",
+        store
+            .traffic_over_time(all, &HostFilter::all(), None)
+            .unwrap()
+    );
     insta::assert_json_snapshot!(
         "traffic_buckets",
-        store.traffic_over_time(all, Some(2)).unwrap()
+        store
+            .traffic_over_time(all, &HostFilter::all(), Some(2))
+            .unwrap()
     );
     insta::assert_json_snapshot!(
         "recent_packets",

@@ -91,7 +91,7 @@ fn rows_of_a_database_older_than_the_registry_belong_to_the_local_host() {
 
     let me = Host::new("machine-1", "web-1").unwrap();
     let store = PgStore::open(&url, opts(Some(&me))).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 4);
+    assert_eq!(store.schema_version().unwrap(), 5);
     assert_eq!(event_hosts(&store), vec![Some(me.clone())]);
     let losses = store.losses(TimeRange::ALL, 10).unwrap();
     assert_eq!(losses[0].host.as_deref(), Some(&me));

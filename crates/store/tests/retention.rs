@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use netsnoop_core::{Event, Record, Severity, Ts};
+use netsnoop_core::{Event, HostFilter, Record, Severity, Ts};
 use netsnoop_store::{AlertFilter, FlowOrder, OpenOptions, RetentionConfig, Store, TimeRange};
 use std::time::Duration;
 
@@ -94,7 +94,7 @@ fn retention_by_age_deletes_only_what_is_older_than_each_limit(b) {
 
     assert_eq!(store.recent_packets(100, &Default::default()).unwrap().len() as u64, kept(1));
     assert_eq!(
-        store.summary(TimeRange::ALL).unwrap().total_packets,
+        store.summary(TimeRange::ALL, &HostFilter::all()).unwrap().total_packets,
         kept(2)
     );
     assert_eq!(
@@ -212,7 +212,9 @@ fn retention_by_size_deletes_the_oldest_packets_first_until_under_the_limit() {
     assert_eq!(after.rows["packets"], packets.len() as u64 - deleted);
     assert_eq!(after.rows["alerts"], 50);
     // The survivors are the newest packets.
-    let oldest_kept = sized.traffic_over_time(TimeRange::ALL, None).unwrap();
+    let oldest_kept = sized
+        .traffic_over_time(TimeRange::ALL, &HostFilter::all(), None)
+        .unwrap();
     let netsnoop_store::TrafficSeries::Packets(points) = oldest_kept else {
         panic!()
     };

@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use netsnoop_core::{Event, Record, Ts};
+use netsnoop_core::{Event, HostFilter, Record, Ts};
 use netsnoop_store::{AlertFilter, FlowOrder, OpenOptions, RetentionConfig, Store, TimeRange};
 use std::time::{Duration, Instant};
 
@@ -253,7 +253,7 @@ fn queries_do_not_wait_for_an_open_write_transaction() {
 
     // A reader blocked by the writer would sit in its 5 s busy timeout.
     let started = Instant::now();
-    let summary = store.summary(TimeRange::ALL).unwrap();
+    let summary = store.summary(TimeRange::ALL, &HostFilter::all()).unwrap();
     let recent = store.recent_packets(10, &Default::default()).unwrap();
     assert!(
         started.elapsed() < Duration::from_secs(2),

@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use netsnoop_core::{Event, PacketMeta, Record, Ts};
+use netsnoop_core::{Event, HostFilter, PacketMeta, Record, Ts};
 use netsnoop_store::{FlowOrder, MAX_RAW_POINTS, TalkerOrder, TimeRange, TrafficSeries};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -45,7 +45,7 @@ fn the_summary_matches_the_packets_it_was_rolled_up_from(b) {
     let (store, packets) = loaded(b);
     for range in ranges() {
         let ps = in_range(&packets, range);
-        let s = store.summary(range).unwrap();
+        let s = store.summary(range, &HostFilter::all()).unwrap();
         assert!(!ps.is_empty());
         assert_eq!(s.total_packets, ps.len() as u64, "{range:?}");
         assert_eq!(
@@ -84,7 +84,7 @@ fn top_talkers_rank_sources_by_packets_or_bytes(b) {
             });
             want.truncate(3);
             let got: Vec<(String, u64, u64)> = store
-                .top_talkers(range, 3, by)
+                .top_talkers(range, &HostFilter::all(), 3, by)
                 .unwrap()
                 .into_iter()
                 .map(|t| (t.src_ip, t.packets, t.bytes))
@@ -109,7 +109,7 @@ fn the_protocol_distribution_counts_every_packet_once(b) {
             .collect();
         want.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let got: Vec<(String, u64, u64)> = store
-            .protocol_distribution(range)
+            .protocol_distribution(range, &HostFilter::all())
             .unwrap()
             .into_iter()
             .map(|p| (p.protocol, p.count, p.bytes))
@@ -129,7 +129,7 @@ fn traffic_over_time_buckets_sum_the_seconds_in_them(b) {
             e.0 += 1;
             e.1 += u64::from(p.wire_len);
         }
-        let TrafficSeries::Buckets(got) = store.traffic_over_time(range, Some(width)).unwrap()
+        let TrafficSeries::Buckets(got) = store.traffic_over_time(range, &HostFilter::all(), Some(width)).unwrap()
         else {
             panic!("asked for buckets");
         };
@@ -153,7 +153,7 @@ fn traffic_over_time_without_buckets_lists_raw_packets_oldest_first(b) {
         .map(|p| (p.time, p.wire_len))
         .collect();
     let TrafficSeries::Packets(got) = store
-        .traffic_over_time(TimeRange::between(since, until), None)
+        .traffic_over_time(TimeRange::between(since, until), &HostFilter::all(), None)
         .unwrap()
     else {
         panic!("asked for raw packets");
@@ -177,7 +177,7 @@ fn raw_traffic_past_the_bound_is_the_newest_packets_every_one_not_a_sample(b) {
     store.write_batch(&packet_records(&packets)).unwrap();
     let mut all: Vec<(Ts, u32)> = packets.iter().map(|p| (p.time, p.wire_len)).collect();
     all.sort();
-    let TrafficSeries::Packets(got) = store.traffic_over_time(TimeRange::ALL, None).unwrap() else {
+    let TrafficSeries::Packets(got) = store.traffic_over_time(TimeRange::ALL, &HostFilter::all(), None).unwrap() else {
         panic!("asked for raw packets");
     };
     let got: Vec<(Ts, u32)> = got
@@ -206,14 +206,14 @@ fn a_second_reported_twice_adds_up_instead_of_replacing(b) {
     let (a, b) = packets.split_at(77);
     store.write_batch(&traffic_records(a)).unwrap();
     store.write_batch(&traffic_records(b)).unwrap();
-    let s = store.summary(TimeRange::ALL).unwrap();
+    let s = store.summary(TimeRange::ALL, &HostFilter::all()).unwrap();
     assert_eq!(s.total_packets, 200);
     assert_eq!(
         s.total_bytes,
         packets.iter().map(|p| u64::from(p.wire_len)).sum::<u64>()
     );
     let proto_total: u64 = store
-        .protocol_distribution(TimeRange::ALL)
+        .protocol_distribution(TimeRange::ALL, &HostFilter::all())
         .unwrap()
         .iter()
         .map(|p| p.count)
@@ -309,7 +309,7 @@ fn capped_rollups_keep_exact_totals_and_never_overcount_hosts(b) {
         .collect();
     store.write_batch(&records).unwrap();
 
-    let s = store.summary(TimeRange::ALL).unwrap();
+    let s = store.summary(TimeRange::ALL, &HostFilter::all()).unwrap();
     assert_eq!(s.total_packets, packets.len() as u64);
     assert_eq!(
         s.total_bytes,
@@ -325,14 +325,14 @@ fn capped_rollups_keep_exact_totals_and_never_overcount_hosts(b) {
         "{s:?}"
     );
     let top = store
-        .top_talkers(TimeRange::ALL, 1, TalkerOrder::Packets)
+        .top_talkers(TimeRange::ALL, &HostFilter::all(), 1, TalkerOrder::Packets)
         .unwrap();
     assert_eq!(
         (top[0].src_ip.as_str(), top[0].packets, top[0].bytes),
         ("10.0.0.1", 6, 600)
     );
     let protocols: u64 = store
-        .protocol_distribution(TimeRange::ALL)
+        .protocol_distribution(TimeRange::ALL, &HostFilter::all())
         .unwrap()
         .iter()
         .map(|p| p.count)

@@ -11,7 +11,7 @@ mod common;
 use common::brute::{Brute, second_in};
 use common::*;
 use netsnoop_core::time::Span;
-use netsnoop_core::{TrafficSecond, Ts};
+use netsnoop_core::{HostFilter, TrafficSecond, Ts};
 use netsnoop_store::{
     OpenOptions, RetentionConfig, SqliteStore, Store, TalkerOrder, TimeRange, TrafficSeries,
 };
@@ -28,7 +28,7 @@ const HOUR: i64 = 3600;
 fn check(store: &dyn Store, all: &[TrafficSecond], range: TimeRange, counts: impl Fn(i64) -> bool) {
     let want = Brute::new(all, counts);
     assert_eq!(
-        store.summary(range).unwrap(),
+        store.summary(range, &HostFilter::all()).unwrap(),
         want.summary(),
         "summary {range:?}"
     );
@@ -36,20 +36,27 @@ fn check(store: &dyn Store, all: &[TrafficSecond], range: TimeRange, counts: imp
         let mut talkers = want.talkers(bytes);
         talkers.truncate(10);
         assert_eq!(
-            store.top_talkers(range, 10, by).unwrap(),
+            store
+                .top_talkers(range, &HostFilter::all(), 10, by)
+                .unwrap(),
             talkers,
             "talkers {range:?} {by:?}"
         );
     }
     assert_eq!(
-        store.protocol_distribution(range).unwrap(),
+        store
+            .protocol_distribution(range, &HostFilter::all())
+            .unwrap(),
         want.protocols(),
         "protocols {range:?}"
     );
 }
 
 fn buckets(store: &dyn Store, range: TimeRange, width: u32) -> Vec<(i64, u64, u64)> {
-    match store.traffic_over_time(range, Some(width)).unwrap() {
+    match store
+        .traffic_over_time(range, &HostFilter::all(), Some(width))
+        .unwrap()
+    {
         TrafficSeries::Buckets(b) => b
             .into_iter()
             .map(|b| (b.timestamp.secs(), b.packets, b.bytes))
@@ -290,6 +297,44 @@ fn a_database_with_only_per_second_rollups_is_backfilled_into_the_tiers() {
         conn.execute_batch(&format!("ALTER TABLE {table} DROP COLUMN host"))
             .unwrap();
     }
+    // …nor version 10's host in the rollups' keys: the per-second tables as version 4
+    // made them, with the rows written above.
+    for (family, key) in [
+        ("traffic_seconds", ""),
+        ("traffic_protocol", "protocol"),
+        ("traffic_src", "ip"),
+        ("traffic_dst", "ip"),
+    ] {
+        let (columns, create) = if key.is_empty() {
+            (
+                "second, packets, bytes, unique_src, unique_dst, src_other_packets, \
+                 src_other_bytes, dst_other_packets, dst_other_bytes"
+                    .to_string(),
+                "second INTEGER PRIMARY KEY, packets INTEGER NOT NULL, bytes INTEGER NOT NULL,
+                 unique_src INTEGER NOT NULL DEFAULT 0, unique_dst INTEGER NOT NULL DEFAULT 0,
+                 src_other_packets INTEGER NOT NULL DEFAULT 0,
+                 src_other_bytes INTEGER NOT NULL DEFAULT 0,
+                 dst_other_packets INTEGER NOT NULL DEFAULT 0,
+                 dst_other_bytes INTEGER NOT NULL DEFAULT 0)"
+                    .to_string(),
+            )
+        } else {
+            (
+                format!("second, {key}, packets, bytes"),
+                format!(
+                    "second INTEGER NOT NULL, {key} TEXT NOT NULL, packets INTEGER NOT NULL,
+                     bytes INTEGER NOT NULL, PRIMARY KEY (second, {key})) WITHOUT ROWID"
+                ),
+            )
+        };
+        conn.execute_batch(&format!(
+            "CREATE TABLE {family}_v4 ({create};
+             INSERT INTO {family}_v4 SELECT {columns} FROM {family};
+             DROP TABLE {family};
+             ALTER TABLE {family}_v4 RENAME TO {family};"
+        ))
+        .unwrap();
+    }
     conn.pragma_update(None, "user_version", 4).unwrap();
     let tables: i64 = conn
         .query_row(
@@ -309,7 +354,7 @@ fn a_database_with_only_per_second_rollups_is_backfilled_into_the_tiers() {
         },
     )
     .unwrap();
-    assert_eq!(store.schema_version().unwrap(), 9);
+    assert_eq!(store.schema_version().unwrap(), 10);
     let rows = store.stats().unwrap().rows;
     assert!(
         rows["traffic_src_1h"] > 0 && rows["traffic_protocol_1m"] > 0,

@@ -121,19 +121,6 @@ pub struct HostsDoc {
     pub host: Option<Vec<String>>,
 }
 
-impl Hosts {
-    /// For statistics kept for all hosts together: a filter naming hosts is refused, so
-    /// nobody takes fleet-wide figures for one host's.
-    pub fn fleet_wide_only(&self, what: &str) -> ApiResult<()> {
-        if self.0.is_all() {
-            return Ok(());
-        }
-        Err(ApiError::InvalidField(format!(
-            "{what} are kept for all hosts together in this version: leave ?host= out (alerts, flows, packets and process events take it)"
-        )))
-    }
-}
-
 impl<S: Send + Sync> FromRequestParts<S> for Hosts {
     type Rejection = ApiError;
 

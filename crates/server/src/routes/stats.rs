@@ -1,5 +1,6 @@
 //! NetWatch's statistics endpoints, served from the store's per-second rollups and
 //! indexes: summary, top talkers, protocol distribution, traffic over time, recent packets.
+//! Each takes `?host=` (default: every host, summed).
 
 use crate::error::{ApiError, ApiResult};
 use crate::routes::params::Query;
@@ -54,19 +55,22 @@ impl From<Summary> for SummaryView {
 ///
 /// NetWatch's four keys in both forms (`extended` adds nothing here). Without a range
 /// the answer comes from running totals kept as packets are stored, so it costs the
-/// same at a million packets as at ten.
-#[utoipa::path(get, path = "/stats/summary", tag = "netwatch", params(Range, Shape),
+/// same at a million packets as at ten. With `?host=`, only those hosts' traffic;
+/// without, every host's summed. Unique sources and destinations count an address seen
+/// by several hosts once (at least the most any one host saw in one second).
+#[utoipa::path(get, path = "/stats/summary", tag = "netwatch", params(Range, Shape, HostsDoc),
     responses((status = 200, body = SummaryView), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn summary(
     State(state): State<AppState>,
     Query(r): Query<Range>,
     Query(shape): Query<Shape>,
-    hosts: Hosts,
+    Hosts(hosts): Hosts,
 ) -> ApiResult<Json<SummaryView>> {
     shape.extended()?;
-    hosts.fleet_wide_only("traffic statistics")?;
     let range = time_range(r.resolve(&state.config.timezone)?);
-    let s = state.query(move |store| store.summary(range)).await?;
+    let s = state
+        .query(move |store| store.summary(range, &hosts))
+        .await?;
     Ok(Json(s.into()))
 }
 
@@ -109,16 +113,17 @@ pub enum TalkerRow {
 /// Top source addresses by packets (or bytes)
 ///
 /// Without a range, read from per-source running totals kept as packets are stored.
-#[utoipa::path(get, path = "/stats/top-talkers", tag = "netwatch", params(TalkersQuery, Shape),
+/// With `?host=`, only those hosts' traffic; without, every host's, a source's packets
+/// and bytes summed over the hosts that saw it.
+#[utoipa::path(get, path = "/stats/top-talkers", tag = "netwatch", params(TalkersQuery, Shape, HostsDoc),
     responses((status = 200, body = Vec<TalkerRow>), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn top_talkers(
     State(state): State<AppState>,
     Query(q): Query<TalkersQuery>,
     Query(shape): Query<Shape>,
-    hosts: Hosts,
+    Hosts(hosts): Hosts,
 ) -> ApiResult<Json<Vec<TalkerRow>>> {
     let extended = shape.extended()?;
-    hosts.fleet_wide_only("traffic statistics")?;
     let limit = parse_limit(q.limit.as_deref(), 5, 1000)? as u32;
     let by = match q.by.as_deref().map(str::trim) {
         None | Some("") | Some("packets") | Some("count") => TalkerOrder::Packets,
@@ -137,7 +142,7 @@ pub async fn top_talkers(
         .resolve(&state.config.timezone)?,
     );
     let talkers = state
-        .query(move |store| store.top_talkers(range, limit, by))
+        .query(move |store| store.top_talkers(range, &hosts, limit, by))
         .await?;
     Ok(Json(
         talkers
@@ -185,19 +190,20 @@ pub enum ProtocolRow {
 }
 
 /// Packets per protocol, most first
-#[utoipa::path(get, path = "/stats/protocol-distribution", tag = "netwatch", params(Range, Shape),
+///
+/// With `?host=`, only those hosts' traffic; without, every host's summed.
+#[utoipa::path(get, path = "/stats/protocol-distribution", tag = "netwatch", params(Range, Shape, HostsDoc),
     responses((status = 200, body = Vec<ProtocolRow>), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn protocol_distribution(
     State(state): State<AppState>,
     Query(r): Query<Range>,
     Query(shape): Query<Shape>,
-    hosts: Hosts,
+    Hosts(hosts): Hosts,
 ) -> ApiResult<Json<Vec<ProtocolRow>>> {
     let extended = shape.extended()?;
-    hosts.fleet_wide_only("traffic statistics")?;
     let range = time_range(r.resolve(&state.config.timezone)?);
     let rows = state
-        .query(move |store| store.protocol_distribution(range))
+        .query(move |store| store.protocol_distribution(range, &hosts))
         .await?;
     Ok(Json(
         rows.into_iter()
@@ -261,8 +267,9 @@ pub const COUNTED_HEADER: &str = "x-netsnoop-packets-counted";
 /// because `network.packets.max_per_second` stored only a sample of a busy second) the
 /// `X-NetSnoop-Incomplete` header says so; `X-NetSnoop-Packets-Counted` always gives the
 /// count. With `bucket`, `{timestamp, packets, bytes}` per bucket from the rollups,
-/// counting every packet.
-#[utoipa::path(get, path = "/stats/traffic-over-time", tag = "netwatch", params(TrafficQuery, Shape),
+/// counting every packet. With `?host=`, only those hosts' packets (raw) or traffic
+/// (buckets); without, every host's.
+#[utoipa::path(get, path = "/stats/traffic-over-time", tag = "netwatch", params(TrafficQuery, Shape, HostsDoc),
     responses((status = 200, body = Vec<TrafficPoint>, headers(
         ("x-netsnoop-packets-counted" = u64, description = "raw form: packets the rollups counted in the range"),
         ("x-netsnoop-incomplete" = String, description = "raw form, only when rows are fewer than the packets counted: why, and what to ask instead"),
@@ -271,10 +278,9 @@ pub async fn traffic_over_time(
     State(state): State<AppState>,
     Query(q): Query<TrafficQuery>,
     Query(shape): Query<Shape>,
-    hosts: Hosts,
+    Hosts(hosts): Hosts,
 ) -> ApiResult<impl IntoResponse> {
     shape.extended()?;
-    hosts.fleet_wide_only("traffic statistics")?;
     let tz = state.config.timezone.clone();
     let mut w = Range {
         since: q.since,
@@ -297,13 +303,17 @@ pub async fn traffic_over_time(
     let range = time_range(w);
     let (series, counted) = state
         .query(move |store| {
-            let series = store.traffic_over_time(range, bucket)?;
+            let series = store.traffic_over_time(range, &hosts, bucket)?;
             // The rollups count every packet, stored or not; minutes are cheap to sum.
             let counted = match &series {
-                TrafficSeries::Packets(_) => match store.traffic_over_time(range, Some(60))? {
-                    TrafficSeries::Buckets(bs) => Some(bs.iter().map(|b| b.packets).sum::<u64>()),
-                    TrafficSeries::Packets(_) => None,
-                },
+                TrafficSeries::Packets(_) => {
+                    match store.traffic_over_time(range, &hosts, Some(60))? {
+                        TrafficSeries::Buckets(bs) => {
+                            Some(bs.iter().map(|b| b.packets).sum::<u64>())
+                        }
+                        TrafficSeries::Packets(_) => None,
+                    }
+                }
                 TrafficSeries::Buckets(_) => None,
             };
             Ok((series, counted))

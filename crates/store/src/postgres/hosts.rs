@@ -6,7 +6,7 @@ use super::query::collect;
 use super::read;
 use crate::hosts::{AgentKey, BatchMark, HostRow};
 use crate::{Result, StoreError};
-use netsnoop_core::{Host, Ts};
+use netsnoop_core::{Host, HostFilter, Ts};
 use postgres::{Client, GenericClient};
 use std::collections::HashMap;
 
@@ -74,6 +74,29 @@ impl HostKeys {
         self.0.clear();
         self.1.clear();
     }
+}
+
+/// The keys of the hosts `f` names (by id or hostname), ascending; for the empty filter
+/// every registered host and key 0 (the local host, whose rows may predate its registry
+/// row). Unknown names resolve to nothing, so such a filter matches no rows.
+pub(crate) fn keys(client: &mut Client, f: &HostFilter) -> Result<Vec<i64>> {
+    let doing = "looking up host keys";
+    if f.is_all() {
+        return collect(
+            client,
+            "SELECT 0::bigint UNION SELECT key FROM hosts ORDER BY 1",
+            &[],
+            doing,
+            |r| Ok(r.get(0)),
+        );
+    }
+    collect(
+        client,
+        "SELECT key FROM hosts WHERE id = ANY($1) OR name = ANY($1) ORDER BY key",
+        &[&f.0],
+        doing,
+        |r| Ok(r.get(0)),
+    )
 }
 
 /// Names the store's own host (key 0), unless a host already holds key 0 (the database

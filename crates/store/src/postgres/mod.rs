@@ -163,29 +163,52 @@ impl Store for PgStore {
         report
     }
 
-    fn summary(&self, range: TimeRange) -> Result<Summary> {
-        stats::summary(&mut *self.conn("computing the traffic summary")?, range)
+    fn summary(&self, range: TimeRange, hosts: &HostFilter) -> Result<Summary> {
+        stats::summary(
+            &mut *self.conn("computing the traffic summary")?,
+            range,
+            hosts,
+        )
     }
 
-    fn top_talkers(&self, range: TimeRange, limit: u32, by: TalkerOrder) -> Result<Vec<Talker>> {
-        stats::top_talkers(&mut *self.conn("listing top talkers")?, range, limit, by)
+    fn top_talkers(
+        &self,
+        range: TimeRange,
+        hosts: &HostFilter,
+        limit: u32,
+        by: TalkerOrder,
+    ) -> Result<Vec<Talker>> {
+        stats::top_talkers(
+            &mut *self.conn("listing top talkers")?,
+            range,
+            hosts,
+            limit,
+            by,
+        )
     }
 
-    fn protocol_distribution(&self, range: TimeRange) -> Result<Vec<ProtocolCount>> {
+    fn protocol_distribution(
+        &self,
+        range: TimeRange,
+        hosts: &HostFilter,
+    ) -> Result<Vec<ProtocolCount>> {
         stats::protocol_distribution(
             &mut *self.conn("computing the protocol distribution")?,
             range,
+            hosts,
         )
     }
 
     fn traffic_over_time(
         &self,
         range: TimeRange,
+        hosts: &HostFilter,
         bucket_secs: Option<u32>,
     ) -> Result<TrafficSeries> {
         stats::traffic_over_time(
             &mut *self.conn("listing traffic over time")?,
             range,
+            hosts,
             bucket_secs,
         )
     }

@@ -27,7 +27,7 @@ pub(crate) fn collect<T>(
 
 /// The condition for rows of the hosts `f` names (by id or hostname), as parameter
 /// `$n` (n = its place in `args`); empty for every host.
-fn host_clause(f: &HostFilter, args: &mut Vec<Box<dyn ToSql + Sync>>) -> String {
+pub(crate) fn host_clause(f: &HostFilter, args: &mut Vec<Box<dyn ToSql + Sync>>) -> String {
     if f.is_all() {
         return String::new();
     }
@@ -36,7 +36,7 @@ fn host_clause(f: &HostFilter, args: &mut Vec<Box<dyn ToSql + Sync>>) -> String 
     format!(" AND host IN (SELECT key FROM hosts WHERE id = ANY(${n}) OR name = ANY(${n}))")
 }
 
-fn refs(args: &[Box<dyn ToSql + Sync>]) -> Vec<&(dyn ToSql + Sync)> {
+pub(crate) fn refs(args: &[Box<dyn ToSql + Sync>]) -> Vec<&(dyn ToSql + Sync)> {
     args.iter().map(|b| b.as_ref()).collect()
 }
 

@@ -87,25 +87,28 @@ fn trim_partitioned(
     Ok(n)
 }
 
-/// Deletes the hour tier's host rows older than `cutoff` and takes them off the
-/// all-time totals in the same statement.
+/// Deletes the hour tier's address rows older than `cutoff` (of the hosts `hosts`) and
+/// takes them off the all-time totals in the same statement.
 fn trim_hour_hosts(
     tx: &mut Transaction<'_>,
     family: &str,
+    hosts: &[i64],
     cutoff: i64,
 ) -> Result<u64, postgres::Error> {
     let n: i64 = tx
         .query_one(
             &format!(
-                "WITH gone AS (DELETE FROM {family}_1h WHERE second < $1 RETURNING ip, packets, bytes),
-                      per_ip AS (SELECT ip, sum(packets)::bigint p, sum(bytes)::bigint b
-                                 FROM gone GROUP BY ip),
+                "WITH gone AS (DELETE FROM {family}_1h WHERE host = ANY($2) AND second < $1
+                               RETURNING host, ip, packets, bytes),
+                      per_ip AS (SELECT host, ip, sum(packets)::bigint p, sum(bytes)::bigint b
+                                 FROM gone GROUP BY host, ip),
                       taken AS (UPDATE {family}_total t
                                 SET packets = t.packets - per_ip.p, bytes = t.bytes - per_ip.b
-                                FROM per_ip WHERE t.ip = per_ip.ip RETURNING 1)
+                                FROM per_ip WHERE t.host = per_ip.host AND t.ip = per_ip.ip
+                                RETURNING 1)
                  SELECT (SELECT count(*) FROM gone) + 0 * (SELECT count(*) FROM taken)"
             ),
-            &[&cutoff],
+            &[&cutoff, &hosts],
         )?
         .get(0);
     let n = n.max(0) as u64;
@@ -137,6 +140,13 @@ pub(crate) fn apply(
             }
         }
     }
+    // Every host with rollup rows (and key 0, the local host).
+    let hosts: Vec<i64> = tx
+        .query("SELECT 0::bigint UNION SELECT key FROM hosts", &[])
+        .map_err(err(doing))?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
     let mut plain = vec![Plain::one("flows", "last_seen", cfg.flows)];
     for t in &TIERS {
         plain.push(Plain {
@@ -171,7 +181,15 @@ pub(crate) fn apply(
                 && (table.starts_with("traffic_src") || table.starts_with("traffic_dst"))
             {
                 let family = table.trim_end_matches("_1h");
-                trim_hour_hosts(&mut tx, family, cut).map_err(err(doing))?
+                trim_hour_hosts(&mut tx, family, &hosts, cut).map_err(err(doing))?
+            } else if column == "second" {
+                // Rollups are keyed by (host, second): one key range per host. Names are
+                // constants of this crate, never input.
+                tx.execute(
+                    &format!("DELETE FROM {table} WHERE host = ANY($2) AND second < $1"),
+                    &[&cut, &hosts],
+                )
+                .map_err(err(doing))?
             } else {
                 // Names are constants of this crate, never input.
                 tx.execute(&format!("DELETE FROM {table} WHERE {column} < $1"), &[&cut])

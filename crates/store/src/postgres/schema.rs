@@ -32,6 +32,7 @@ fn migrations() -> Vec<String> {
         owners_silences_acks().to_string(),
         BATCH_MARKS.to_string(),
         HOSTS.to_string(),
+        host_rollups(),
     ]
 }
 
@@ -41,6 +42,40 @@ pub(crate) const HOSTS_VERSION: i64 = 4;
 /// The schema this build writes.
 pub(crate) fn current_version() -> i64 {
     migrations().len() as i64
+}
+
+/// Version 5: SQLite's version 10, the traffic rollups and all-time totals per host.
+/// Every tier's four tables and both totals gain `host` (a `hosts.key`) leading their
+/// primary key, as Citus distribution by host wants; the rows they held were summed over
+/// the store and belong to the local host (key 0, the column's default, which rewrites
+/// no table). The primary keys are rebuilt in place.
+fn host_rollups() -> String {
+    let mut sql = String::new();
+    let keyed = [
+        ("traffic_seconds", ""),
+        ("traffic_protocol", ", protocol"),
+        ("traffic_src", ", ip"),
+        ("traffic_dst", ", ip"),
+    ];
+    let tables = crate::sqlite::tiers::TIERS.iter().flat_map(|tier| {
+        keyed.iter().map(move |(family, rest)| {
+            (format!("{family}{}", tier.suffix), format!("second{rest}"))
+        })
+    });
+    let totals = ["traffic_src_total", "traffic_dst_total"].map(|t| (t.to_string(), "ip".into()));
+    for (table, key) in tables.chain(totals) {
+        sql.push_str(&format!(
+            "ALTER TABLE {table} ADD COLUMN host bigint NOT NULL DEFAULT 0;
+             ALTER TABLE {table} DROP CONSTRAINT {table}_pkey;
+             ALTER TABLE {table} ADD PRIMARY KEY (host, {key});\n"
+        ));
+    }
+    sql.push_str(
+        "DROP INDEX traffic_src_total_packets;
+         CREATE INDEX traffic_src_total_packets
+             ON traffic_src_total (host, packets DESC, bytes DESC, ip);\n",
+    );
+    sql
 }
 
 /// Version 4: SQLite's version 9, the hosts of a fleet. Every record row names its host

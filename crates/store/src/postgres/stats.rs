@@ -1,7 +1,10 @@
 //! NetWatch's traffic statistics on PostgreSQL: the same tier split as SQLite (shared
 //! `sqlite::tiers::split`), read as one `UNION ALL`, and raw points from the packets.
+//! The hosts of a [`HostFilter`] are resolved to keys first and summed over as SQLite
+//! does (see `sqlite::stats`), so both backends give the same answers.
 
-use super::query::collect;
+use super::hosts::keys;
+use super::query::{collect, host_clause};
 use super::tiers_sql::union_all;
 use crate::model::{
     PacketPoint, ProtocolCount, Summary, Talker, TalkerOrder, TimeRange, TrafficBucket,
@@ -10,8 +13,8 @@ use crate::model::{
 use crate::sqlite::tiers::{self, Spans};
 use crate::store::{MAX_RAW_POINTS, clamp_limit};
 use crate::{Result, StoreError};
-use netsnoop_core::Ts;
 use netsnoop_core::net::traffic::Counts;
+use netsnoop_core::{HostFilter, Ts};
 use postgres::Client;
 use postgres::types::ToSql;
 use rustc_hash::FxHashMap;
@@ -25,20 +28,33 @@ fn spans(range: TimeRange) -> Spans {
     tiers::split(since, until, tiers::TIERS.len() - 1)
 }
 
-/// The span parameters followed by `extra`.
-fn args(spans: &Spans, extra: &[i64]) -> Vec<i64> {
-    let mut v = tiers::params(spans).to_vec();
-    v.extend_from_slice(extra);
+/// The parameters of [`union_all`]: the spans, the host keys, then `extra`.
+struct Args {
+    spans: Vec<i64>,
+    hosts: Vec<i64>,
+    extra: Vec<i64>,
+}
+
+fn args(spans: &Spans, hosts: &[i64], extra: &[i64]) -> Args {
+    Args {
+        spans: tiers::params(spans).to_vec(),
+        hosts: hosts.to_vec(),
+        extra: extra.to_vec(),
+    }
+}
+
+fn refs(a: &Args) -> Vec<&(dyn ToSql + Sync)> {
+    let mut v: Vec<&(dyn ToSql + Sync)> =
+        a.spans.iter().map(|x| x as &(dyn ToSql + Sync)).collect();
+    v.push(&a.hosts);
+    v.extend(a.extra.iter().map(|x| x as &(dyn ToSql + Sync)));
     v
 }
 
-fn refs(v: &[i64]) -> Vec<&(dyn ToSql + Sync)> {
-    v.iter().map(|x| x as &(dyn ToSql + Sync)).collect()
-}
-
-pub(crate) fn summary(client: &mut Client, range: TimeRange) -> Result<Summary> {
+pub(crate) fn summary(client: &mut Client, range: TimeRange, f: &HostFilter) -> Result<Summary> {
+    let hosts = keys(client, f)?;
     if range == TimeRange::ALL {
-        return summary_all(client);
+        return summary_all(client, &hosts);
     }
     let doing = "computing the traffic summary";
     let spans = spans(range);
@@ -48,14 +64,14 @@ pub(crate) fn summary(client: &mut Client, range: TimeRange) -> Result<Summary> 
          FROM ({}) u",
         union_all("traffic_seconds", "packets, bytes, unique_src, unique_dst")
     );
-    let a = args(&spans, &[]);
+    let a = args(&spans, &hosts, &[]);
     let row = client
         .query_one(&sql, &refs(&a))
         .map_err(StoreError::pg(doing))?;
     let (packets, bytes, max_src, max_dst): (i64, i64, i64, i64) =
         (row.get(0), row.get(1), row.get(2), row.get(3));
-    let sources = per_host(client, "traffic_src", &spans, doing)?.len() as i64;
-    let destinations = per_host(client, "traffic_dst", &spans, doing)?.len() as i64;
+    let sources = per_host(client, "traffic_src", &spans, &hosts, doing)?.len() as i64;
+    let destinations = per_host(client, "traffic_dst", &spans, &hosts, doing)?.len() as i64;
     Ok(Summary {
         total_packets: u64_of(packets),
         unique_sources: u64_of(sources.max(max_src)),
@@ -65,17 +81,24 @@ pub(crate) fn summary(client: &mut Client, range: TimeRange) -> Result<Summary> 
 }
 
 /// All time: the hour tier's sums and the per-host totals (kept by the write path and
-/// retention), so the cost does not grow with history.
-fn summary_all(client: &mut Client) -> Result<Summary> {
+/// retention), so the cost does not grow with history. An address several hosts saw
+/// counts once.
+fn summary_all(client: &mut Client, hosts: &[i64]) -> Result<Summary> {
+    // One host's addresses are its rows; `count(DISTINCT)` only when it takes several.
+    let distinct = if hosts.len() == 1 { "*" } else { "DISTINCT ip" };
     let row = client
         .query_one(
-            "SELECT coalesce(sum(packets), 0)::bigint, coalesce(sum(bytes), 0)::bigint,
-                    greatest(coalesce(max(unique_src), 0),
-                             (SELECT count(*) FROM traffic_src_total)),
-                    greatest(coalesce(max(unique_dst), 0),
-                             (SELECT count(*) FROM traffic_dst_total))
-             FROM traffic_seconds_1h",
-            &[],
+            &format!(
+                "SELECT coalesce(sum(packets), 0)::bigint, coalesce(sum(bytes), 0)::bigint,
+                        greatest(coalesce(max(unique_src), 0),
+                                 (SELECT count({distinct}) FROM traffic_src_total
+                                  WHERE host = ANY($1))),
+                        greatest(coalesce(max(unique_dst), 0),
+                                 (SELECT count({distinct}) FROM traffic_dst_total
+                                  WHERE host = ANY($1)))
+                 FROM traffic_seconds_1h WHERE host = ANY($1)"
+            ),
+            &[&hosts],
         )
         .map_err(StoreError::pg("computing the all-time traffic summary"))?;
     Ok(Summary {
@@ -89,24 +112,37 @@ fn summary_all(client: &mut Client) -> Result<Summary> {
 pub(crate) fn top_talkers(
     client: &mut Client,
     range: TimeRange,
+    f: &HostFilter,
     limit: u32,
     by: TalkerOrder,
 ) -> Result<Vec<Talker>> {
+    let keys = keys(client, f)?;
     if range == TimeRange::ALL {
-        let sql = match by {
-            TalkerOrder::Packets => {
-                "SELECT ip, packets, bytes FROM traffic_src_total
-                 ORDER BY packets DESC, bytes DESC, ip LIMIT $1"
-            }
-            TalkerOrder::Bytes => {
-                "SELECT ip, packets, bytes FROM traffic_src_total
-                 ORDER BY bytes DESC, packets DESC, ip LIMIT $1"
-            }
+        let order = match by {
+            TalkerOrder::Packets => "packets DESC, bytes DESC, ip",
+            TalkerOrder::Bytes => "bytes DESC, packets DESC, ip",
         };
+        // One host walks its totals (by packets, the index: `host = ` a scalar, since an
+        // array loses the index's order); several sum an address's totals over the hosts.
+        let sql = if keys.len() == 1 {
+            format!(
+                "SELECT ip, packets, bytes FROM traffic_src_total WHERE host = $1
+                 ORDER BY {order} LIMIT $2"
+            )
+        } else {
+            format!(
+                "SELECT ip, sum(packets)::bigint AS packets, sum(bytes)::bigint AS bytes
+                 FROM traffic_src_total WHERE host = ANY($1)
+                 GROUP BY ip ORDER BY {order} LIMIT $2"
+            )
+        };
+        let limit = clamp_limit(limit);
+        let one: &(dyn ToSql + Sync) = keys.first().unwrap_or(&0);
+        let hosts: &(dyn ToSql + Sync) = if keys.len() == 1 { one } else { &keys };
         return collect(
             client,
-            sql,
-            &[&clamp_limit(limit)],
+            &sql,
+            &[hosts, &limit],
             "listing all-time top talkers",
             |r| {
                 Ok(Talker {
@@ -117,7 +153,13 @@ pub(crate) fn top_talkers(
             },
         );
     }
-    let hosts = per_host(client, "traffic_src", &spans(range), "listing top talkers")?;
+    let hosts = per_host(
+        client,
+        "traffic_src",
+        &spans(range),
+        &keys,
+        "listing top talkers",
+    )?;
     let mut talkers: Vec<Talker> = hosts
         .into_iter()
         .map(|(src_ip, c)| Talker {
@@ -135,16 +177,17 @@ pub(crate) fn top_talkers(
     Ok(talkers)
 }
 
-/// Packets and bytes per host over the spans, summed here (as in SQLite) rather than
-/// by the server, so both backends share one definition.
+/// Packets and bytes per address over the spans and hosts, summed here (as in SQLite)
+/// rather than by the server, so both backends share one definition.
 fn per_host(
     client: &mut Client,
     family: &str,
     spans: &Spans,
+    hosts: &[i64],
     doing: &'static str,
 ) -> Result<FxHashMap<String, Counts>> {
     let sql = union_all(family, "ip, packets, bytes");
-    let a = args(spans, &[]);
+    let a = args(spans, hosts, &[]);
     let rows = client
         .query(&sql, &refs(&a))
         .map_err(StoreError::pg(doing))?;
@@ -168,14 +211,16 @@ fn per_host(
 pub(crate) fn protocol_distribution(
     client: &mut Client,
     range: TimeRange,
+    f: &HostFilter,
 ) -> Result<Vec<ProtocolCount>> {
+    let hosts = keys(client, f)?;
     let spans = spans(range);
     let sql = format!(
         "SELECT protocol, sum(packets)::bigint AS c, sum(bytes)::bigint AS b FROM ({}) u
          GROUP BY protocol ORDER BY c DESC, protocol",
         union_all("traffic_protocol", "protocol, packets, bytes")
     );
-    let a = args(&spans, &[]);
+    let a = args(&spans, &hosts, &[]);
     collect(
         client,
         &sql,
@@ -194,11 +239,13 @@ pub(crate) fn protocol_distribution(
 pub(crate) fn traffic_over_time(
     client: &mut Client,
     range: TimeRange,
+    f: &HostFilter,
     bucket_secs: Option<u32>,
 ) -> Result<TrafficSeries> {
     let Some(width) = bucket_secs else {
-        return raw_points(client, range).map(TrafficSeries::Packets);
+        return raw_points(client, range, f).map(TrafficSeries::Packets);
     };
+    let hosts = keys(client, f)?;
     let width = i64::from(width.max(1));
     let (since, until) = range.seconds();
     let spans = tiers::split(since, until, tiers::coarsest_dividing(width));
@@ -209,7 +256,7 @@ pub(crate) fn traffic_over_time(
          FROM ({}) u GROUP BY bucket ORDER BY bucket",
         union_all("traffic_seconds", "second, packets, bytes"),
     );
-    let a = args(&spans, &[width]);
+    let a = args(&spans, &hosts, &[width]);
     let buckets = collect(
         client,
         &sql,
@@ -227,16 +274,24 @@ pub(crate) fn traffic_over_time(
 }
 
 /// Every stored packet in the range, oldest first, up to [`MAX_RAW_POINTS`] (then the
-/// newest ones), as SQLite answers.
-fn raw_points(client: &mut Client, range: TimeRange) -> Result<Vec<PacketPoint>> {
+/// newest ones), as SQLite answers; only the hosts `f` names.
+fn raw_points(client: &mut Client, range: TimeRange, f: &HostFilter) -> Result<Vec<PacketPoint>> {
     let (since, until) = range.micros();
+    let mut args: Vec<Box<dyn ToSql + Sync>> = vec![
+        Box::new(since),
+        Box::new(until),
+        Box::new(i64::from(MAX_RAW_POINTS)),
+    ];
+    let hosts = host_clause(f, &mut args);
     collect(
         client,
-        "SELECT time, wire_len FROM (
-             SELECT time, seq, wire_len FROM packets WHERE time >= $1 AND time < $2
-             ORDER BY time DESC, seq DESC LIMIT $3) p
-         ORDER BY time, seq",
-        &[&since, &until, &i64::from(MAX_RAW_POINTS)],
+        &format!(
+            "SELECT time, wire_len FROM (
+                 SELECT time, seq, wire_len FROM packets WHERE time >= $1 AND time < $2{hosts}
+                 ORDER BY time DESC, seq DESC LIMIT $3) p
+             ORDER BY time, seq"
+        ),
+        &super::query::refs(&args),
         "listing traffic over time",
         |r| {
             Ok(PacketPoint {

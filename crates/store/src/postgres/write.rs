@@ -204,7 +204,7 @@ fn write_tx(
             Record::Event(Event::Process(e)) => process_event(&mut c, e, host)?,
             Record::Event(Event::Resources(s)) => resources(&mut c, s, opts, host)?,
             Record::Event(Event::Flow(f)) => flow(&mut c, f, host)?,
-            Record::Event(Event::Traffic(t)) => report.rows += traffic.add(t),
+            Record::Event(Event::Traffic(t)) => report.rows += traffic.add(host, t),
             Record::Event(Event::Loss(l)) => loss(&mut c, l, host)?,
             // Attribution records live in the flows they are joined into.
             Record::Event(Event::Connection(_)) => {}

@@ -77,6 +77,34 @@ pub(crate) fn host_clause(f: &HostFilter, args: &mut Vec<Value>) -> String {
     format!(" AND host IN (SELECT key FROM hosts WHERE id IN ({marks}) OR name IN ({marks}))")
 }
 
+/// The keys of the hosts `f` names (by id or hostname); for the empty filter every
+/// registered host and key 0 (the local host, whose rows may predate its registry row).
+/// Unknown names resolve to nothing, so a filter naming no known host matches no rows.
+pub(crate) fn keys(conn: &Connection, f: &HostFilter) -> Result<Vec<i64>> {
+    let doing = "looking up host keys";
+    if f.is_all() {
+        return super::read::collect(
+            conn,
+            "SELECT 0 UNION SELECT key FROM hosts",
+            [],
+            doing,
+            |r| Ok(r.get(0)?),
+        );
+    }
+    let mut args = Vec::new();
+    let marks = vec!["?"; f.0.len()].join(", ");
+    for _ in 0..2 {
+        args.extend(f.0.iter().map(|h| Value::Text(h.clone())));
+    }
+    super::read::collect(
+        conn,
+        &format!("SELECT key FROM hosts WHERE id IN ({marks}) OR name IN ({marks}) ORDER BY key"),
+        rusqlite::params_from_iter(args),
+        doing,
+        |r| Ok(r.get(0)?),
+    )
+}
+
 /// Names the store's own host (key 0), unless a host already holds key 0 (the data dir
 /// came from another machine: its rows keep their name) or the id (an agent on this
 /// host enrolled first).

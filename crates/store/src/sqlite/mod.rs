@@ -2,6 +2,8 @@
 
 mod checkpoint;
 mod hosts;
+#[cfg(test)]
+mod migration10_tests;
 pub(crate) mod owners;
 mod query;
 mod read;
@@ -258,24 +260,35 @@ impl Store for SqliteStore {
         Ok(report)
     }
 
-    fn summary(&self, range: TimeRange) -> Result<Summary> {
-        stats::summary(&self.reader(), range)
+    fn summary(&self, range: TimeRange, hosts: &HostFilter) -> Result<Summary> {
+        stats::summary(&self.reader(), range, hosts)
     }
 
-    fn top_talkers(&self, range: TimeRange, limit: u32, by: TalkerOrder) -> Result<Vec<Talker>> {
-        stats::top_talkers(&self.reader(), range, limit, by)
+    fn top_talkers(
+        &self,
+        range: TimeRange,
+        hosts: &HostFilter,
+        limit: u32,
+        by: TalkerOrder,
+    ) -> Result<Vec<Talker>> {
+        stats::top_talkers(&self.reader(), range, hosts, limit, by)
     }
 
-    fn protocol_distribution(&self, range: TimeRange) -> Result<Vec<ProtocolCount>> {
-        stats::protocol_distribution(&self.reader(), range)
+    fn protocol_distribution(
+        &self,
+        range: TimeRange,
+        hosts: &HostFilter,
+    ) -> Result<Vec<ProtocolCount>> {
+        stats::protocol_distribution(&self.reader(), range, hosts)
     }
 
     fn traffic_over_time(
         &self,
         range: TimeRange,
+        hosts: &HostFilter,
         bucket_secs: Option<u32>,
     ) -> Result<TrafficSeries> {
-        stats::traffic_over_time(&self.reader(), range, bucket_secs)
+        stats::traffic_over_time(&self.reader(), range, hosts, bucket_secs)
     }
 
     fn recent_packets(&self, limit: u32, hosts: &HostFilter) -> Result<Vec<PacketMeta>> {

@@ -231,6 +231,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/8_flow_owners.sql"),
     // 9: the hosts of a fleet, and the host of every record row.
     include_str!("migrations/9_hosts.sql"),
+    // 10: the traffic rollups and totals per host (tables rebuilt, old rows to host 0).
+    include_str!("migrations/10_host_rollups.sql"),
 ];
 
 /// The schema version this build writes.
@@ -274,7 +276,9 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path, target: i64) -> Result
 mod tests {
     use super::*;
     use crate::{AlertFilter, OpenOptions, SqliteStore, Store, TimeRange};
-    use netsnoop_core::{Alert, AlertState, Event, Record, Severity, Subject, TrafficSecond, Ts};
+    use netsnoop_core::{
+        Alert, AlertState, Event, HostFilter, Record, Severity, Subject, TrafficSecond, Ts,
+    };
 
     fn old_alert() -> Alert {
         Alert {
@@ -328,7 +332,13 @@ mod tests {
         store
             .write_batch(&[Record::Event(Event::Traffic(second))])
             .unwrap();
-        assert_eq!(store.summary(TimeRange::ALL).unwrap().total_packets, 0);
+        assert_eq!(
+            store
+                .summary(TimeRange::ALL, &HostFilter::all())
+                .unwrap()
+                .total_packets,
+            0
+        );
         assert_eq!(store.stats().unwrap().rows["traffic_seconds"], 1);
     }
 

@@ -1,6 +1,13 @@
 //! NetWatch's traffic statistics, read from the rollup tiers (see `tiers`) so a range
 //! costs rows per hour, not per second, and raw traffic points from the packets.
+//!
+//! Every query takes a [`HostFilter`], resolved first to host keys: each span is then
+//! read as one primary-key range per host. Counts are summed over the hosts; a distinct
+//! count is the number of distinct addresses among the rows read, or the largest
+//! per-second count of any one host if that is larger (the same lower bound a single
+//! host gives: two hosts' seconds may share addresses, so theirs cannot be added).
 
+use super::hosts::{host_clause, keys};
 use super::query::u64_of;
 use super::read::collect;
 use super::tiers::{self, Spans};
@@ -10,9 +17,10 @@ use crate::model::{
 };
 use crate::store::{MAX_RAW_POINTS, clamp_limit};
 use crate::{Result, StoreError};
-use netsnoop_core::Ts;
 use netsnoop_core::net::traffic::Counts;
-use rusqlite::{Connection, params, params_from_iter};
+use netsnoop_core::{HostFilter, Ts};
+use rusqlite::types::Value;
+use rusqlite::{Connection, params_from_iter};
 use rustc_hash::FxHashMap;
 
 /// The range's seconds split over every tier.
@@ -21,16 +29,18 @@ fn spans(range: TimeRange) -> Spans {
     tiers::split(since, until, tiers::TIERS.len() - 1)
 }
 
-/// The span parameters followed by `extra`.
-fn args(spans: &Spans, extra: &[i64]) -> Vec<i64> {
-    let mut v = tiers::params(spans).to_vec();
-    v.extend_from_slice(extra);
+/// The span parameters, the host keys, then `extra`.
+fn args(spans: &Spans, hosts: &[i64], extra: &[i64]) -> Vec<Value> {
+    let mut v: Vec<Value> = tiers::params(spans).map(Value::Integer).to_vec();
+    v.push(Value::Text(tiers::host_keys_json(hosts)));
+    v.extend(extra.iter().copied().map(Value::Integer));
     v
 }
 
-pub(super) fn summary(conn: &Connection, range: TimeRange) -> Result<Summary> {
+pub(super) fn summary(conn: &Connection, range: TimeRange, f: &HostFilter) -> Result<Summary> {
+    let hosts = keys(conn, f)?;
     if range == TimeRange::ALL {
-        return summary_all(conn);
+        return summary_all(conn, &hosts);
     }
     let doing = "computing the traffic summary";
     let spans = spans(range);
@@ -43,14 +53,14 @@ pub(super) fn summary(conn: &Connection, range: TimeRange) -> Result<Summary> {
     let (packets, bytes, max_src, max_dst): (i64, i64, i64, i64) = conn
         .prepare_cached(&sql)
         .and_then(|mut s| {
-            s.query_row(params_from_iter(args(&spans, &[])), |r| {
+            s.query_row(params_from_iter(args(&spans, &hosts, &[])), |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
         })
         .map_err(StoreError::sql(doing))?;
-    // A host in several buckets' rows is one host.
-    let sources = per_host(conn, "traffic_src", &spans, doing)?.len() as i64;
-    let destinations = per_host(conn, "traffic_dst", &spans, doing)?.len() as i64;
+    // An address in several buckets' (or hosts') rows is one address.
+    let sources = per_host(conn, "traffic_src", &spans, &hosts, doing)?.len() as i64;
+    let destinations = per_host(conn, "traffic_dst", &spans, &hosts, doing)?.len() as i64;
     Ok(Summary {
         total_packets: u64_of(packets),
         unique_sources: u64_of(sources.max(max_src)),
@@ -59,71 +69,142 @@ pub(super) fn summary(conn: &Connection, range: TimeRange) -> Result<Summary> {
     })
 }
 
-/// All time, from the running totals (migration 6): a sum over the hour rows, and host
-/// counts and top lists read off the per-host totals and their indexes. The same
-/// figures the hour tier gives a range without bounds, at a cost that does not grow
-/// with the number of hosts.
-fn summary_all(conn: &Connection) -> Result<Summary> {
+/// All time, from the running totals (migrations 6 and 10): a sum over the hosts' hour
+/// rows, and address counts and top lists read off the per-host totals and their
+/// indexes. The same figures the hour tier gives a range without bounds; for one host
+/// with traffic (a store without agents), at a cost that does not grow with the number
+/// of addresses.
+fn summary_all(conn: &Connection, hosts: &[i64]) -> Result<Summary> {
     let doing = "computing the all-time traffic summary";
-    conn.prepare_cached(
-        "SELECT coalesce(sum(packets), 0), coalesce(sum(bytes), 0),
-                max(coalesce(max(unique_src), 0),
-                    (SELECT hosts FROM traffic_host_counts WHERE family = 'src')),
-                max(coalesce(max(unique_dst), 0),
-                    (SELECT hosts FROM traffic_host_counts WHERE family = 'dst'))
-         FROM traffic_seconds_1h",
-    )
-    .and_then(|mut s| {
-        s.query_row([], |r| {
-            Ok(Summary {
-                total_packets: u64_of(r.get(0)?),
-                total_bytes: u64_of(r.get(1)?),
-                unique_sources: u64_of(r.get(2)?),
-                unique_destinations: u64_of(r.get(3)?),
+    let json = tiers::host_keys_json(hosts);
+    let (packets, bytes, max_src, max_dst): (i64, i64, i64, i64) = conn
+        .prepare_cached(
+            "SELECT coalesce(sum(packets), 0), coalesce(sum(bytes), 0),
+                    coalesce(max(unique_src), 0), coalesce(max(unique_dst), 0)
+             FROM traffic_seconds_1h WHERE host IN (SELECT value FROM json_each(?1))",
+        )
+        .and_then(|mut s| {
+            s.query_row([&json], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
         })
+        .map_err(StoreError::sql(doing))?;
+    let sources = addresses(conn, "src", hosts, doing)?;
+    let destinations = addresses(conn, "dst", hosts, doing)?;
+    Ok(Summary {
+        total_packets: u64_of(packets),
+        total_bytes: u64_of(bytes),
+        unique_sources: u64_of(sources.max(max_src)),
+        unique_destinations: u64_of(destinations.max(max_dst)),
     })
+}
+
+/// The hosts among `hosts` holding all-time totals of `family` (`src` or `dst`), with
+/// their address counts.
+fn with_totals(
+    conn: &Connection,
+    family: &str,
+    hosts: &[i64],
+    doing: &'static str,
+) -> Result<Vec<(i64, i64)>> {
+    collect(
+        conn,
+        "SELECT host, hosts FROM traffic_host_counts
+         WHERE family = ?1 AND hosts > 0 AND host IN (SELECT value FROM json_each(?2))",
+        rusqlite::params![family, tiers::host_keys_json(hosts)],
+        doing,
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
+
+/// Distinct addresses in the all-time totals of `family` over `hosts`: one host's count
+/// is kept by triggers; across hosts the addresses they share count once.
+fn addresses(conn: &Connection, family: &str, hosts: &[i64], doing: &'static str) -> Result<i64> {
+    let counted = with_totals(conn, family, hosts, doing)?;
+    if counted.len() <= 1 {
+        return Ok(counted.first().map_or(0, |(_, n)| *n));
+    }
+    let keys: Vec<i64> = counted.iter().map(|(k, _)| *k).collect();
+    // Family is `src` or `dst`, a constant of this crate.
+    conn.prepare_cached(&format!(
+        "SELECT count(DISTINCT ip) FROM traffic_{family}_total
+         WHERE host IN (SELECT value FROM json_each(?1))"
+    ))
+    .and_then(|mut s| s.query_row([tiers::host_keys_json(&keys)], |r| r.get(0)))
     .map_err(StoreError::sql(doing))
 }
 
-fn top_talkers_all(conn: &Connection, limit: u32, by: TalkerOrder) -> Result<Vec<Talker>> {
-    // By packets (NetWatch's order) walks the totals' index; by bytes scans the totals
-    // (one row per host) with a bounded sort. Ties by address, as the ranged query sorts.
-    let sql = match by {
-        TalkerOrder::Packets => {
-            "SELECT ip, packets, bytes FROM traffic_src_total
-             ORDER BY packets DESC, bytes DESC, ip LIMIT ?1"
-        }
-        TalkerOrder::Bytes => {
-            "SELECT ip, packets, bytes FROM traffic_src_total
-             ORDER BY bytes DESC, packets DESC, ip LIMIT ?1"
-        }
+fn top_talkers_all(
+    conn: &Connection,
+    hosts: &[i64],
+    limit: u32,
+    by: TalkerOrder,
+) -> Result<Vec<Talker>> {
+    let doing = "listing all-time top talkers";
+    let counted = with_totals(conn, "src", hosts, doing)?;
+    let order = match by {
+        TalkerOrder::Packets => "packets DESC, bytes DESC, ip",
+        TalkerOrder::Bytes => "bytes DESC, packets DESC, ip",
     };
-    collect(
-        conn,
-        sql,
-        [clamp_limit(limit)],
-        "listing all-time top talkers",
-        |r| {
-            Ok(Talker {
-                src_ip: r.get(0)?,
-                packets: u64_of(r.get(1)?),
-                bytes: u64_of(r.get(2)?),
-            })
-        },
-    )
+    let talker = |r: &rusqlite::Row<'_>| {
+        Ok(Talker {
+            src_ip: r.get(0)?,
+            packets: u64_of(r.get(1)?),
+            bytes: u64_of(r.get(2)?),
+        })
+    };
+    let limit = clamp_limit(limit);
+    match counted.as_slice() {
+        [] => Ok(Vec::new()),
+        // One host: by packets (NetWatch's order) walks the totals' index; by bytes
+        // scans the host's totals with a bounded sort. Ties by address, as the ranged
+        // query sorts.
+        [(host, _)] => collect(
+            conn,
+            &format!(
+                "SELECT ip, packets, bytes FROM traffic_src_total WHERE host = ?1
+                 ORDER BY {order} LIMIT ?2"
+            ),
+            [*host, limit],
+            doing,
+            talker,
+        ),
+        // Several: an address's totals summed over the hosts.
+        several => {
+            let keys: Vec<i64> = several.iter().map(|(k, _)| *k).collect();
+            collect(
+                conn,
+                &format!(
+                    "SELECT ip, sum(packets) AS packets, sum(bytes) AS bytes
+                     FROM traffic_src_total WHERE host IN (SELECT value FROM json_each(?1))
+                     GROUP BY ip ORDER BY {order} LIMIT ?2"
+                ),
+                rusqlite::params![tiers::host_keys_json(&keys), limit],
+                doing,
+                talker,
+            )
+        }
+    }
 }
 
 pub(super) fn top_talkers(
     conn: &Connection,
     range: TimeRange,
+    f: &HostFilter,
     limit: u32,
     by: TalkerOrder,
 ) -> Result<Vec<Talker>> {
+    let keys = keys(conn, f)?;
     if range == TimeRange::ALL {
-        return top_talkers_all(conn, limit, by);
+        return top_talkers_all(conn, &keys, limit, by);
     }
-    let hosts = per_host(conn, "traffic_src", &spans(range), "listing top talkers")?;
+    let hosts = per_host(
+        conn,
+        "traffic_src",
+        &spans(range),
+        &keys,
+        "listing top talkers",
+    )?;
     let mut talkers: Vec<Talker> = hosts
         .into_iter()
         .map(|(src_ip, c)| Talker {
@@ -141,19 +222,21 @@ pub(super) fn top_talkers(
     Ok(talkers)
 }
 
-/// Packets and bytes per host (`family` is `traffic_src` or `traffic_dst`) over the
-/// spans. Summed in a hash map rather than by `GROUP BY`, which sorts every row: over
-/// the ~10k host rows of a range that sort was three quarters of the query.
+/// Packets and bytes per address (`family` is `traffic_src` or `traffic_dst`) over the
+/// spans, summed over the hosts. Summed in a hash map rather than by `GROUP BY`, which
+/// sorts every row: over the ~10k address rows of a range that sort was three quarters
+/// of the query.
 fn per_host(
     conn: &Connection,
     family: &str,
     spans: &Spans,
+    hosts: &[i64],
     doing: &'static str,
 ) -> Result<FxHashMap<String, Counts>> {
     let sql = tiers::union_all(family, "ip, packets, bytes");
     let mut stmt = conn.prepare_cached(&sql).map_err(StoreError::sql(doing))?;
     let mut rows = stmt
-        .query(params_from_iter(args(spans, &[])))
+        .query(params_from_iter(args(spans, hosts, &[])))
         .map_err(StoreError::sql(doing))?;
     let mut hosts: FxHashMap<String, Counts> = FxHashMap::default();
     while let Some(row) = rows.next().map_err(StoreError::sql(doing))? {
@@ -179,7 +262,9 @@ fn per_host(
 pub(super) fn protocol_distribution(
     conn: &Connection,
     range: TimeRange,
+    f: &HostFilter,
 ) -> Result<Vec<ProtocolCount>> {
+    let hosts = keys(conn, f)?;
     let spans = spans(range);
     let sql = format!(
         "SELECT protocol, sum(packets) AS c, sum(bytes) AS b FROM ({})
@@ -189,7 +274,7 @@ pub(super) fn protocol_distribution(
     collect(
         conn,
         &sql,
-        params_from_iter(args(&spans, &[])),
+        params_from_iter(args(&spans, &hosts, &[])),
         "computing the protocol distribution",
         |r| {
             Ok(ProtocolCount {
@@ -204,11 +289,13 @@ pub(super) fn protocol_distribution(
 pub(super) fn traffic_over_time(
     conn: &Connection,
     range: TimeRange,
+    f: &HostFilter,
     bucket_secs: Option<u32>,
 ) -> Result<TrafficSeries> {
     let Some(width) = bucket_secs else {
-        return raw_points(conn, range).map(TrafficSeries::Packets);
+        return raw_points(conn, range, f).map(TrafficSeries::Packets);
     };
+    let hosts = keys(conn, f)?;
     let width = i64::from(width.max(1));
     let (since, until) = range.seconds();
     // Only tiers whose buckets nest in the asked width can be summed into it.
@@ -223,7 +310,7 @@ pub(super) fn traffic_over_time(
     let buckets = collect(
         conn,
         &sql,
-        params_from_iter(args(&spans, &[width])),
+        params_from_iter(args(&spans, &hosts, &[width])),
         "bucketing traffic over time",
         |r| {
             Ok(TrafficBucket {
@@ -239,15 +326,21 @@ pub(super) fn traffic_over_time(
 /// Every stored packet in the range, oldest first, when there are at most
 /// [`MAX_RAW_POINTS`]; past that the newest [`MAX_RAW_POINTS`] of them (the live end of
 /// a chart stays exact). Never a sample: a client that counts rows counts packets.
-fn raw_points(conn: &Connection, range: TimeRange) -> Result<Vec<PacketPoint>> {
+/// Only the hosts `f` names (all: no condition, the plan of a single-host store).
+fn raw_points(conn: &Connection, range: TimeRange, f: &HostFilter) -> Result<Vec<PacketPoint>> {
     let (since, until) = range.micros();
+    let mut args = vec![Value::Integer(since), Value::Integer(until)];
+    let hosts = host_clause(f, &mut args);
+    args.push(Value::Integer(i64::from(MAX_RAW_POINTS)));
     collect(
         conn,
-        "SELECT time, wire_len FROM (
-             SELECT time, seq, wire_len FROM packets WHERE time >= ?1 AND time < ?2
-             ORDER BY time DESC, seq DESC LIMIT ?3)
-         ORDER BY time, seq",
-        params![since, until, i64::from(MAX_RAW_POINTS)],
+        &format!(
+            "SELECT time, wire_len FROM (
+                 SELECT time, seq, wire_len FROM packets WHERE time >= ? AND time < ?{hosts}
+                 ORDER BY time DESC, seq DESC LIMIT ?)
+             ORDER BY time, seq"
+        ),
+        params_from_iter(args),
         "listing traffic over time",
         |r| Ok(point(r)?),
     )

@@ -4,8 +4,8 @@
 //! ragged seconds at its edges per second: at most 9 + 5 + 9 + 5 buckets at each edge.
 //!
 //! Every tier holds the same four tables (`traffic_seconds`, `traffic_protocol`,
-//! `traffic_src`, `traffic_dst`), named with the tier's suffix and keyed by `second`,
-//! the first Unix second of the bucket. A bucket's row is the sum of its seconds (the
+//! `traffic_src`, `traffic_dst`), named with the tier's suffix and keyed by `host` (a
+//! `hosts.key`, migration 10), then `second`, the first Unix second of the bucket. A bucket's row is the sum of its seconds (the
 //! distinct counts the largest of its seconds'), so any exact cover of a range by
 //! buckets gives the same sums, maxima and sets of hosts as the seconds themselves.
 
@@ -74,8 +74,11 @@ pub(crate) const TIERS: [Tier; 5] = [
     },
 ];
 
+/// The parameter [`union_all`] reads the host keys from: a JSON array of integers.
+pub(crate) const HOSTS_PARAM: usize = TIERS.len() * 4 + 1;
+
 /// Parameters [`union_all`] binds; the next free one is `PARAMS + 1`.
-pub(crate) const PARAMS: usize = TIERS.len() * 4;
+pub(crate) const PARAMS: usize = HOSTS_PARAM;
 
 /// Start of the bucket of `width` seconds holding `second` (floor, also before 1970).
 pub(crate) fn bucket(second: i64, width: i64) -> i64 {
@@ -129,8 +132,10 @@ pub(crate) fn coarsest_dividing(width: i64) -> usize {
         .unwrap_or(0)
 }
 
-/// `SELECT {columns} FROM` each tier's table of `family`, restricted to its spans, as
-/// one `UNION ALL`. Binds `?1`…`?PARAMS`: the spans in [`params`] order.
+/// `SELECT {columns} FROM` each tier's table of `family`, restricted to its spans and
+/// the hosts, as one `UNION ALL`. Binds `?1`…`?20`, the spans in [`params`] order, and
+/// `?HOSTS_PARAM`, the host keys as a JSON array ([`host_keys_json`]): each span is then
+/// one primary-key range per host.
 pub(crate) fn union_all(family: &str, columns: &str) -> String {
     let mut sql = String::new();
     let mut n = 0;
@@ -141,7 +146,8 @@ pub(crate) fn union_all(family: &str, columns: &str) -> String {
             }
             // Family, columns and suffixes are constants of this crate, never input.
             sql.push_str(&format!(
-                "SELECT {columns} FROM {family}{} WHERE second >= ?{} AND second < ?{}",
+                "SELECT {columns} FROM {family}{} WHERE host IN (SELECT value FROM \
+                 json_each(?{HOSTS_PARAM})) AND second >= ?{} AND second < ?{}",
                 tier.suffix,
                 n * 2 + 1,
                 n * 2 + 2
@@ -152,9 +158,15 @@ pub(crate) fn union_all(family: &str, columns: &str) -> String {
     sql
 }
 
-/// The spans as the parameters [`union_all`] expects.
-pub(crate) fn params(spans: &Spans) -> [i64; PARAMS] {
-    let mut out = [0; PARAMS];
+/// Host keys as the JSON array `?HOSTS_PARAM` takes.
+pub(crate) fn host_keys_json(keys: &[i64]) -> String {
+    let list: Vec<String> = keys.iter().map(i64::to_string).collect();
+    format!("[{}]", list.join(","))
+}
+
+/// The spans as the parameters [`union_all`] expects before the host keys.
+pub(crate) fn params(spans: &Spans) -> [i64; HOSTS_PARAM - 1] {
+    let mut out = [0; HOSTS_PARAM - 1];
     for (i, (lo, hi)) in spans.iter().flatten().enumerate() {
         out[i * 2] = *lo;
         out[i * 2 + 1] = *hi;

@@ -1,5 +1,5 @@
 //! Writing traffic seconds into every rollup tier. A batch's seconds are first summed in
-//! memory per tier bucket, so a minute or an hour is upserted once per batch however
+//! memory per tier, host and bucket, so a minute or an hour is upserted once per batch however
 //! many of its seconds the batch holds (a replay or bulk load writes hundreds per
 //! batch; live capture about one).
 
@@ -12,10 +12,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-/// What a batch adds to the rollups, by (tier index, bucket start).
+/// What a batch adds to the rollups, by (tier index, host key, bucket start).
 #[derive(Default)]
 pub(crate) struct TrafficSums {
-    buckets: BTreeMap<(usize, i64), Sums>,
+    buckets: BTreeMap<(usize, i64, i64), Sums>,
 }
 
 /// One bucket's additions: counts add up; distinct counts keep the largest, since two
@@ -34,30 +34,32 @@ pub(crate) struct Sums {
 }
 
 impl TrafficSums {
-    /// Adds a second to its bucket in every tier. Returns the per-second rows it
-    /// holds (1 + one per protocol, source and destination), the rows a caller counts.
-    pub(crate) fn add(&mut self, t: &TrafficSecond) -> u64 {
+    /// Adds a second of host `host` (its `hosts.key`) to its bucket in every tier.
+    /// Returns the per-second rows it holds (1 + one per protocol, source and
+    /// destination), the rows a caller counts.
+    pub(crate) fn add(&mut self, host: i64, t: &TrafficSecond) -> u64 {
         for (i, tier) in TIERS.iter().enumerate() {
             let sums = self
                 .buckets
-                .entry((i, bucket(t.second, tier.width)))
+                .entry((i, host, bucket(t.second, tier.width)))
                 .or_default();
             sums.add(t);
         }
         1 + (t.by_protocol.len() + t.by_src.len() + t.by_dst.len()) as u64
     }
 
-    /// Every bucket touched, by tier, in (tier, start) order: what a backend adds.
-    pub(crate) fn buckets(&self) -> impl Iterator<Item = (&'static Tier, i64, &Sums)> {
+    /// Every bucket touched in (tier, host, start) order, as (tier, host key, start,
+    /// sums): what a backend adds.
+    pub(crate) fn buckets(&self) -> impl Iterator<Item = (&'static Tier, i64, i64, &Sums)> {
         self.buckets
             .iter()
-            .map(|((i, second), sums)| (&TIERS[*i], *second, sums))
+            .map(|((i, host, second), sums)| (&TIERS[*i], *host, *second, sums))
     }
 
     /// Adds everything summed to what the tables hold, in the caller's transaction.
     pub(super) fn write(self, conn: &Connection) -> rusqlite::Result<()> {
-        for ((i, second), sums) in &self.buckets {
-            sums.write(conn, &TIERS[*i], *second)?;
+        for ((i, host, second), sums) in &self.buckets {
+            sums.write(conn, &TIERS[*i], *host, *second)?;
         }
         Ok(())
     }
@@ -83,15 +85,21 @@ impl Sums {
 
     /// Adds to the bucket's rows rather than replacing them, so a second reported in
     /// two batches (two capture threads, a late flush) loses no counts.
-    fn write(&self, conn: &Connection, tier: &Tier, second: i64) -> rusqlite::Result<()> {
+    fn write(
+        &self,
+        conn: &Connection,
+        tier: &Tier,
+        host: i64,
+        second: i64,
+    ) -> rusqlite::Result<()> {
         // Table names are built from constants of this crate, never from input.
         let suffix = tier.suffix;
         let mut total = conn.prepare_cached(&format!(
-            "INSERT INTO traffic_seconds{suffix} (second, packets, bytes, unique_src,
+            "INSERT INTO traffic_seconds{suffix} (host, second, packets, bytes, unique_src,
                  unique_dst, src_other_packets, src_other_bytes, dst_other_packets,
                  dst_other_bytes)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-             ON CONFLICT (second) DO UPDATE SET
+             VALUES (?10, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (host, second) DO UPDATE SET
                  packets = packets + excluded.packets, bytes = bytes + excluded.bytes,
                  unique_src = max(unique_src, excluded.unique_src),
                  unique_dst = max(unique_dst, excluded.unique_dst),
@@ -110,26 +118,28 @@ impl Sums {
             self.src_other.bytes,
             self.dst_other.packets,
             self.dst_other.bytes,
+            host,
         ])?;
         let mut by_protocol = conn.prepare_cached(&format!(
-            "INSERT INTO traffic_protocol{suffix} (second, protocol, packets, bytes)
-             VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (second, protocol) DO UPDATE SET
+            "INSERT INTO traffic_protocol{suffix} (host, second, protocol, packets, bytes)
+             VALUES (?5, ?1, ?2, ?3, ?4)
+             ON CONFLICT (host, second, protocol) DO UPDATE SET
                  packets = packets + excluded.packets, bytes = bytes + excluded.bytes"
         ))?;
         for (proto, c) in &self.by_protocol {
-            by_protocol.execute(params![second, proto.as_str(), c.packets, c.bytes])?;
+            by_protocol.execute(params![second, proto.as_str(), c.packets, c.bytes, host])?;
         }
         for (family, hosts) in [("traffic_src", &self.by_src), ("traffic_dst", &self.by_dst)] {
             let mut stmt = conn.prepare_cached(&format!(
-                "INSERT INTO {family}{suffix} (second, ip, packets, bytes) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (second, ip) DO UPDATE SET
+                "INSERT INTO {family}{suffix} (host, second, ip, packets, bytes)
+                 VALUES (?5, ?1, ?2, ?3, ?4)
+                 ON CONFLICT (host, second, ip) DO UPDATE SET
                      packets = packets + excluded.packets, bytes = bytes + excluded.bytes"
             ))?;
             let mut ip = String::new();
             for (addr, c) in hosts {
                 ip_into(&mut ip, *addr);
-                stmt.execute(params![second, ip, c.packets, c.bytes])?;
+                stmt.execute(params![second, ip, c.packets, c.bytes, host])?;
             }
         }
         Ok(())

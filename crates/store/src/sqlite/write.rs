@@ -78,7 +78,7 @@ fn write_in_transaction(
             Record::Event(Event::Process(e)) => insert_process_event(&tx, e, host),
             Record::Event(Event::Resources(s)) => insert_resources(&tx, s, opts, host),
             Record::Event(Event::Flow(f)) => insert_flow(&tx, f, host),
-            Record::Event(Event::Traffic(t)) => Ok(traffic.add(t)),
+            Record::Event(Event::Traffic(t)) => Ok(traffic.add(host, t)),
             Record::Event(Event::Loss(l)) => insert_loss(&tx, l, host),
             // Socket events live in the pipeline's owner table; flows carry their owners.
             Record::Event(Event::Connection(_)) => Ok(0),
