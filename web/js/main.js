@@ -97,31 +97,19 @@ function createPanels() {
   });
 }
 
-/** Where a card says it has no figures for one host: its heading (the tiles: the section). */
-const noteOf = (card) => card.querySelector(':scope > h2') || card;
-const UNSCOPED = 'not kept per host by this server';
-
-/**
- * Runs one load for one card; a failure marks that card instead of breaking the page.
- * `none`: what the card shows when the server refuses `?host=` for it (422: figures kept
- * for all hosts together), so another view's figures never stay up under this host; the
- * card's heading then says so (a note, not an error).
- */
-async function load(cardId, fetcher, apply, none) {
+/** Runs one load for one card; a failure marks that card instead of breaking the page. */
+async function load(cardId, fetcher, apply) {
   const card = $(cardId);
   const gen = scopeGen;
   try {
     const data = await fetcher();
     if (gen !== scopeGen) return false;
     apply(data);
-    if (card) { card.classList.remove('failed'); delete noteOf(card).dataset.note; }
+    if (card) card.classList.remove('failed');
     return true;
   } catch (err) {
     if (gen !== scopeGen) return false;
-    if (err.status === 422 && fleet.selected && none !== undefined) {
-      apply(none);
-      if (card) { card.classList.remove('failed'); noteOf(card).dataset.note = UNSCOPED; }
-    } else if (card) {
+    if (card) {
       card.classList.add('failed');
       card.dataset.error = String(err.message || err);
     }
@@ -139,7 +127,7 @@ function loadSummary() {
       performance.mark('netsnoop:first-data');
       requestAnimationFrame(() => setTimeout(() => performance.mark('netsnoop:first-data-painted'), 0));
     }
-  }, null);
+  });
 }
 
 function loadNetwork() {
@@ -147,8 +135,8 @@ function loadNetwork() {
   return Promise.all([
     loadSummary(),
     loadTalkers(),
-    load('protocols', () => api.protocols(r), p.protocols.set, []),
-    load('traffic', () => api.traffic(r), p.traffic.set, []),
+    load('protocols', () => api.protocols(r), p.protocols.set),
+    load('traffic', () => api.traffic(r), p.traffic.set),
     load('packets', () => api.packets(50), p.packets.set),
     load('flows', api.flows, p.flows.set),
     load('proc-traffic', () => api.procTraffic(r), p.procTraffic.set),
@@ -156,7 +144,7 @@ function loadNetwork() {
 }
 
 function loadTalkers() {
-  return load('talkers', () => api.talkers(controls.range, p.talkers.by), p.talkers.set, []);
+  return load('talkers', () => api.talkers(controls.range, p.talkers.by), p.talkers.set);
 }
 
 function renderHost() {
