@@ -199,6 +199,7 @@ export const normFlow = (j) => ({
 
 // schema: ProcessTrafficView
 export const normProcTraffic = (j) => ({
+  host: normHostRef(j.host),
   // null: the unattributed bucket (local flow ends whose process is unknown).
   pid: j.pid ?? null,
   name: str(j.comm, '<unknown>'),
@@ -233,7 +234,7 @@ const EXTENDED = { extended: 'true' };
 let scope = null;
 /** Every call below that takes `?host=` sends this host from now on (null: all hosts). */
 export function setScope(host) { scope = host || null; }
-/** `?host=` for the endpoints that take it: alerts, flows, packets, process events, /stats/* traffic. */
+/** `?host=` for the endpoints that take it: alerts, flows, packets, process events, /stats/*. */
 const H = () => (scope ? { host: scope } : {});
 
 // One function per endpoint; panels call these, never fetch directly.
@@ -246,8 +247,7 @@ export const api = {
   // The biggest flows by bytes.
   flows: () => getJSON('flows', { limit: 20, ...H() }).then(normFlows),
   // Processes by the traffic of the flows they owned an end of, in the range. Fleet-wide:
-  // /stats/top-processes takes no ?host= (the panel says so when one host is chosen).
-  procTraffic: (range) => getJSON('stats/top-processes', { ...rangeParams(range), limit: 10 }).then((j) => list(j).map(normProcTraffic)),
+  procTraffic: (range) => getJSON('stats/top-processes', { ...rangeParams(range), limit: 10, ...H() }).then((j) => list(j).map(normProcTraffic)),
   // Active alerts of every kind (/alerts alone lists only network ones, as NetWatch did).
   activeAlerts: () => getJSON('alerts/history', { state: 'active', limit: 50, ...H() }).then(normAlertPage),
   // Newest first; the page weight budget caps it (the history panels say when they are capped).

@@ -176,6 +176,9 @@ impl Default for AlertFilter {
 /// Traffic of one process, summed over the flows it owned an end of.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcessTraffic {
+    /// The host the process ran on (None: the store's own host, opened without an
+    /// identity): pids of different hosts are different processes.
+    pub host: Option<netsnoop_core::HostRef>,
     /// None for the unattributed bucket: local flow ends whose process is unknown.
     pub pid: Option<u32>,
     /// The leader's comm when the socket was used; None for the unattributed bucket.

@@ -136,6 +136,7 @@ pub trait Store: Send + Sync {
         range: TimeRange,
         limit: u32,
         pid: Option<u32>,
+        hosts: &HostFilter,
     ) -> Result<Vec<ProcessTraffic>>;
 
     /// System samples in the range, oldest first (at most `limit`, the newest ones).

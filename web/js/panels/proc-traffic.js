@@ -3,11 +3,12 @@
 
 import { createTable } from '../table.js';
 import { formatAgo, formatBytes, formatCount } from '../format.js';
-import { slot, setText } from '../dom.js';
+import { slot } from '../dom.js';
 import { fleet } from '../fleet.js';
 
 export function createProcTraffic(root) {
   const table = createTable(slot(root, 'table'), [
+    { key: 'host', label: 'Host', value: (r) => fleet.label(r.host), show: (r) => fleet.label(r.host), cls: 'host-cell', when: () => fleet.many },
     { key: 'pid', label: 'PID', show: (r) => (r.pid === null ? '–' : String(r.pid)), numeric: true, cls: 'mono' },
     { key: 'name', label: 'Process', cls: 'proc-name' },
     { key: 'bytesIn', label: 'In', show: (r) => formatBytes(r.bytesIn), numeric: true },
@@ -16,11 +17,8 @@ export function createProcTraffic(root) {
     { key: 'flows', label: 'Flows', show: (r) => formatCount(r.flows), numeric: true },
     { key: 'last', label: 'Last seen', show: (r) => formatAgo(r.last), numeric: true },
   ], { sortKey: 'total', emptyText: 'No attributed flows yet' });
-  const scope = slot(root, 'scope');
   return {
     set(rows) {
-      // /stats/top-processes has no per-host figures: say so rather than pass them off as one host's.
-      setText(scope, fleet.selected ? 'all hosts (not kept per host)' : '');
       table.set(rows.slice(0, 10));
     },
   };

@@ -3,13 +3,14 @@
 
 use crate::error::ApiResult;
 use crate::routes::flows::FlowView;
-use crate::routes::params::{Query, Range, parse_limit};
+use crate::routes::params::{Hosts, HostsDoc, Query, Range, parse_limit};
 use crate::routes::stats::time_range;
 use crate::state::AppState;
 use crate::timefmt::format_time;
 use axum::Json;
 use axum::extract::State;
 use jiff::tz::TimeZone;
+use netsnoop_core::HostFilter;
 use netsnoop_store::{ProcessTraffic, TimeRange};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -17,6 +18,9 @@ use utoipa::{IntoParams, ToSchema};
 /// Traffic of one process over the flows it owned an end of.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProcessTrafficView {
+    /// The host the process ran on (absent when the store knows no host identity).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<netsnoop_core::Host>,
     /// Null for the unattributed bucket: local flow ends whose process is unknown.
     pub pid: Option<u32>,
     /// The thread-group leader's name when the socket was used; `<unknown>` for the
@@ -34,6 +38,7 @@ pub struct ProcessTrafficView {
 impl ProcessTrafficView {
     pub fn new(t: &ProcessTraffic, tz: &TimeZone) -> ProcessTrafficView {
         ProcessTrafficView {
+            host: t.host.as_deref().cloned(),
             pid: t.pid,
             comm: t.comm.clone().unwrap_or_else(|| "<unknown>".into()),
             bytes_in: t.bytes_in,
@@ -61,11 +66,12 @@ pub struct TopProcessesQuery {
 
 /// Processes by traffic (bytes in + out over flows that ended in the range), the
 /// unattributed bucket among them
-#[utoipa::path(get, path = "/stats/top-processes", tag = "host", params(TopProcessesQuery),
+#[utoipa::path(get, path = "/stats/top-processes", tag = "host", params(TopProcessesQuery, HostsDoc),
     responses((status = 200, body = Vec<ProcessTrafficView>), (status = 422, body = crate::error::ErrorBody)))]
 pub async fn top_processes(
     State(state): State<AppState>,
     Query(q): Query<TopProcessesQuery>,
+    Hosts(hosts): Hosts,
 ) -> ApiResult<Json<Vec<ProcessTrafficView>>> {
     let limit = parse_limit(q.limit.as_deref(), 10, 1000)? as u32;
     let tz = state.config.timezone.clone();
@@ -77,7 +83,7 @@ pub async fn top_processes(
         .resolve(&tz)?,
     );
     let rows = state
-        .query(move |store| store.process_traffic(range, limit, None))
+        .query(move |store| store.process_traffic(range, limit, None, &hosts))
         .await?;
     Ok(Json(
         rows.iter()
@@ -97,11 +103,14 @@ pub async fn of_process(
         return Ok((Vec::new(), None));
     }
     let tz = state.config.timezone.clone();
+    // The pid is this server's: an agent's process with the same pid is another one.
+    let here = (state.config.fleet.local_host.as_ref())
+        .map_or_else(HostFilter::all, |h| HostFilter(vec![h.id.clone()]));
     let (flows, traffic) = state
         .query(move |store| {
             Ok((
                 store.process_flows(pid, TimeRange::ALL, limit)?,
-                store.process_traffic(TimeRange::ALL, 1, Some(pid))?,
+                store.process_traffic(TimeRange::ALL, 1, Some(pid), &here)?,
             ))
         })
         .await?;

@@ -243,12 +243,14 @@ impl Store for PgStore {
         range: TimeRange,
         limit: u32,
         pid: Option<u32>,
+        hosts: &HostFilter,
     ) -> Result<Vec<crate::model::ProcessTraffic>> {
         owners::top_processes(
             &mut *self.conn("summing traffic per process")?,
             range,
             limit,
             pid,
+            hosts,
         )
     }
 

@@ -7,6 +7,7 @@ use super::read;
 use crate::model::{ProcessTraffic, TimeRange};
 use crate::store::clamp_limit;
 use crate::{Result, StoreError};
+use netsnoop_core::HostFilter;
 use netsnoop_core::silence::{Ack, Matcher, Silence};
 use netsnoop_core::{FlowRecord, Ts};
 use postgres::Client;
@@ -42,24 +43,34 @@ pub(crate) fn top_processes(
     range: TimeRange,
     limit: u32,
     pid: Option<u32>,
+    hosts: &HostFilter,
 ) -> Result<Vec<ProcessTraffic>> {
     let (since, until) = range.micros();
+    // Every host: no condition at all, so the plan stays the time index's.
+    let keys: Option<Vec<i64>> = if hosts.is_all() {
+        None
+    } else {
+        Some(super::hosts::keys(client, hosts)?)
+    };
     let side = |me: &str, peer: &str| {
         format!(
-            "SELECT {me}_pid AS pid, {me}_comm AS comm, {peer}_bytes AS bytes_in,
+            "SELECT host, {me}_pid AS pid, {me}_comm AS comm, {peer}_bytes AS bytes_in,
                  {me}_bytes AS bytes_out, {peer}_packets AS packets_in,
                  {me}_packets AS packets_out, last_seen
              FROM flows WHERE last_seen >= $1 AND last_seen < $2
                  AND ({me}_pid IS NOT NULL OR {me}_unknown IN ('not_seen', 'no_process'))
-                 AND ($4::bigint IS NULL OR {me}_pid = $4)"
+                 AND ($4::bigint IS NULL OR {me}_pid = $4)
+                 AND ($5::bigint[] IS NULL OR host = ANY($5))"
         )
     };
     let sql = format!(
         "SELECT pid, comm, sum(bytes_in)::bigint, sum(bytes_out)::bigint,
-             sum(packets_in)::bigint, sum(packets_out)::bigint, count(*), max(last_seen)
+             sum(packets_in)::bigint, sum(packets_out)::bigint, count(*), max(last_seen),
+             {}
          FROM ({} UNION ALL {}) AS ends
-         GROUP BY pid, comm
-         ORDER BY sum(bytes_in) + sum(bytes_out) DESC, pid NULLS FIRST LIMIT $3",
+         GROUP BY host, pid, comm
+         ORDER BY sum(bytes_in) + sum(bytes_out) DESC, host, pid NULLS FIRST LIMIT $3",
+        read::host_columns!(),
         side("orig", "resp"),
         side("resp", "orig")
     );
@@ -68,7 +79,7 @@ pub(crate) fn top_processes(
     collect(
         client,
         &sql,
-        &[&since, &until, &clamp_limit(limit), &pid],
+        &[&since, &until, &clamp_limit(limit), &pid, &keys],
         "summing traffic per process",
         |r| {
             let n = |i: usize| -> Result<u64> { Ok(read::get::<i64>(r, i, c)?.max(0) as u64) };
@@ -81,6 +92,7 @@ pub(crate) fn top_processes(
                 packets_out: n(5)?,
                 flows: n(6)?,
                 last_seen: Ts(read::get(r, 7, c)?),
+                host: read::host(r, 8)?,
             })
         },
     )

@@ -67,9 +67,10 @@ macro_rules! host_columns {
          (SELECT h.name FROM hosts h WHERE h.key = host) AS host_name"
     };
 }
+pub(crate) use host_columns;
 
 /// The host a row names, from the two columns its column list ends with.
-fn host(row: &Row, i: usize) -> Result<Option<HostRef>> {
+pub(crate) fn host(row: &Row, i: usize) -> Result<Option<HostRef>> {
     let id: Option<String> = get(row, i, "hosts.id")?;
     let name: Option<String> = get(row, i + 1, "hosts.name")?;
     Ok(id.map(|id| {

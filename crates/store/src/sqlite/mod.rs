@@ -320,8 +320,9 @@ impl Store for SqliteStore {
         range: TimeRange,
         limit: u32,
         pid: Option<u32>,
+        hosts: &HostFilter,
     ) -> Result<Vec<ProcessTraffic>> {
-        owners::top_processes(&self.reader(), range, limit, pid)
+        owners::top_processes(&self.reader(), range, limit, pid, hosts)
     }
 
     fn system_samples(&self, range: TimeRange, limit: u32) -> Result<Vec<SystemSample>> {

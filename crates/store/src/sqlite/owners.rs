@@ -5,6 +5,7 @@ use crate::model::{ProcessTraffic, TimeRange};
 use crate::store::clamp_limit;
 use crate::{Result, StoreError};
 use netsnoop_core::FlowRecord;
+use netsnoop_core::HostFilter;
 use netsnoop_core::owner::FlowOwner;
 use rusqlite::{Connection, params};
 
@@ -78,31 +79,42 @@ pub(super) fn top_processes(
     range: TimeRange,
     limit: u32,
     pid: Option<u32>,
+    hosts: &HostFilter,
 ) -> Result<Vec<ProcessTraffic>> {
     let (since, until) = range.micros();
+    // Every host: no condition at all, so the plan stays the time index's.
+    let keys = if hosts.is_all() {
+        None
+    } else {
+        Some(super::tiers::host_keys_json(&super::hosts::keys(
+            conn, hosts,
+        )?))
+    };
     let side = |me: &str, peer: &str| {
         format!(
-            "SELECT {me}_pid AS pid, {me}_comm AS comm, {peer}_bytes AS bytes_in,
+            "SELECT host, {me}_pid AS pid, {me}_comm AS comm, {peer}_bytes AS bytes_in,
                  {me}_bytes AS bytes_out, {peer}_packets AS packets_in,
                  {me}_packets AS packets_out, last_seen
              FROM flows WHERE last_seen >= ?1 AND last_seen < ?2
                  AND ({me}_pid IS NOT NULL OR {me}_unknown IN ('not_seen', 'no_process'))
-                 AND (?4 IS NULL OR {me}_pid = ?4)"
+                 AND (?4 IS NULL OR {me}_pid = ?4)
+                 AND (?5 IS NULL OR host IN (SELECT value FROM json_each(?5)))"
         )
     };
     let sql = format!(
         "SELECT pid, comm, sum(bytes_in), sum(bytes_out), sum(packets_in), sum(packets_out),
-             count(*), max(last_seen)
+             count(*), max(last_seen),
+             (SELECT id FROM hosts WHERE key = host), (SELECT name FROM hosts WHERE key = host)
          FROM ({} UNION ALL {})
-         GROUP BY pid, comm
-         ORDER BY sum(bytes_in) + sum(bytes_out) DESC, pid LIMIT ?3",
+         GROUP BY host, pid, comm
+         ORDER BY sum(bytes_in) + sum(bytes_out) DESC, host, pid LIMIT ?3",
         side("orig", "resp"),
         side("resp", "orig")
     );
     collect(
         conn,
         &sql,
-        params![since, until, clamp_limit(limit), pid],
+        params![since, until, clamp_limit(limit), pid, keys],
         "summing traffic per process",
         |r| {
             let n = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(i)?.max(0) as u64) };
@@ -115,6 +127,7 @@ pub(super) fn top_processes(
                 packets_out: n(5)?,
                 flows: n(6)?,
                 last_seen: netsnoop_core::Ts(r.get(7)?),
+                host: super::read::host(r, 8)?,
             })
         },
     )

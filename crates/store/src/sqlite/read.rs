@@ -71,7 +71,7 @@ fn real(row: &Row<'_>, idx: usize) -> Decoded<f64> {
 
 /// The host a row names, from the two columns the column lists end with (NULL for the
 /// store's own host when it was opened without an identity).
-fn host(row: &Row<'_>, idx: usize) -> Decoded<Option<HostRef>> {
+pub(super) fn host(row: &Row<'_>, idx: usize) -> Decoded<Option<HostRef>> {
     let id: Option<String> = row.get(idx)?;
     let name: Option<String> = row.get(idx + 1)?;
     Ok(id.map(|id| {
