@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the NetSnoop container image from Debian's packages (no registry needed): a minimal
 # Debian 12 root file system made by mmdebstrap with libpcap and the .deb installed, imported
-# into podman as localhost/netsnoop:<version> and saved as an OCI archive in target/image/.
+# into podman as localhost/netsnoop:<version> and saved as an OCI archive in target/image/;
+# and the PostgreSQL image of the compose file, localhost/netsnoop-postgres:15.
 # Usage: scripts/build-image.sh   (root; scripts/setup.sh test installs podman, runc, mmdebstrap)
 #
 # It runs as nobody. As the central server:
@@ -51,4 +52,28 @@ if [ -n "$previous" ] && [ "$previous" != "$(podman image inspect --format '{{.I
   podman rmi "$previous" >/dev/null 2>&1 || true
 fi
 podman save --quiet --format oci-archive -o "target/image/netsnoop-$version.oci.tar" "$image"
+
+# The compose file's PostgreSQL (packaging/container/compose.yml): Debian's postgresql-15
+# and packaging/container/postgres-entrypoint.sh, rebuilt only when that script changes.
+entry=packaging/container/postgres-entrypoint.sh
+pg_image=localhost/netsnoop-postgres:15
+sum=$(sha256sum "$entry" | cut -c1-16)
+if [ "$(podman image inspect --format '{{index .Config.Labels "netsnoop.entrypoint"}}' "$pg_image" 2>/dev/null)" != "$sum" ]; then
+  pg_rootfs=target/image/postgres-rootfs.tar
+  mmdebstrap --quiet --variant=minbase --include=postgresql-15 \
+    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
+    --dpkgopt='path-exclude=/usr/share/locale/*' \
+    --customize-hook="copy-in $entry /usr/local/bin" \
+    --customize-hook='chroot "$1" pg_dropcluster 15 main 2>/dev/null || true' \
+    --customize-hook='chroot "$1" install -d -o postgres -g postgres -m 0700 /var/lib/postgresql/data' \
+    --customize-hook='rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/*' \
+    bookworm "$pg_rootfs" http://deb.debian.org/debian
+  podman import --quiet \
+    --change 'ENTRYPOINT ["/usr/local/bin/postgres-entrypoint.sh"]' \
+    --change 'USER postgres' \
+    --change 'VOLUME /var/lib/postgresql/data' \
+    --change "LABEL netsnoop.entrypoint=$sum" \
+    "$pg_rootfs" "$pg_image" >/dev/null
+  rm -f "$pg_rootfs"
+fi
 echo "$image"

@@ -46,6 +46,16 @@ if [ "$mode" = test ] && ! "$st_venv/bin/st" --version 2>/dev/null | grep -q "$s
   "$st_venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$st_version"
 fi
 
+# podman-compose (scripts/test-compose.sh) from PyPI into a venv of its own: Debian 12's
+# 1.0.3 cannot run the compose file (no `pid:`, a bridge network added to host networking).
+pc_version=1.6.0
+pc_venv="$(cd "$(dirname "$0")/.." && pwd)/target/tools/podman-compose"
+if [ "$mode" = test ] && ! "$pc_venv/bin/podman-compose" --version 2>/dev/null | grep -q "$pc_version"; then
+  echo "setup: installing podman-compose $pc_version into $pc_venv"
+  python3 -m venv "$pc_venv"
+  "$pc_venv/bin/pip" install -q --disable-pip-version-check "podman-compose==$pc_version"
+fi
+
 # Fuzzing (scripts/fuzz.sh): cargo-fuzz on the nightly toolchain.
 if [ "$mode" = test ]; then
   if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then

@@ -156,3 +156,7 @@ grep -q '"degraded":\[\]' <<<"$health" && grep -q '"capture:any","running":true'
   || fail "the image's host monitor as nobody with the unit's capabilities: ${health:0:500}"
 [ "$(podman exec "$name-run" id -un)" = nobody ] || fail "the image does not run as nobody"
 echo "test-package: ok ($image: serve stores, the host monitor runs as nobody undegraded)"
+podman rm -f "$name-run" >/dev/null
+
+# The compose file: PostgreSQL, serve on it and an agent of this host, from these images.
+scripts/test-compose.sh "$image"
