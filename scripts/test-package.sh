@@ -133,7 +133,8 @@ image=$(scripts/build-image.sh | tail -1)
 token=$(head -c 18 /dev/urandom | base64 | tr '+/' 'ab')
 podman run -d --name "$name-serve" --network host -e NETSNOOP_TOKEN="$token" "$image" \
   serve --listen "127.0.0.1:$port" --config /etc/netsnoop/config.toml --data-dir /var/lib/netsnoop >/dev/null
-trap 'cleanup; podman rm -f "$name-serve" "$name-run" >/dev/null 2>&1 || true' EXIT
+# One name per call: given a name that is gone, podman 4.3's rm -f skips the others too.
+trap 'cleanup; for c in "$name-serve" "$name-run"; do podman rm -f "$c" >/dev/null 2>&1 || true; done' EXIT
 auth=(-H "Authorization: Bearer $token")
 api() { curl -s "${auth[@]}" "$@"; }
 for _ in $(seq 150); do api "127.0.0.1:$port/health" | grep -q '"status":"ok"' && break; sleep 0.1; done
