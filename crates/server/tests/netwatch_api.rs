@@ -243,6 +243,37 @@ async fn posted_packets_belong_to_the_host_they_name_or_to_netwatch() {
         body["detail"].as_str().unwrap().starts_with("host:"),
         "{body}"
     );
+    // One request may not register a host per packet.
+    let many: Vec<Value> = (0..=netsnoop_server::routes::ingest::MAX_HOSTS_PER_REQUEST)
+        .map(|i| {
+            let mut p = packet(base, "10.1.0.1", "10.1.0.9", "TCP", 100);
+            p["host"] = json!(format!("h{i}"));
+            p
+        })
+        .collect();
+    let (status, body) = s.post(&Value::Array(many).to_string()).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("at most"),
+        "{body}"
+    );
+    // They are hosts, not agents: no per-agent series (their number is the senders').
+    let metrics = s
+        .client
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !metrics
+            .lines()
+            .any(|l| l.starts_with("netsnoop_agent_") && l.contains("netwatch")),
+        "{metrics}"
+    );
+    assert!(metrics.contains("# TYPE netsnoop_agent_silent_seconds gauge"));
     s.shutdown().await;
 }
 

@@ -22,7 +22,11 @@ impl Scraped {
                 .rows
                 .push((labels([("status", state)]), Value::Int(n as u64)));
         }
-        let agents: Vec<&HostRow> = hosts.iter().map(|(h, _)| h).filter(|h| !h.local).collect();
+        // Enrolled agents only: hosts that NetWatch's POST /packets named have no agent, and
+        // are bounded by nothing an operator controls.
+        let agents: Vec<&HostRow> = (hosts.iter().map(|(h, _)| h))
+            .filter(|h| !h.local && h.enrolled)
+            .collect();
         let secs = |t: Ts| now.since(t).max(0.0) as u64;
         let families: [(&'static str, &'static str, MetricType, PerAgent); 5] = [
             (

@@ -16,6 +16,7 @@ use jiff::tz::TimeZone;
 use netsnoop_core::{Event, Host, HostRef, PacketMeta, Protocol, Ts};
 use netsnoop_store::{Ack, AckedBatch};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 use utoipa::ToSchema;
@@ -66,7 +67,7 @@ pub struct PacketIn {
     pub tcp_flags: Option<u8>,
     /// The host that saw the packet: 1 to 55 letters, digits, '.', '_' or '-'. Missing
     /// means `fleet.netwatch_host` (default `netwatch`). Its id is `netwatch-` + the
-    /// name, and `?host=` takes either.
+    /// name, and `?host=` takes either. One request names at most 64 hosts.
     #[serde(default)]
     #[schema(example = "web-1")]
     pub host: Option<String>,
@@ -374,14 +375,26 @@ fn from_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     })
 }
 
+/// Most distinct hosts one request may name: a NetWatch agent posts its own packets, so
+/// a batch naming more is refused rather than registering a host per packet.
+pub const MAX_HOSTS_PER_REQUEST: usize = 64;
+
 /// The hosts a request's packets name, each made once and shared by its packets.
 #[derive(Default)]
-struct Senders(Vec<HostRef>);
+struct Senders(HashMap<String, HostRef>);
 
 impl Senders {
     fn get(&mut self, name: &str) -> Result<HostRef, (Option<TimeRefusal>, String)> {
-        if let Some(h) = self.0.iter().find(|h| h.name == name) {
+        if let Some(h) = self.0.get(name) {
             return Ok(h.clone());
+        }
+        if self.0.len() >= MAX_HOSTS_PER_REQUEST {
+            return Err((
+                None,
+                format!(
+                    "host: a request may name at most {MAX_HOSTS_PER_REQUEST} hosts; send each host's packets in requests of their own"
+                ),
+            ));
         }
         let host = Host::netwatch(name).map_err(|_| {
             (
@@ -390,7 +403,7 @@ impl Senders {
             )
         })?;
         let host = host.shared();
-        self.0.push(host.clone());
+        self.0.insert(name.to_string(), host.clone());
         Ok(host)
     }
 }
