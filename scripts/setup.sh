@@ -37,24 +37,22 @@ if ! command -v cargo >/dev/null 2>&1; then
   exit 1
 fi
 
-# Schemathesis (API property tests, scripts/schemathesis.sh) from PyPI into a venv of its own.
-st_version=4.32.5
-st_venv="$(cd "$(dirname "$0")/.." && pwd)/target/tools/schemathesis"
-if [ "$mode" = test ] && ! "$st_venv/bin/st" --version 2>/dev/null | grep -q "$st_version"; then
-  echo "setup: installing schemathesis $st_version into $st_venv"
-  python3 -m venv "$st_venv"
-  "$st_venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$st_version"
-fi
-
-# podman-compose (scripts/test-compose.sh) from PyPI into a venv of its own: Debian 12's
-# 1.0.3 cannot run the compose file (no `pid:`, a bridge network added to host networking).
-pc_version=1.6.0
-pc_venv="$(cd "$(dirname "$0")/.." && pwd)/target/tools/podman-compose"
-if [ "$mode" = test ] && ! "$pc_venv/bin/podman-compose" --version 2>/dev/null | grep -q "$pc_version"; then
-  echo "setup: installing podman-compose $pc_version into $pc_venv"
-  python3 -m venv "$pc_venv"
-  "$pc_venv/bin/pip" install -q --disable-pip-version-check "podman-compose==$pc_version"
-fi
+# Python tools from PyPI, each in a venv of its own under target/tools:
+# py_tool NAME VERSION COMMAND (COMMAND --version must print VERSION).
+tools="$(cd "$(dirname "$0")/.." && pwd)/target/tools"
+py_tool() {
+  local venv="$tools/$1"
+  [ "$mode" = test ] || return 0
+  "$venv/bin/$3" --version 2>/dev/null | grep -q "$2" && return 0
+  echo "setup: installing $1 $2 into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "$1==$2"
+}
+# Schemathesis: the API property tests (scripts/schemathesis.sh).
+py_tool schemathesis 4.32.5 st
+# podman-compose (scripts/test-compose.sh): Debian 12's 1.0.3 cannot run the compose file
+# (no `pid:`, and a bridge network added to host networking).
+py_tool podman-compose 1.6.0 podman-compose
 
 # Fuzzing (scripts/fuzz.sh): cargo-fuzz on the nightly toolchain.
 if [ "$mode" = test ]; then

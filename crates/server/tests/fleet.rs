@@ -220,15 +220,7 @@ async fn a_batch_is_stored_once_with_its_host_however_often_it_is_sent() {
     let (_, system) = get(&s, "/system").await;
     assert!(system["current"].is_null(), "{system}");
 
-    let metrics = s
-        .client
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = s.metrics().await;
     for line in [
         r#"netsnoop_agent_batches_total{host="web-1.example",host_id="web-1"} 2"#,
         r#"netsnoop_agent_spool_batches{host="web-1.example",host_id="web-1"} 3"#,

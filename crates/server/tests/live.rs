@@ -158,9 +158,7 @@ async fn metrics_parse_as_exposition_text_with_packets_by_protocol() {
     };
     s.send_events(vec![loss("proc_connector", 3), loss("capture:lo", 7)]);
     s.settle(5).await;
-    let resp = s.client.get(s.url("/metrics")).send().await.unwrap();
-    assert_eq!(resp.status(), 200);
-    let text = resp.text().await.unwrap();
+    let text = s.metrics().await;
     let lines = text.lines().map(|l| Ok(l.to_string()));
     let scrape = prometheus_parse::Scrape::parse(lines).expect("valid exposition text");
     let value = |name: &str, label: Option<(&str, &str)>| -> Option<f64> {

@@ -63,12 +63,6 @@ fn alert(id: &str, kind: &str, state: AlertState) -> Alert {
     }
 }
 
-async fn scrape(s: &TestServer) -> String {
-    let resp = s.client.get(s.url("/metrics")).send().await.unwrap();
-    assert_eq!(resp.status(), 200);
-    resp.text().await.unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_and_metrics_are_equal_on_every_shared_count_after_a_mixed_workload() {
     let s = TestServer::start().await;
@@ -148,7 +142,7 @@ async fn health_and_metrics_are_equal_on_every_shared_count_after_a_mixed_worklo
     s.settle(30).await;
 
     let health = s.get_json("/health").await;
-    let text = scrape(&s).await;
+    let text = s.metrics().await;
     let after = s.get_json("/health").await;
     assert_eq!(
         health["packets_seen"], after["packets_seen"],
@@ -231,7 +225,7 @@ const FAMILIES: &[&str] = &[
 async fn every_series_known_in_advance_exists_at_zero_on_a_fresh_start() {
     let s = TestServer::start().await;
     s.hub.set_sources(sources(&["capture:lo", "exec (ebpf)"]));
-    let text = scrape(&s).await;
+    let text = s.metrics().await;
     let zero = |metric: &str, labels: &[(&str, &str)]| {
         let labels: Vec<(String, String)> = labels
             .iter()
@@ -310,7 +304,7 @@ async fn requests_are_counted_by_route_template_never_by_raw_path() {
             .unwrap();
         assert!(r.status().is_client_error() || r.status().is_success());
     }
-    let text = scrape(&s).await;
+    let text = s.metrics().await;
     let by_template: f64 = ["2xx", "4xx"]
         .iter()
         .filter_map(|st| {

@@ -258,15 +258,7 @@ async fn posted_packets_belong_to_the_host_they_name_or_to_netwatch() {
         "{body}"
     );
     // They are hosts, not agents: no per-agent series (their number is the senders').
-    let metrics = s
-        .client
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = s.metrics().await;
     assert!(
         !metrics
             .lines()

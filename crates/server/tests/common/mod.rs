@@ -195,6 +195,13 @@ impl TestServer {
         (status, out)
     }
 
+    /// The `/metrics` exposition text (asserting a 200).
+    pub async fn metrics(&self) -> String {
+        let resp = self.client.get(self.url("/metrics")).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "GET /metrics");
+        resp.text().await.unwrap()
+    }
+
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
         let resp = self.client.get(self.url(path)).send().await.unwrap();
         assert_eq!(resp.status(), 200, "GET {path}");
