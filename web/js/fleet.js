@@ -32,3 +32,9 @@ export const fleet = {
   /** The Host cell for a record: its hostname, or '' while only one host is known. */
   label(ref) { return this.many ? hostName(this.hosts, ref) : ''; },
 };
+
+/** The Host column of a table of records that name their host (shown while several report). */
+export const hostColumn = {
+  key: 'host', label: 'Host', value: (r) => fleet.label(r.host), show: (r) => fleet.label(r.host),
+  cls: 'host-cell', when: () => fleet.many,
+};

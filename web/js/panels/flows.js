@@ -3,13 +3,13 @@
 import { createTable } from '../table.js';
 import { formatAgo, formatBytes, formatCount } from '../format.js';
 import { slot } from '../dom.js';
-import { fleet } from '../fleet.js';
+import { hostColumn } from '../fleet.js';
 
 const endpoint = (ip, port) => (port !== null && port !== undefined && port !== 0 ? `${ip}:${port}` : ip);
 
 export function createFlows(root) {
   const table = createTable(slot(root, 'table'), [
-    { key: 'host', label: 'Host', value: (r) => fleet.label(r.host), show: (r) => fleet.label(r.host), cls: 'host-cell', when: () => fleet.many },
+    hostColumn,
     { key: 'src', label: 'From', show: (r) => endpoint(r.src, r.srcPort), cls: 'mono' },
     { key: 'dst', label: 'To', show: (r) => endpoint(r.dst, r.dstPort), cls: 'mono' },
     { key: 'protocol', label: 'Proto', show: (r) => r.protocol.toUpperCase() },

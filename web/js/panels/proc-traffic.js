@@ -4,11 +4,11 @@
 import { createTable } from '../table.js';
 import { formatAgo, formatBytes, formatCount } from '../format.js';
 import { slot } from '../dom.js';
-import { fleet } from '../fleet.js';
+import { hostColumn } from '../fleet.js';
 
 export function createProcTraffic(root) {
   const table = createTable(slot(root, 'table'), [
-    { key: 'host', label: 'Host', value: (r) => fleet.label(r.host), show: (r) => fleet.label(r.host), cls: 'host-cell', when: () => fleet.many },
+    hostColumn,
     { key: 'pid', label: 'PID', show: (r) => (r.pid === null ? '–' : String(r.pid)), numeric: true, cls: 'mono' },
     { key: 'name', label: 'Process', cls: 'proc-name' },
     { key: 'bytesIn', label: 'In', show: (r) => formatBytes(r.bytesIn), numeric: true },

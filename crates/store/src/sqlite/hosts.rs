@@ -12,7 +12,12 @@ use std::collections::HashMap;
 /// holds records of. Key 0 (a record without a host) is the store's own host and needs
 /// no lookup.
 #[derive(Default)]
-pub(crate) struct HostKeys(HashMap<String, i64>, Vec<i64>);
+pub(crate) struct HostKeys {
+    /// Host id → key, for every host this writer has looked up.
+    keys: HashMap<String, i64>,
+    /// The keys of the batch being written, for [`HostKeys::seen`].
+    touched: Vec<i64>,
+}
 
 impl HostKeys {
     /// The key of `host`, registering it on first sight (a host named by a POSTed
@@ -20,14 +25,14 @@ impl HostKeys {
     pub(crate) fn key(&mut self, conn: &Connection, host: Option<&Host>) -> rusqlite::Result<i64> {
         let Some(host) = host else { return Ok(0) };
         let key = self.lookup(conn, host)?;
-        if !self.1.contains(&key) {
-            self.1.push(key);
+        if !self.touched.contains(&key) {
+            self.touched.push(key);
         }
         Ok(key)
     }
 
     fn lookup(&mut self, conn: &Connection, host: &Host) -> rusqlite::Result<i64> {
-        if let Some(&key) = self.0.get(&host.id) {
+        if let Some(&key) = self.keys.get(&host.id) {
             return Ok(key);
         }
         let now = Ts::now().micros();
@@ -38,7 +43,7 @@ impl HostKeys {
                  RETURNING key",
             )?
             .query_row(params![host.id, host.name, now], |r| r.get(0))?;
-        self.0.insert(host.id.clone(), key);
+        self.keys.insert(host.id.clone(), key);
         Ok(key)
     }
 
@@ -48,9 +53,9 @@ impl HostKeys {
     pub(crate) fn seen(&mut self, conn: &Connection, marks: &[BatchMark]) -> rusqlite::Result<()> {
         let now = Ts::now().micros();
         let marked: Vec<i64> = (marks.iter())
-            .filter_map(|m| self.0.get(&m.host.id).copied())
+            .filter_map(|m| self.keys.get(&m.host.id).copied())
             .collect();
-        for key in self.1.drain(..).filter(|k| !marked.contains(k)) {
+        for key in self.touched.drain(..).filter(|k| !marked.contains(k)) {
             conn.prepare_cached("UPDATE hosts SET last_seen = max(last_seen, ?1) WHERE key = ?2")?
                 .execute(params![now, key])?;
         }
@@ -59,8 +64,8 @@ impl HostKeys {
 
     /// After a rolled-back transaction: rows it registered are gone.
     pub(crate) fn forget(&mut self) {
-        self.0.clear();
-        self.1.clear();
+        self.keys.clear();
+        self.touched.clear();
     }
 }
 
